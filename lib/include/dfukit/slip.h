@@ -1,0 +1,77 @@
+/* slip.h - SLIP as Secure DFU uses it: no leading END, one END after each frame.
+ *
+ *   frame on the wire:  escaped(payload) C0
+ *   escapes:            C0 -> DB DC,  DB -> DB DD
+ *
+ * The deframer is a pure streaming state machine: feed it bytes with their
+ * stream position; it calls back once per frame and once per framing anomaly.
+ * Memory is the caller's buffer only; a frame longer than it is reported once
+ * (DK_SLIP_TOO_LONG) and skipped up to the next END.
+ */
+#ifndef DFUKIT_SLIP_H
+#define DFUKIT_SLIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DK_SLIP_END 0xC0
+#define DK_SLIP_ESC 0xDB
+#define DK_SLIP_ESC_END 0xDC
+#define DK_SLIP_ESC_ESC 0xDD
+
+/* Worst-case encoded size of n payload bytes (every byte escaped, plus END). */
+#define DK_SLIP_MAX_ENCODED(n) (2 * (size_t)(n) + 1)
+
+/* Encode one frame into out (at least DK_SLIP_MAX_ENCODED(n) bytes).
+ * Returns the number of bytes written, END included. */
+size_t dk_slip_encode(const uint8_t *in, size_t n, uint8_t *out);
+
+typedef enum {
+    DK_SLIP_FRAME,      /* a complete frame: data/len hold the decoded payload */
+    DK_SLIP_EMPTY,      /* an END with nothing before it (the SDK would parse it!) */
+    DK_SLIP_BAD_ESCAPE, /* ESC followed by something else: frame dropped up to END */
+    DK_SLIP_TOO_LONG,   /* decoded frame exceeded the buffer: dropped up to END */
+    DK_SLIP_UNTERMINATED, /* only from dk_slip_dec_flush: bytes with no END at EOF */
+} dk_slip_kind;
+
+typedef struct {
+    dk_slip_kind kind;
+    const uint8_t *data; /* decoded bytes (FRAME, UNTERMINATED: what was kept) */
+    size_t len;
+    uint64_t start;      /* stream position of the frame's first raw byte */
+    uint64_t end;        /* stream position just past its END (or last byte) */
+    uint64_t bad_at;     /* BAD_ESCAPE: position of the offending byte */
+    bool first;          /* no END was seen before this frame: it may have
+                            started before the capture did */
+} dk_slip_event;
+
+typedef void (*dk_slip_cb)(void *ctx, const dk_slip_event *ev);
+
+typedef struct {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    uint64_t pos;         /* stream position of the next byte fed */
+    uint64_t frame_start;
+    uint64_t bad_at;
+    size_t raw_in_frame;  /* raw bytes seen in the current frame */
+    int state;            /* internal */
+    bool seen_end;
+} dk_slip_dec;
+
+/* buf/cap: storage for one decoded frame (cap = the frame length limit). */
+void dk_slip_dec_init(dk_slip_dec *d, uint8_t *buf, size_t cap);
+
+/* Set the stream position of the next byte (e.g. a capture's file offset). */
+void dk_slip_dec_set_pos(dk_slip_dec *d, uint64_t pos);
+
+void dk_slip_dec_feed(dk_slip_dec *d, const uint8_t *in, size_t n, dk_slip_cb cb, void *ctx);
+
+/* At end of stream: report a pending partial frame as UNTERMINATED. */
+void dk_slip_dec_flush(dk_slip_dec *d, dk_slip_cb cb, void *ctx);
+
+/* Drop a partial frame (after a reset or a reopened port). */
+void dk_slip_dec_reset(dk_slip_dec *d);
+
+#endif
