@@ -1,0 +1,431 @@
+/* capfile.c - capture readers (raw, pcap/pcapng via libpcap) and the pcap
+ * writer (link type RTAC_SERIAL, layout in capfile.h). */
+#include "dfukit/capfile.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dfukit/rd.h"
+
+#define RAW_CHUNK (64 * 1024)
+#define SNIFF_LEN 512
+#define PCAP_FILE_HDR 24
+#define PCAP_REC_HDR 16
+#define WRITE_SNAPLEN 65535
+#define WRITE_MAX_DATA (WRITE_SNAPLEN - DK_CAP_HDR_LEN)
+
+struct dk_cap_reader {
+    dk_cap_format fmt;
+    dk_dir dir;
+    FILE *fp;            /* raw: the file; pcap: owned by libpcap */
+    pcap_t *pc;
+    bool seekable;
+    bool ng;             /* pcapng: record offsets come from ftello */
+    bool done;
+    uint64_t pos;        /* raw: offset of the next byte; pcap: of the next record */
+    uint64_t index;
+    uint8_t head[SNIFF_LEN]; /* raw from a pipe: sniffed bytes served first */
+    size_t head_len, head_used;
+    uint8_t *buf;        /* raw chunk */
+};
+
+struct dk_cap_writer {
+    pcap_t *dead;
+    pcap_dumper_t *dump;
+    uint8_t lines;
+    uint8_t pkt[WRITE_SNAPLEN];
+};
+
+static bool printable_run(const uint8_t *p, size_t len, size_t *i)
+{
+    uint8_t b = p[*i];
+    if ((b >= 0x20 && b < 0x7f) || b == '\t' || b == '\r' || b == '\n') {
+        (*i)++;
+        return true;
+    }
+    /* A valid UTF-8 sequence counts as text (logs may hold non-ASCII). */
+    size_t n = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0)
+        return false;
+    if (*i + n > len) { /* cut by the sniff window: give it the benefit */
+        *i = len;
+        return true;
+    }
+    for (size_t k = 1; k < n; k++)
+        if ((p[*i + k] & 0xC0) != 0x80)
+            return false;
+    *i += n;
+    return true;
+}
+
+dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len)
+{
+    if (len >= 4) {
+        dk_rd r = dk_rd_make(head, len);
+        uint32_t m = dk_rd_be32(&r);
+        if (m == 0xA1B2C3D4u || m == 0xD4C3B2A1u || m == 0xA1B23C4Du || m == 0x4D3CB2A1u ||
+            m == 0x0A0D0D0Au)
+            return DK_FMT_PCAP;
+    }
+    if (len == 0)
+        return DK_FMT_RAW;
+    size_t text = 0, bad = 0, i = 0;
+    bool newline = false, nul = false;
+    while (i < len) {
+        size_t before = i;
+        if (head[i] == '\n')
+            newline = true;
+        if (printable_run(head, len, &i)) {
+            text += i - before;
+        } else {
+            nul |= head[i] == 0;
+            bad++;
+            i++;
+        }
+    }
+    /* Text lines: at most 1 in 20 bytes odd, no NUL, a line break unless the
+     * whole (short) file is one line. */
+    if (!nul && bad * 20 <= len && text > 0 && (newline || len < SNIFF_LEN))
+        return DK_FMT_LOG;
+    return DK_FMT_RAW;
+}
+
+static void reader_free(dk_cap_reader *r)
+{
+    if (!r)
+        return;
+    if (r->pc)
+        pcap_close(r->pc); /* closes r->fp too */
+    else if (r->fp && r->fp != stdin)
+        fclose(r->fp);
+    free(r->buf);
+    free(r);
+}
+
+static dk_cap_reader *open_pcap(dk_cap_reader *r, dk_err *err)
+{
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    if (r->fp == stdin) {
+        /* libpcap closes the stream it is given: give it one of its own. */
+        int fd = dup(fileno(stdin));
+        FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+        if (!fp) {
+            if (fd >= 0)
+                close(fd);
+            dk_err_set(err, DK_E_IO, -1, "cannot reopen standard input: %s", strerror(errno));
+            reader_free(r);
+            return NULL;
+        }
+        r->fp = fp;
+        /* stdin's buffer may have moved the shared offset past the head */
+        if (r->seekable && lseek(fd, 0, SEEK_SET) != 0) {
+            dk_err_set(err, DK_E_IO, 0, "cannot rewind standard input: %s", strerror(errno));
+            reader_free(r);
+            return NULL;
+        }
+    }
+    r->pc = pcap_fopen_offline(r->fp, eb);
+    if (!r->pc) {
+        dk_err_set(err, DK_E_FORMAT, 0, "bad pcap file header: %s", eb);
+        reader_free(r);
+        return NULL;
+    }
+    int lt = pcap_datalink(r->pc);
+    if (lt != DK_LINKTYPE) {
+        const char *name = pcap_datalink_val_to_name(lt);
+        dk_err_set(err, DK_E_UNSUPPORTED, 0,
+                   "pcap link type %d (%s) is not RTAC serial (%d), the link type dfukit uses",
+                   lt, name ? name : "unknown", DK_LINKTYPE);
+        reader_free(r);
+        return NULL;
+    }
+    r->ng = pcap_major_version(r->pc) == 1; /* libpcap reports pcapng as 1.0 */
+    r->pos = PCAP_FILE_HDR;
+    return r;
+}
+
+dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_err *err)
+{
+    if (fmt == DK_FMT_LOG) {
+        dk_err_set(err, DK_E_UNSUPPORTED, -1, "text logs are read by the decoder, not capfile");
+        return NULL;
+    }
+    dk_cap_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        return NULL;
+    }
+    r->dir = dir;
+    r->fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!r->fp) {
+        dk_err_set(err, DK_E_IO, -1, "cannot open: %s", strerror(errno));
+        reader_free(r);
+        return NULL;
+    }
+    bool seekable = r->seekable = fseeko(r->fp, 0, SEEK_SET) == 0;
+    /* Peek at the head to sniff and to call an empty file an error.  A pipe
+     * cannot be rewound: raw data serves the peeked bytes first, and pcap on a
+     * pipe is only possible when the format is given (no peek). */
+    if (seekable || fmt != DK_FMT_PCAP) {
+        size_t n = fread(r->head, 1, sizeof r->head, r->fp);
+        if (ferror(r->fp)) {
+            dk_err_set(err, DK_E_IO, 0, "read error: %s", strerror(errno));
+            reader_free(r);
+            return NULL;
+        }
+        if (n == 0) {
+            dk_err_set(err, DK_E_TRUNCATED, 0, "empty file");
+            reader_free(r);
+            return NULL;
+        }
+        if (fmt == DK_FMT_AUTO)
+            fmt = dk_cap_sniff(r->head, n);
+        if (seekable) {
+            if (fseeko(r->fp, 0, SEEK_SET) != 0) {
+                dk_err_set(err, DK_E_IO, 0, "cannot rewind: %s", strerror(errno));
+                reader_free(r);
+                return NULL;
+            }
+        } else {
+            r->head_len = n;
+        }
+    }
+    r->fmt = fmt;
+    if (fmt == DK_FMT_LOG) {
+        dk_err_set(err, DK_E_UNSUPPORTED, 0, "looks like a text log, not a raw or pcap capture");
+        reader_free(r);
+        return NULL;
+    }
+    if (fmt == DK_FMT_PCAP) {
+        if (r->head_len) {
+            dk_err_set(err, DK_E_UNSUPPORTED, 0,
+                       "pcap on a pipe: give the format explicitly so it is not sniffed");
+            reader_free(r);
+            return NULL;
+        }
+        return open_pcap(r, err);
+    }
+    r->buf = malloc(RAW_CHUNK);
+    if (!r->buf) {
+        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
+{
+    size_t n = 0;
+    if (r->head_used < r->head_len) {
+        n = r->head_len - r->head_used;
+        memcpy(r->buf, r->head + r->head_used, n);
+        r->head_used = r->head_len;
+    }
+    n += fread(r->buf + n, 1, RAW_CHUNK - n, r->fp);
+    if (n == 0) {
+        r->done = true;
+        if (ferror(r->fp))
+            return dk_err_set(err, DK_E_IO, (int64_t)r->pos, "read error: %s", strerror(errno));
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->t_us = -1;
+    out->dir = r->dir;
+    out->event = r->dir == DK_DIR_TARGET ? DK_CAP_EV_RX : DK_CAP_EV_TX;
+    out->data = r->buf;
+    out->len = n;
+    out->file_off = r->pos;
+    out->index = ++r->index;
+    r->pos += n;
+    return 1;
+}
+
+static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
+{
+    FILE *fp = pcap_file(r->pc);
+    int64_t at = (int64_t)r->pos;
+    if (r->ng) {
+        off_t o = fp ? ftello(fp) : -1;
+        at = o >= 0 ? (int64_t)o : -1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(r->pc, &h, &d);
+    if (rc == PCAP_ERROR_BREAK) {
+        r->done = true;
+        return 0;
+    }
+    if (rc != 1) {
+        r->done = true;
+        return dk_err_set(err, DK_E_TRUNCATED, at, "bad or truncated %s record: %s",
+                          r->ng ? "pcapng" : "pcap", pcap_geterr(r->pc));
+    }
+    r->index++;
+    r->pos += PCAP_REC_HDR + h->caplen;
+    dk_rd rd = dk_rd_make(d, h->caplen);
+    dk_rd_be32(&rd); /* the header's own timestamp: the record's wins */
+    dk_rd_be32(&rd);
+    uint8_t ev = dk_rd_u8(&rd);
+    uint8_t lines = dk_rd_u8(&rd);
+    dk_rd_le16(&rd);
+    if (!dk_rd_ok(&rd)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, at,
+                          "packet %llu: %u bytes, shorter than the %d-byte RTAC serial header",
+                          (unsigned long long)r->index, (unsigned)h->caplen, DK_CAP_HDR_LEN);
+    }
+    memset(out, 0, sizeof *out);
+    out->t_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+    out->event = ev;
+    out->lines = lines;
+    out->dir = ev == DK_CAP_EV_TX ? DK_DIR_HOST : ev == DK_CAP_EV_RX ? DK_DIR_TARGET : DK_DIR_UNKNOWN;
+    out->len = dk_rd_left(&rd);
+    out->data = dk_rd_bytes(&rd, out->len);
+    out->file_off = at >= 0 ? (uint64_t)at : 0;
+    out->index = r->index;
+    return 1;
+}
+
+int dk_cap_next(dk_cap_reader *r, dk_chunk *out, dk_err *err)
+{
+    if (r->done)
+        return 0;
+    return r->fmt == DK_FMT_PCAP ? next_pcap(r, out, err) : next_raw(r, out, err);
+}
+
+dk_cap_format dk_cap_format_of(const dk_cap_reader *r)
+{
+    return r->fmt;
+}
+
+void dk_cap_close(dk_cap_reader *r)
+{
+    reader_free(r);
+}
+
+/* ---- writer ---- */
+
+int64_t dk_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
+{
+    dk_cap_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        return NULL;
+    }
+    w->dead = pcap_open_dead(DK_LINKTYPE, WRITE_SNAPLEN);
+    if (!w->dead) {
+        dk_err_set(err, DK_E_NOMEM, -1, "pcap_open_dead failed");
+        free(w);
+        return NULL;
+    }
+    if (strcmp(path, "-") == 0) {
+        /* A private stream on stdout's descriptor: closing it leaves stdout. */
+        fflush(stdout);
+        int fd = dup(STDOUT_FILENO);
+        FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (!fp) {
+            if (fd >= 0)
+                close(fd);
+            dk_err_set(err, DK_E_IO, -1, "cannot write to standard output: %s", strerror(errno));
+            pcap_close(w->dead);
+            free(w);
+            return NULL;
+        }
+        w->dump = pcap_dump_fopen(w->dead, fp);
+        if (!w->dump)
+            fclose(fp);
+    } else {
+        w->dump = pcap_dump_open(w->dead, path);
+    }
+    if (!w->dump || pcap_dump_flush(w->dump) != 0) {
+        dk_err_set(err, DK_E_IO, -1, "cannot create pcap: %s", pcap_geterr(w->dead));
+        if (w->dump)
+            pcap_dump_close(w->dump);
+        pcap_close(w->dead);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static dk_status put_packet(dk_cap_writer *w, int64_t t_us, uint8_t ev, uint8_t lines,
+                            const uint8_t *data, size_t len, dk_err *err)
+{
+    uint32_t sec = (uint32_t)(t_us / 1000000), usec = (uint32_t)(t_us % 1000000);
+    uint8_t *p = dk_put_be32(w->pkt, sec);
+    p = dk_put_be32(p, usec);
+    *p++ = ev;
+    *p++ = lines;
+    *p++ = 0;
+    *p++ = 0;
+    if (len)
+        memcpy(p, data, len);
+    struct pcap_pkthdr h;
+    memset(&h, 0, sizeof h);
+    h.ts.tv_sec = (time_t)sec;
+    h.ts.tv_usec = (suseconds_t)usec;
+    h.caplen = h.len = (bpf_u_int32)(DK_CAP_HDR_LEN + len);
+    pcap_dump((u_char *)w->dump, &h, w->pkt);
+    if (pcap_dump_flush(w->dump) != 0 || ferror(pcap_dump_file(w->dump)))
+        return dk_err_set(err, DK_E_IO, (int64_t)pcap_dump_ftell64(w->dump),
+                          "cannot write pcap: %s", strerror(errno));
+    return DK_OK;
+}
+
+dk_status dk_cap_write(dk_cap_writer *w, int64_t t_us, dk_dir dir, const uint8_t *data,
+                       size_t len, dk_err *err)
+{
+    if (dir != DK_DIR_HOST && dir != DK_DIR_TARGET)
+        return dk_err_set(err, DK_E_USAGE, -1, "a captured chunk needs a direction");
+    if (t_us < 0)
+        t_us = dk_now_us();
+    uint8_t ev = dir == DK_DIR_HOST ? DK_CAP_EV_TX : DK_CAP_EV_RX;
+    do {
+        size_t n = len > WRITE_MAX_DATA ? WRITE_MAX_DATA : len;
+        dk_status st = put_packet(w, t_us, ev, w->lines, data, n, err);
+        if (st != DK_OK)
+            return st;
+        data += n;
+        len -= n;
+    } while (len > 0);
+    return DK_OK;
+}
+
+dk_status dk_cap_write_lines(dk_cap_writer *w, int64_t t_us, uint8_t lines, dk_err *err)
+{
+    if (t_us < 0)
+        t_us = dk_now_us();
+    w->lines = lines;
+    return put_packet(w, t_us, DK_CAP_EV_STATUS, lines, NULL, 0, err);
+}
+
+void dk_cap_set_lines(dk_cap_writer *w, uint8_t lines)
+{
+    w->lines = lines;
+}
+
+dk_status dk_cap_close_writer(dk_cap_writer *w, dk_err *err)
+{
+    if (!w)
+        return DK_OK;
+    dk_status st = DK_OK;
+    FILE *fp = pcap_dump_file(w->dump);
+    if (pcap_dump_flush(w->dump) != 0 || ferror(fp))
+        st = dk_err_set(err, DK_E_IO, -1, "cannot write pcap: %s", strerror(errno));
+    pcap_dump_close(w->dump);
+    pcap_close(w->dead);
+    free(w);
+    return st;
+}
