@@ -51,7 +51,7 @@ static bool printable_run(const uint8_t *p, size_t len, size_t *i)
     size_t n = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
     if (n == 0)
         return false;
-    if (*i + n > len) { /* cut by the sniff window: give it the benefit */
+    if (*i + n > len) { /* cut off by the end of the window: neutral */
         *i = len;
         return true;
     }
@@ -80,7 +80,7 @@ dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len)
         if (head[i] == '\n')
             newline = true;
         if (printable_run(head, len, &i)) {
-            text += i - before;
+            text += i == len && head[before] >= 0x80 ? 0 : i - before;
         } else {
             nul |= head[i] == 0;
             bad++;
