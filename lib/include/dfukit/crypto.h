@@ -31,4 +31,12 @@ dk_status dk_ecdsa_sign_pem(const char *pem_path, const uint8_t *msg, size_t len
  * pub_path; either may be NULL). For tests and sample packages. */
 dk_status dk_ecdsa_keygen_pem(const char *priv_path, const char *pub_path, dk_err *err);
 
+/* Nordic order <-> big-endian for a 64-byte r||s or x||y: reverse each
+ * 32-byte half (its own inverse; in and out may be the same buffer). */
+void dk_nordic_swap64(const uint8_t in[64], uint8_t out[64]);
+
+/* The public key of a PEM key (public or private) as the 64 bytes x||y in
+ * Nordic order, the form a bootloader's public key array holds. */
+dk_status dk_ecdsa_pubkey_raw(const char *pem_path, uint8_t xy[64], dk_err *err);
+
 #endif

@@ -22,6 +22,9 @@
 
 #define DK_INIT_SD_REQ_MAX 16
 #define DK_INIT_BV_MAX 3
+/* Room for the largest packet this schema can encode (every field at its
+ * maximum, signed) */
+#define DK_INITPKT_MAX 1024
 
 typedef struct {
     bool has_fw_version;
@@ -61,11 +64,16 @@ typedef struct {
     uint8_t signature[64];
     size_t signature_len;
     size_t signed_off;   /* span of the serialized InitCommand in the packet */
-    size_t signed_len;
+    size_t signed_len;   /* (of the signed command; of the plain one when unsigned) */
+    size_t unknown_fields; /* fields not in the schema, skipped while decoding */
 } dk_initpkt;
 
-/* Decode a .dat.  On failure err names the byte offset where decoding stopped
- * (as far as nanopb tells) and the reason. */
+/* Decode a .dat.  On failure (DK_E_FORMAT) err names the byte offset where
+ * decoding stopped and the reason: the wire format is walked with a
+ * bounds-checked reader first, so offsets are exact for bad keys, varints,
+ * lengths, wire types, oversized fields and missing required fields.  A packet
+ * with neither command nor signed_command fails; one with both decodes (both
+ * flags set) and the signed one's fields are reported. */
 dk_status dk_initpkt_decode(const uint8_t *buf, size_t len, dk_initpkt *out, dk_err *err);
 
 /* Serialize just the InitCommand (what a signature covers). Returns the
@@ -73,8 +81,9 @@ dk_status dk_initpkt_decode(const uint8_t *buf, size_t len, dk_initpkt *out, dk_
 size_t dk_initpkt_encode_init(const dk_init_cmd *init, uint8_t *out, size_t cap);
 
 /* Serialize a whole packet: a signed_command when pkt->is_signed (with
- * pkt->signature), else a plain command with op_code INIT. Returns the length
- * or 0. */
+ * pkt->signature), else a plain command; both when is_signed and has_plain.
+ * op_code is INIT unless has_op_code; init is written when has_init or when
+ * there is no reset. Returns the length or 0. */
 size_t dk_initpkt_encode(const dk_initpkt *pkt, uint8_t *out, size_t cap);
 
 /* The image size the packet announces: app_size, or sd_size + bl_size. */
