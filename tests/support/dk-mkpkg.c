@@ -27,6 +27,8 @@ static void usage(FILE *out)
             "  --bl SIZE            bootloader (bl.bin)\n"
             "  --sd-bl              SoftDevice+bootloader (sd_bl.bin), sizes from\n"
             "  --sd-size N --bl-size N\n"
+            "  --sd-file F, --bl-file F  SoftDevice / bootloader from .bin files (no SIZE)\n"
+            "                       (with --sd-bl: both, concatenated; sizes from the files)\n"
             "  --seed N             content seed (default 1): app from N, SD from N+1,\n"
             "                       BL from N+2 (tests/support/dk_test.h dk_test_fill)\n"
             "init packet:\n"
@@ -147,6 +149,15 @@ static dk_status rework_dat(uint8_t **dat, size_t *len, unsigned brk, const char
     return DK_OK;
 }
 
+/* Image bytes: from a file when given, else generated from seed. */
+static void fill(uint8_t *dst, size_t len, const uint8_t *src, uint64_t seed)
+{
+    if (src)
+        memcpy(dst, src, len);
+    else
+        dk_test_fill(dst, len, seed);
+}
+
 static int check_pkg(const char *path, const char *pub)
 {
     dk_pkg pkg;
@@ -173,7 +184,7 @@ static int check_pkg(const char *path, const char *pub)
 int main(int argc, char **argv)
 {
     enum { O_APP = 256, O_APPFILE, O_SD, O_BL, O_SDBL, O_SDSIZE, O_BLSIZE, O_SEED, O_HW, O_SDREQ,
-           O_SDID, O_FW, O_BLV, O_DEBUG, O_NOBV, O_KEY, O_BREAK, O_BONLY, O_KEYGEN, O_SHOW, O_CHECK, O_PUB };
+           O_SDID, O_FW, O_BLV, O_DEBUG, O_NOBV, O_KEY, O_BREAK, O_BONLY, O_KEYGEN, O_SHOW, O_CHECK, O_PUB, O_SDFILE, O_BLFILE };
     static const struct option opts[] = {
         { "app", required_argument, 0, O_APP },
         { "app-file", required_argument, 0, O_APPFILE },
@@ -197,12 +208,15 @@ int main(int argc, char **argv)
         { "show", no_argument, 0, O_SHOW },
         { "check", no_argument, 0, O_CHECK },
         { "pub", required_argument, 0, O_PUB },
+        { "sd-file", required_argument, 0, O_SDFILE },
+        { "bl-file", required_argument, 0, O_BLFILE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     bool want[DK_PKG_MAX_IMAGES] = { false };
     uint32_t size[DK_PKG_MAX_IMAGES] = { 0 };
     uint32_t sd_size = 0, bl_size = 0, seed = 1, fw = 1, blv = 1;
+    const char *sd_file = NULL, *bl_file = NULL;
     const char *app_file = NULL, *key = NULL, *sd_id = NULL, *pub = NULL;
     unsigned brk = 0;
     int only = -1;
@@ -265,8 +279,10 @@ int main(int argc, char **argv)
         case O_SHOW: show = true; break;
         case O_CHECK: check = true; break;
         case O_PUB: pub = optarg; break;
+        case O_SDFILE: sd_file = optarg; break;
+        case O_BLFILE: bl_file = optarg; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: fprintf(stderr, "%s: try --help\n", prog); return 2;
         }
     }
     dk_err e = { 0 };
@@ -277,13 +293,31 @@ int main(int argc, char **argv)
             return fail(NULL, &e);
         return 0;
     }
-    if (argc - optind != 1) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc - optind != 1)
+        return die("%s", "one output file expected (try --help)");
     const char *outp = argv[optind];
     if (check)
         return check_pkg(outp, pub);
+    uint8_t *sd_bytes = NULL, *bl_bytes = NULL;
+    size_t sd_flen = 0, bl_flen = 0;
+    if ((sd_file && !(sd_bytes = dk_test_read_file(sd_file, &sd_flen))) ||
+        (bl_file && !(bl_bytes = dk_test_read_file(bl_file, &bl_flen)))) {
+        free(sd_bytes);
+        return die("cannot read %s", sd_file && !sd_bytes ? sd_file : bl_file);
+    }
+    if (want[DK_IMG_SOFTDEVICE_BOOTLOADER] && sd_bytes)
+        sd_size = (uint32_t)sd_flen;
+    if (want[DK_IMG_SOFTDEVICE_BOOTLOADER] && bl_bytes)
+        bl_size = (uint32_t)bl_flen;
+    bool sdbl = want[DK_IMG_SOFTDEVICE_BOOTLOADER];
+    if (sd_bytes && !sdbl) {
+        want[DK_IMG_SOFTDEVICE] = true;
+        size[DK_IMG_SOFTDEVICE] = (uint32_t)sd_flen;
+    }
+    if (bl_bytes && !sdbl) {
+        want[DK_IMG_BOOTLOADER] = true;
+        size[DK_IMG_BOOTLOADER] = (uint32_t)bl_flen;
+    }
     if (want[DK_IMG_SOFTDEVICE_BOOTLOADER]) {
         if (!sd_size || !bl_size)
             return die("%s", "--sd-bl needs --sd-size and --bl-size");
@@ -320,13 +354,16 @@ int main(int argc, char **argv)
                 break;
             }
             if (k == DK_IMG_SOFTDEVICE_BOOTLOADER) {
-                dk_test_fill(im->bin, sd_size, (uint64_t)seed + 1);
-                dk_test_fill(im->bin + sd_size, bl_size, (uint64_t)seed + 2);
+                fill(im->bin, sd_size, sd_bytes, (uint64_t)seed + 1);
+                fill(im->bin + sd_size, bl_size, bl_bytes, (uint64_t)seed + 2);
                 im->sd_size = sd_size;
                 im->bl_size = bl_size;
+            } else if (k == DK_IMG_SOFTDEVICE) {
+                fill(im->bin, im->bin_len, sd_bytes, (uint64_t)seed + 1);
+            } else if (k == DK_IMG_BOOTLOADER) {
+                fill(im->bin, im->bin_len, bl_bytes, (uint64_t)seed + 2);
             } else {
-                dk_test_fill(im->bin, im->bin_len,
-                             (uint64_t)seed + (k == DK_IMG_SOFTDEVICE ? 1 : k == DK_IMG_BOOTLOADER ? 2 : 0));
+                fill(im->bin, im->bin_len, NULL, seed);
             }
         }
         dk_init_cmd c = tmpl;
@@ -369,5 +406,7 @@ int main(int argc, char **argv)
     if (rc == 0 && dk_pkg_write(outp, &pkg, &e) != DK_OK)
         rc = fail(outp, &e);
     dk_pkg_free(&pkg);
+    free(sd_bytes);
+    free(bl_bytes);
     return rc;
 }
