@@ -73,11 +73,19 @@ static int64_t rnd_range(int64_t lo, int64_t hi)
 /* ---- outputs and the two lines ---- */
 
 #define CHUNK_MAX (DK_SLIP_MAX_ENCODED(DK_MTU_UART) + 16)
-#define QUEUE_MAX 16
+#define QUEUE_MAX 64
+
+enum {
+    N_FRAME = 0, /* a response */
+    N_DROPPED,   /* noise both SLIP decoders drop (invalid escape, END) */
+    N_GLUED,     /* noise without END: it becomes the head of the next frame */
+};
 
 typedef struct {
     int64_t t;    /* when the first byte goes on the line */
-    bool noise;   /* not a frame the host will read */
+    int noise;    /* N_* */
+    bool emitted; /* on the line (and in the outputs) already */
+    bool stale;   /* arrived while the host's port was closed: never read */
     size_t len;
     uint8_t wire[CHUNK_MAX];
 } tchunk;
@@ -91,7 +99,7 @@ typedef struct {
     int64_t host_free;   /* host line idle from */
     int64_t tgt_free;    /* target line idle from */
     int64_t tgt_busy;    /* target CPU busy until */
-    tchunk q[QUEUE_MAX]; /* target bytes not on the line yet, by time */
+    tchunk q[QUEUE_MAX]; /* target bytes the host has not read, by time */
     size_t qn;
     uint64_t written;    /* line bytes emitted */
     bool failed;
@@ -139,27 +147,47 @@ static void lines(gen *g, uint8_t l)
         dk_cap_set_lines(g->pcap, l);
 }
 
-/* Put queued target bytes that start before t on the line. */
+/* Put queued target bytes that start before t on the line (they stay
+ * queued until the host reads them). */
 static void tgt_drain(gen *g, int64_t t)
 {
-    size_t i = 0;
-    while (i < g->qn && g->q[i].t < t) {
-        sink(g, g->q[i].t, DK_DIR_TARGET, g->q[i].wire, g->q[i].len);
-        i++;
+    for (size_t i = 0; i < g->qn && g->q[i].t < t; i++) {
+        if (!g->q[i].emitted) {
+            sink(g, g->q[i].t, DK_DIR_TARGET, g->q[i].wire, g->q[i].len);
+            g->q[i].emitted = true;
+        }
     }
-    memmove(g->q, g->q + i, (g->qn - i) * sizeof g->q[0]);
-    g->qn -= i;
+}
+
+static void tgt_pop(gen *g)
+{
+    memmove(g->q, g->q + 1, (g->qn - 1) * sizeof g->q[0]);
+    g->qn--;
+}
+
+/* The host's port closes: what is on the line by t is lost to it, what
+ * comes later is never read (it still crosses the line). */
+static void tgt_forget(gen *g, int64_t t)
+{
+    tgt_drain(g, t);
+    for (size_t i = 0; i < g->qn; i++)
+        g->q[i].stale = true;
+    while (g->qn && g->q[0].emitted)
+        tgt_pop(g);
 }
 
 /* Queue target bytes for time t (or when the line is free). */
-static void tgt_send(gen *g, int64_t t, const uint8_t *wire, size_t len, bool noise)
+static void tgt_send(gen *g, int64_t t, const uint8_t *wire, size_t len, int noise)
 {
     if (t < g->tgt_free)
         t = g->tgt_free;
-    if (g->qn == QUEUE_MAX)
-        tgt_drain(g, INT64_MAX);
+    if (g->qn == QUEUE_MAX) { /* the host stopped reading: let the oldest go */
+        tgt_drain(g, g->q[0].t + 1);
+        tgt_pop(g);
+    }
     tchunk *c = &g->q[g->qn++];
     c->t = t;
+    c->emitted = c->stale = false;
     c->noise = noise;
     c->len = len;
     memcpy(c->wire, wire, len);
@@ -478,7 +506,7 @@ static void tgt_request(gen *g, tgt *d, const uint8_t *frame, size_t len, int64_
     uint8_t frame_out[64], wire[DK_SLIP_MAX_ENCODED(64)];
     size_t n = dk_msg_encode(&rs, frame_out, sizeof frame_out);
     size_t w = dk_slip_encode(frame_out, n, wire);
-    tgt_send(g, g->tgt_busy, wire, w, false);
+    tgt_send(g, g->tgt_busy, wire, w, N_FRAME);
     g->tgt_busy = g->tgt_free;
 }
 
@@ -527,19 +555,25 @@ static void host_msg(host *h, const dk_msg *m)
 static bool host_read(host *h)
 {
     gen *g = h->g;
+    bool glued = false;
     for (;;) {
+        while (g->qn && g->q[0].stale) {
+            tgt_drain(g, g->q[0].t + 1);
+            tgt_pop(g);
+        }
         if (g->qn == 0 || g->q[0].t > g->t + READ_TIMEOUT_NS) {
             g->t += READ_TIMEOUT_NS;
             return false;
         }
+        tgt_drain(g, g->q[0].t + 1);
         tchunk c = g->q[0];
-        memmove(g->q, g->q + 1, (g->qn - 1) * sizeof g->q[0]);
-        g->qn--;
-        sink(g, c.t, DK_DIR_TARGET, c.wire, c.len);
+        tgt_pop(g);
         int64_t end = c.t + (int64_t)c.len * BYTE_NS;
         if (end > g->t)
             g->t = end;
-        if (c.noise)
+        if (c.noise == N_GLUED)
+            glued = true;
+        if (c.noise != N_FRAME)
             continue;
         /* Undo SLIP: our own frames, so escapes are well formed. */
         size_t n = 0;
@@ -550,6 +584,8 @@ static bool host_read(host *h)
             h->rx[n++] = b;
         }
         dk_msg_parse(h->rx, n, &h->rsp);
+        if (glued)
+            h->rsp.is_response = false; /* starts with the glitch, not 0x60 */
         return true;
     }
 }
@@ -604,7 +640,7 @@ static int host_stream(host *h, const uint8_t *p, size_t len, uint32_t *crc, uin
             host_send(h->g, w, make_noise(w));
         host_msg(h, &m);
         if (data_obj && h->writes == h->noise_tgt_write)
-            tgt_send(h->g, h->g->t - 2 * NS_PER_MS, w, make_noise(w), true);
+            tgt_send(h->g, h->g->t - 2 * NS_PER_MS, w, make_noise(w), N_DROPPED);
         host_think(h, 60 * NS_PER_US);
         *crc = dk_crc32(*crc, p + i, k);
         *off += (uint32_t)k;
@@ -665,7 +701,10 @@ static int host_open(host *h)
     if (h->noise_at_open) {
         uint8_t w[16];
         host_send(h->g, w, make_noise(w));
-        tgt_send(h->g, h->g->t + 300 * NS_PER_US, w, make_noise(w), true);
+        /* A glitch on the target's TX as the port opens: it glues onto the
+         * first answer, nrfutil's first PING fails and it pings again. */
+        static const uint8_t glitch[] = { 0x00, 0xF0 };
+        tgt_send(h->g, h->g->t + 300 * NS_PER_US, glitch, sizeof glitch, N_GLUED);
         host_think(h, 5 * NS_PER_MS);
     }
     for (int tries = 0;; tries++) {
@@ -694,7 +733,7 @@ static int host_open(host *h)
 static void host_close(host *h)
 {
     host_think(h, 3 * NS_PER_MS);
-    tgt_drain(h->g, h->g->t);
+    tgt_forget(h->g, h->g->t);
     lines(h->g, 0);
 }
 
@@ -782,7 +821,6 @@ static int host_run(host *h, const uint8_t *dat, size_t dat_len, const uint8_t *
         r = host_firmware(h, bin, bin_len);
     if (tgt_done(h->d)) {
         /* The answer has gone out; the target resets. */
-        tgt_drain(h->g, INT64_MAX);
         tgt_reset(h->d);
     }
     host_close(h);
