@@ -1,0 +1,1439 @@
+/* session.c - DFU session tracker (see session.h; protocol.md §2-§6). */
+#include "dfukit/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfukit/crc.h"
+#include "dfukit/diag.h"
+
+#define CMD_MAX 512     /* INIT_COMMAND_MAX_SIZE, SDK 17.1 (§4) */
+#define PRN_Q 8         /* PRN notifications due but not yet seen */
+#define CHECKPOINTS 16  /* (offset, crc) at recent executed data boundaries */
+#define REQ_RAW 16      /* requests other than WRITE are at most 6 bytes */
+#define RESYNC_MAX 64   /* noise bytes searched at the front of a frame */
+
+struct anomaly_def {
+    const char *name;
+    dk_severity sev;
+    const char *text;
+};
+
+static const struct anomaly_def an_defs[DK_AN_COUNT] = {
+#define DK_X(e, id, sev, text) [DK_AN_##e] = { id, DK_SEV_##sev, text },
+    DK_ANOMALIES(DK_X)
+#undef DK_X
+};
+
+const char *dk_anomaly_name(dk_anomaly_id id)
+{
+    return (unsigned)id < DK_AN_COUNT ? an_defs[id].name : NULL;
+}
+
+const char *dk_anomaly_text(dk_anomaly_id id)
+{
+    return (unsigned)id < DK_AN_COUNT ? an_defs[id].text : NULL;
+}
+
+dk_severity dk_anomaly_severity(dk_anomaly_id id)
+{
+    return (unsigned)id < DK_AN_COUNT ? an_defs[id].sev : DK_SEV_ERROR;
+}
+
+const char *dk_severity_name(dk_severity s)
+{
+    switch (s) {
+    case DK_SEV_INFO: return "info";
+    case DK_SEV_WARN: return "warning";
+    default: return "error";
+    }
+}
+
+int dk_anomaly_by_name(const char *name)
+{
+    for (int i = 0; i < DK_AN_COUNT; i++)
+        if (strcmp(an_defs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *dk_outcome_name(dk_outcome o)
+{
+    switch (o) {
+    case DK_OUTCOME_COMPLETED: return "completed";
+    case DK_OUTCOME_INTERRUPTED: return "interrupted";
+    case DK_OUTCOME_FAILED: return "failed";
+    case DK_OUTCOME_NO_RESPONSE: return "no_response";
+    default: return "empty";
+    }
+}
+
+const char *dk_resume_name(dk_resume_how h)
+{
+    switch (h) {
+    case DK_RESUME_CONTINUE: return "continue";
+    case DK_RESUME_OBJECT_RESTART: return "object_restart";
+    case DK_RESUME_RESTART: return "restart";
+    default: return "unknown";
+    }
+}
+
+const char *dk_check_name(dk_check c)
+{
+    switch (c) {
+    case DK_CHECK_OK: return "ok";
+    case DK_CHECK_CRC_BAD: return "crc_mismatch";
+    case DK_CHECK_OFFSET_BAD: return "offset_mismatch";
+    case DK_CHECK_ADOPTED: return "adopted";
+    default: return "none";
+    }
+}
+
+const char *dk_stage_name(dk_stage s)
+{
+    switch (s) {
+    case DK_STAGE_CONNECT: return "connect";
+    case DK_STAGE_INIT: return "init";
+    case DK_STAGE_DATA: return "data";
+    case DK_STAGE_FINAL: return "final";
+    default: return "none";
+    }
+}
+
+typedef struct {
+    bool on;
+    dk_msg m;
+    uint8_t raw[REQ_RAW];
+    uint8_t obj;
+    bool final;       /* an EXECUTE that ends the image */
+    int64_t t;
+    uint64_t start, end;
+} pending;
+
+typedef struct {
+    uint8_t obj;
+    uint32_t offset, crc;
+    bool crc_known;
+} snapshot;
+
+enum init_state { INIT_UNKNOWN, INIT_NONE, INIT_PENDING, INIT_VALID, INIT_REJECTED };
+
+struct dk_session {
+    dk_session_cb cb;
+    void *ctx;
+    dk_summary sum;
+
+    pending cur, overdue;
+    uint8_t sel;            /* selected object type (device rule, §6.1) */
+    bool sel_flagged;       /* write_without_object reported for this selection */
+
+    uint16_t prn;
+    uint32_t prn_count;
+    snapshot prn_q[PRN_Q];
+    unsigned prn_head, prn_n;
+
+    /* current image */
+    unsigned image;         /* 0: none yet */
+    dk_image_sum *img;      /* summary slot, NULL past DK_SESSION_MAX_IMAGES */
+    bool img_active;        /* something was written or executed */
+    bool img_done;          /* completed or failed at the end: the target reset */
+    bool restart_counted;
+    enum init_state init;
+    bool cmd_created;
+    bool cmd_grounded;      /* cmd_off/cmd_crc are known (CREATE or a report) */
+    uint32_t cmd_size, cmd_off, cmd_crc;
+    bool cmd_known;         /* cmd_buf holds bytes [0, cmd_off) */
+    bool cmd_beyond_flagged;
+    uint64_t cmd_pos0, cmd_pos1;
+    uint8_t cmd_buf[CMD_MAX];
+    uint32_t prev_cmd_crc, prev_cmd_len; /* previous image's init packet */
+    bool prev_done;
+    dk_initpkt pkt;
+    bool init_ev_due;       /* emit INIT after the EXECUTE exchange */
+    dk_event init_ev;
+    uint32_t image_size;    /* from the init packet, 0 unknown */
+    uint32_t max_size;      /* data object size from SELECT (default 4096) */
+
+    bool obj_open;          /* data object created, not executed */
+    uint32_t obj_start, obj_size;
+    bool obj_flagged;       /* one write_beyond / data_before_init per object */
+    uint32_t data_off, data_crc;
+    bool data_crc_known;
+    bool data_seen;         /* offset/crc are grounded (from 0 or a report) */
+    uint32_t last_off, last_crc; /* last executed boundary */
+    bool last_crc_known;
+    snapshot cp[CHECKPOINTS];
+    unsigned cp_head, cp_n;
+
+    /* resume */
+    bool resume_on;
+    uint8_t resume_obj;
+    uint32_t resume_off, resume_crc;
+    bool resume_open;       /* counted; cleared by fresh progress */
+
+    /* write run */
+    bool run_on;
+    dk_event run;
+
+    bool err_open;          /* the target's last word so far was an error */
+    bool finished;
+
+    /* result/ext for the next anomaly (set by error_anomaly) */
+    bool an_set, an_has_ext;
+    uint8_t an_result, an_ext;
+};
+
+/* ---- emission ------------------------------------------------------- */
+
+static void flush_run(dk_session *s)
+{
+    if (!s->run_on)
+        return;
+    s->run_on = false;
+    s->cb(s->ctx, &s->run);
+}
+
+static void emit(dk_session *s, dk_event *ev)
+{
+    if (ev->kind != DK_EV_WRITE && ev->kind != DK_EV_PRN)
+        flush_run(s);
+    ev->image = s->image;
+    s->cb(s->ctx, ev);
+}
+
+static void vnote(dk_session *s, dk_anomaly_id id, int64_t t, dk_dir dir, uint64_t start,
+                  uint64_t end, uint8_t op, const char *fmt, va_list ap)
+{
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_ANOMALY;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = dir;
+    dk_anomaly *a = &ev.u.an;
+    a->id = id;
+    a->severity = dk_anomaly_severity(id);
+    a->dir = dir;
+    a->start = start;
+    a->end = end;
+    a->op = op;
+    if (s->an_set) {
+        s->an_set = false;
+        a->result = s->an_result;
+        a->has_ext = s->an_has_ext;
+        a->ext = s->an_ext;
+    }
+    vsnprintf(a->text, sizeof a->text, fmt, ap);
+    s->sum.anomalies++;
+    if ((unsigned)id < DK_AN_COUNT)
+        s->sum.an_count[id]++;
+    emit(s, &ev);
+}
+
+static void note_op(dk_session *s, dk_anomaly_id id, int64_t t, dk_dir dir, uint64_t start,
+                    uint64_t end, uint8_t op, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static void note_op(dk_session *s, dk_anomaly_id id, int64_t t, dk_dir dir, uint64_t start,
+                    uint64_t end, uint8_t op, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(s, id, t, dir, start, end, op, fmt, ap);
+    va_end(ap);
+}
+
+void dk_session_note(dk_session *s, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
+                     uint64_t end, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(s, id, t_us, dir, start, end, 0, fmt, ap);
+    va_end(ap);
+}
+
+static const char *obj_word(uint8_t t)
+{
+    return t == DK_OBJ_COMMAND ? "command" : t == DK_OBJ_DATA ? "data" : "invalid";
+}
+
+static const char *op_word(uint8_t op, char buf[DK_NAME_BUFSZ])
+{
+    return dk_op_str(op, buf);
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+static void cp_push(dk_session *s, uint32_t off, uint32_t crc)
+{
+    snapshot *c = &s->cp[s->cp_head];
+    c->offset = off;
+    c->crc = crc;
+    c->crc_known = true;
+    s->cp_head = (s->cp_head + 1) % CHECKPOINTS;
+    if (s->cp_n < CHECKPOINTS)
+        s->cp_n++;
+}
+
+static const snapshot *cp_find(const dk_session *s, uint32_t off)
+{
+    for (unsigned i = 0; i < s->cp_n; i++) {
+        const snapshot *c = &s->cp[(s->cp_head + CHECKPOINTS - 1 - i) % CHECKPOINTS];
+        if (c->offset == off)
+            return c;
+    }
+    return NULL;
+}
+
+/* Data progress back to zero, as after a command CREATE (§6.4). */
+static void reset_data(dk_session *s, bool grounded)
+{
+    s->obj_open = false;
+    s->obj_start = s->obj_size = 0;
+    s->obj_flagged = false;
+    s->data_off = s->data_crc = 0;
+    s->data_crc_known = grounded;
+    s->data_seen = grounded;
+    s->last_off = s->last_crc = 0;
+    s->last_crc_known = grounded;
+    s->cp_n = s->cp_head = 0;
+    cp_push(s, 0, 0);
+}
+
+dk_session *dk_session_new(dk_session_cb cb, void *ctx)
+{
+    dk_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cb = cb;
+    s->ctx = ctx;
+    s->sel = DK_OBJ_COMMAND; /* the device's default after boot (§6.1) */
+    s->max_size = 4096;
+    s->sum.t_first = s->sum.t_last = -1;
+    s->sum.duration_s = -1;
+    s->sum.throughput_Bps = -1;
+    s->init = INIT_UNKNOWN;
+    reset_data(s, false);
+    return s;
+}
+
+void dk_session_free(dk_session *s)
+{
+    free(s);
+}
+
+const dk_summary *dk_session_summary(const dk_session *s)
+{
+    return &s->sum;
+}
+
+bool dk_session_awaiting(const dk_session *s)
+{
+    return s->cur.on || s->prn_n > 0;
+}
+
+/* ---- images --------------------------------------------------------- */
+
+static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t,
+                       uint64_t start, uint64_t end)
+{
+    if (s->image > 0 && !s->img_active && !s->img_done) {
+        /* Nothing happened in the current slot (e.g. only a SELECT): reuse it. */
+    } else {
+        if (s->image > 0 && s->cmd_known && s->cmd_off > 0) {
+            s->prev_cmd_crc = s->cmd_crc;
+            s->prev_cmd_len = s->cmd_off;
+            s->prev_done = s->img_done;
+        } else {
+            s->prev_cmd_len = 0;
+        }
+        s->image++;
+    }
+    s->sum.n_images = s->image;
+    s->img = s->image <= DK_SESSION_MAX_IMAGES ? &s->sum.img[s->image - 1] : NULL;
+    if (s->img) {
+        memset(s->img, 0, sizeof *s->img);
+        s->img->index = s->image;
+        s->img->cmd_size = cmd_size;
+    }
+    s->img_active = false;
+    s->img_done = false;
+    s->restart_counted = false;
+    s->init = created ? INIT_NONE : INIT_UNKNOWN;
+    s->cmd_created = created;
+    s->cmd_grounded = created;
+    s->cmd_size = cmd_size;
+    s->cmd_off = s->cmd_crc = 0;
+    s->cmd_known = created;
+    s->cmd_beyond_flagged = false;
+    s->init_ev_due = false;
+    s->image_size = 0;
+    reset_data(s, created);
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_IMAGE;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_HOST;
+    ev.u.img.index = s->image;
+    ev.u.img.cmd_size = cmd_size;
+    emit(s, &ev);
+}
+
+/* The capture shows object traffic before any command CREATE: open an image
+ * whose beginning is not in the capture. */
+static void ensure_image(dk_session *s, int64_t t, uint64_t start, uint64_t end)
+{
+    if (s->image == 0 || (s->img_done && s->img_active))
+        open_image(s, false, 0, t, start, end);
+}
+
+static void image_done(dk_session *s, int64_t t, uint64_t start, uint64_t end)
+{
+    s->img_done = true;
+    if (s->img) {
+        s->img->completed = true;
+        s->img->offset = s->data_off;
+    }
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_IMAGE;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_TARGET;
+    ev.u.img.done = true;
+    ev.u.img.index = s->image;
+    ev.u.img.cmd_size = s->cmd_size;
+    ev.u.img.has_type = s->img && s->img->has_type;
+    ev.u.img.fw_type = s->img ? s->img->fw_type : 0;
+    ev.u.img.size = s->data_off;
+    ev.u.img.crc = s->data_crc;
+    emit(s, &ev);
+}
+
+/* ---- resume --------------------------------------------------------- */
+
+static void resume_emit(dk_session *s, dk_resume_how how, uint32_t from, int64_t t,
+                        uint64_t start, uint64_t end)
+{
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_RESUME;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_HOST;
+    ev.u.resume.obj_type = s->resume_obj;
+    ev.u.resume.offset = s->resume_off;
+    ev.u.resume.crc = s->resume_crc;
+    ev.u.resume.how = how;
+    ev.u.resume.from = from;
+    s->resume_on = false;
+    if (how == DK_RESUME_RESTART) {
+        s->sum.restarts++;
+        s->restart_counted = true;
+    } else if (!s->resume_open) {
+        s->sum.resumes++;
+        s->resume_open = true;
+    }
+    emit(s, &ev);
+}
+
+/* The host's next step after a SELECT that reported offset > 0 says how it
+ * used it (§5.2: send_init_packet / try_to_recover). */
+static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t start,
+                           uint64_t end)
+{
+    if (!s->resume_on)
+        return;
+    uint8_t op = m->op;
+    uint8_t ctype = op == DK_OP_OBJECT_CREATE ? m->req.create.type : 0;
+    if (op == DK_OP_OBJECT_CREATE && ctype == DK_OBJ_COMMAND) {
+        resume_emit(s, DK_RESUME_RESTART, 0, t, start, end);
+        return;
+    }
+    if (s->resume_obj == DK_OBJ_COMMAND) {
+        if ((op == DK_OP_OBJECT_WRITE || op == DK_OP_OBJECT_EXECUTE) && s->sel == DK_OBJ_COMMAND)
+            resume_emit(s, DK_RESUME_CONTINUE, s->cmd_off, t, start, end);
+        return;
+    }
+    if ((op == DK_OP_OBJECT_WRITE || op == DK_OP_OBJECT_EXECUTE) && s->sel == DK_OBJ_DATA)
+        resume_emit(s, DK_RESUME_CONTINUE, s->data_off, t, start, end);
+    else if (op == DK_OP_OBJECT_CREATE && ctype == DK_OBJ_DATA)
+        resume_emit(s, s->resume_off == s->last_off ? DK_RESUME_CONTINUE : DK_RESUME_OBJECT_RESTART,
+                    s->last_off, t, start, end);
+}
+
+/* ---- reported offset/CRC checks ------------------------------------ */
+
+typedef struct {
+    dk_check check;
+    uint32_t exp_off, exp_crc;
+    dk_anomaly_id an;  /* DK_AN_COUNT: none */
+    char text[160];
+} report;
+
+/* Compare what the target reports for obj with what was sent, then take the
+ * target's values so one fault is reported once.  is_select: a SELECT (a
+ * lower offset there means progress was lost, not bytes). */
+static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc, bool is_select,
+                         const char *what, report *r)
+{
+    r->an = DK_AN_COUNT;
+    r->check = DK_CHECK_NONE;
+    if (obj == DK_OBJ_COMMAND) {
+        r->exp_off = s->cmd_off;
+        r->exp_crc = s->cmd_crc;
+        if (!s->cmd_grounded || s->img_done) {
+            r->check = DK_CHECK_ADOPTED;
+        } else if (off == s->cmd_off) {
+            r->check = crc == s->cmd_crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
+        } else if (off < s->cmd_off) {
+            r->check = DK_CHECK_OFFSET_BAD;
+            if (s->cmd_known) {
+                uint32_t c = dk_crc32(0, s->cmd_buf, off);
+                r->exp_crc = c;
+                if (c != crc) {
+                    r->an = DK_AN_DFU_CRC_MISMATCH;
+                    snprintf(r->text, sizeof r->text,
+                             "%s reports command crc=0x%08x at offset %u, the bytes sent give 0x%08x",
+                             what, (unsigned)crc, (unsigned)off, (unsigned)c);
+                }
+            }
+            if (r->an == DK_AN_COUNT) {
+                r->an = is_select ? DK_AN_DFU_OFFSET_BACKWARDS : DK_AN_DFU_OFFSET_MISMATCH;
+                snprintf(r->text, sizeof r->text,
+                         "%s reports command offset %u, but %u bytes were sent%s", what,
+                         (unsigned)off, (unsigned)s->cmd_off,
+                         is_select ? (off ? ": the target kept only part of the init packet"
+                                          : ": the target lost the init packet")
+                                   : "");
+            }
+        } else {
+            r->check = DK_CHECK_OFFSET_BAD;
+            r->an = DK_AN_DFU_OFFSET_MISMATCH;
+            snprintf(r->text, sizeof r->text,
+                     "%s reports command offset %u, but only %u bytes were sent", what,
+                     (unsigned)off, (unsigned)s->cmd_off);
+        }
+        if (r->check == DK_CHECK_CRC_BAD) {
+            r->an = DK_AN_DFU_CRC_MISMATCH;
+            snprintf(r->text, sizeof r->text,
+                     "%s reports command crc=0x%08x at offset %u, the bytes sent give 0x%08x", what,
+                     (unsigned)crc, (unsigned)off, (unsigned)s->cmd_crc);
+        }
+        if (r->check != DK_CHECK_OK) {
+            if (off > s->cmd_off || !s->cmd_grounded || s->img_done)
+                s->cmd_known = off == 0;
+            s->cmd_off = off;
+            s->cmd_crc = crc;
+            s->cmd_grounded = true;
+        }
+        return;
+    }
+    if (obj != DK_OBJ_DATA)
+        return;
+    r->exp_off = s->data_off;
+    r->exp_crc = s->data_crc;
+    if (!s->data_seen || s->img_done) {
+        r->check = DK_CHECK_ADOPTED;
+    } else if (off == s->data_off) {
+        if (!s->data_crc_known)
+            r->check = DK_CHECK_ADOPTED;
+        else
+            r->check = crc == s->data_crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
+        if (r->check == DK_CHECK_CRC_BAD) {
+            r->an = DK_AN_DFU_CRC_MISMATCH;
+            snprintf(r->text, sizeof r->text,
+                     "%s reports crc=0x%08x at offset %u, the bytes sent give 0x%08x", what,
+                     (unsigned)crc, (unsigned)off, (unsigned)s->data_crc);
+        }
+    } else if (off < s->data_off) {
+        r->check = DK_CHECK_OFFSET_BAD;
+        const snapshot *c = cp_find(s, off);
+        if (c && c->crc != crc) {
+            r->an = DK_AN_DFU_CRC_MISMATCH;
+            r->exp_crc = c->crc;
+            snprintf(r->text, sizeof r->text,
+                     "%s reports crc=0x%08x at offset %u, the bytes sent there gave 0x%08x", what,
+                     (unsigned)crc, (unsigned)off, (unsigned)c->crc);
+        } else if (is_select) {
+            r->an = DK_AN_DFU_OFFSET_BACKWARDS;
+            if (off == 0)
+                snprintf(r->text, sizeof r->text,
+                         "%s reports offset 0 after %u bytes were sent: the target lost its "
+                         "progress, the image restarts from 0",
+                         what, (unsigned)s->data_off);
+            else
+                snprintf(r->text, sizeof r->text,
+                         "%s reports offset %u after %u bytes were sent: the transfer resumes "
+                         "from %u",
+                         what, (unsigned)off, (unsigned)s->data_off, (unsigned)off);
+        } else {
+            r->an = DK_AN_DFU_OFFSET_MISMATCH;
+            snprintf(r->text, sizeof r->text,
+                     "%s reports offset %u, but %u bytes were sent: %u bytes did not arrive", what,
+                     (unsigned)off, (unsigned)s->data_off, (unsigned)(s->data_off - off));
+        }
+    } else {
+        r->check = DK_CHECK_OFFSET_BAD;
+        r->an = DK_AN_DFU_OFFSET_MISMATCH;
+        snprintf(r->text, sizeof r->text,
+                 "%s reports offset %u, but only %u bytes were sent", what, (unsigned)off,
+                 (unsigned)s->data_off);
+    }
+    if (r->check != DK_CHECK_OK) {
+        s->data_off = off;
+        s->data_crc = crc;
+        s->data_crc_known = true;
+        s->data_seen = true;
+        if (is_select || off < s->last_off) {
+            /* Where a data CREATE would roll back to (§6.4). */
+            uint32_t ms = s->max_size ? s->max_size : 4096;
+            if (off % ms == 0 || (s->image_size && off == s->image_size)) {
+                s->last_off = off;
+                s->last_crc = crc;
+                s->last_crc_known = true;
+            } else {
+                s->last_off = off - off % ms;
+                const snapshot *c = cp_find(s, s->last_off);
+                s->last_crc_known = c != NULL;
+                s->last_crc = c ? c->crc : 0;
+            }
+        }
+    }
+}
+
+/* ---- exchanges ------------------------------------------------------ */
+
+static dk_stage stage_of(const pending *p)
+{
+    switch (p->m.op) {
+    case DK_OP_OBJECT_CREATE:
+        return p->m.req.create.type == DK_OBJ_COMMAND ? DK_STAGE_INIT : DK_STAGE_DATA;
+    case DK_OP_OBJECT_SELECT:
+        return p->m.req.select.type == DK_OBJ_COMMAND ? DK_STAGE_INIT : DK_STAGE_DATA;
+    case DK_OP_CRC_GET:
+    case DK_OP_OBJECT_WRITE:
+        return p->obj == DK_OBJ_COMMAND ? DK_STAGE_INIT : DK_STAGE_DATA;
+    case DK_OP_OBJECT_EXECUTE:
+        if (p->obj == DK_OBJ_COMMAND)
+            return DK_STAGE_INIT;
+        return p->final ? DK_STAGE_FINAL : DK_STAGE_DATA;
+    default:
+        return DK_STAGE_CONNECT;
+    }
+}
+
+static void emit_init_if_due(dk_session *s)
+{
+    if (!s->init_ev_due)
+        return;
+    s->init_ev_due = false;
+    s->init_ev.u.init.pkt = s->init_ev.u.init.ok ? &s->pkt : NULL;
+    s->init_ev.u.init.bytes = s->cmd_buf;
+    emit(s, &s->init_ev);
+    if (!s->init_ev.u.init.ok && s->init_ev.u.init.len > 0) {
+        const dk_err *e = &s->init_ev.u.init.err;
+        note_op(s, DK_AN_INIT_MALFORMED, s->init_ev.t_us, DK_DIR_HOST, s->cmd_pos0, s->cmd_pos1,
+                DK_OP_OBJECT_EXECUTE, "init packet byte %llu: %s",
+                (unsigned long long)(e->has_offset ? e->offset : 0), e->msg);
+    }
+}
+
+static void exchange_base(dk_event *ev, const pending *p)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = DK_EV_EXCHANGE;
+    ev->dir = DK_DIR_HOST;
+    ev->t_us = p->t;
+    ev->start = p->start;
+    ev->end = p->end;
+    dk_exchange *x = &ev->u.x;
+    x->has_req = true;
+    x->req = p->m;
+    x->req.raw = p->raw;
+    x->obj_type = p->obj;
+    x->t_req = p->t;
+    x->t_rsp = -1;
+    x->req_start = p->start;
+    x->req_end = p->end;
+    x->latency_us = -1;
+}
+
+/* A request that will never be answered. */
+static void unanswered(dk_session *s, pending *p, const char *why)
+{
+    if (!p->on)
+        return;
+    p->on = false;
+    dk_event ev;
+    exchange_base(&ev, p);
+    emit(s, &ev);
+    char b[DK_NAME_BUFSZ];
+    note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
+            "%s (%s object) was never answered%s", op_word(p->m.op, b), obj_word(p->obj), why);
+    emit_init_if_due(s);
+}
+
+static void fail_note(dk_session *s, const pending *p, const dk_msg *m, uint64_t start)
+{
+    s->err_open = true;
+    s->sum.fail_stage = p ? stage_of(p) : DK_STAGE_NONE;
+    s->sum.fail_op = m->op;
+    s->sum.fail_result = m->result;
+    s->sum.fail_has_ext = m->has_ext;
+    s->sum.fail_ext = m->ext;
+    s->sum.fail_pos = start;
+    if (s->img && p && (s->sum.fail_stage == DK_STAGE_INIT || s->sum.fail_stage == DK_STAGE_FINAL ||
+                        s->sum.fail_stage == DK_STAGE_DATA)) {
+        s->img->failed = true;
+        s->img->result = m->result;
+        s->img->ext = m->ext;
+    }
+}
+
+static void error_anomaly(dk_session *s, const dk_msg *m, const char *ctx, int64_t t,
+                          uint64_t start, uint64_t end)
+{
+    char b1[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
+    s->an_set = true;
+    s->an_result = m->result;
+    s->an_has_ext = m->has_ext;
+    s->an_ext = m->ext;
+    if (m->result == DK_RES_EXT_ERROR) {
+        const char *mean = dk_ext_meaning(m->ext);
+        note_op(s, DK_AN_DFU_EXT_ERROR, t, DK_DIR_TARGET, start, end, m->op,
+                "%s%s answered EXT_ERROR %s (0x%02x): %s", ctx, op_word(m->op, b1),
+                m->has_ext ? dk_ext_str(m->ext, b2) : "(code missing)", (unsigned)m->ext,
+                mean ? mean : "unknown extended error");
+    } else {
+        const char *mean = dk_result_meaning(m->result);
+        note_op(s, DK_AN_DFU_ERROR_RESULT, t, DK_DIR_TARGET, start, end, m->op,
+                "%s%s answered %s (0x%02x): %s", ctx, op_word(m->op, b1),
+                dk_result_str(m->result, b2), (unsigned)m->result,
+                mean ? mean : "unknown result code");
+    }
+}
+
+static void on_execute_ok(dk_session *s, const pending *p, int64_t t, uint64_t start,
+                          uint64_t end, bool *completed)
+{
+    if (p->obj == DK_OBJ_COMMAND) {
+        s->init = INIT_VALID;
+        if (s->img)
+            s->img->init_ok = true;
+        if (!s->restart_counted && s->prev_cmd_len && !s->prev_done && s->cmd_known &&
+            s->prev_cmd_len == s->cmd_off && s->prev_cmd_crc == s->cmd_crc) {
+            s->sum.restarts++;
+            s->restart_counted = true;
+            if (s->img)
+                s->img->restart = true;
+        }
+        return;
+    }
+    if (p->obj != DK_OBJ_DATA)
+        return;
+    s->img_active = true;
+    s->last_off = s->data_off;
+    s->last_crc = s->data_crc;
+    s->last_crc_known = s->data_crc_known;
+    if (s->data_crc_known)
+        cp_push(s, s->data_off, s->data_crc);
+    bool was_open = s->obj_open;
+    s->obj_open = false;
+    if (p->final || (was_open && !s->image_size && s->obj_size < s->max_size &&
+                     s->data_off == s->obj_start + s->obj_size)) {
+        (void)t;
+        (void)start;
+        (void)end;
+        *completed = true;
+    }
+}
+
+static void on_failure_state(dk_session *s, const pending *p)
+{
+    if (p->m.op == DK_OP_OBJECT_CREATE) {
+        if (p->m.req.create.type == DK_OBJ_COMMAND)
+            s->cmd_created = false;
+        else
+            s->obj_open = false;
+    } else if (p->m.op == DK_OP_OBJECT_EXECUTE && p->obj == DK_OBJ_COMMAND) {
+        s->init = INIT_REJECTED;
+        s->img_done = true; /* progress reset on the target (§6.5) */
+    } else if (p->m.op == DK_OP_OBJECT_EXECUTE && p->final) {
+        s->img_done = true; /* reset after postvalidation either way (§6.6) */
+    }
+}
+
+static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t t,
+                 uint64_t start, uint64_t end)
+{
+    dk_event ev;
+    exchange_base(&ev, p);
+    dk_exchange *x = &ev.u.x;
+    x->has_rsp = true;
+    x->rsp = *m;
+    x->t_rsp = t;
+    x->rsp_start = start;
+    x->rsp_end = end;
+    x->late = late;
+    if (t >= 0 && p->t >= 0)
+        x->latency_us = t - p->t;
+    ev.end = end;
+    p->on = false;
+
+    report r = { .check = DK_CHECK_NONE, .an = DK_AN_COUNT };
+    bool completed = false;
+    bool ok = m->result == DK_RES_SUCCESS;
+    if (ok) {
+        switch (m->op) {
+        case DK_OP_OBJECT_SELECT: {
+            uint8_t obj = p->m.req.select.type;
+            if (obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA)
+                ensure_image(s, p->t, p->start, end);
+            if (obj == DK_OBJ_DATA && m->rsp.select.max_size)
+                s->max_size = m->rsp.select.max_size;
+            check_report(s, obj, m->rsp.select.offset, m->rsp.select.crc, true, "SELECT", &r);
+            if (obj == DK_OBJ_COMMAND) {
+                if (m->rsp.select.offset == 0 && s->init == INIT_UNKNOWN)
+                    s->init = INIT_NONE;
+                else if (m->rsp.select.offset > 0 &&
+                         (s->init == INIT_UNKNOWN || s->init == INIT_NONE || s->img_done))
+                    s->init = INIT_PENDING;
+            }
+            if ((obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA) && m->rsp.select.offset > 0) {
+                s->resume_on = true;
+                s->resume_obj = obj;
+                s->resume_off = m->rsp.select.offset;
+                s->resume_crc = m->rsp.select.crc;
+            }
+            break;
+        }
+        case DK_OP_CRC_GET:
+            check_report(s, p->obj, m->rsp.crc.offset, m->rsp.crc.crc, false, "CRC_GET", &r);
+            s->err_open = false;
+            break;
+        case DK_OP_OBJECT_EXECUTE:
+            on_execute_ok(s, p, t, start, end, &completed);
+            s->err_open = false;
+            break;
+        case DK_OP_OBJECT_CREATE:
+            s->err_open = false;
+            break;
+        default:
+            break;
+        }
+    } else {
+        fail_note(s, p, m, start);
+        on_failure_state(s, p);
+    }
+    x->check = r.check;
+    x->exp_offset = r.exp_off;
+    x->exp_crc = r.exp_crc;
+    emit(s, &ev);
+
+    char b[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
+    if (late)
+        note_op(s, DK_AN_DFU_LATE_RESPONSE, t, DK_DIR_TARGET, start, end, m->op,
+                "the answer to %s came after the host had sent its next request: every later "
+                "answer may be read as the previous one's",
+                op_word(m->op, b));
+    if (r.an != DK_AN_COUNT)
+        note_op(s, r.an, t, DK_DIR_TARGET, start, end, m->op, "%s", r.text);
+    if (!ok) {
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "%s%s", p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND
+                                              ? obj_word(p->obj) : "",
+                 p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND ? " " : "");
+        (void)b2;
+        error_anomaly(s, m, ctx, t, start, end);
+    }
+    emit_init_if_due(s);
+    if (completed)
+        image_done(s, t, start, end);
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    const uint8_t *data = m->req.write.data;
+    size_t len = m->req.write.len;
+    s->sum.writes++;
+    resume_resolve(s, m, t, start, end);
+
+    dk_event ev;
+    ev.kind = DK_EV_WRITE;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_HOST;
+    dk_write *w = &ev.u.w;
+    w->obj_type = s->sel;
+    w->data = data;
+    w->len = len;
+
+    if (s->sel == DK_OBJ_COMMAND) {
+        ensure_image(s, t, start, end);
+        s->img_active = true;
+        if (s->cmd_off == 0)
+            s->cmd_pos0 = start;
+        s->cmd_pos1 = end;
+        w->offset = s->cmd_off;
+        if (s->cmd_known) {
+            if (len <= CMD_MAX - s->cmd_off && s->cmd_off <= CMD_MAX) {
+                if (len)
+                    memcpy(s->cmd_buf + s->cmd_off, data, len);
+            } else {
+                s->cmd_known = false;
+            }
+        }
+        s->cmd_crc = dk_crc32(s->cmd_crc, data, len);
+        s->cmd_off += (uint32_t)len;
+        s->sum.bytes_cmd += len;
+        w->crc = s->cmd_crc;
+        w->crc_known = s->cmd_grounded;
+        if (s->cmd_created && s->cmd_off > s->cmd_size && !s->cmd_beyond_flagged) {
+            s->cmd_beyond_flagged = true;
+            note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end,
+                    DK_OP_OBJECT_WRITE,
+                    "command write up to offset %u, but the command object has %u bytes",
+                    (unsigned)s->cmd_off, (unsigned)s->cmd_size);
+        }
+    } else if (s->sel == DK_OBJ_DATA) {
+        ensure_image(s, t, start, end);
+        s->img_active = true;
+        if (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)) {
+            s->obj_flagged = true;
+            note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
+                    "data written at offset %u while the target holds no valid init packet%s",
+                    (unsigned)s->data_off,
+                    s->init == INIT_REJECTED ? " (it was rejected)" : "");
+        }
+        if (s->obj_open && !s->obj_flagged &&
+            (uint64_t)s->data_off + len > (uint64_t)s->obj_start + s->obj_size) {
+            s->obj_flagged = true;
+            note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end,
+                    DK_OP_OBJECT_WRITE,
+                    "data write [%u, %u) goes past the object [%u, %u)", (unsigned)s->data_off,
+                    (unsigned)(s->data_off + len), (unsigned)s->obj_start,
+                    (unsigned)(s->obj_start + s->obj_size));
+        }
+        w->offset = s->data_off;
+        if (s->data_crc_known)
+            s->data_crc = dk_crc32(s->data_crc, data, len);
+        s->data_off += (uint32_t)len;
+        s->sum.bytes_data += len;
+        if (s->img) {
+            s->img->bytes_sent += len;
+            if (s->data_off > s->img->offset)
+                s->img->offset = s->data_off;
+        }
+        w->crc = s->data_crc;
+        w->crc_known = s->data_crc_known && s->data_seen;
+    } else {
+        w->offset = 0;
+        w->crc = 0;
+        w->crc_known = false;
+        if (!s->sel_flagged) {
+            s->sel_flagged = true;
+            note_op(s, DK_AN_DFU_WRITE_WITHOUT_OBJECT, t, DK_DIR_HOST, start, end,
+                    DK_OP_OBJECT_WRITE, "write while object type %u is selected",
+                    (unsigned)s->sel);
+        }
+    }
+
+    if (s->prn && ++s->prn_count >= s->prn) {
+        s->prn_count = 0;
+        snapshot *q = &s->prn_q[(s->prn_head + s->prn_n) % PRN_Q];
+        if (s->prn_n == PRN_Q) /* too many due: drop the oldest */
+            s->prn_head = (s->prn_head + 1) % PRN_Q;
+        else
+            s->prn_n++;
+        q->obj = s->sel;
+        q->offset = w->offset + (uint32_t)len;
+        q->crc = w->crc;
+        q->crc_known = w->crc_known;
+    }
+
+    emit(s, &ev);
+
+    /* fold */
+    if (s->run_on && s->run.u.run.obj_type == s->sel && s->run.u.run.off_end == w->offset &&
+        s->run.image == s->image) {
+        dk_writes *r = &s->run.u.run;
+        r->count++;
+        r->bytes += len;
+        r->off_end = w->offset + (uint32_t)len;
+        r->crc_end = w->crc;
+        r->crc_known = w->crc_known;
+        r->t_last = t;
+        s->run.end = end;
+    } else {
+        flush_run(s);
+        memset(&s->run, 0, sizeof s->run);
+        s->run.kind = DK_EV_WRITES;
+        s->run.t_us = t;
+        s->run.start = start;
+        s->run.end = end;
+        s->run.dir = DK_DIR_HOST;
+        s->run.image = s->image;
+        dk_writes *r = &s->run.u.run;
+        r->obj_type = s->sel;
+        r->count = 1;
+        r->bytes = len;
+        r->off_start = w->offset;
+        r->off_end = w->offset + (uint32_t)len;
+        r->crc_end = w->crc;
+        r->crc_known = w->crc_known;
+        r->t_first = r->t_last = t;
+        s->run_on = true;
+    }
+}
+
+static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    s->sum.requests++;
+    if (m->op == DK_OP_OBJECT_WRITE) {
+        on_write(s, m, t, start, end);
+        return;
+    }
+    bool resolving = s->resume_on;
+    resume_resolve(s, m, t, start, end);
+    if (!(resolving && !s->resume_on) &&
+        (m->op == DK_OP_PING || m->op == DK_OP_OBJECT_CREATE || m->op == DK_OP_OBJECT_EXECUTE))
+        s->resume_open = false;
+
+    if (s->cur.on) {
+        if (s->overdue.on)
+            unanswered(s, &s->overdue, "");
+        s->overdue = s->cur;
+        s->cur.on = false;
+    }
+
+    pending p;
+    memset(&p, 0, sizeof p);
+    p.on = true;
+    p.m = *m;
+    p.t = t;
+    p.start = start;
+    p.end = end;
+    size_t rl = m->raw_len < REQ_RAW ? m->raw_len : REQ_RAW;
+    if (m->raw && rl)
+        memcpy(p.raw, m->raw, rl);
+    p.m.raw_len = rl;
+
+    char b[DK_NAME_BUFSZ];
+    switch (m->op) {
+    case DK_OP_OBJECT_CREATE: {
+        uint8_t type = m->req.create.type;
+        s->prn_count = 0;
+        s->sel = type;
+        s->sel_flagged = false;
+        if (type == DK_OBJ_COMMAND) {
+            open_image(s, true, m->req.create.size, t, start, end);
+        } else if (type == DK_OBJ_DATA) {
+            ensure_image(s, t, start, end);
+            s->img_active = true;
+            if (s->init == INIT_NONE || s->init == INIT_REJECTED)
+                note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, m->op,
+                        "data object created while the target holds no valid init packet%s",
+                        s->init == INIT_REJECTED ? " (it was rejected)" : "");
+            if (s->data_seen && s->data_off != s->last_off && !resolving)
+                note_op(s, DK_AN_DFU_OBJECT_DISCARDED, t, DK_DIR_HOST, start, end, m->op,
+                        "CREATE throws away %u bytes written after offset %u",
+                        (unsigned)(s->data_off - s->last_off), (unsigned)s->last_off);
+            if (s->data_seen) {
+                s->data_off = s->last_off;
+                s->data_crc = s->last_crc;
+                s->data_crc_known = s->last_crc_known;
+            }
+            s->obj_open = true;
+            s->obj_start = s->data_off;
+            s->obj_size = m->req.create.size;
+            s->obj_flagged = s->init == INIT_NONE || s->init == INIT_REJECTED;
+        }
+        break;
+    }
+    case DK_OP_OBJECT_SELECT:
+        s->sel = m->req.select.type;
+        s->sel_flagged = false;
+        break;
+    case DK_OP_RECEIPT_NOTIF_SET:
+        s->prn = m->req.prn.target;
+        s->prn_count = 0;
+        break;
+    case DK_OP_OBJECT_EXECUTE:
+        if (s->sel == DK_OBJ_COMMAND) {
+            ensure_image(s, t, start, end);
+            if (s->cmd_created && s->cmd_off < s->cmd_size)
+                note_op(s, DK_AN_DFU_EXECUTE_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
+                        "command EXECUTE with %u of %u bytes", (unsigned)s->cmd_off,
+                        (unsigned)s->cmd_size);
+            /* Decode now; the INIT event follows the EXECUTE exchange. */
+            dk_event *ie = &s->init_ev;
+            memset(ie, 0, sizeof *ie);
+            ie->kind = DK_EV_INIT;
+            ie->t_us = t;
+            ie->start = s->cmd_pos0;
+            ie->end = s->cmd_pos1;
+            ie->dir = DK_DIR_HOST;
+            dk_init_ev *iv = &ie->u.init;
+            iv->len = s->cmd_known ? s->cmd_off : 0;
+            iv->crc = s->cmd_crc;
+            if (s->cmd_known && s->cmd_off > 0) {
+                iv->ok = dk_initpkt_decode(s->cmd_buf, s->cmd_off, &s->pkt, &iv->err) == DK_OK;
+                if (iv->ok) {
+                    s->image_size = dk_initpkt_image_size(&s->pkt);
+                    if (s->img && s->pkt.has_init) {
+                        s->img->has_type = s->pkt.init.has_type;
+                        s->img->fw_type = s->pkt.init.type;
+                        s->img->size = s->image_size;
+                    }
+                }
+                s->init_ev_due = true;
+            } else if (s->cmd_off > 0 || !s->cmd_grounded) {
+                note_op(s, DK_AN_INIT_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
+                        "the init packet's bytes are not all in the capture (%u known)",
+                        (unsigned)(s->cmd_known ? s->cmd_off : 0));
+            }
+        } else if (s->sel == DK_OBJ_DATA) {
+            ensure_image(s, t, start, end);
+            if (s->obj_open && s->data_off - s->obj_start < s->obj_size)
+                note_op(s, DK_AN_DFU_EXECUTE_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
+                        "data EXECUTE with %u of %u bytes of the object at %u",
+                        (unsigned)(s->data_off - s->obj_start), (unsigned)s->obj_size,
+                        (unsigned)s->obj_start);
+            p.final = s->image_size ? s->data_off == s->image_size : false;
+        }
+        break;
+    default:
+        break;
+    }
+    p.obj = s->sel;
+    if (m->op == DK_OP_OBJECT_CREATE)
+        p.obj = m->req.create.type;
+    else if (m->op == DK_OP_OBJECT_SELECT)
+        p.obj = m->req.select.type;
+
+    if (dk_msg_expects_response(m->op)) {
+        s->cur = p;
+    } else {
+        /* ABORT: the target resets without answering (§2.2). */
+        dk_event ev;
+        exchange_base(&ev, &p);
+        emit(s, &ev);
+        (void)b;
+    }
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    snapshot q = s->prn_q[s->prn_head];
+    s->prn_head = (s->prn_head + 1) % PRN_Q;
+    s->prn_n--;
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_PRN;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_TARGET;
+    dk_prn *n = &ev.u.prn;
+    n->obj_type = q.obj;
+    n->offset = m->rsp.crc.offset;
+    n->crc = m->rsp.crc.crc;
+    n->exp_offset = q.offset;
+    n->exp_crc = q.crc;
+    n->result = m->result;
+    report r = { .check = DK_CHECK_NONE, .an = DK_AN_COUNT };
+    if (m->result != DK_RES_SUCCESS) {
+        n->check = DK_CHECK_NONE;
+    } else if (!q.crc_known) {
+        n->check = DK_CHECK_ADOPTED;
+    } else if (n->offset != q.offset) {
+        n->check = DK_CHECK_OFFSET_BAD;
+        r.an = DK_AN_DFU_OFFSET_MISMATCH;
+        snprintf(r.text, sizeof r.text,
+                 "PRN reports %s offset %u, but %u bytes had been sent at that write",
+                 obj_word(q.obj), (unsigned)n->offset, (unsigned)q.offset);
+    } else if (n->crc != q.crc) {
+        n->check = DK_CHECK_CRC_BAD;
+        r.an = DK_AN_DFU_CRC_MISMATCH;
+        snprintf(r.text, sizeof r.text,
+                 "PRN reports %s crc=0x%08x at offset %u, the bytes sent give 0x%08x",
+                 obj_word(q.obj), (unsigned)n->crc, (unsigned)n->offset, (unsigned)q.crc);
+    } else {
+        n->check = DK_CHECK_OK;
+    }
+    if (s->run_on) {
+        if (n->check == DK_CHECK_OK || n->check == DK_CHECK_ADOPTED)
+            s->run.u.run.prn_ok++;
+        else
+            s->run.u.run.prn_bad++;
+    }
+    emit(s, &ev);
+    if (r.an != DK_AN_COUNT) {
+        note_op(s, r.an, t, DK_DIR_TARGET, start, end, DK_OP_CRC_GET, "%s", r.text);
+        /* Take the target's word where it speaks of the present. */
+        if (q.obj == DK_OBJ_DATA && q.offset == s->data_off) {
+            s->data_off = n->offset;
+            s->data_crc = n->crc;
+        } else if (q.obj == DK_OBJ_COMMAND && q.offset == s->cmd_off) {
+            s->cmd_off = n->offset;
+            s->cmd_crc = n->crc;
+            s->cmd_known = false;
+        }
+    }
+    if (m->result != DK_RES_SUCCESS) {
+        pending p;
+        memset(&p, 0, sizeof p);
+        p.m.op = DK_OP_OBJECT_WRITE;
+        p.obj = q.obj;
+        fail_note(s, &p, m, start);
+        error_anomaly(s, m, "PRN on a failed write: ", t, start, end);
+    } else {
+        s->err_open = false;
+    }
+}
+
+static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    s->sum.responses++;
+    if (m->op == DK_OP_CRC_GET && s->prn_n > 0) {
+        on_prn(s, m, t, start, end);
+        return;
+    }
+    if (s->cur.on && m->op == s->cur.m.op) {
+        pending p = s->cur;
+        s->cur.on = false;
+        if (s->overdue.on)
+            unanswered(s, &s->overdue, "");
+        pair(s, &p, m, false, t, start, end);
+        return;
+    }
+    if (s->overdue.on && m->op == s->overdue.m.op) {
+        pending p = s->overdue;
+        s->overdue.on = false;
+        pair(s, &p, m, true, t, start, end);
+        return;
+    }
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_EXCHANGE;
+    ev.t_us = t;
+    ev.start = start;
+    ev.end = end;
+    ev.dir = DK_DIR_TARGET;
+    ev.u.x.has_rsp = true;
+    ev.u.x.rsp = *m;
+    ev.u.x.t_req = -1;
+    ev.u.x.t_rsp = t;
+    ev.u.x.rsp_start = start;
+    ev.u.x.rsp_end = end;
+    ev.u.x.latency_us = -1;
+    emit(s, &ev);
+    char b1[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
+    if (s->cur.on)
+        note_op(s, DK_AN_DFU_UNEXPECTED_OPCODE, t, DK_DIR_TARGET, start, end, m->op,
+                "a response to %s arrived while %s waits for its answer", op_word(m->op, b1),
+                op_word(s->cur.m.op, b2));
+    else if (m->op == DK_OP_CRC_GET && s->prn)
+        note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
+                "PRN notification after %u writes, but PRN is every %u", (unsigned)s->prn_count,
+                (unsigned)s->prn);
+    else
+        note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
+                "a response to %s, which no request asked for", op_word(m->op, b1));
+    if (m->result != DK_RES_SUCCESS)
+        error_anomaly(s, m, "", t, start, end);
+}
+
+/* ---- entry points --------------------------------------------------- */
+
+static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    if (t >= 0) {
+        if (s->sum.t_first < 0)
+            s->sum.t_first = t;
+        s->sum.t_last = t;
+    }
+    if (m->is_response)
+        on_response(s, m, t, start, end);
+    else
+        on_request(s, m, t, start, end);
+}
+
+void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, uint64_t start,
+                    uint64_t end)
+{
+    (void)dir;
+    process(s, m, t_us, start, end);
+}
+
+/* Noise glued to the front of a frame: find the longest tail that parses as
+ * exactly one message.  A WRITE tail is only believed when its length is that
+ * of the previous write (any bytes parse as a WRITE). */
+static size_t resync(dk_session *s, const uint8_t *f, size_t len, dk_msg *out)
+{
+    size_t lim = len < RESYNC_MAX ? len : RESYNC_MAX;
+    for (size_t p = 1; p < lim; p++) {
+        dk_msg m;
+        if (dk_msg_parse(f + p, len - p, &m) != DK_MSG_OK)
+            continue;
+        if (!m.is_response && m.op == DK_OP_OBJECT_WRITE &&
+            !(s->run_on && s->run.u.run.count &&
+              (uint64_t)m.req.write.len * s->run.u.run.count == s->run.u.run.bytes))
+            continue;
+        if (m.is_response && !dk_result_name(m.result))
+            continue;
+        *out = m;
+        return p;
+    }
+    return 0;
+}
+
+void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool first, int64_t t_us,
+                      dk_dir dir, uint64_t start, uint64_t end)
+{
+    s->sum.frames++;
+    dk_msg m;
+    dk_msg_status st = dk_msg_parse(frame, len, &m);
+    if (st == DK_MSG_UNKNOWN_OP || st == DK_MSG_OVERLONG ||
+        (st == DK_MSG_TRUNCATED && first)) {
+        dk_msg m2;
+        size_t skip = resync(s, frame, len, &m2);
+        if (skip) {
+            note_op(s, first ? DK_AN_SLIP_BEFORE_FIRST : DK_AN_SLIP_NOISE, t_us, dir, start,
+                    start + skip, 0, "%zu byte%s before a %s (first 0x%02x)", skip,
+                    skip == 1 ? "" : "s", m2.is_response ? "response" : "request",
+                    (unsigned)frame[0]);
+            m = m2;
+            st = DK_MSG_OK;
+            start += skip;
+        }
+    }
+    char b[DK_NAME_BUFSZ];
+    switch (st) {
+    case DK_MSG_EMPTY:
+        note_op(s, DK_AN_SLIP_EMPTY_FRAME, t_us, dir, start, end, 0, "empty frame");
+        return;
+    case DK_MSG_UNKNOWN_OP:
+        if (first) {
+            note_op(s, DK_AN_SLIP_BEFORE_FIRST, t_us, dir, start, end, 0,
+                    "%zu bytes before the first frame end", len);
+        } else if (m.is_response) {
+            note_op(s, DK_AN_MSG_UNKNOWN_OPCODE, t_us, dir, start, end, m.op,
+                    "response to unknown opcode 0x%02x (%zu bytes)", (unsigned)m.op, len);
+        } else {
+            note_op(s, DK_AN_MSG_UNKNOWN_OPCODE, t_us, dir, start, end, frame[0],
+                    "unknown opcode 0x%02x (%zu bytes)", (unsigned)frame[0], len);
+        }
+        return;
+    case DK_MSG_TRUNCATED:
+        if (first) {
+            note_op(s, DK_AN_SLIP_BEFORE_FIRST, t_us, dir, start, end, 0,
+                    "%zu bytes before the first frame end", len);
+            return;
+        }
+        note_op(s, DK_AN_MSG_TRUNCATED, t_us, dir, start, end, m.op,
+                "%s%s of %zu bytes is too short", m.is_response ? "response to " : "",
+                op_word(m.op, b), len);
+        return;
+    case DK_MSG_OVERLONG:
+        note_op(s, DK_AN_MSG_OVERLONG, t_us, dir, start, end, m.op,
+                "%s%s has %zu bytes more than defined", m.is_response ? "response to " : "",
+                op_word(m.op, b), m.extra);
+        break;
+    default:
+        break;
+    }
+    dk_dir mdir = m.is_response ? DK_DIR_TARGET : DK_DIR_HOST;
+    if (dir != DK_DIR_UNKNOWN && dir != mdir)
+        note_op(s, DK_AN_MSG_WRONG_DIRECTION, t_us, dir, start, end, m.op,
+                "%s%s sent by the %s", m.is_response ? "response to " : "request ",
+                op_word(m.op, b), dir == DK_DIR_HOST ? "host" : "target");
+    process(s, &m, t_us, start, end);
+}
+
+void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_dir dir)
+{
+    switch (ev->kind) {
+    case DK_SLIP_FRAME:
+        dk_session_frame(s, ev->data, ev->len, ev->first, t_us, dir, ev->start, ev->end);
+        break;
+    case DK_SLIP_EMPTY:
+        note_op(s, DK_AN_SLIP_EMPTY_FRAME, t_us, dir, ev->start, ev->end, 0,
+                "END with nothing before it");
+        break;
+    case DK_SLIP_BAD_ESCAPE:
+        note_op(s, DK_AN_SLIP_BAD_ESCAPE, t_us, dir, ev->start, ev->end, 0,
+                "ESC at %llu not followed by DC/DD: %llu bytes dropped",
+                (unsigned long long)(ev->bad_at ? ev->bad_at - 1 : 0),
+                (unsigned long long)(ev->end - ev->start));
+        break;
+    case DK_SLIP_TOO_LONG:
+        note_op(s, DK_AN_SLIP_TOO_LONG, t_us, dir, ev->start, ev->end, 0,
+                "frame of %llu bytes dropped", (unsigned long long)(ev->end - ev->start));
+        break;
+    case DK_SLIP_UNTERMINATED:
+        note_op(s, DK_AN_SLIP_UNTERMINATED, t_us, dir, ev->start, ev->end, 0,
+                "%llu bytes without END at the end of the capture",
+                (unsigned long long)(ev->end - ev->start));
+        break;
+    }
+}
+
+void dk_session_finish(dk_session *s)
+{
+    if (s->finished)
+        return;
+    s->finished = true;
+    unanswered(s, &s->overdue, "");
+    unanswered(s, &s->cur, " (the capture ends)");
+    flush_run(s);
+    dk_summary *u = &s->sum;
+    if (s->img)
+        s->img->offset = s->data_off > s->img->offset ? s->data_off : s->img->offset;
+    bool done = s->img && s->img->completed;
+    if (u->requests + u->responses == 0)
+        u->outcome = DK_OUTCOME_EMPTY;
+    else if (u->responses == 0)
+        u->outcome = DK_OUTCOME_NO_RESPONSE;
+    else if (s->err_open)
+        u->outcome = DK_OUTCOME_FAILED;
+    else if (done && s->img_done)
+        u->outcome = DK_OUTCOME_COMPLETED;
+    else
+        u->outcome = DK_OUTCOME_INTERRUPTED;
+    if (s->sel == DK_OBJ_COMMAND && !(s->init == INIT_VALID)) {
+        u->stop_obj = DK_OBJ_COMMAND;
+        u->stop_offset = s->cmd_off;
+        u->stop_size = s->cmd_created ? s->cmd_size : 0;
+    } else {
+        u->stop_obj = DK_OBJ_DATA;
+        u->stop_offset = s->data_off;
+        u->stop_size = s->image_size;
+    }
+    if (u->t_first >= 0 && u->t_last > u->t_first) {
+        u->duration_s = (double)(u->t_last - u->t_first) / 1e6;
+        u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / u->duration_s;
+    } else if (u->t_first >= 0) {
+        u->duration_s = 0;
+    }
+    u->diag = dk_diag_pick(u);
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_SUMMARY;
+    ev.t_us = u->t_last;
+    ev.u.sum = u;
+    emit(s, &ev);
+}
