@@ -1,0 +1,613 @@
+/* test_master.c - the DFU master against a scripted fake target: fresh
+ * updates, every resume case of protocol.md §5.2/§6.9, lost and late answers,
+ * and refusals named with their codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfukit/crc.h"
+#include "dfukit/tables.h"
+#include "fake_target.h"
+#include "master.h"
+
+#define BIN_LEN (3 * 4096 + 1000)
+#define DAT_LEN 100
+
+static uint8_t bin[BIN_LEN], bin2[2 * 4096], dat[DAT_LEN], dat2[DAT_LEN];
+static fake_target T;
+static dh_result R;
+static char notes[16384];
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+}
+
+static void on_event(void *ctx, const dh_event *ev)
+{
+    (void)ctx;
+    if (ev->kind == DH_EV_NOTE && strlen(notes) + strlen(ev->text) + 2 < sizeof notes) {
+        strcat(notes, ev->text);
+        strcat(notes, "\n");
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fill(bin, sizeof bin, 1);
+    fill(bin2, sizeof bin2, 2);
+    fill(dat, sizeof dat, 3);
+    fill(dat2, sizeof dat2, 4);
+    ft_init(&T);
+    ft_expect(&T, bin, sizeof bin);
+    memset(&R, 0, sizeof R);
+    notes[0] = 0;
+    return 0;
+}
+
+static dh_opts opts(void)
+{
+    dh_opts o;
+    dh_opts_default(&o);
+    o.on_event = on_event;
+    return o;
+}
+
+static dh_status run_opts(const dh_opts *o)
+{
+    dh_image img = { "app.bin", "app.dat", bin, sizeof bin, dat, sizeof dat };
+    dh_io io = ft_io(&T);
+    return dh_run(o, &io, &img, 1, &R);
+}
+
+static dh_status run(void)
+{
+    dh_opts o = opts();
+    return run_opts(&o);
+}
+
+static void assert_image_done(void)
+{
+    assert_int_equal(R.status, DH_OK);
+    assert_int_equal(T.done, 1);
+    assert_memory_equal(T.img, bin, sizeof bin);
+}
+
+/* Number of data CREATEs for a whole image: 4 objects. */
+#define OBJECTS 4
+
+static void test_fresh_update(void **state)
+{
+    (void)state;
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS);
+    assert_int_equal(ft_data_written(&T), sizeof bin); /* nothing sent twice */
+    /* §4: 64 data bytes per WRITE at MTU 131 */
+    const ft_entry *w = ft_find(&T, 0, DK_OP_OBJECT_WRITE, DK_OBJ_DATA);
+    assert_non_null(w);
+    assert_int_equal(w->size, 64);
+    /* Sequence start: PING, PRN, MTU, SELECT command. */
+    assert_int_equal(T.log[0].op, DK_OP_PING);
+    assert_int_equal(T.log[1].op, DK_OP_RECEIPT_NOTIF_SET);
+    assert_int_equal(T.log[2].op, DK_OP_MTU_GET);
+    assert_int_equal(T.log[3].op, DK_OP_OBJECT_SELECT);
+    assert_int_equal(T.log[3].type, DK_OBJ_COMMAND);
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 1);
+}
+
+static void test_usb_mtu_chunks(void **state)
+{
+    (void)state;
+    T.mtu = 2051; /* §4: (2051 - 1) / 2 - 1 = 1024 */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_find(&T, 0, DK_OP_OBJECT_WRITE, DK_OBJ_DATA)->size, 1024);
+}
+
+/* §6.9: the bootloader stayed up; SELECT data points into an object. */
+static void test_resume_mid_object(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 5000, 4096);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+    const ft_entry *w = ft_find(&T, 0, DK_OP_OBJECT_WRITE, DK_OBJ_DATA);
+    assert_int_equal(w->at, 5000);
+    assert_int_equal(ft_data_written(&T), sizeof bin - 5000);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), 2);
+    assert_non_null(strstr(notes, "finishing the object at 4096"));
+}
+
+/* §6.5: a finished object is executed again (harmless), then the next one. */
+static void test_resume_boundary_match(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 8192, 4096); /* written, not yet executed */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    const ft_entry *sel = ft_find(&T, 0, DK_OP_OBJECT_SELECT, DK_OBJ_DATA);
+    const ft_entry *ex = ft_find(&T, ft_index(&T, sel), DK_OP_OBJECT_EXECUTE, -1);
+    const ft_entry *cr = ft_find(&T, ft_index(&T, sel), DK_OP_OBJECT_CREATE, -1);
+    assert_true(ex < cr);
+    assert_int_equal(ex->result, DK_RES_SUCCESS);
+    assert_int_equal(cr->at, 8192);
+    assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+}
+
+static void test_resume_boundary_already_executed(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 8192, 8192);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
+}
+
+/* §5.2 weakness / §11.9: the target holds executed objects that differ; it
+ * cannot roll them back, so the image starts again with a new CREATE command. */
+static void test_resume_boundary_mismatch_restarts(void **state)
+{
+    (void)state;
+    uint8_t other[8192];
+    fill(other, sizeof other, 99);
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, other, 8192, 8192);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    const ft_entry *sel = ft_find(&T, 0, DK_OP_OBJECT_SELECT, DK_OBJ_DATA);
+    const ft_entry *cr = ft_find(&T, ft_index(&T, sel), DK_OP_OBJECT_CREATE, -1);
+    assert_non_null(cr);
+    assert_int_equal(cr->type, DK_OBJ_COMMAND);
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+    assert_non_null(strstr(notes, "cannot be rolled back"));
+}
+
+/* The image reaches past the image size: also a restart. */
+static void test_resume_offset_beyond_image_restarts(void **state)
+{
+    (void)state;
+    uint8_t other[16384];
+    fill(other, sizeof other, 5);
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, other, 16384, 16384);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+}
+
+/* A partial object that differs is rolled back by CREATE (§6.4): the executed
+ * objects stay. */
+static void test_resume_mid_object_mismatch_rolls_back(void **state)
+{
+    (void)state;
+    uint8_t mix[5000];
+    memcpy(mix, bin, sizeof mix);
+    mix[4500] ^= 1;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, mix, 5000, 4096);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+    assert_int_equal(ft_data_written(&T), sizeof bin - 4096);
+    assert_int_equal(ft_find(&T, 0, DK_OP_OBJECT_CREATE, DK_OBJ_DATA)->at, 4096);
+}
+
+/* ...unless the executed part differs too: then a fresh start. */
+static void test_resume_mid_object_bad_base_restarts(void **state)
+{
+    (void)state;
+    uint8_t other[5000];
+    fill(other, sizeof other, 7);
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, other, 5000, 4096);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+}
+
+/* §5.2: a partly sent init packet is completed without CREATE. */
+static void test_resume_partial_command(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, 40, false);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+    const ft_entry *w = ft_find(&T, 0, DK_OP_OBJECT_WRITE, DK_OBJ_COMMAND);
+    assert_int_equal(w->at, 40);
+}
+
+/* Another package's init packet is on the target: replaced. */
+static void test_other_command_replaced(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat2, sizeof dat2, sizeof dat2, true);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+}
+
+static void test_restart_flag_ignores_target_state(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 8192, 8192);
+    dh_opts o = opts();
+    o.restart = true;
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+}
+
+/* Lost answers: the request is re-sent after a PING resync (§6.4-§6.5: all
+ * safe to repeat). */
+static void test_dropped_create_answer(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_CREATE, 2, FT_DROP, 0); /* first data CREATE */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS + 1);
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 2);
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+}
+
+static void test_dropped_answers_everywhere(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_SELECT, 1, FT_DROP, 0);
+    ft_fault(&T, DK_OP_CRC_GET, 3, FT_DROP, 0);
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1, FT_DROP, 0); /* command EXECUTE */
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 3, FT_DROP, 0); /* second data object */
+    ft_fault(&T, DK_OP_MTU_GET, 1, FT_DROP, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS + 2);
+}
+
+static void test_lost_request(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_CRC_GET, 2, FT_IGNORE, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+}
+
+/* A late answer arrives after the resync started; it is dropped as stale
+ * and the request goes again. */
+static void test_delayed_answer(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_CRC_GET, 3, FT_DELAY, 2500);
+    ft_fault(&T, DK_OP_OBJECT_CREATE, 3, FT_DELAY, 1500);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_CRC_GET, -1), 1 + OBJECTS + 1);
+}
+
+static void test_slow_answer_within_timeout(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_CRC_GET, 2, FT_DELAY, 600); /* rsp_ms is 1000 */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_CRC_GET, -1), 1 + OBJECTS);
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 1);
+}
+
+static void test_stale_answer_dropped(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_SELECT, 2, FT_STALE, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_SELECT, -1), 2);
+}
+
+/* PRN notifications are checked; a corrupted write shows there and the object
+ * is sent again. */
+static void test_prn_checks(void **state)
+{
+    (void)state;
+    dh_opts o = opts();
+    o.prn = 4;
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_image_done();
+    assert_true(T.notifications >= (sizeof bin / 64) / 4);
+}
+
+static void test_prn_catches_corrupt_write(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_WRITE, 70, FT_CORRUPT, 0); /* in the second data object */
+    dh_opts o = opts();
+    o.prn = 4;
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS + 1);
+    assert_non_null(strstr(notes, "PRN notification: target at offset"));
+}
+
+static void test_crc_catches_corrupt_write(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_WRITE, 70, FT_CORRUPT, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS + 1);
+    assert_non_null(strstr(notes, "failed its CRC check"));
+}
+
+static void test_missing_prn_notification(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_WRITE, 8, FT_DROP, 0);
+    dh_opts o = opts();
+    o.prn = 4;
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+}
+
+/* §6.9: power cut mid-transfer; the bootloader comes back in DFU mode. */
+static void test_power_cut_without_saved_progress(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_CREATE, 4, FT_RESET, 0); /* before the third data object */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    /* the data went again from 0 under a new init packet */
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 2);
+    assert_true(ft_data_written(&T) >= sizeof bin + 8192);
+}
+
+static void test_power_cut_with_saved_progress(void **state)
+{
+    (void)state;
+    T.save_progress = true;
+    ft_fault(&T, DK_OP_OBJECT_CREATE, 4, FT_RESET, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+    assert_int_equal(ft_data_written(&T), sizeof bin);
+}
+
+/* Refusals are named with code, meaning and hint (tables.h). */
+#define X_EXT(v, n, mean, hint) { v, #n, mean, hint },
+static const struct { uint8_t v; const char *name, *mean, *hint; } exts[] = { DK_EXT_ERRORS(X_EXT) };
+
+static void test_every_ext_error_named(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        setup(NULL);
+        T.exec_cmd_result = DK_RES_EXT_ERROR;
+        T.exec_cmd_ext = exts[i].v;
+        assert_int_equal(run(), DH_FAILED);
+        assert_true(R.has_rsp && R.has_ext);
+        assert_int_equal(R.ext, exts[i].v);
+        char code[16];
+        snprintf(code, sizeof code, "(0x%02X)", exts[i].v);
+        assert_non_null(strstr(R.msg, "app.dat rejected"));
+        assert_non_null(strstr(R.msg, "EXT_ERROR"));
+        assert_non_null(strstr(R.msg, exts[i].name));
+        assert_non_null(strstr(R.msg, code));
+        assert_non_null(strstr(R.msg, exts[i].mean));
+        assert_non_null(strstr(R.msg, exts[i].hint));
+        assert_int_equal(T.done, 0);
+        assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), 0);
+    }
+}
+
+static void test_unknown_ext_error(void **state)
+{
+    (void)state;
+    T.exec_cmd_result = DK_RES_EXT_ERROR;
+    T.exec_cmd_ext = 0x0E;
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "EXT_ERROR (0x0E): extended error code unknown to SDK 17.1"));
+}
+
+static void test_result_codes_named(void **state)
+{
+    (void)state;
+    static const struct { uint8_t res; const char *want; } cases[] = {
+        { DK_RES_INSUFFICIENT_RESOURCES, "INSUFFICIENT_RESOURCES (0x04)" },
+        { DK_RES_INVALID_OBJECT, "INVALID_OBJECT (0x05)" },
+        { DK_RES_OPERATION_FAILED, "OPERATION_FAILED (0x0A)" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setup(NULL);
+        T.exec_cmd_result = cases[i].res;
+        assert_int_equal(run(), DH_FAILED);
+        assert_non_null(strstr(R.msg, cases[i].want));
+        assert_non_null(strstr(R.msg, dk_result_meaning(cases[i].res)));
+        assert_false(R.has_ext);
+        assert_int_equal(R.result, cases[i].res);
+    }
+    setup(NULL);
+    T.exec_cmd_result = DK_RES_INSUFFICIENT_RESOURCES;
+    run();
+    assert_non_null(strstr(R.msg, "does not fit"));
+}
+
+static void test_final_hash_mismatch_named(void **state)
+{
+    (void)state;
+    static uint8_t other[BIN_LEN];
+    memcpy(other, bin, sizeof other);
+    other[100] ^= 1;
+    T.want[0] = other;
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "app.bin rejected"));
+    assert_non_null(strstr(R.msg, "VERIFICATION_FAILED (0x0C)"));
+    assert_int_equal(R.ext, DK_EXT_VERIFICATION_FAILED);
+}
+
+static void test_data_create_refused(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_CREATE, 2, FT_ANSWER, DK_RES_INSUFFICIENT_RESOURCES);
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "app.bin rejected (OBJECT_CREATE): INSUFFICIENT_RESOURCES (0x04)"));
+}
+
+static void test_silent_target(void **state)
+{
+    (void)state;
+    T.silent = true;
+    dh_opts o = opts();
+    o.connect_ms = 3000;
+    assert_int_equal(run_opts(&o), DH_FAILED);
+    assert_non_null(strstr(R.msg, "no answer to PING within 3.0 s"));
+    assert_int_equal(T.now, 3000);
+}
+
+/* The final answer is lost and the target has booted the app: no way to
+ * know, so no success claimed. */
+static void test_final_answer_lost(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DROP, 0);
+    assert_int_equal(run(), DH_FAILED);
+    assert_int_equal(T.done, 1);
+    assert_non_null(strstr(R.msg, "unconfirmed"));
+}
+
+static void test_final_answer_lost_target_in_dfu(void **state)
+{
+    (void)state;
+    T.dfu_after_final = true;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DROP, 0);
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "reset without confirming"));
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS);
+}
+
+/* The final EXECUTE itself never arrived: the target still holds the whole
+ * image, so it is sent again. */
+static void test_final_request_lost(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_IGNORE, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_non_null(strstr(notes, "final EXECUTE got lost"));
+}
+
+static void test_final_answer_late(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DELAY, 12000); /* final_ms is 10000 */
+    T.dfu_after_final = true;
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    setup(NULL); /* target boots the app after answering: silent */
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DELAY, 12000);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+}
+
+static void test_dat_too_large(void **state)
+{
+    (void)state;
+    T.cmd_max = 64;
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "app.dat is 100 bytes; the target accepts init packets of at most 64"));
+}
+
+/* A target that keeps refusing in the data phase: bounded attempts. */
+static void test_gives_up_when_nothing_moves(void **state)
+{
+    (void)state;
+    for (unsigned i = 1; i <= 64; i++)
+        ft_fault(&T, DK_OP_OBJECT_CREATE, i + 1, FT_ANSWER, DK_RES_OPERATION_NOT_PERMITTED);
+    assert_int_equal(run(), DH_FAILED);
+    assert_non_null(strstr(R.msg, "giving up on app.bin"));
+    assert_non_null(strstr(R.msg, "OPERATION_NOT_PERMITTED (0x08)"));
+    assert_true(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA) <= 8);
+}
+
+/* Images in order; the port is reopened for the second (the target reset). */
+static void test_two_images(void **state)
+{
+    (void)state;
+    T.dfu_after_final = true;
+    ft_expect(&T, bin2, sizeof bin2);
+    dh_image img[2] = {
+        { "sd.bin", "sd.dat", bin, sizeof bin, dat, sizeof dat },
+        { "app.bin", "app.dat", bin2, sizeof bin2, dat2, sizeof dat2 },
+    };
+    dh_opts o = opts();
+    dh_io io = ft_io(&T);
+    assert_int_equal(dh_run(&o, &io, img, 2, &R), DH_OK);
+    assert_int_equal(T.done, 2);
+    assert_int_equal(T.reopens, 1);
+    assert_memory_equal(T.img, bin2, sizeof bin2);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 2);
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_fresh_update, setup),
+        cmocka_unit_test_setup(test_usb_mtu_chunks, setup),
+        cmocka_unit_test_setup(test_resume_mid_object, setup),
+        cmocka_unit_test_setup(test_resume_boundary_match, setup),
+        cmocka_unit_test_setup(test_resume_boundary_already_executed, setup),
+        cmocka_unit_test_setup(test_resume_boundary_mismatch_restarts, setup),
+        cmocka_unit_test_setup(test_resume_offset_beyond_image_restarts, setup),
+        cmocka_unit_test_setup(test_resume_mid_object_mismatch_rolls_back, setup),
+        cmocka_unit_test_setup(test_resume_mid_object_bad_base_restarts, setup),
+        cmocka_unit_test_setup(test_resume_partial_command, setup),
+        cmocka_unit_test_setup(test_other_command_replaced, setup),
+        cmocka_unit_test_setup(test_restart_flag_ignores_target_state, setup),
+        cmocka_unit_test_setup(test_dropped_create_answer, setup),
+        cmocka_unit_test_setup(test_dropped_answers_everywhere, setup),
+        cmocka_unit_test_setup(test_lost_request, setup),
+        cmocka_unit_test_setup(test_delayed_answer, setup),
+        cmocka_unit_test_setup(test_slow_answer_within_timeout, setup),
+        cmocka_unit_test_setup(test_stale_answer_dropped, setup),
+        cmocka_unit_test_setup(test_prn_checks, setup),
+        cmocka_unit_test_setup(test_prn_catches_corrupt_write, setup),
+        cmocka_unit_test_setup(test_crc_catches_corrupt_write, setup),
+        cmocka_unit_test_setup(test_missing_prn_notification, setup),
+        cmocka_unit_test_setup(test_power_cut_without_saved_progress, setup),
+        cmocka_unit_test_setup(test_power_cut_with_saved_progress, setup),
+        cmocka_unit_test_setup(test_every_ext_error_named, setup),
+        cmocka_unit_test_setup(test_unknown_ext_error, setup),
+        cmocka_unit_test_setup(test_result_codes_named, setup),
+        cmocka_unit_test_setup(test_final_hash_mismatch_named, setup),
+        cmocka_unit_test_setup(test_data_create_refused, setup),
+        cmocka_unit_test_setup(test_silent_target, setup),
+        cmocka_unit_test_setup(test_final_answer_lost, setup),
+        cmocka_unit_test_setup(test_final_answer_lost_target_in_dfu, setup),
+        cmocka_unit_test_setup(test_final_request_lost, setup),
+        cmocka_unit_test_setup(test_final_answer_late, setup),
+        cmocka_unit_test_setup(test_dat_too_large, setup),
+        cmocka_unit_test_setup(test_gives_up_when_nothing_moves, setup),
+        cmocka_unit_test_setup(test_two_images, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
