@@ -1,0 +1,255 @@
+/* flash.c - simulated NOR flash with an op counter, fault hook, mmap backing. */
+#include "flash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ERASE_US 85000u
+#define WORD_US 41u
+
+struct dk_flash {
+    uint8_t *mem;
+    uint32_t size, page;
+    bool mapped;
+    dk_flash_hook hook;
+    void *ctx;
+    uint64_t ops, erases, violations, busy_us;
+    bool cut;
+};
+
+static bool geometry_ok(uint32_t size, uint32_t page)
+{
+    return page >= 4 && (page & (page - 1)) == 0 && size >= page && size % page == 0;
+}
+
+dk_flash *dk_flash_new(uint32_t size, uint32_t page_size)
+{
+    if (!geometry_ok(size, page_size))
+        return NULL;
+    dk_flash *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->mem = malloc(size);
+    if (!f->mem) {
+        free(f);
+        return NULL;
+    }
+    memset(f->mem, 0xFF, size);
+    f->size = size;
+    f->page = page_size;
+    return f;
+}
+
+dk_flash *dk_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
+                             dk_err *err)
+{
+    if (created)
+        *created = false;
+    if (!geometry_ok(size, page_size)) {
+        dk_err_set(err, DK_E_USAGE, -1, "bad flash geometry: %u bytes, page %u", size, page_size);
+        return NULL;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        dk_err_set(err, DK_E_IO, -1, "cannot open flash file: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        dk_err_set(err, DK_E_IO, -1, "cannot stat flash file: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    bool fresh = st.st_size == 0;
+    if (!fresh && st.st_size != (off_t)size) {
+        dk_err_set(err, DK_E_FORMAT, -1, "flash file is %lld bytes, the chip has %u",
+                   (long long)st.st_size, size);
+        close(fd);
+        return NULL;
+    }
+    if (fresh) {
+        /* Fill with 0xFF through write() so the file never holds zeros that
+         * would read as programmed flash. */
+        uint8_t buf[4096];
+        memset(buf, 0xFF, sizeof buf);
+        for (uint32_t done = 0; done < size;) {
+            uint32_t n = size - done < sizeof buf ? size - done : (uint32_t)sizeof buf;
+            ssize_t w = write(fd, buf, n);
+            if (w <= 0) {
+                dk_err_set(err, DK_E_IO, -1, "cannot fill flash file: %s", strerror(errno));
+                close(fd);
+                return NULL;
+            }
+            done += (uint32_t)w;
+        }
+    }
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        dk_err_set(err, DK_E_IO, -1, "cannot map flash file: %s", strerror(errno));
+        return NULL;
+    }
+    dk_flash *f = calloc(1, sizeof *f);
+    if (!f) {
+        munmap(m, size);
+        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        return NULL;
+    }
+    f->mem = m;
+    f->mapped = true;
+    f->size = size;
+    f->page = page_size;
+    if (created)
+        *created = fresh;
+    return f;
+}
+
+void dk_flash_free(dk_flash *f)
+{
+    if (!f)
+        return;
+    if (f->mapped) {
+        msync(f->mem, f->size, MS_SYNC);
+        munmap(f->mem, f->size);
+    } else {
+        free(f->mem);
+    }
+    free(f);
+}
+
+void dk_flash_set_hook(dk_flash *f, dk_flash_hook hook, void *ctx)
+{
+    f->hook = hook;
+    f->ctx = ctx;
+}
+
+/* Common prologue: count the op, ask the hook.  Returns the verdict, or
+ * DK_FLASH_E_CUT (as a negative) when power is already off. */
+static int begin_op(dk_flash *f, int is_erase, uint32_t addr, uint32_t len, dk_flash_verdict *v)
+{
+    f->ops++;
+    if (f->cut)
+        return DK_FLASH_E_CUT;
+    *v = f->hook ? f->hook(f->ctx, is_erase, addr, len, f->ops) : DK_FLASH_GO;
+    if (*v == DK_FLASH_FAIL)
+        return DK_FLASH_E_FAIL;
+    if (*v == DK_FLASH_CUT)
+        f->cut = true;
+    return DK_FLASH_OK;
+}
+
+int dk_flash_erase_page(dk_flash *f, uint32_t addr)
+{
+    if (addr % f->page || addr >= f->size)
+        return DK_FLASH_E_RANGE;
+    dk_flash_verdict v = DK_FLASH_GO;
+    int rc = begin_op(f, 1, addr, f->page, &v);
+    if (rc)
+        return rc;
+    f->erases++;
+    f->busy_us += ERASE_US;
+    memset(f->mem + addr, 0xFF, v == DK_FLASH_CUT ? f->page / 2 : f->page);
+    return v == DK_FLASH_CUT ? DK_FLASH_E_CUT : DK_FLASH_OK;
+}
+
+static void store(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+{
+    bool bad = false;
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t old = f->mem[addr + i];
+        bad |= (p[i] & ~old) != 0;
+        f->mem[addr + i] = old & p[i];
+    }
+    f->violations += bad;
+}
+
+int dk_flash_write(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+{
+    if (addr % 4 || addr > f->size || len > f->size - addr)
+        return DK_FLASH_E_RANGE;
+    dk_flash_verdict v = DK_FLASH_GO;
+    int rc = begin_op(f, 0, addr, len, &v);
+    if (rc)
+        return rc;
+    uint32_t words = (len + 3) / 4;
+    f->busy_us += (uint64_t)words * WORD_US;
+    uint32_t n = v == DK_FLASH_CUT ? (words / 2) * 4 : len;
+    if (n > len)
+        n = len;
+    store(f, addr, p, n);
+    return v == DK_FLASH_CUT ? DK_FLASH_E_CUT : DK_FLASH_OK;
+}
+
+int dk_flash_program(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+{
+    if (addr > f->size || len > f->size - addr)
+        return DK_FLASH_E_RANGE;
+    memcpy(f->mem + addr, p, len);
+    return DK_FLASH_OK;
+}
+
+const uint8_t *dk_flash_mem(const dk_flash *f) { return f->mem; }
+uint32_t dk_flash_size(const dk_flash *f) { return f->size; }
+uint32_t dk_flash_page_size(const dk_flash *f) { return f->page; }
+uint64_t dk_flash_ops(const dk_flash *f) { return f->ops; }
+uint64_t dk_flash_erases(const dk_flash *f) { return f->erases; }
+uint64_t dk_flash_violations(const dk_flash *f) { return f->violations; }
+bool dk_flash_was_cut(const dk_flash *f) { return f->cut; }
+void dk_flash_clear_cut(dk_flash *f) { f->cut = false; }
+
+bool dk_flash_is_erased(const dk_flash *f, uint32_t addr, uint32_t len)
+{
+    if (addr > f->size || len > f->size - addr)
+        return false;
+    for (uint32_t i = 0; i < len; i++)
+        if (f->mem[addr + i] != 0xFF)
+            return false;
+    return true;
+}
+
+uint64_t dk_flash_take_busy_us(dk_flash *f)
+{
+    uint64_t us = f->busy_us;
+    f->busy_us = 0;
+    return us;
+}
+
+static int hex_record(FILE *out, uint8_t type, uint16_t addr, const uint8_t *p, uint8_t n)
+{
+    uint8_t sum = (uint8_t)(n + (addr >> 8) + (addr & 0xFF) + type);
+    if (fprintf(out, ":%02X%04X%02X", n, addr, type) < 0)
+        return -1;
+    for (uint8_t i = 0; i < n; i++) {
+        sum = (uint8_t)(sum + p[i]);
+        if (fprintf(out, "%02X", p[i]) < 0)
+            return -1;
+    }
+    return fprintf(out, "%02X\n", (uint8_t)(0x100 - sum) & 0xFF) < 0 ? -1 : 0;
+}
+
+dk_status dk_flash_write_hex(const dk_flash *f, FILE *out, dk_err *err)
+{
+    uint32_t upper = UINT32_MAX;
+    for (uint32_t a = 0; a < f->size; a += 16) {
+        uint32_t n = f->size - a < 16 ? f->size - a : 16;
+        if (dk_flash_is_erased(f, a, n))
+            continue;
+        if (a >> 16 != upper) {
+            upper = a >> 16;
+            uint8_t ela[2] = { (uint8_t)(upper >> 8), (uint8_t)upper };
+            if (hex_record(out, 4, 0, ela, 2))
+                goto fail;
+        }
+        if (hex_record(out, 0, (uint16_t)a, f->mem + a, (uint8_t)n))
+            goto fail;
+    }
+    if (hex_record(out, 1, 0, NULL, 0) == 0 && fflush(out) == 0)
+        return DK_OK;
+fail:
+    return dk_err_set(err, DK_E_IO, -1, "cannot write Intel HEX: %s", strerror(errno));
+}
