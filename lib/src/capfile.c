@@ -262,8 +262,10 @@ static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     }
     if (rc != 1) {
         r->done = true;
-        return dk_err_set(err, DK_E_TRUNCATED, at, "bad or truncated %s record: %s",
-                          r->ng ? "pcapng" : "pcap", pcap_geterr(r->pc));
+        const char *why = pcap_geterr(r->pc);
+        bool cut = strstr(why, "truncated") != NULL;
+        return dk_err_set(err, cut ? DK_E_TRUNCATED : DK_E_FORMAT, at, "%s %s record: %s",
+                          cut ? "truncated" : "bad", r->ng ? "pcapng" : "pcap", why);
     }
     r->index++;
     r->pos += PCAP_REC_HDR + h->caplen;

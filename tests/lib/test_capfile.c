@@ -580,6 +580,93 @@ static void test_sniff(void **state)
     assert_int_equal(dk_cap_sniff(blob, sizeof blob), DK_FMT_RAW);
 }
 
+/* tests/data/cap/: the small bad inputs gen.py writes, each with what the
+ * reader must make of it (the same list as gen.py's comment). */
+static void test_bad_inputs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        dk_status open_st;   /* DK_OK: opens */
+        dk_cap_format fmt;
+        int packets;
+        dk_status end_st;    /* DK_OK: clean end */
+        int64_t err_off;     /* -1: any */
+        const char *needle;  /* in the error message */
+    } cases[] = {
+        { "empty.bin", DK_E_TRUNCATED, 0, 0, 0, 0, "empty file" },
+        { "random.bin", DK_OK, DK_FMT_RAW, 1, DK_OK, 0, NULL },
+        { "log.txt", DK_E_UNSUPPORTED, 0, 0, 0, 0, "log" },
+        { "pcap-header-only.pcap", DK_OK, DK_FMT_PCAP, 0, DK_OK, 0, NULL },
+        { "pcap-cut-header.pcap", DK_E_FORMAT, 0, 0, 0, 0, "header" },
+        { "pcap-cut-rechdr.pcap", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, 55, "truncated" },
+        { "pcap-cut-data.pcap", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, 55, "truncated" },
+        { "pcap-short-rtac.pcap", DK_OK, DK_FMT_PCAP, 1, DK_E_FORMAT, 55, "RTAC" },
+        { "pcap-huge-caplen.pcap", DK_OK, DK_FMT_PCAP, 0, DK_E_FORMAT, 24, "bad pcap record" },
+        { "pcap-ethernet.pcap", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
+        { "pcap-be-nsec.pcap", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
+        { "pcapng-cut.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, -1, "pcapng" },
+        { "pcapng-ethernet.pcapng", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
+    };
+    const char *data = getenv("DK_TEST_DATA");
+    if (!data)
+        skip();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/cap/%s", data, cases[i].name);
+        dk_err e;
+        memset(&e, 0, sizeof e);
+        dk_cap_reader *r = dk_cap_open(path, DK_FMT_AUTO, DK_DIR_UNKNOWN, &e);
+        if (cases[i].open_st != DK_OK) {
+            if (r)
+                fail_msg("%s: opened", cases[i].name);
+            assert_int_equal(e.status, cases[i].open_st);
+            assert_true(e.has_offset && e.offset == 0);
+            if (!strstr(e.msg, cases[i].needle))
+                fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].name, e.msg, cases[i].needle);
+            continue;
+        }
+        if (!r)
+            fail_msg("%s: %s", cases[i].name, e.msg);
+        assert_int_equal(dk_cap_format_of(r), cases[i].fmt);
+        dk_chunk c;
+        int n = 0, rc;
+        while ((rc = dk_cap_next(r, &c, &e)) == 1) {
+            if (cases[i].fmt == DK_FMT_PCAP) /* host first, then target */
+                assert_int_equal(c.dir, n == 0 ? DK_DIR_HOST : DK_DIR_TARGET);
+            n++;
+        }
+        if (n != cases[i].packets)
+            fail_msg("%s: %d packets, want %d", cases[i].name, n, cases[i].packets);
+        if (cases[i].end_st == DK_OK) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, cases[i].end_st);
+            assert_int_equal(e.status, cases[i].end_st);
+            assert_true(e.has_offset);
+            if (cases[i].err_off >= 0)
+                assert_int_equal(e.offset, cases[i].err_off);
+            if (!strstr(e.msg, cases[i].needle))
+                fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].name, e.msg, cases[i].needle);
+        }
+        dk_cap_close(r);
+    }
+    /* nanosecond timestamps come out in microseconds */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/cap/pcap-be-nsec.pcap", data);
+    dk_err e;
+    dk_cap_reader *r = dk_cap_open(path, DK_FMT_AUTO, DK_DIR_UNKNOWN, &e);
+    assert_non_null(r);
+    dk_chunk c;
+    assert_int_equal(dk_cap_next(r, &c, &e), 1);
+    assert_true(c.t_us == 1700000000000001LL);
+    assert_int_equal(c.lines, 0x18);
+    assert_int_equal(dk_cap_next(r, &c, &e), 1);
+    assert_true(c.t_us == 1700000000000002LL);
+    assert_int_equal(c.len, 5);
+    dk_cap_close(r);
+}
+
 /* Run fn in a child with fd 0 replaced; the child's exit code is the result. */
 static int in_child_with_stdin(int fd, int (*fn)(void))
 {
@@ -726,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_raw_chunks),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_sigkill),
     };
