@@ -162,6 +162,8 @@ dk_status dk_pkg_open(const char *path, dk_pkg *pkg, dk_err *err)
     if (!z) {
         if (zerr == ZIP_ER_NOENT || zerr == ZIP_ER_OPEN || zerr == ZIP_ER_READ)
             return dk_err_set(err, DK_E_IO, -1, "cannot open: %s", strerror(errno));
+        if (zerr == ZIP_ER_NOZIP)
+            return dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive");
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
         dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive (%s)", zip_error_strerror(&ze));
@@ -224,6 +226,12 @@ dk_status dk_pkg_check_image(const dk_image *im, dk_err *err)
         return st;
     const dk_init_cmd *c = &pkt.init;
     const char *dn = im->dat_name;
+    if (pkt.is_signed && pkt.has_plain)
+        return dk_err_set(err, DK_E_FORMAT, -1,
+                          "%s: both command and signed_command (the bootloader rejects it)", dn);
+    if (pkt.has_op_code && pkt.op_code != 1)
+        return dk_err_set(err, DK_E_FORMAT, -1, "%s: op_code %u, not INIT", dn,
+                          (unsigned)pkt.op_code);
     if (!pkt.has_init)
         return dk_err_set(err, DK_E_FORMAT, -1, "%s: no InitCommand", dn);
     char b[DK_NAME_BUFSZ];

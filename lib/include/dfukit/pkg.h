@@ -58,7 +58,11 @@ void dk_pkg_free(dk_pkg *pkg);
 dk_status dk_pkg_check_image(const dk_image *img, dk_err *err);
 
 /* Decode each .dat and check that its hash is the byte-reversed SHA-256 of
- * its .bin and that its size field matches; the first problem is reported. */
+ * its .bin and that its size field matches; the first problem is reported.
+ * Also rejected: a packet with both command and signed_command, an op_code
+ * other than INIT, a type that does not match the manifest key (an
+ * EXTERNAL_APPLICATION passes as application), SD+BL metadata that disagrees
+ * with the .dat.  DK_E_VERIFY for hash/size mismatches, DK_E_FORMAT else. */
 dk_status dk_pkg_check(const dk_pkg *pkg, dk_err *err);
 
 /* Verify every signed .dat against a PEM public key; unsigned ones fail. */
