@@ -795,7 +795,7 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
         switch (m->op) {
         case DK_OP_OBJECT_SELECT: {
             uint8_t obj = p->m.req.select.type;
-            if (obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA)
+            if ((obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA) && m->rsp.select.offset > 0)
                 ensure_image(s, p->t, p->start, end);
             if (obj == DK_OBJ_DATA && m->rsp.select.max_size)
                 s->max_size = m->rsp.select.max_size;
