@@ -210,6 +210,10 @@ static dk_status walk_msg(struct walk *w, const struct mdesc *m, size_t start, s
         case K_MSG: {
             if (depth > 8)
                 return WERR(w, at, "%s: nested too deep", m->name);
+            /* Protobuf would merge a repeated occurrence, but a signature
+             * covers one span: refuse rather than show fields it does not cover. */
+            if (!f->repeated && count[idx])
+                return WERR(w, at, "%s.%s: appears twice", m->name, f->name);
             enum owner o = own;
             if (m == &m_packet) {
                 o = tag == 1 ? OWN_PLAIN : OWN_SIGNED;

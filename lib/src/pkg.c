@@ -160,15 +160,21 @@ dk_status dk_pkg_open(const char *path, dk_pkg *pkg, dk_err *err)
     int zerr = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
     if (!z) {
-        if (zerr == ZIP_ER_NOENT || zerr == ZIP_ER_OPEN || zerr == ZIP_ER_READ)
-            return dk_err_set(err, DK_E_IO, -1, "cannot open: %s", strerror(errno));
         if (zerr == ZIP_ER_NOZIP)
             return dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive");
+        int sys = errno;
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive (%s)", zip_error_strerror(&ze));
+        bool io = zerr == ZIP_ER_NOENT || zerr == ZIP_ER_OPEN || zerr == ZIP_ER_READ ||
+                  zerr == ZIP_ER_SEEK;
+        if (io)
+            dk_err_set(err, DK_E_IO, -1, "cannot open: %s", zerr == ZIP_ER_NOENT
+                                                                ? "no such file"
+                                                                : strerror(sys));
+        else
+            dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive (%s)", zip_error_strerror(&ze));
         zip_error_fini(&ze);
-        return DK_E_FORMAT;
+        return io ? DK_E_IO : DK_E_FORMAT;
     }
     uint8_t *man = NULL;
     size_t man_len = 0;

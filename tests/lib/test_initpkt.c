@@ -498,6 +498,9 @@ static const struct bad bads[] = {
       "ResetCommand: required field timeout missing" },
     { "is_debug as fixed32", { 0x0a, 0x07, 0x12, 0x05, 0x4d, 0, 0, 0, 0 }, 9, 4,
       "InitCommand.is_debug: wrong wire type 5" },
+    /* merged by protobuf, but a signature covers one span: refused */
+    { "init twice", { 0x0a, 0x04, 0x12, 0x00, 0x12, 0x00 }, 6, 4, "Command.init: appears twice" },
+    { "command twice", { 0x0a, 0x00, 0x0a, 0x00 }, 4, 2, "Packet.command: appears twice" },
     { "trailing garbage after valid packet", { 0x0a, 0x02, 0x08, 0x01, 0xff }, 5, 4,
       "truncated field key" },
 };

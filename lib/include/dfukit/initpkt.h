@@ -71,7 +71,10 @@ typedef struct {
 /* Decode a .dat.  On failure (DK_E_FORMAT) err names the byte offset where
  * decoding stopped and the reason: the wire format is walked with a
  * bounds-checked reader first, so offsets are exact for bad keys, varints,
- * lengths, wire types, oversized fields and missing required fields.  A packet
+ * lengths, wire types, oversized fields and missing required fields.  A
+ * message field that occurs twice (protobuf would merge the two, while a
+ * signature covers only one span) is refused too.  Unknown fields are skipped
+ * and counted.  A packet
  * with neither command nor signed_command fails; one with both decodes (both
  * flags set) and the signed one's fields are reported. */
 dk_status dk_initpkt_decode(const uint8_t *buf, size_t len, dk_initpkt *out, dk_err *err);
