@@ -92,7 +92,11 @@ size_t dk_initpkt_encode(const dk_initpkt *pkt, uint8_t *out, size_t cap);
 /* The image size the packet announces: app_size, or sd_size + bl_size. */
 uint32_t dk_initpkt_image_size(const dk_initpkt *pkt);
 
-/* Print every field, one "  name: value" line each, with the given prefix. */
+/* Print every field, one "name: value" line each after the given prefix:
+ * packet kind, op_code, each InitCommand field ("absent" when not present),
+ * enum names from tables.h ("unknown(0x..)" otherwise), the hash in hex in
+ * packet order (noted as the image's SHA-256 byte-reversed), boot
+ * validations, signature type and bytes, and the signed span. */
 void dk_initpkt_print(const dk_initpkt *pkt, const char *prefix, FILE *out);
 
 #endif
