@@ -471,7 +471,8 @@ int main(int argc, char **argv)
     if (o.mode == SN_MODE_MITM) {
         fprintf(info, "%s\n", h.slave);
         fflush(info);
-        note(&c, "%s <-> %s, %s", h.slave, o.port, sn_line_str(&l, err, sizeof err));
+        note(&c, "%s <-> %s (%s), %s", h.slave, o.port, sn_port_is_real(port) ? "libserialport" : "termios",
+             sn_line_str(&l, err, sizeof err));
         run_mitm(&c, port, &h);
         if (h.dropped)
             fprintf(stderr, TOOL ": %llu bytes from the target arrived while no host had the pty open (captured, not delivered)\n",
