@@ -676,6 +676,61 @@ static void to_stdout(void **state)
     close(t);
 }
 
+/* ---- --live: dfudecode's transcript while the traffic flows ---- */
+
+/* Read from fd until text contains want (up to 3 s); the text read so far. */
+static const char *read_until(int fd, char *buf, size_t cap, size_t *n, const char *want)
+{
+    int64_t end = now_ms() + 3000;
+    while (!strstr(buf, want)) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (now_ms() >= end || poll(&pf, 1, (int)(end - now_ms())) <= 0)
+            fail_msg("no \"%s\" in the live output: \"%s\"", want, buf);
+        ssize_t k = read(fd, buf + *n, cap - 1 - *n);
+        assert_true(k > 0);
+        *n += (size_t)k;
+        buf[*n] = '\0';
+    }
+    return buf;
+}
+
+static void live(void **state)
+{
+    (void)state;
+    char slave[128];
+    int t = pair(slave, sizeof slave);
+    proc p;
+    start(&p, (const char *const[]){"--port", slave, "--live", "-w", cap_path("live.pcap"), NULL});
+    int h = open_host(p.pty);
+    char text[8192] = "";
+    size_t n = 0;
+    uint8_t b[32];
+    put_all(h, "\x09\x01\xc0", 3);
+    get_all(t, b, 3);
+    put_all(t, "\x60\x09\x01\x01\xc0", 5);
+    get_all(h, b, 5);
+    /* the exchange is printed as soon as the answer is in, before any exit */
+    read_until(p.out, text, sizeof text, &n, "PING id=1");
+    assert_non_null(strstr(text, "SUCCESS id=1"));
+    put_all(h, "\x06\x01\xc0", 3);
+    get_all(t, b, 3);
+    put_all(t, "\x60\x06\x0b\x08\xc0", 5); /* EXT_ERROR SIGNATURE_MISSING */
+    get_all(h, b, 5);
+    read_until(p.out, text, sizeof text, &n, "SIGNATURE_MISSING");
+    kill(p.pid, SIGTERM);
+    /* the summary follows at the end */
+    int64_t end = now_ms() + 3000;
+    ssize_t k;
+    while (n + 1 < sizeof text && now_ms() < end && (k = read(p.out, text + n, sizeof text - 1 - n)) > 0)
+        n += (size_t)k;
+    text[n] = '\0';
+    p.out = open("/dev/null", O_RDONLY);
+    assert_int_equal(finish(&p, 3000, NULL, 0), 0);
+    assert_non_null(strstr(text, "failed"));
+    close(h);
+    close(t);
+}
+
 /* ---- bad options and unusable ports: one line, exit 2 ---- */
 
 static void usage(void **state)
@@ -762,7 +817,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bulk),    cmocka_unit_test(gone), cmocka_unit_test(reopen),
         cmocka_unit_test(follow),  cmocka_unit_test(killed), cmocka_unit_test(tap),
-        cmocka_unit_test(to_stdout), cmocka_unit_test(usage),
+        cmocka_unit_test(to_stdout), cmocka_unit_test(live), cmocka_unit_test(usage),
     };
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1)
