@@ -245,6 +245,29 @@ static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     return 1;
 }
 
+/* pcapng: libpcap may skip blocks (statistics, names) before a packet, so
+ * the packet block is found from its end, the stream position after the read:
+ * a block repeats its total length in its last 4 bytes.  `at` when unknown. */
+static int64_t ng_block_start(dk_cap_reader *r, FILE *fp, int64_t at)
+{
+    off_t end = fp ? ftello(fp) : -1;
+    uint8_t b[4];
+    if (at < 0 || end < 12 || pread(fileno(fp), b, 4, end - 4) != 4)
+        return at;
+    uint32_t len;
+    memcpy(&len, b, 4);
+    if (pcap_is_swapped(r->pc))
+        len = __builtin_bswap32(len);
+    if (len < 12 || len % 4 || (off_t)len > end - at)
+        return at;
+    uint32_t type;
+    if (pread(fileno(fp), &type, 4, end - (off_t)len) != 4)
+        return at;
+    if (pcap_is_swapped(r->pc))
+        type = __builtin_bswap32(type);
+    return type == 2 || type == 3 || type == 6 ? (int64_t)(end - (off_t)len) : at;
+}
+
 static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
 {
     FILE *fp = pcap_file(r->pc);
@@ -269,6 +292,8 @@ static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     }
     r->index++;
     r->pos += PCAP_REC_HDR + h->caplen;
+    if (r->ng)
+        at = ng_block_start(r, fp, at);
     dk_rd rd = dk_rd_make(d, h->caplen);
     dk_rd_be32(&rd); /* the header's own timestamp: the record's wins */
     dk_rd_be32(&rd);
@@ -352,9 +377,12 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
         w->dump = pcap_dump_open(w->dead, path);
     }
     if (!w->dump || pcap_dump_flush(w->dump) != 0) {
-        dk_err_set(err, DK_E_IO, -1, "cannot create pcap: %s", pcap_geterr(w->dead));
-        if (w->dump)
+        if (w->dump) {
+            dk_err_set(err, DK_E_IO, 0, "cannot write the pcap header: %s", strerror(errno));
             pcap_dump_close(w->dump);
+        } else {
+            dk_err_set(err, DK_E_IO, -1, "cannot create pcap: %s", pcap_geterr(w->dead));
+        }
         pcap_close(w->dead);
         free(w);
         return NULL;

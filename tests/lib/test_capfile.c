@@ -183,6 +183,13 @@ static void test_write_errors_and_now(void **state)
     dk_err e = { 0 };
     assert_null(dk_cap_create(tmp_path("no/such/dir.pcap"), &e));
     assert_int_equal(e.status, DK_E_IO);
+    assert_non_null(strstr(e.msg, "No such file"));
+    if (access("/dev/full", W_OK) == 0) { /* a full disk: the header write fails */
+        memset(&e, 0, sizeof e);
+        assert_null(dk_cap_create("/dev/full", &e));
+        assert_int_equal(e.status, DK_E_IO);
+        assert_non_null(strstr(e.msg, "No space"));
+    }
 
     const char *path = tmp_path("now.pcap");
     dk_cap_writer *w = dk_cap_create(path, &e);
@@ -309,6 +316,13 @@ static void test_pcapng_by_hand(void **state)
     static const uint8_t req[] = { 0x06, 0x01, 0xC0 };
     static const uint8_t rsp[] = { 0x60, 0x06, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xC0 };
     p += epb(p, (uint64_t)T0, DK_CAP_EV_TX, DK_LINE_RTS, req, sizeof req, true);
+    /* an Interface Statistics Block that libpcap skips */
+    p = dk_put_le32(p, 5);
+    p = dk_put_le32(p, 24);
+    p = dk_put_le32(p, 0);
+    p = dk_put_le32(p, 0);
+    p = dk_put_le32(p, 0);
+    p = dk_put_le32(p, 24);
     size_t off2 = (size_t)(p - f);
     p += epb(p, (uint64_t)T0 + 1234, DK_CAP_EV_RX, DK_LINE_CTS, rsp, sizeof rsp, false);
     const char *path = tmp_path("hand.pcapng");
@@ -508,6 +522,8 @@ static void test_open_errors(void **state)
     dk_err e = { 0 };
     assert_null(dk_cap_open(tmp_path("missing"), DK_FMT_AUTO, DK_DIR_UNKNOWN, &e));
     assert_int_equal(e.status, DK_E_IO);
+    assert_null(dk_cap_open(g_dir, DK_FMT_AUTO, DK_DIR_UNKNOWN, &e)); /* a directory */
+    assert_int_equal(e.status, DK_E_IO);
 
     const char *empty = tmp_path("empty");
     write_file(empty, "", 0);
@@ -605,6 +621,7 @@ static void test_bad_inputs(void **state)
         { "pcap-huge-caplen.pcap", DK_OK, DK_FMT_PCAP, 0, DK_E_FORMAT, 24, "bad pcap record" },
         { "pcap-ethernet.pcap", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
         { "pcap-be-nsec.pcap", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
+        { "pcapng-be-isb.pcapng", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
         { "pcapng-cut.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, -1, "pcapng" },
         { "pcapng-ethernet.pcapng", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
     };
@@ -664,6 +681,19 @@ static void test_bad_inputs(void **state)
     assert_int_equal(dk_cap_next(r, &c, &e), 1);
     assert_true(c.t_us == 1700000000000002LL);
     assert_int_equal(c.len, 5);
+    dk_cap_close(r);
+    /* a big-endian pcapng: packet blocks found around a statistics block */
+    snprintf(path, sizeof path, "%s/cap/pcapng-be-isb.pcapng", data);
+    r = dk_cap_open(path, DK_FMT_AUTO, DK_DIR_UNKNOWN, &e);
+    assert_non_null(r);
+    assert_int_equal(dk_cap_next(r, &c, &e), 1);
+    assert_int_equal(c.file_off, 48);
+    assert_true(c.t_us == 1700000000000000LL);
+    assert_int_equal(dk_cap_next(r, &c, &e), 1);
+    assert_int_equal(c.file_off, 120);
+    assert_true(c.t_us == 1700000000000005LL);
+    assert_int_equal(c.len, 5);
+    assert_int_equal(dk_cap_next(r, &c, &e), 0);
     dk_cap_close(r);
 }
 

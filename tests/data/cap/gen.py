@@ -20,6 +20,9 @@ holds the same list as assertions; dfudecode must exit 2 with a one-line
   pcap-ethernet.pcap     link type 1: error naming the link type
   pcap-be-nsec.pcap      big-endian nanosecond pcap, two good packets (host
                          then target): read like any other
+  pcapng-be-isb.pcapng   big-endian pcapng, two good packets (host then target)
+                         with a statistics block between them: packets at
+                         offsets 48 and 120
   pcapng-cut.pcapng      SHB, IDB, one EPB, then an EPB cut short: one packet,
                          then an error
   pcapng-ethernet.pcapng pcapng with an Ethernet interface: error naming it
@@ -49,18 +52,20 @@ def pcap_record(pkt, sec=T0, frac=0, endian="<", caplen=None):
     return struct.pack(endian + "IIII", sec, frac, n, n) + pkt
 
 
-def pcapng_block(btype, body):
+def pcapng_block(btype, body, e="<"):
     body += b"\0" * (-len(body) % 4)
     n = 12 + len(body)
-    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+    return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
 
 
-def pcapng(linktype, packets):
-    out = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-    out += pcapng_block(1, struct.pack("<HHI", linktype, 0, 65535))
-    for t_us, pkt in packets:
-        out += pcapng_block(6, struct.pack("<IIIII", 0, t_us >> 32, t_us & 0xFFFFFFFF,
-                                          len(pkt), len(pkt)) + pkt)
+def pcapng(linktype, packets, e="<", isb_after=None):
+    out = pcapng_block(0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1), e)
+    out += pcapng_block(1, struct.pack(e + "HHI", linktype, 0, 65535), e)
+    for i, (t_us, pkt) in enumerate(packets):
+        out += pcapng_block(6, struct.pack(e + "IIIII", 0, t_us >> 32, t_us & 0xFFFFFFFF,
+                                           len(pkt), len(pkt)) + pkt, e)
+        if i == isb_after:  # interface statistics: id, timestamp, no options
+            out += pcapng_block(5, struct.pack(e + "III", 0, 0, 0), e)
     return out
 
 
@@ -88,6 +93,10 @@ def main(d):
     ng = pcapng(LINKTYPE_RTAC_SERIAL, [(T0 * 1000000, rtac(T0, 0, 1, 0, PING)),
                                        (T0 * 1000000 + 7, rtac(T0, 7, 2, 0, PONG))])
     files["pcapng-cut.pcapng"] = ng[:-9]
+    files["pcapng-be-isb.pcapng"] = pcapng(LINKTYPE_RTAC_SERIAL,
+                                           [(T0 * 1000000, rtac(T0, 0, 1, 0, PING)),
+                                            (T0 * 1000000 + 5, rtac(T0, 5, 2, 0, PONG))],
+                                           ">", isb_after=0)
     files["pcapng-ethernet.pcapng"] = pcapng(1, [(T0 * 1000000, b"\0" * 60)])
 
     for name, data in sorted(files.items()):
