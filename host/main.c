@@ -117,10 +117,10 @@ static void on_event(void *ctx, const dh_event *ev)
         break;
     case DH_EV_DONE:
         if (!u->quiet) {
-            bar(u, ev->done, ev->total, true);
+            bar(u, ev->total, ev->total, true);
             bar_clear(u);
-            fprintf(stderr, "%s: %s accepted by the target (%.1f s)\n", prog, ev->name,
-                    (wall_ms() - u->t0_ms) / 1000.0);
+            fprintf(stderr, "%s: %s accepted by the target (%llu image bytes sent, %.2f s)\n",
+                    prog, ev->name, (unsigned long long)ev->done, (wall_ms() - u->t0_ms) / 1000.0);
         }
         break;
     case DH_EV_NOTE:

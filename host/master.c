@@ -32,6 +32,7 @@ typedef struct {
     uint32_t obj_max;   /* data object size (SELECT data max_size) */
     uint32_t writes;    /* WRITEs since the PRN counter was last reset */
     bool advanced;      /* this attempt moved the target forward */
+    uint64_t sent;      /* image bytes written for this image, all attempts */
     bool final_pending; /* waiting for the final EXECUTE's answer */
     bool late_final;    /* ... and saw it while expecting something else */
     uint8_t late_result, late_ext;
@@ -261,7 +262,7 @@ static int resync(M *m)
 
 /* Send tx[0..len) and wait for its answer, re-sending after a resync when it
  * does not come. */
-static int transact(M *m, size_t len, dk_msg *r)
+static int transact_x(M *m, size_t len, dk_msg *r, bool resend)
 {
     uint8_t op = m->tx[0];
     uint8_t saved[8];
@@ -282,10 +283,18 @@ static int transact(M *m, size_t len, dk_msg *r)
         if (k == 1)
             return R_OK;
         m->desync = true;
+        if (!resend)
+            return again(m, R_AGAIN, "no answer to %s within %u ms", dk_op_str(op, ob),
+                         m->o->rsp_ms);
         say(m, DH_EV_NOTE, "no answer to %s within %u ms: resyncing and sending it again",
             dk_op_str(op, ob), m->o->rsp_ms);
     }
     return again(m, R_LOST, "no answer to %s after %u tries", dk_op_str(op, ob), m->o->retries + 1);
+}
+
+static int transact(M *m, size_t len, dk_msg *r)
+{
+    return transact_x(m, len, r, true);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -399,8 +408,10 @@ static int write_span(M *m, const uint8_t *buf, size_t from, size_t to, uint32_t
             return port_gone(m, "writing");
         c = dk_crc32(c, buf + pos, n);
         pos += n;
-        if (data)
+        if (data) {
+            m->sent += n;
             emit(m, DH_EV_PROGRESS, pos, m->img->bin_len, NULL);
+        }
         if (!m->o->prn || ++m->writes < m->o->prn)
             continue;
         m->writes = 0;
@@ -525,7 +536,7 @@ static int final_answer(M *m, const dk_msg *r)
     m->final_pending = false;
     if (r->result != DK_RES_SUCCESS)
         return fail_rsp(m, m->img->bin_name, DK_OBJ_DATA, r);
-    emit(m, DH_EV_DONE, m->img->bin_len, m->img->bin_len, NULL);
+    emit(m, DH_EV_DONE, m->sent, m->img->bin_len, NULL);
     return R_OK;
 }
 
@@ -590,8 +601,12 @@ static int execute_data(M *m, size_t end)
 {
     if (end == m->img->bin_len)
         return final_execute(m);
+    /* Not re-sent blindly: after a reset the target's current object is the
+     * command, and EXECUTE would succeed on that instead.  The next attempt
+     * SELECTs data first and executes again only what is really there. */
     dk_msg r;
-    int k = req_simple(m, DK_OP_OBJECT_EXECUTE, &r);
+    m->tx[0] = DK_OP_OBJECT_EXECUTE;
+    int k = transact_x(m, 1, &r, false);
     if (k)
         return k;
     if (r.result == DK_RES_OPERATION_NOT_PERMITTED || r.result == DK_RES_INVALID_PARAMETER)
@@ -785,6 +800,7 @@ dh_status dh_run(const dh_opts *o, const dh_io *io, const dh_image *imgs, size_t
         m->img = &imgs[i];
         m->crc_off = 0;
         m->crc_val = 0;
+        m->sent = 0;
         m->desync = false;
         emit(m, DH_EV_IMAGE, 0, imgs[i].bin_len, NULL);
         if (i > 0 && io->reopen && io->reopen(io->ctx) < 0) {

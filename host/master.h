@@ -21,6 +21,10 @@
  *                                         undone: protocol.md §11.9)
  *   then per object: 01 02 size, 08 chunk..., [PRN 60 03 checks], 03, 04
  *
+ * A lost answer to a data EXECUTE is not answered by sending it again: a
+ * target that reset meanwhile would execute its command object instead.  The
+ * attempt starts over from SELECT, which tells what really happened.
+ *
  * Chunk per WRITE = (mtu - 1) / 2 - 1 bytes (64 on UART), so the worst-case
  * SLIP escaping still fits the target's buffer.
  *
@@ -60,7 +64,8 @@ typedef enum {
     DH_EV_DEBUG,    /* -v detail: text */
     DH_EV_TX,       /* a request sent: text (described) */
     DH_EV_RX,       /* a frame received: text (described) */
-    DH_EV_DONE,     /* image accepted: image, name */
+    DH_EV_DONE,     /* image accepted: image, name; done = image bytes written
+                       in all (more than total when parts went twice) */
 } dh_ev_kind;
 
 typedef struct {

@@ -282,7 +282,24 @@ static void test_dropped_answers_everywhere(void **state)
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_data_written(&T), sizeof bin);
-    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS + 2);
+    /* command EXECUTE re-sent; the data EXECUTE is not re-sent blindly: the
+     * attempt starts over (command executed again, then the object) */
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS + 3);
+}
+
+/* The answer to a data EXECUTE is lost and the target resets before the
+ * host asks again: its current object is then the command (§6.1), so a blind
+ * re-send would "succeed" on that.  The host must find out the truth. */
+static void test_lost_execute_answer_then_reset(void **state)
+{
+    (void)state;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 3, FT_DROP, 0);
+    ft_fault(&T, DK_OP_PING, 2, FT_RESET, 0);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    /* SAVE_PROGRESS off: the two executed objects are gone; sent again */
+    assert_int_equal(ft_data_written(&T), sizeof bin + 8192);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
 }
 
 static void test_lost_request(void **state)
@@ -585,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup(test_restart_flag_ignores_target_state, setup),
         cmocka_unit_test_setup(test_dropped_create_answer, setup),
         cmocka_unit_test_setup(test_dropped_answers_everywhere, setup),
+        cmocka_unit_test_setup(test_lost_execute_answer_then_reset, setup),
         cmocka_unit_test_setup(test_lost_request, setup),
         cmocka_unit_test_setup(test_delayed_answer, setup),
         cmocka_unit_test_setup(test_slow_answer_within_timeout, setup),
