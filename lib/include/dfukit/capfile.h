@@ -80,7 +80,9 @@ dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len);
 
 /* Open a capture. fmt AUTO sniffs the content. dir applies to raw files: the
  * line they hold (DK_DIR_UNKNOWN for both lines merged). DK_FMT_LOG is not
- * handled here (DK_E_UNSUPPORTED). */
+ * handled here (DK_E_UNSUPPORTED). An empty file is an error (offset 0).
+ * Path "-" reads standard input; a pipe cannot be rewound, so pcap from a
+ * pipe needs fmt DK_FMT_PCAP (AUTO then refuses it with DK_E_UNSUPPORTED). */
 dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_err *err);
 
 /* 1: a chunk, 0: end of file, <0: error (err says where; chunks read so far
