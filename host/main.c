@@ -88,7 +88,7 @@ static void bar(ui *u, uint64_t done, uint64_t total, bool force)
                 secs > 0 ? done / 1024.0 / secs : 0.0);
         u->bar_shown = true;
     } else {
-        if (pct / 25 == u->last_pct / 25 && !force)
+        if (pct == u->last_pct || (pct / 25 == u->last_pct / 25 && !force))
             return;
         fprintf(stderr, "%s: %s: %d%% (%llu of %llu bytes)\n", prog, u->name, pct,
                 (unsigned long long)done, (unsigned long long)total);
