@@ -1111,6 +1111,13 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
                         (unsigned)(s->data_off - s->obj_start), (unsigned)s->obj_size,
                         (unsigned)s->obj_start);
             p.final = s->image_size ? s->data_off == s->image_size : false;
+            /* The target executes in request order: a CREATE sent before the
+             * answer arrives already starts after this object (§6.1). */
+            if (s->obj_open && s->data_off - s->obj_start == s->obj_size && s->data_seen) {
+                s->last_off = s->data_off;
+                s->last_crc = s->data_crc;
+                s->last_crc_known = s->data_crc_known;
+            }
         }
         break;
     default:
@@ -1282,12 +1289,16 @@ void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, ui
 /* Noise glued to the front of a frame: find the longest tail that parses as
  * exactly one message.  A WRITE tail is only believed when its length is that
  * of the previous write (any bytes parse as a WRITE). */
-static size_t resync(dk_session *s, const uint8_t *f, size_t len, dk_msg *out)
+static size_t resync(dk_session *s, const uint8_t *f, size_t len, bool whole_ok, dk_msg *out)
 {
     size_t lim = len < RESYNC_MAX ? len : RESYNC_MAX;
     for (size_t p = 1; p < lim; p++) {
         dk_msg m;
         if (dk_msg_parse(f + p, len - p, &m) != DK_MSG_OK)
+            continue;
+        /* The whole frame parses (with extra bytes): only a tail with a
+         * payload is more convincing than that. */
+        if (whole_ok && len - p < 2)
             continue;
         if (!m.is_response && m.op == DK_OP_OBJECT_WRITE &&
             !(s->run_on && s->run.u.run.count &&
@@ -1310,7 +1321,7 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
     if (st == DK_MSG_UNKNOWN_OP || st == DK_MSG_OVERLONG ||
         (st == DK_MSG_TRUNCATED && first)) {
         dk_msg m2;
-        size_t skip = resync(s, frame, len, &m2);
+        size_t skip = resync(s, frame, len, st == DK_MSG_OVERLONG, &m2);
         if (skip) {
             note_op(s, first ? DK_AN_SLIP_BEFORE_FIRST : DK_AN_SLIP_NOISE, t_us, dir, start,
                     start + skip, 0, "%zu byte%s before a %s (first 0x%02x)", skip,
