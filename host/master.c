@@ -18,6 +18,7 @@ enum {
     R_LOST = -3,  /* target stopped answering: reconnect, then again */
     R_FRESH = -4, /* target holds what it cannot undo: new CREATE command */
     R_BAD = -5,   /* this object failed a check: send it again */
+    R_REWIND = -6, /* the target rolled back further than asked: go on from m->rewind */
 };
 
 typedef struct {
@@ -33,6 +34,7 @@ typedef struct {
     uint32_t writes;    /* WRITEs since the PRN counter was last reset */
     bool advanced;      /* this attempt moved the target forward */
     uint64_t sent;      /* image bytes written for this image, all attempts */
+    size_t rewind;      /* R_REWIND: the object boundary the target is really at */
     bool final_pending; /* waiting for the final EXECUTE's answer */
     bool late_final;    /* ... and saw it while expecting something else */
     uint8_t late_result, late_ext;
@@ -641,11 +643,17 @@ static int send_object(M *m, size_t start, bool rollback)
             k = check_crc(m, (uint32_t)start, c0, &r, bn, DK_OBJ_DATA);
             if (k < 0)
                 return k;
+            uint32_t o = r.rsp.crc.offset;
+            if (k == 0 && o < start && o % m->obj_max == 0 && r.rsp.crc.crc == crc_upto(m, o)) {
+                say(m, DH_EV_NOTE, "the target rolled back to offset %u: carrying on from there", o);
+                m->rewind = o;
+                return R_REWIND;
+            }
             if (k == 0)
                 return again(m, R_FRESH,
                              "after rolling back, the target holds %u bytes (CRC 0x%08X) that "
                              "differ from %s",
-                             r.rsp.crc.offset, r.rsp.crc.crc, bn);
+                             o, r.rsp.crc.crc, bn);
             rollback = false;
         }
         uint32_t c = c0;
@@ -697,8 +705,14 @@ static int send_data(M *m)
             say(m, DH_EV_NOTE, "target holds %u of %zu bytes of %s (CRC ok): executing its last object again",
                 off, im->bin_len, bn);
             k = execute_data(m, off);
-            if (k)
+            if (k == R_AGAIN && off < im->bin_len) {
+                /* 0x08: an object was created after the last EXECUTE and is
+                 * still empty (or of another size): create it again. */
+                say(m, DH_EV_NOTE, "(%s): creating the object at %u again", m->why, off);
+                rollback = true;
+            } else if (k) {
                 return k;
+            }
             pos = off;
         } else {
             size_t start = off - off % max;
@@ -737,6 +751,10 @@ static int send_data(M *m)
 
     while (pos < im->bin_len) {
         k = send_object(m, pos, rollback);
+        if (k == R_REWIND) {
+            pos = m->rewind;
+            continue; /* rollback stays set: confirm again after the next CREATE */
+        }
         if (k)
             return k;
         rollback = false;

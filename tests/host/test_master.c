@@ -160,6 +160,36 @@ static void test_resume_boundary_already_executed(void **state)
     assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
 }
 
+/* Killed right after a data CREATE was answered: the target has an empty
+ * object open, so EXECUTE at the boundary answers 0x08 (§6.5); the object is
+ * created again. */
+static void test_resume_boundary_with_open_object(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 8192, 8192);
+    T.data_size = 4096;
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
+    assert_non_null(strstr(notes, "creating the object at 8192 again"));
+}
+
+/* The CREATE rolls the target back further than the host asked (its last
+ * executed object is earlier): the host carries on from there. */
+static void test_rollback_further_rewinds(void **state)
+{
+    (void)state;
+    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
+    ft_preset_data(&T, bin, 8192, 4096);
+    T.data_size = 2048; /* EXECUTE fails: 8192 - 4096 != 2048 */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_data_written(&T), sizeof bin - 4096);
+    assert_non_null(strstr(notes, "rolled back to offset 4096"));
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+}
+
 /* §5.2 weakness / §11.9: the target holds executed objects that differ; it
  * cannot roll them back, so the image starts again with a new CREATE command. */
 static void test_resume_boundary_mismatch_restarts(void **state)
@@ -593,6 +623,8 @@ int main(void)
         cmocka_unit_test_setup(test_resume_mid_object, setup),
         cmocka_unit_test_setup(test_resume_boundary_match, setup),
         cmocka_unit_test_setup(test_resume_boundary_already_executed, setup),
+        cmocka_unit_test_setup(test_resume_boundary_with_open_object, setup),
+        cmocka_unit_test_setup(test_rollback_further_rewinds, setup),
         cmocka_unit_test_setup(test_resume_boundary_mismatch_restarts, setup),
         cmocka_unit_test_setup(test_resume_offset_beyond_image_restarts, setup),
         cmocka_unit_test_setup(test_resume_mid_object_mismatch_rolls_back, setup),
