@@ -246,7 +246,8 @@ static int run_mitm(ctx *c, sn_port *port, host_pty *h)
         }
         struct pollfd pf[2] = {
             {.fd = pfd, .events = (short)((t2h.len ? 0 : POLLIN) | (h2t.len ? POLLOUT : 0))},
-            {.fd = h->present ? h->master : -1,
+            /* left out while it has nothing to do: a hang-up would wake us at once */
+            {.fd = h->present && (!h2t.len || t2h.len) ? h->master : -1,
              .events = (short)((h2t.len ? 0 : POLLIN) | (t2h.len ? POLLOUT : 0))},
         };
         int r = poll(pf, 2, TICK_MS);
@@ -290,8 +291,12 @@ static int run_mitm(ctx *c, sn_port *port, host_pty *h)
                 return port_gone(c, sn_port_path(port), strerror(errno));
             }
         }
-        if (h->present && t2h.len && flush_pend(h->master, &t2h) < 0) {
+        /* A pty master accepts writes while no slave is open and the slave
+         * reads them later: check the host is there before each write, so a
+         * host that reopens does not read answers meant for its predecessor. */
+        if (h->present && t2h.len && (!host_is_there(h->master) || flush_pend(h->master, &t2h) < 0)) {
             h->present = false;
+            note(c, "host closed %s (capture goes on)", h->slave);
             h->dropped += t2h.len;
             t2h.len = 0;
         }
