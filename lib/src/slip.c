@@ -32,6 +32,11 @@ void dk_slip_dec_init(dk_slip_dec *d, uint8_t *buf, size_t cap)
     d->state = ST_DATA;
 }
 
+void dk_slip_dec_device_mode(dk_slip_dec *d, bool on)
+{
+    d->device_mode = on;
+}
+
 void dk_slip_dec_set_pos(dk_slip_dec *d, uint64_t pos)
 {
     if (d->raw_in_frame == 0)
@@ -104,6 +109,12 @@ void dk_slip_dec_feed(dk_slip_dec *d, const uint8_t *in, size_t n, dk_slip_cb cb
         uint64_t at = d->pos + i;
         i++;
         d->raw_in_frame++;
+        if (b == DK_SLIP_END && d->state == ST_ESC && d->device_mode) {
+            /* The END itself is the bad escape: keep discarding. */
+            d->bad_at = at;
+            d->state = ST_DISCARD_BAD;
+            continue;
+        }
         if (b == DK_SLIP_END) {
             if (d->state == ST_DISCARD_BAD)
                 emit(d, DK_SLIP_BAD_ESCAPE, at + 1, cb, ctx);

@@ -421,8 +421,7 @@ static void test_print(void **state)
         "> sd_size: 0 (0x0)\n",
         "> app_size: 100000 (0x186a0)\n",
         "> hash_type: SHA256\n",
-        "> hash: a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf (32 bytes as "
-        "in the packet; the image's SHA-256 byte-reversed)\n",
+        "> hash: a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf (32 bytes as in the packet; the image's SHA-256 byte-reversed)\n",
         "> is_debug: false\n",
         "> boot_validation[0]: unknown(0x0c), 0 bytes\n",
         "> signature_type: unknown(0x07)\n",

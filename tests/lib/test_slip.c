@@ -215,6 +215,36 @@ static void test_bad_escape(void **state)
     assert_int_equal(f.s.ev[0].end, 1003);
 }
 
+static void test_device_mode_esc_end(void **state)
+{
+    (void)state;
+    static fixture f;
+    /* §1.3: on the target, ESC followed by END makes that END the bad byte, so
+     * the decoder discards through the next END: the PING after it is lost. */
+    static const uint8_t s[] = { 0x08, 0x01, 0xDB, 0xC0, 0x09, 0x07, 0xC0, 0x07, 0xC0 };
+    fx_init(&f, 64);
+    dk_slip_dec_device_mode(&f.d, true);
+    feed(&f, s, sizeof s);
+    assert_int_equal(f.s.n, 2);
+    assert_int_equal(f.s.ev[0].kind, DK_SLIP_BAD_ESCAPE);
+    assert_int_equal(f.s.ev[0].bad_at, 3);
+    assert_int_equal(f.s.ev[0].start, 0);
+    assert_int_equal(f.s.ev[0].end, 7);
+    assert_int_equal(f.s.ev[1].kind, DK_SLIP_FRAME);
+    assert_int_equal(f.s.ev[1].len, 1);
+    assert_int_equal(f.s.ev[1].data[0], 0x07);
+
+    /* The same bytes without device mode: decoding restarts at that END. */
+    fx_init(&f, 64);
+    feed(&f, s, sizeof s);
+    assert_int_equal(f.s.n, 3);
+    assert_int_equal(f.s.ev[0].kind, DK_SLIP_BAD_ESCAPE);
+    assert_int_equal(f.s.ev[0].end, 4);
+    assert_int_equal(f.s.ev[1].kind, DK_SLIP_FRAME);
+    assert_int_equal(f.s.ev[1].len, 2);
+    assert_int_equal(f.s.ev[1].data[0], 0x09);
+}
+
 static void test_empty_frames_and_first(void **state)
 {
     (void)state;
@@ -372,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_split_everywhere),
         cmocka_unit_test(test_random_round_trips),
         cmocka_unit_test(test_bad_escape),
+        cmocka_unit_test(test_device_mode_esc_end),
         cmocka_unit_test(test_empty_frames_and_first),
         cmocka_unit_test(test_too_long_bounded),
         cmocka_unit_test(test_unterminated_flush),

@@ -58,10 +58,17 @@ typedef struct {
     size_t raw_in_frame;  /* raw bytes seen in the current frame */
     int state;            /* internal */
     bool seen_end;
+    bool device_mode;     /* see dk_slip_dec_device_mode */
 } dk_slip_dec;
 
 /* buf/cap: storage for one decoded frame (cap = the frame length limit). */
 void dk_slip_dec_init(dk_slip_dec *d, uint8_t *buf, size_t cap);
+
+/* Decode as the nRF5 SDK's slip_decode_add_byte does (§1.3): an ESC followed
+ * by END makes that END the offending byte, so the decoder discards up to the
+ * *next* END and the following frame is lost too.  Off by default: a decoder
+ * of captures restarts at the END; the simulator turns it on. */
+void dk_slip_dec_device_mode(dk_slip_dec *d, bool on);
 
 /* Set the stream position of the next byte (e.g. a capture's file offset). */
 void dk_slip_dec_set_pos(dk_slip_dec *d, uint64_t pos);
