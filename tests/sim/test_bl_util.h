@@ -28,11 +28,13 @@ typedef struct {
     uint8_t rsp[64];
     size_t rsp_len;
     int flags;
+    int sticky; /* DK_BL_RESET/CUT seen: the chip is down until rig_boot */
     dk_msg m; /* parsed response (valid when rsp_len > 0) */
 } rig;
 
 static inline void rig_boot(rig *r)
 {
+    r->sticky = 0;
     dk_bl_boot(r->bl, r->now);
 }
 
@@ -63,8 +65,13 @@ static inline void rig_free(rig *r)
 /* Send one request; returns the flags.  A response is parsed into r->m. */
 static inline int rig_req(rig *r, const uint8_t *req, size_t len)
 {
-    r->flags = dk_bl_handle(r->bl, req, len, r->now, r->rsp, sizeof r->rsp, &r->rsp_len);
     memset(&r->m, 0, sizeof r->m);
+    if (r->sticky) { /* a chip that reset or lost power hears nothing */
+        r->rsp_len = 0;
+        return r->flags = r->sticky;
+    }
+    r->flags = dk_bl_handle(r->bl, req, len, r->now, r->rsp, sizeof r->rsp, &r->rsp_len);
+    r->sticky = r->flags;
     if (r->rsp_len) {
         dk_msg_status st = dk_msg_parse(r->rsp, r->rsp_len, &r->m);
         assert_true(st == DK_MSG_OK || st == DK_MSG_UNKNOWN_OP);
@@ -201,6 +208,8 @@ static inline int send_fw(rig *r, const uint8_t *img, size_t len, size_t from)
         if (r->flags)
             return -1;
         rq_crc(r);
+        if (r->flags)
+            return -1;
         assert_int_equal(r->m.rsp.crc.offset, o + n);
         assert_int_equal(r->m.rsp.crc.crc, dk_crc32(0, img, o + n));
         rq_execute(r);
