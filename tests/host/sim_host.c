@@ -1,0 +1,681 @@
+/* sim_host.c - dfuhost against dfusim over a pty, one scenario per run
+ * (argv[1]; CTest registers each).  Every scenario's dfuhost capture goes
+ * through dfudecode, whose exit status must match the outcome (0 completed,
+ * 1 failed).  Sections are those of protocol.md.
+ *
+ * Tool paths come from the build (DFUHOST, DFUSIM, DFUDECODE, MKPKG).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dk_test.h"
+
+#define APP_SEED 1
+#define APP_LEN (3 * 4096 + 1712) /* four data objects, the last one short */
+#define OBJ 4096
+
+static char dir[512];
+static char path_buf[8][1024];
+
+static const char *P(int slot, const char *name)
+{
+    return dk_test_path(path_buf[slot], sizeof path_buf[slot], dir, name);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+static pid_t spawn(const char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || o < 0 || e < 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait up to ms; the exit status, or -1 after killing it on timeout. */
+static int reap(pid_t pid, int ms)
+{
+    int64_t end = now_ms() + ms;
+    int st;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (now_ms() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        sleep_ms(5);
+    }
+}
+
+static char *slurp(const char *path)
+{
+    size_t n;
+    char *s = (char *)dk_test_read_file(path, &n);
+    return s ? s : strdup("");
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+    char *s = slurp(path);
+    bool yes = strstr(s, needle) != NULL;
+    free(s);
+    return yes;
+}
+
+static int run(const char *const argv[], const char *out, const char *err, int ms)
+{
+    return reap(spawn(argv, out, err), ms);
+}
+
+/* ---- dfusim ------------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    char pty[256];
+    char out[1024], err[1024];
+} sim_t;
+
+static int nsims;
+
+static void sim_start(sim_t *s, const char *const extra[])
+{
+    const char *argv[40];
+    size_t n = 0;
+    argv[n++] = DFUSIM;
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    snprintf(s->out, sizeof s->out, "%s/sim%d.out", dir, nsims);
+    snprintf(s->err, sizeof s->err, "%s/sim%d.err", dir, nsims);
+    nsims++;
+    s->pid = spawn(argv, s->out, s->err);
+    int64_t end = now_ms() + 5000;
+    for (;;) {
+        char *t = slurp(s->out);
+        char *nl = strchr(t, '\n');
+        if (nl) {
+            *nl = 0;
+            snprintf(s->pty, sizeof s->pty, "%s", t);
+            free(t);
+            break;
+        }
+        free(t);
+        int st;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            char *e = slurp(s->err);
+            fail_msg("dfusim exited at start: %s", e);
+        }
+        if (now_ms() > end)
+            fail_msg("dfusim printed no pty path within 5 s");
+        sleep_ms(5);
+    }
+}
+
+static void sim_stop(sim_t *s)
+{
+    kill(s->pid, SIGTERM);
+    int rc = reap(s->pid, 5000);
+    assert_true(rc >= 0);
+}
+
+/* ---- dfuhost, dfudecode, dk-mkpkg --------------------------------------- */
+
+static char host_err[1024];
+
+/* dfuhost on the sim's pty; returns its exit status, stderr in host_err file. */
+static int host(const sim_t *s, const char *pkg, const char *cap, const char *const extra[])
+{
+    const char *argv[40];
+    size_t n = 0;
+    argv[n++] = DFUHOST;
+    argv[n++] = "-p";
+    argv[n++] = s->pty;
+    argv[n++] = "--pkg";
+    argv[n++] = pkg;
+    argv[n++] = "--timeout";
+    argv[n++] = "3";
+    argv[n++] = "--response-timeout";
+    argv[n++] = "300";
+    if (cap) {
+        argv[n++] = "--capture";
+        argv[n++] = cap;
+    }
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    snprintf(host_err, sizeof host_err, "%s/host.err", dir);
+    return run(argv, P(7, "host.out"), host_err, 60000);
+}
+
+static void expect_host_says(const char *needle)
+{
+    if (!file_has(host_err, needle)) {
+        char *e = slurp(host_err);
+        fail_msg("dfuhost's stderr lacks \"%s\":\n%s", needle, e);
+    }
+}
+
+/* dfudecode's exit status on a capture must be want (0 completed, 1 failed). */
+static void decode_expect(const char *cap, int want)
+{
+    const char *argv[] = { DFUDECODE, cap, NULL };
+    char out[1024];
+    snprintf(out, sizeof out, "%s.txt", cap);
+    int rc = run(argv, out, P(6, "decode.err"), 30000);
+    if (rc != want) {
+        char *t = slurp(out);
+        fail_msg("dfudecode %s: exit %d, want %d\n%s", cap, rc, want, t);
+    }
+}
+
+static void mkpkg(const char *out, const char *const args[])
+{
+    const char *argv[40];
+    size_t n = 0;
+    argv[n++] = MKPKG;
+    bool sdreq = false;
+    for (size_t i = 0; args && args[i]; i++) {
+        sdreq |= strcmp(args[i], "--sd-req") == 0;
+        argv[n++] = args[i];
+    }
+    if (!sdreq) { /* MBR-only target: no SoftDevice required (§6.7) */
+        argv[n++] = "--sd-req";
+        argv[n++] = "0";
+    }
+    argv[n++] = out;
+    argv[n] = NULL;
+    int rc = run(argv, P(5, "mkpkg.out"), P(4, "mkpkg.err"), 30000);
+    if (rc != 0) {
+        char *e = slurp(P(4, "mkpkg.err"));
+        fail_msg("dk-mkpkg failed (%d): %s", rc, e);
+    }
+}
+
+static const char *app_pkg(void)
+{
+    static char pkg[1024];
+    snprintf(pkg, sizeof pkg, "%s/app.zip", dir);
+    char len[32];
+    snprintf(len, sizeof len, "%d", APP_LEN);
+    const char *a[] = { "--app", len, NULL };
+    mkpkg(pkg, a);
+    return pkg;
+}
+
+/* "app.bin accepted by the target (N image bytes sent" -> N, or -1. */
+static long bytes_sent(void)
+{
+    char *s = slurp(host_err);
+    const char *k = strstr(s, "accepted by the target (");
+    long n = k ? strtol(k + strlen("accepted by the target ("), NULL, 10) : -1;
+    free(s);
+    return n;
+}
+
+/* ---- flash -------------------------------------------------------------- */
+
+static int hexval(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Load an Intel HEX file into flash (erased = 0xFF). */
+static void load_hex(const char *path, uint8_t *flash, size_t size)
+{
+    memset(flash, 0xFF, size);
+    char *t = slurp(path);
+    assert_true(t[0] == ':');
+    uint32_t base = 0;
+    for (char *line = strtok(t, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+        assert_int_equal(line[0], ':');
+        int len = hexval(line + 1, 2), addr = hexval(line + 3, 4), type = hexval(line + 7, 2);
+        assert_true(len >= 0 && addr >= 0 && type >= 0);
+        if (type == 4)
+            base = (uint32_t)hexval(line + 9, 4) << 16;
+        if (type == 0)
+            for (int i = 0; i < len; i++) {
+                uint32_t a = base + (uint32_t)addr + (uint32_t)i;
+                assert_true(a < size);
+                flash[a] = (uint8_t)hexval(line + 9 + 2 * i, 2);
+            }
+    }
+    free(t);
+}
+
+/* After activation bank 0 (0x1000 on an MBR-only chip, §7) holds the image. */
+static void expect_flash_holds_app(const char *hex)
+{
+    static uint8_t flash[1 << 20], app[APP_LEN];
+    load_hex(hex, flash, sizeof flash);
+    dk_test_fill(app, sizeof app, APP_SEED);
+    assert_memory_equal(flash + 0x1000, app, sizeof app);
+}
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+/* A complete update; the flash after activation equals the image (§6.6). */
+static void complete(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--capture", P(1, "sim.pcap"), "--dump-hex",
+                         P(2, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
+    expect_host_says("accepted by the target");
+    assert_int_equal(bytes_sent(), APP_LEN);
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    decode_expect(P(1, "sim.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* The same with PRN notifications checked on the way (§2.3). */
+static void prn(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    const char *ha[] = { "--prn", "3", NULL };
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), ha), 0);
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* Host killed while it waits for a late answer, then run again: the
+ * bootloader stayed up, so its RAM state is resumed (§6.9, §5.2).  The second
+ * run must not send the init packet again, and sends only the rest. */
+static void killed_at(const char *fault, const char *prn, const char *want_note, long want_sent)
+{
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--fault", fault, "--dump-hex", P(2, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    const char *argv[] = { DFUHOST, "-p", s.pty, "--pkg", pkg, "--response-timeout", "5000",
+                           "--capture", P(0, "first.pcap"), prn ? "--prn" : NULL, prn, NULL };
+    pid_t h = spawn(argv, P(3, "first.out"), P(4, "first.err"));
+    /* The fault fires as soon as the host gets there; the answer is 1.5 s late. */
+    sleep_ms(600);
+    int st;
+    assert_int_equal(waitpid(h, &st, WNOHANG), 0); /* still waiting */
+    kill(h, SIGKILL);
+    waitpid(h, &st, 0);
+    decode_expect(P(0, "first.pcap"), 1);
+    sleep_ms(1200); /* let the late answer go out before the next run */
+    const char *ha[] = { prn ? "--prn" : NULL, prn, NULL };
+    assert_int_equal(host(&s, pkg, P(1, "second.pcap"), ha), 0);
+    expect_host_says(want_note);
+    if (file_has(host_err, "with a new init packet") || file_has(host_err, "another init packet")) {
+        char *e = slurp(host_err);
+        fail_msg("the second run sent the init packet again:\n%s", e);
+    }
+    assert_int_equal(bytes_sent(), want_sent);
+    sim_stop(&s);
+    decode_expect(P(1, "second.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* 1: init packet written, its CRC answer late: not executed -> executed. */
+static void kill1(void **state)
+{
+    (void)state;
+    killed_at("op=crc#1:delay-response=1500", NULL, "is already on the target", APP_LEN);
+}
+
+/* 2: init packet executed, first data CREATE answered late -> data from 0. */
+static void kill2(void **state)
+{
+    (void)state;
+    killed_at("op=create#2:delay-response=1500", NULL, "is already on the target", APP_LEN);
+}
+
+/* 3: in the middle of the second object (a PRN answer late) -> finish it.
+ * Writes: 2 for the 70-byte init packet, 64 for object 1, 40 into object 2. */
+static void kill3(void **state)
+{
+    (void)state;
+    killed_at("after-op=write#106:delay-response=1500", "8", "finishing the object at 4096",
+              APP_LEN - (OBJ + 40 * 64));
+}
+
+/* 4: second object written, its CRC answer late, not executed -> EXECUTE. */
+static void kill4(void **state)
+{
+    (void)state;
+    killed_at("op=crc#3:delay-response=1500", NULL, "executing its last object again",
+              APP_LEN - 2 * OBJ);
+}
+
+/* 5: second object executed, the third one's CREATE answered late: an empty
+ * object is open, EXECUTE answers 0x08 -> created again (§6.4, §6.5). */
+static void kill5(void **state)
+{
+    (void)state;
+    killed_at("op=create#4:delay-response=1500", NULL, "creating the object at 8192 again",
+              APP_LEN - 2 * OBJ);
+}
+
+/* Power cut right after each data EXECUTE (object boundaries).  Without
+ * SAVE_PROGRESS the data starts again from 0 while the init packet survives;
+ * with it, the host resumes at the last saved object (§6.3, §6.9). */
+static void power_cuts(bool save)
+{
+    const char *pkg = app_pkg();
+    for (int k = 1; k <= 3; k++) { /* after objects 1..3; object 4 is the final one */
+        char fault[64];
+        snprintf(fault, sizeof fault, "after-op=execute#%d:power-cut=50", k + 1);
+        sim_t s;
+        const char *sa[] = { "--allow-unsigned", "--fault", fault, "--dump-hex", P(2, "flash.hex"),
+                             save ? "--save-progress-in-flash" : NULL, NULL };
+        sim_start(&s, sa);
+        assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
+        if (file_has(host_err, "with a new init packet")) {
+            char *e = slurp(host_err);
+            fail_msg("cut after object %d: the init packet was sent again:\n%s", k, e);
+        }
+        long sent = bytes_sent();
+        if (save)
+            assert_int_equal(sent, APP_LEN);             /* resumed where it was cut */
+        else
+            assert_int_equal(sent, APP_LEN + k * OBJ);   /* data again from 0 */
+        sim_stop(&s);
+        decode_expect(P(0, "host.pcap"), 0);
+        expect_flash_holds_app(P(2, "flash.hex"));
+    }
+}
+
+static void cut_nosave(void **state)
+{
+    (void)state;
+    power_cuts(false);
+}
+
+static void cut_save(void **state)
+{
+    (void)state;
+    power_cuts(true);
+}
+
+/* Init packet refused (§6.7): dfuhost names the code, exits 1; the capture
+ * decodes as failed. */
+static void rejected(const char *const pkg_args[], const char *const sim_args[],
+                     const char *const want[])
+{
+    mkpkg(P(3, "bad.zip"), pkg_args);
+    sim_t s;
+    sim_start(&s, sim_args);
+    assert_int_equal(host(&s, P(3, "bad.zip"), P(0, "host.pcap"), NULL), 1);
+    for (size_t i = 0; want[i]; i++)
+        expect_host_says(want[i]);
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 1);
+}
+
+static void reject_hw(void **state)
+{
+    (void)state;
+    const char *pa[] = { "--app", "9000", "--hw-version", "51", NULL };
+    const char *sa[] = { "--allow-unsigned", NULL };
+    const char *want[] = { "app.dat rejected", "EXT_ERROR HW_VERSION_FAILURE (0x06)",
+                           "--hw-version", NULL };
+    rejected(pa, sa, want);
+}
+
+static void reject_sdreq(void **state)
+{
+    (void)state;
+    /* MBR-only target: sd_req must be empty or start with 0 (§6.7) */
+    const char *pa[] = { "--app", "9000", "--sd-req", "0x0100", NULL };
+    const char *sa[] = { "--allow-unsigned", NULL };
+    const char *want[] = { "EXT_ERROR SD_VERSION_FAILURE (0x07)", "--sd-req", NULL };
+    rejected(pa, sa, want);
+}
+
+static void reject_downgrade(void **state)
+{
+    (void)state;
+    const char *pa[] = { "--app", "9000", "--fw-version", "3", NULL };
+    const char *sa[] = { "--allow-unsigned", "--app-version", "5", NULL };
+    const char *want[] = { "EXT_ERROR FW_VERSION_FAILURE (0x05)", "downgrade", NULL };
+    rejected(pa, sa, want);
+}
+
+static void reject_signature(void **state)
+{
+    (void)state;
+    const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
+    const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
+    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    const char *pa[] = { "--app", "9000", "--key", P(1, "k.pem"), "--break", "sig", NULL };
+    const char *sa[] = { "--public-key", P(2, "pub.pem"), NULL };
+    const char *want[] = { "INVALID_OBJECT (0x05)", "signature", NULL };
+    rejected(pa, sa, want);
+}
+
+static void reject_unsigned(void **state)
+{
+    (void)state;
+    const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
+    const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
+    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    const char *pa[] = { "--app", "9000", NULL };
+    const char *sa[] = { "--public-key", P(2, "pub.pem"), NULL };
+    const char *want[] = { "EXT_ERROR SIGNATURE_MISSING (0x08)", NULL };
+    rejected(pa, sa, want);
+}
+
+static void reject_size(void **state)
+{
+    (void)state;
+    /* nRF52832: 512 KiB flash, far less free (§7) */
+    const char *pa[] = { "--app", "600000", NULL };
+    const char *sa[] = { "--allow-unsigned", "--chip", "nrf52832", NULL };
+    const char *want[] = { "INSUFFICIENT_RESOURCES (0x04)", "does not fit", NULL };
+    rejected(pa, sa, want);
+}
+
+/* A signed package against the right key goes through. */
+static void signed_ok(void **state)
+{
+    (void)state;
+    const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
+    const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
+    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    char len[32];
+    snprintf(len, sizeof len, "%d", APP_LEN);
+    const char *pa[] = { "--app", len, "--key", P(1, "k.pem"), NULL };
+    mkpkg(P(3, "signed.zip"), pa);
+    sim_t s;
+    const char *sa[] = { "--public-key", P(2, "pub.pem"), "--dump-hex", P(6, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, P(3, "signed.zip"), P(0, "host.pcap"), NULL), 0);
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(6, "flash.hex"));
+}
+
+/* The final hash check fails (§6.6): named, exit 1. */
+static void verify_failed(void **state)
+{
+    (void)state;
+    const char *pa[] = { "--app", "9000", "--break", "hash", NULL };
+    mkpkg(P(3, "bad.zip"), pa);
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", NULL };
+    sim_start(&s, sa);
+    /* without --no-check dfuhost refuses the package itself (exit 2) */
+    assert_int_equal(host(&s, P(3, "bad.zip"), NULL, NULL), 2);
+    const char *ha[] = { "--no-check", NULL };
+    assert_int_equal(host(&s, P(3, "bad.zip"), P(0, "host.pcap"), ha), 1);
+    expect_host_says("app.bin rejected (OBJECT_EXECUTE): EXT_ERROR VERIFICATION_FAILED (0x0C)");
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 1);
+}
+
+/* Lost answers: re-sent after a PING resync, or the attempt starts over from
+ * SELECT (data EXECUTE); the update completes. */
+static void dropped(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"),
+                         "--fault", "op=select#2:drop-response",
+                         "--fault", "op=crc#2:drop-response",
+                         "--fault", "op=execute#3:drop-response",
+                         "--fault", "op=create#4:drop-response", NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
+    expect_host_says("no answer to");
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* Late answers: one beyond the response timeout (dropped as stale after a
+ * resync), one within it. */
+static void delayed(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"),
+                         "--fault", "op=crc#2:delay-response=800",
+                         "--fault", "op=create#3:delay-response=100", NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
+    expect_host_says("no answer to CRC_GET within 300 ms");
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* The answer to the final EXECUTE is lost and the target boots the new app:
+ * no success is claimed (exit 1). */
+static void final_lost(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--fault", "op=execute#5:drop-response", NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 1);
+    expect_host_says("unconfirmed");
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 1);
+}
+
+/* No bootloader answering: a clear error within --timeout. */
+static void silent(void **state)
+{
+    (void)state;
+    const char *pkg = app_pkg();
+    sim_t s;
+    const char *sa[] = { "--allow-unsigned", "--fault", "op=ping#1+:drop-response", NULL };
+    sim_start(&s, sa);
+    int64_t t = now_ms();
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 1);
+    assert_true(now_ms() - t < 10000);
+    expect_host_says("no answer to PING within 3.0 s");
+    sim_stop(&s);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(dk_test_tmpdir(dir, sizeof dir), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (!getenv("DK_KEEP"))
+        dk_test_rmtree(dir);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct CMUnitTest all[] = {
+        cmocka_unit_test_setup_teardown(complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(prn, setup, teardown),
+        cmocka_unit_test_setup_teardown(kill1, setup, teardown),
+        cmocka_unit_test_setup_teardown(kill2, setup, teardown),
+        cmocka_unit_test_setup_teardown(kill3, setup, teardown),
+        cmocka_unit_test_setup_teardown(kill4, setup, teardown),
+        cmocka_unit_test_setup_teardown(kill5, setup, teardown),
+        cmocka_unit_test_setup_teardown(cut_nosave, setup, teardown),
+        cmocka_unit_test_setup_teardown(cut_save, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_hw, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_sdreq, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_downgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_signature, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_unsigned, setup, teardown),
+        cmocka_unit_test_setup_teardown(reject_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(signed_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(delayed, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent, setup, teardown),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(all, NULL, NULL);
+}
