@@ -39,6 +39,7 @@ typedef struct {
     int flushed;         /* deframers flushed at EOF */
     dk_slip_dec dec[3];  /* by dk_dir */
     uint8_t *buf[3];
+    uint8_t *fast[3];    /* fast-path unescape buffers */
     /* the unit pulled */
     bool got;
     dk_slip_event ev;
@@ -67,7 +68,8 @@ static int source_open(source *s, const char *path, dk_cap_format fmt, dk_dir di
     s->fmt = dk_cap_format_of(s->r);
     for (int i = 0; i < 3; i++) {
         s->buf[i] = malloc(FRAME_CAP);
-        if (!s->buf[i]) {
+        s->fast[i] = malloc(FRAME_CAP);
+        if (!s->buf[i] || !s->fast[i]) {
             dk_err_set(&s->err, DK_E_NOMEM, -1, "out of memory");
             return -1;
         }
@@ -80,8 +82,10 @@ static void source_close(source *s)
 {
     if (s->r)
         dk_cap_close(s->r);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         free(s->buf[i]);
+        free(s->fast[i]);
+    }
 }
 
 /* Header bytes before a packet's data: positions then point into the file. */
@@ -90,6 +94,71 @@ static uint64_t data_pos(const source *s, const dk_chunk *c)
     if (s->fmt != DK_FMT_PCAP)
         return c->file_off;
     return c->file_off + 16 + DK_CAP_HDR_LEN; /* pcap record header + RTAC header */
+}
+
+/* Position of the first END or ESC in p[i, n), or n.  Eight bytes a step:
+ * the lowest marked byte of "x ^ pattern has a zero byte" is exact. */
+static size_t next_special(const uint8_t *p, size_t i, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t pend = ones * DK_SLIP_END, pesc = ones * DK_SLIP_ESC;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t a = x ^ pend, b = x ^ pesc;
+        uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
+        if (m)
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+    }
+#endif
+    while (i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC)
+        i++;
+    return i;
+}
+
+/* Decode the frame at p[0, n) up to its END: the payload (in place when it
+ * holds no ESC, else unescaped into out), its length in *len, and the raw
+ * bytes used (END included) in *used.  NULL when the deframer must judge:
+ * no END in p, a bad escape, an empty or too long frame. */
+static const uint8_t *fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len,
+                                 size_t *used)
+{
+    size_t j = next_special(p, 0, n);
+    if (j == n || j > FRAME_CAP)
+        return NULL;
+    if (p[j] == DK_SLIP_END) {
+        if (j == 0)
+            return NULL;
+        *len = j;
+        *used = j + 1;
+        return p;
+    }
+    size_t i = 0, o = 0;
+    for (;;) {
+        size_t k = j - i;
+        if (o + k + 1 > FRAME_CAP)
+            return NULL;
+        memcpy(out + o, p + i, k);
+        o += k;
+        if (p[j] == DK_SLIP_END)
+            break;
+        if (j + 1 >= n)
+            return NULL;
+        if (p[j + 1] == DK_SLIP_ESC_END)
+            out[o++] = DK_SLIP_END;
+        else if (p[j + 1] == DK_SLIP_ESC_ESC)
+            out[o++] = DK_SLIP_ESC;
+        else
+            return NULL;
+        i = j + 2;
+        j = next_special(p, i, n);
+        if (j == n)
+            return NULL;
+    }
+    *len = o;
+    *used = j + 1;
+    return out;
 }
 
 /* Pull the next unit: 1 = got one (s->ev, s->dir, s->t), 0 = end, -1 = read
@@ -126,8 +195,33 @@ static int source_next(source *s, unit_kind *kind)
             dk_slip_dec *d = &s->dec[s->ch.dir];
             const uint8_t *p = s->ch.data + s->used;
             size_t left = s->ch.len - s->used;
+            /* Fast path: a whole frame while the deframer is between frames
+             * is decoded here (in place when it has no ESC).  Anything else
+             * (a frame across chunks, bad escapes, empty frames) goes
+             * through the deframer. */
+            const uint8_t *fr = NULL;
+            size_t fl = 0, n = 0;
+            if (d->raw_in_frame == 0 && d->seen_end)
+                fr = fast_frame(p, left, s->fast[s->ch.dir], &fl, &n);
+            if (fr) {
+                uint64_t at = data_pos(s, &s->ch) + s->used;
+                s->ev.kind = DK_SLIP_FRAME;
+                s->ev.data = fr;
+                s->ev.len = fl;
+                s->ev.first = false;
+                s->ev.start = at;
+                s->ev.end = at + n;
+                s->used += n;
+                dk_slip_dec_set_pos(d, at + n);
+                if (s->used == s->ch.len)
+                    s->have = false;
+                s->dir = s->ch.dir;
+                s->t = s->ch.t_us;
+                *kind = U_SLIP;
+                return 1;
+            }
             const uint8_t *e = memchr(p, DK_SLIP_END, left);
-            size_t n = e ? (size_t)(e - p) + 1 : left;
+            n = e ? (size_t)(e - p) + 1 : left;
             s->got = false;
             dk_slip_dec_feed(d, p, n, on_slip, s);
             s->used += n;
@@ -317,6 +411,8 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": out of memory\n");
         return EXIT_INPUT;
     }
+    dk_session_write_crc(ss, verbose);
+    dk_session_write_events(ss, verbose || pc);
     unit_kind k;
     int rc_a, rc_b = 0;
     if (!two) {

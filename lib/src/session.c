@@ -14,6 +14,7 @@
 #define CHECKPOINTS 16  /* (offset, crc) at recent executed data boundaries */
 #define REQ_RAW 16      /* requests other than WRITE are at most 6 bytes */
 #define RESYNC_MAX 64   /* noise bytes searched at the front of a frame */
+#define STAGE 16384     /* data bytes whose CRC is computed in one call */
 
 struct anomaly_def {
     const char *name;
@@ -159,8 +160,13 @@ struct dk_session {
     bool obj_open;          /* data object created, not executed */
     uint32_t obj_start, obj_size;
     bool obj_flagged;       /* one write_beyond / data_before_init per object */
-    uint32_t data_off, data_crc;
+    uint32_t data_off, data_crc; /* data_crc covers [0, data_off - stage_len) */
     bool data_crc_known;
+    bool write_crc;         /* WRITE events carry the running CRC */
+    bool write_events;      /* emit WRITE events */
+    size_t stage_len;
+    uint8_t stage[STAGE];   /* written data not yet in data_crc */
+    dk_image_sum img_over;  /* images past DK_SESSION_MAX_IMAGES */
     bool data_seen;         /* offset/crc are grounded (from 0 or a report) */
     uint32_t last_off, last_crc; /* last executed boundary */
     bool last_crc_known;
@@ -187,10 +193,33 @@ struct dk_session {
 
 /* ---- emission ------------------------------------------------------- */
 
+/* Bring data_crc up to data_off. */
+static void sync_crc(dk_session *s)
+{
+    if (!s->stage_len)
+        return;
+    if (s->data_crc_known)
+        s->data_crc = dk_crc32(s->data_crc, s->stage, s->stage_len);
+    s->stage_len = 0;
+}
+
+/* Before any state change outside the write path: CRC current, and the
+ * running write run's CRC filled in while it still describes data_off. */
+static void settle(dk_session *s)
+{
+    sync_crc(s);
+    if (s->run_on && s->run.u.run.obj_type == DK_OBJ_DATA && s->run.image == s->image &&
+        s->run.u.run.off_end == s->data_off && s->data_crc_known && s->data_seen) {
+        s->run.u.run.crc_end = s->data_crc;
+        s->run.u.run.crc_known = true;
+    }
+}
+
 static void flush_run(dk_session *s)
 {
     if (!s->run_on)
         return;
+    settle(s);
     s->run_on = false;
     s->cb(s->ctx, &s->run);
 }
@@ -295,6 +324,7 @@ static void reset_data(dk_session *s, bool grounded)
     s->obj_start = s->obj_size = 0;
     s->obj_flagged = false;
     s->data_off = s->data_crc = 0;
+    s->stage_len = 0;
     s->data_crc_known = grounded;
     s->data_seen = grounded;
     s->last_off = s->last_crc = 0;
@@ -316,6 +346,7 @@ dk_session *dk_session_new(dk_session_cb cb, void *ctx)
     s->sum.duration_s = -1;
     s->sum.throughput_Bps = -1;
     s->init = INIT_UNKNOWN;
+    s->write_events = true;
     reset_data(s, false);
     return s;
 }
@@ -328,6 +359,16 @@ void dk_session_free(dk_session *s)
 const dk_summary *dk_session_summary(const dk_session *s)
 {
     return &s->sum;
+}
+
+void dk_session_write_crc(dk_session *s, bool on)
+{
+    s->write_crc = on;
+}
+
+void dk_session_write_events(dk_session *s, bool on)
+{
+    s->write_events = on;
 }
 
 bool dk_session_awaiting(const dk_session *s)
@@ -353,7 +394,7 @@ static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t
         s->image++;
     }
     s->sum.n_images = s->image;
-    s->img = s->image <= DK_SESSION_MAX_IMAGES ? &s->sum.img[s->image - 1] : NULL;
+    s->img = s->image <= DK_SESSION_MAX_IMAGES ? &s->sum.img[s->image - 1] : &s->img_over;
     if (s->img) {
         memset(s->img, 0, sizeof *s->img);
         s->img->index = s->image;
@@ -861,12 +902,14 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
 
 /* ---- requests ------------------------------------------------------- */
 
-static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, uint64_t start,
+                     uint64_t end)
 {
-    const uint8_t *data = m->req.write.data;
-    size_t len = m->req.write.len;
     s->sum.writes++;
-    resume_resolve(s, m, t, start, end);
+    if (s->resume_on) {
+        dk_msg m = dk_msg_request(DK_OP_OBJECT_WRITE);
+        resume_resolve(s, &m, t, start, end);
+    }
 
     dk_event ev;
     ev.kind = DK_EV_WRITE;
@@ -926,8 +969,16 @@ static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
                     (unsigned)(s->obj_start + s->obj_size));
         }
         w->offset = s->data_off;
-        if (s->data_crc_known)
-            s->data_crc = dk_crc32(s->data_crc, data, len);
+        if (s->data_crc_known) {
+            if (len > STAGE - s->stage_len)
+                sync_crc(s);
+            if (len > STAGE) {
+                s->data_crc = dk_crc32(s->data_crc, data, len);
+            } else {
+                memcpy(s->stage + s->stage_len, data, len);
+                s->stage_len += len;
+            }
+        }
         s->data_off += (uint32_t)len;
         s->sum.bytes_data += len;
         if (s->img) {
@@ -935,8 +986,11 @@ static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
             if (s->data_off > s->img->offset)
                 s->img->offset = s->data_off;
         }
+        bool prn_due = s->prn && s->prn_count + 1 >= s->prn;
+        if (s->write_crc || prn_due)
+            sync_crc(s);
         w->crc = s->data_crc;
-        w->crc_known = s->data_crc_known && s->data_seen;
+        w->crc_known = s->data_crc_known && s->data_seen && s->stage_len == 0;
     } else {
         w->offset = 0;
         w->crc = 0;
@@ -962,7 +1016,8 @@ static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
         q->crc_known = w->crc_known;
     }
 
-    emit(s, &ev);
+    if (s->write_events)
+        emit(s, &ev);
 
     /* fold */
     if (s->run_on && s->run.u.run.obj_type == s->sel && s->run.u.run.off_end == w->offset &&
@@ -974,6 +1029,7 @@ static void on_write(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
         r->crc_end = w->crc;
         r->crc_known = w->crc_known;
         r->t_last = t;
+        /* (a data run's CRC is filled in by settle() when it ends) */
         s->run.end = end;
     } else {
         flush_run(s);
@@ -1001,9 +1057,10 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
 {
     s->sum.requests++;
     if (m->op == DK_OP_OBJECT_WRITE) {
-        on_write(s, m, t, start, end);
+        on_write(s, m->req.write.data, m->req.write.len, t, start, end);
         return;
     }
+    settle(s);
     bool resolving = s->resume_on;
     resume_resolve(s, m, t, start, end);
     if (!(resolving && !s->resume_on) &&
@@ -1215,6 +1272,7 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
 static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
 {
     s->sum.responses++;
+    settle(s);
     if (m->op == DK_OP_CRC_GET && s->prn_n > 0) {
         on_prn(s, m, t, start, end);
         return;
@@ -1316,6 +1374,17 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
                       dk_dir dir, uint64_t start, uint64_t end)
 {
     s->sum.frames++;
+    /* Hot path: a WRITE from the host (any payload parses as one). */
+    if (len > 0 && frame[0] == DK_OP_OBJECT_WRITE && dir != DK_DIR_TARGET) {
+        if (t_us >= 0) {
+            if (s->sum.t_first < 0)
+                s->sum.t_first = t_us;
+            s->sum.t_last = t_us;
+        }
+        s->sum.requests++;
+        on_write(s, frame + 1, len - 1, t_us, start, end);
+        return;
+    }
     dk_msg m;
     dk_msg_status st = dk_msg_parse(frame, len, &m);
     if (st == DK_MSG_UNKNOWN_OP || st == DK_MSG_OVERLONG ||
@@ -1408,6 +1477,7 @@ void dk_session_finish(dk_session *s)
     if (s->finished)
         return;
     s->finished = true;
+    settle(s);
     unanswered(s, &s->overdue, "");
     unanswered(s, &s->cur, " (the capture ends)");
     flush_run(s);

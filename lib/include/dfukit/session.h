@@ -324,6 +324,17 @@ void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, ui
 void dk_session_note(dk_session *s, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
                      uint64_t end, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* WRITE events carry the running CRC after each write (w.crc_known).  Off by
+ * default: the data CRC is then computed in large blocks, which is several
+ * times faster, and w.crc_known is false; runs, PRN and every check still get
+ * exact CRCs. */
+void dk_session_write_crc(dk_session *s, bool on);
+
+/* Emit a WRITE event per OBJECT_WRITE (default on).  Off, writes still count
+ * and fold into WRITES runs; a consumer that needs neither the bytes nor
+ * per-write detail saves a callback per frame. */
+void dk_session_write_events(dk_session *s, bool on);
+
 /* True while the target owes an answer: a request waits, or a PRN
  * notification is due.  Used to merge two one-line captures. */
 bool dk_session_awaiting(const dk_session *s);
