@@ -32,9 +32,15 @@ static void stamp(printer *p, int64_t t, uint64_t pos)
 {
     if (t >= 0 && p->t0 < 0)
         p->t0 = t;
-    if (t >= 0)
-        fprintf(p->f, "%11.6f  ", (double)(t - p->t0) / 1e6);
-    else
+    if (t >= 0) {
+        int64_t d = t - p->t0;
+        const char *sign = d < 0 ? "-" : "";
+        if (d < 0)
+            d = -d;
+        char b[32];
+        snprintf(b, sizeof b, "%s%" PRId64 ".%06" PRId64, sign, d / 1000000, d % 1000000);
+        fprintf(p->f, "%11s  ", b);
+    } else
         fprintf(p->f, "@%-10" PRIu64 "  ", pos);
 }
 
