@@ -1,0 +1,1137 @@
+/* dfusim.c - a fake SDK 17.1 Secure DFU bootloader (UART, SLIP) on a pty.
+ *
+ * The adapter around the pure core (bl.h, flash.h): pty, SLIP, faults
+ * (fault.h), control channel, capture, realtime pacing, CLI.  See README.md.
+ *
+ * Data path:  pty -> inbuf -> deframer -> rxq -> dk_bl_handle -> txq -> pty.
+ * Instant mode: everything happens at once.  Realtime: bytes take 10 bits at
+ * --baud each way, the chip is busy for the flash time the core reports, and
+ * frames that finish arriving while it is busy take one of the SDK's RX
+ * buffers or are lost when none is free (protocol.md §1.3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bl.h"
+#include "dfukit/capfile.h"
+#include "dfukit/msg.h"
+#include "dfukit/slip.h"
+#include "dfukit/tables.h"
+#include "fault.h"
+#include "flash.h"
+#include "pty.h"
+
+#define TOOL "dfusim"
+#define RXQ_LEN 16
+#define TXQ_LEN 16
+#define RX_POOL 3          /* NRF_DFU_SERIAL_UART_RX_BUFFERS */
+#define NO_HOST_POLL_MS 20 /* re-check for a host this often while none has the port */
+#define RSP_CAP 64
+
+typedef struct {
+    dk_bl_config cfg;
+    const char *flash_path, *dump_hex, *capture, *link, *control;
+    bool show_settings, realtime;
+    long baud;
+    int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
+    dk_faults faults;
+} options;
+
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+    uint64_t ready_us; /* its last byte has arrived */
+} rx_frame;
+
+typedef struct {
+    uint8_t buf[DK_SLIP_MAX_ENCODED(RSP_CAP)];
+    size_t len;
+    uint64_t at_us; /* release time */
+} tx_frame;
+
+typedef struct {
+    options o;
+    dk_pty pty;
+    dk_flash *flash;
+    dk_bl *bl;
+    dk_cap_writer *cap;
+    uint64_t t0_us;
+
+    dk_slip_dec dec;
+    uint8_t *dec_buf;
+    size_t frame_cap;
+
+    uint8_t inbuf[4096];
+    size_t inpos, inlen;
+    uint64_t in_base_us; /* earliest arrival of the bytes in inbuf */
+
+    rx_frame rxq[RXQ_LEN];
+    size_t rx_head, rx_n;
+    tx_frame txq[TXQ_LEN];
+    size_t tx_head, tx_n;
+
+    /* chip state the adapter owns */
+    bool in_dfu, stalled, off;
+    uint64_t off_until_us, busy_until_us;
+    uint64_t ignored; /* bytes ignored while stalled / off / app running */
+
+    /* realtime line model */
+    uint64_t byte_us, rt_arr_us, rt_idle_us;
+
+    bool host_open;
+    char line[64];
+
+    int ctl_fd, ctl_conn;
+    char ctl_buf[512];
+    size_t ctl_len;
+} sim;
+
+static volatile sig_atomic_t sig_quit, sig_reset, sig_cut, sig_dump;
+static int sig_pipe[2] = { -1, -1 };
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t now_us(const sim *s)
+{
+    return mono_us() - s->t0_us;
+}
+
+static uint64_t now_ms(const sim *s)
+{
+    return now_us(s) / 1000u;
+}
+
+/* level 0: anomalies and state changes (-q hides), 1: -v, 2: -vv */
+static void logx(const sim *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logx(const sim *s, int level, const char *fmt, ...)
+{
+    if (s->o.verbose < level)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, TOOL ": %llu.%03llu %s\n", (unsigned long long)(now_ms(s) / 1000),
+            (unsigned long long)(now_ms(s) % 1000), msg);
+}
+
+static void describe(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    dk_msg m;
+    if (n == 0) {
+        snprintf(out, cap, "(empty)");
+        return;
+    }
+    dk_msg_parse(p, n, &m);
+    dk_msg_describe(&m, out, cap);
+}
+
+static void capture(sim *s, dk_dir dir, const uint8_t *p, size_t n)
+{
+    if (!s->cap || n == 0)
+        return;
+    dk_err err;
+    if (dk_cap_write(s->cap, -1, dir, p, n, &err) != DK_OK) {
+        logx(s, -1, "capture %s: %s; capture stopped", s->o.capture, err.msg);
+        dk_cap_close_writer(s->cap, NULL);
+        s->cap = NULL;
+    }
+}
+
+static void log_fired(sim *s, const dk_fault_fire *f, const char *where)
+{
+    for (size_t i = 0; i < f->n_which; i++)
+        logx(s, 0, "fault %s fired (%s)", s->o.faults.f[f->which[i]].spec, where);
+}
+
+/* ---- chip life cycle ----------------------------------------------------- */
+
+static void drop_rx(sim *s)
+{
+    s->rx_head = s->rx_n = 0;
+    dk_slip_dec_reset(&s->dec);
+}
+
+static void power_cut(sim *s, uint32_t off_ms, const char *why);
+
+/* Boot (reset or power-on) until no fault interrupts it. */
+static void boot(sim *s, bool power_on, const char *why)
+{
+    drop_rx(s);
+    s->stalled = false;
+    s->off = false;
+    for (int guard = 0; guard < 1000; guard++) {
+        uint64_t ms = now_ms(s);
+        s->in_dfu = power_on ? dk_bl_power_on(s->bl, ms) : dk_bl_boot(s->bl, ms);
+        uint64_t busy = dk_flash_take_busy_us(s->flash);
+        if (s->o.realtime)
+            s->busy_until_us = now_us(s) + busy;
+        dk_fault_fire f;
+        memset(&f, 0, sizeof f);
+        dk_faults_take_deferred(&s->o.faults, &f);
+        log_fired(s, &f, "during boot");
+        if (f.power_cut) {
+            if (f.off_ms) {
+                power_cut(s, f.off_ms, "fault during boot");
+                return;
+            }
+            power_on = true;
+            continue;
+        }
+        if (f.reset) {
+            power_on = false;
+            continue;
+        }
+        if (f.stall)
+            s->stalled = true;
+        break;
+    }
+    s->ignored = 0;
+    logx(s, 0, "%s: boot %llu, %s", why, (unsigned long long)dk_bl_boots(s->bl),
+         s->in_dfu ? "in DFU mode" : "the app runs (port silent)");
+}
+
+static void power_cut(sim *s, uint32_t off_ms, const char *why)
+{
+    drop_rx(s);
+    if (off_ms == 0) {
+        boot(s, true, why);
+        return;
+    }
+    logx(s, 0, "%s: power off for %u ms", why, off_ms);
+    s->off = true;
+    s->in_dfu = false;
+    s->off_until_us = now_us(s) + (uint64_t)off_ms * 1000u;
+}
+
+static void apply_fire(sim *s, const dk_fault_fire *f)
+{
+    if (f->power_cut)
+        power_cut(s, f->off_ms, "power cut (fault)");
+    else if (f->reset)
+        boot(s, false, "reset (fault)");
+    if (f->stall) {
+        s->stalled = true;
+        logx(s, 0, "stalled: no more answers until a reset");
+    }
+}
+
+static dk_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
+{
+    sim *s = ctx;
+    dk_fault_verdict v = dk_faults_flash_op(&s->o.faults, op_no);
+    if (v != DK_FV_GO || s->o.verbose >= 2)
+        logx(s, v == DK_FV_GO ? 2 : 0, "flash op %llu: %s 0x%08X len %u%s", (unsigned long long)op_no,
+             is_erase ? "erase" : "write", addr, len,
+             v == DK_FV_CUT ? ": POWER CUT (fault)" : v == DK_FV_FAIL ? ": fails (fault)" : "");
+    return v == DK_FV_CUT ? DK_FLASH_CUT : v == DK_FV_FAIL ? DK_FLASH_FAIL : DK_FLASH_GO;
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us)
+{
+    if (s->tx_n == TXQ_LEN) {
+        logx(s, 0, "tx: %zu responses pending, one dropped", s->tx_n);
+        return;
+    }
+    tx_frame *t = &s->txq[(s->tx_head + s->tx_n) % TXQ_LEN];
+    t->len = dk_slip_encode(rsp, len, t->buf);
+    t->at_us = at_us + s->byte_us * t->len; /* realtime: the UART sends it byte by byte */
+    s->tx_n++;
+}
+
+/* A response the chip sends now (after busy_us of flash work). */
+static void respond(sim *s, uint8_t *rsp, size_t len)
+{
+    char d[160];
+    uint32_t delay_ms;
+    int64_t corrupt_at;
+    if (dk_faults_response(&s->o.faults, &delay_ms, &corrupt_at)) {
+        describe(rsp, len, d, sizeof d);
+        logx(s, 0, "response dropped (fault): %s", d);
+        return;
+    }
+    if (corrupt_at != -2) {
+        dk_fault_corrupt(rsp, len, corrupt_at);
+        logx(s, 0, "response corrupted (fault)");
+    }
+    uint64_t at = now_us(s);
+    if (s->busy_until_us > at)
+        at = s->busy_until_us;
+    if (delay_ms) {
+        logx(s, 0, "response delayed %u ms (fault)", delay_ms);
+        at += (uint64_t)delay_ms * 1000u;
+    }
+    describe(rsp, len, d, sizeof d);
+    logx(s, 1, "-> %s", d);
+    queue_tx(s, rsp, len, at);
+}
+
+static void flush_tx(sim *s)
+{
+    uint64_t now = now_us(s);
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
+        tx_frame *t = &s->txq[s->tx_head];
+        size_t n = dk_pty_write(&s->pty, t->buf, t->len, 1000);
+        if (n)
+            capture(s, DK_DIR_TARGET, t->buf, n);
+        if (n < t->len)
+            logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
+                 dk_pty_host_open(&s->pty) ? "the host stopped reading" : "no host has the port open",
+                 n, t->len);
+        s->tx_head = (s->tx_head + 1) % TXQ_LEN;
+        s->tx_n--;
+    }
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void handle(sim *s, const uint8_t *req, size_t len)
+{
+    char d[160];
+    describe(req, len, d, sizeof d);
+    logx(s, 1, "<- %s", d);
+    uint8_t op = req[0];
+    dk_fault_fire f;
+    dk_faults_request(&s->o.faults, op, &f);
+    log_fired(s, &f, d);
+    if (f.reset || f.power_cut || f.stall) {
+        apply_fire(s, &f);
+        return;
+    }
+    uint8_t rsp[RSP_CAP];
+    size_t rl = 0;
+    int flags = dk_bl_handle(s->bl, req, len, now_ms(s), rsp, sizeof rsp, &rl);
+    uint64_t busy = dk_flash_take_busy_us(s->flash);
+    if (s->o.realtime)
+        s->busy_until_us = now_us(s) + busy;
+    dk_faults_handled(&s->o.faults, op, dk_bl_image_bytes(s->bl), &f);
+    log_fired(s, &f, d);
+    bool cut = (flags & DK_BL_CUT) || f.power_cut;
+    bool reset = !cut && ((flags & DK_BL_RESET) || f.reset);
+    if (rl && (f.power_cut || f.reset || f.stall)) {
+        describe(rsp, rl, d, sizeof d);
+        logx(s, 0, "response not sent (fault): %s", d);
+    } else if (rl) {
+        respond(s, rsp, rl);
+    }
+    if (cut)
+        power_cut(s, f.off_ms, (flags & DK_BL_CUT) ? "power cut in a flash operation" : "power cut (fault)");
+    else if (reset)
+        boot(s, false, f.reset ? "reset (fault)" : "reset by the bootloader");
+    if (f.stall) {
+        s->stalled = true;
+        logx(s, 0, "stalled: no more answers until a reset");
+    }
+}
+
+static void on_slip(void *ctx, const dk_slip_event *ev)
+{
+    sim *s = ctx;
+    switch (ev->kind) {
+    case DK_SLIP_FRAME:
+        break;
+    case DK_SLIP_EMPTY:
+        logx(s, 0, "slip: empty frame (END with nothing before it) at byte %llu: ignored",
+             (unsigned long long)ev->start);
+        return;
+    case DK_SLIP_BAD_ESCAPE:
+        logx(s, 0, "slip: bad escape at byte %llu: frame of %llu raw bytes dropped",
+             (unsigned long long)ev->bad_at, (unsigned long long)(ev->end - ev->start));
+        return;
+    case DK_SLIP_TOO_LONG:
+        logx(s, 0, "slip: frame at byte %llu longer than %zu bytes: %llu raw bytes dropped",
+             (unsigned long long)ev->start, s->frame_cap, (unsigned long long)(ev->end - ev->start));
+        return;
+    case DK_SLIP_UNTERMINATED:
+        return;
+    }
+    uint64_t ready = s->o.realtime ? s->rt_arr_us : now_us(s);
+    if (s->o.realtime && ready < s->busy_until_us && s->rx_n >= RX_POOL - 1) {
+        logx(s, 0, "rx: frame of %zu bytes lost: chip busy with flash, all %d RX buffers in use",
+             ev->len, RX_POOL);
+        return;
+    }
+    if (s->rx_n == RXQ_LEN) { /* cannot happen: feed() stops first */
+        logx(s, 0, "rx: queue full, frame dropped");
+        return;
+    }
+    rx_frame *r = &s->rxq[(s->rx_head + s->rx_n) % RXQ_LEN];
+    memcpy(r->buf, ev->data, ev->len);
+    r->len = ev->len;
+    r->ready_us = ready;
+    s->rx_n++;
+}
+
+/* Bytes the chip cannot take (off, stalled, app running): counted, logged. */
+static void ignore_input(sim *s, size_t n, const char *why)
+{
+    if (s->ignored == 0)
+        logx(s, 0, "input ignored: %s", why);
+    s->ignored += n;
+    logx(s, 2, "%zu bytes ignored (%llu so far)", n, (unsigned long long)s->ignored);
+}
+
+/* Feed inbuf to the deframer, one frame at a time, as far as the line and
+ * the queue allow. */
+static void feed(sim *s)
+{
+    while (s->inpos < s->inlen) {
+        size_t left = s->inlen - s->inpos;
+        const uint8_t *p = s->inbuf + s->inpos;
+        if (s->off || s->stalled || !s->in_dfu) {
+            ignore_input(s, left, s->off ? "the chip is off" : s->stalled ? "stalled"
+                                                                           : "the app runs");
+            s->inpos = s->inlen;
+            break;
+        }
+        if (s->rx_n >= RXQ_LEN - 1)
+            break;
+        if (s->o.realtime && s->rt_arr_us > now_us(s))
+            break;
+        const uint8_t *e = memchr(p, DK_SLIP_END, left);
+        size_t n = e ? (size_t)(e - p) + 1 : left;
+        if (s->o.realtime) {
+            uint64_t base = s->rt_arr_us > s->in_base_us ? s->rt_arr_us : s->in_base_us;
+            s->rt_arr_us = base + n * s->byte_us;
+        }
+        s->inpos += n;
+        dk_slip_dec_feed(&s->dec, p, n, on_slip, s);
+    }
+}
+
+/* Handle queued frames that have arrived, while the chip is free. */
+static void serve(sim *s)
+{
+    while (s->rx_n && !s->tx_n && !s->off && !s->stalled && s->in_dfu) {
+        uint64_t now = now_us(s);
+        rx_frame *r = &s->rxq[s->rx_head];
+        if (r->ready_us > now || s->busy_until_us > now)
+            break;
+        s->rx_head = (s->rx_head + 1) % RXQ_LEN;
+        s->rx_n--;
+        handle(s, r->buf, r->len);
+    }
+}
+
+/* ---- control channel -------------------------------------------------------- */
+
+static void ctl_reply(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ctl_reply(sim *s, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && s->ctl_conn >= 0 && write(s->ctl_conn, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0) {
+        close(s->ctl_conn);
+        s->ctl_conn = -1;
+    }
+}
+
+static void dump_hex(sim *s, const char *path)
+{
+    dk_err err;
+    if (dk_bl_dump_hex(s->bl, path, &err) != DK_OK)
+        logx(s, -1, "--dump-hex %s: %s", path, err.msg);
+    else
+        logx(s, 1, "flash written to %s", path);
+}
+
+static void ctl_command(sim *s, char *line)
+{
+    char *arg = strchr(line, ' ');
+    if (arg)
+        *arg++ = 0;
+    if (!strcmp(line, "reset")) {
+        boot(s, false, "reset (control)");
+    } else if (!strcmp(line, "power-cut")) {
+        long ms = arg ? strtol(arg, NULL, 0) : 0;
+        power_cut(s, ms > 0 && ms < 3600000 ? (uint32_t)ms : 0, "power cut (control)");
+    } else if (!strcmp(line, "enter-dfu")) {
+        dk_bl_request_dfu(s->bl);
+        boot(s, false, "buttonless DFU request (control)");
+    } else if (!strcmp(line, "stall")) {
+        s->stalled = true;
+        logx(s, 0, "stalled (control)");
+    } else if (!strcmp(line, "show-settings")) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (m) {
+            dk_bl_print_settings(s->bl, m);
+            fclose(m);
+            if (s->ctl_conn >= 0 && len && write(s->ctl_conn, text, len) < 0) {
+                close(s->ctl_conn);
+                s->ctl_conn = -1;
+            }
+            free(text);
+        }
+    } else if (!strcmp(line, "dump-hex")) {
+        const char *p = arg && *arg ? arg : s->o.dump_hex;
+        if (!p) {
+            ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
+            return;
+        }
+        dump_hex(s, p);
+    } else if (!strcmp(line, "status")) {
+        ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
+                  s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
+                  (unsigned long long)dk_bl_boots(s->bl), (unsigned long long)dk_flash_ops(s->flash),
+                  (unsigned long long)dk_bl_image_bytes(s->bl));
+    } else {
+        ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
+                     "show-settings, dump-hex [FILE], status)\n", line);
+        return;
+    }
+    ctl_reply(s, "ok\n");
+}
+
+static void ctl_read(sim *s)
+{
+    ssize_t n = read(s->ctl_conn, s->ctl_buf + s->ctl_len, sizeof s->ctl_buf - 1 - s->ctl_len);
+    if (n <= 0) {
+        close(s->ctl_conn);
+        s->ctl_conn = -1;
+        s->ctl_len = 0;
+        return;
+    }
+    s->ctl_len += (size_t)n;
+    s->ctl_buf[s->ctl_len] = 0;
+    char *nl;
+    while (s->ctl_conn >= 0 && (nl = strchr(s->ctl_buf, '\n')) != NULL) {
+        *nl = 0;
+        if (nl > s->ctl_buf && nl[-1] == '\r')
+            nl[-1] = 0;
+        if (s->ctl_buf[0])
+            ctl_command(s, s->ctl_buf);
+        size_t used = (size_t)(nl + 1 - s->ctl_buf);
+        memmove(s->ctl_buf, nl + 1, s->ctl_len - used + 1);
+        s->ctl_len -= used;
+    }
+    if (s->ctl_len == sizeof s->ctl_buf - 1) {
+        ctl_reply(s, "error: line too long\n");
+        s->ctl_len = 0;
+    }
+}
+
+static int ctl_open(sim *s, const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof a.sun_path) {
+        fprintf(stderr, TOOL ": --control %s: path too long\n", path);
+        return -1;
+    }
+    strcpy(a.sun_path, path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            fprintf(stderr, TOOL ": --control %s: exists and is not a socket; not replacing it\n", path);
+            return -1;
+        }
+        unlink(path);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0) {
+        fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    s->ctl_fd = fd;
+    return 0;
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    if (sig == SIGUSR1)
+        sig_reset = 1;
+    else if (sig == SIGUSR2)
+        sig_cut = 1;
+    else if (sig == SIGHUP)
+        sig_dump = 1;
+    else
+        sig_quit = 1;
+    if (sig_pipe[1] >= 0) {
+        ssize_t w = write(sig_pipe[1], "x", 1);
+        (void)w;
+    }
+    errno = e;
+}
+
+static int setup_signals(void)
+{
+    if (pipe(sig_pipe) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaction(sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* ---- main loop ---------------------------------------------------------------- */
+
+static void timers(sim *s)
+{
+    uint64_t ms = now_ms(s);
+    if (s->off && now_us(s) >= s->off_until_us)
+        boot(s, true, "power back on");
+    dk_fault_fire f;
+    dk_faults_tick(&s->o.faults, ms, &f);
+    if (f.n_which) {
+        log_fired(s, &f, "timer");
+        apply_fire(s, &f);
+    }
+    if (!s->off && !s->stalled && ms >= dk_bl_deadline(s->bl)) {
+        int flags = dk_bl_tick(s->bl, ms);
+        if (flags & DK_BL_CUT)
+            power_cut(s, 0, "power cut in the inactivity reset");
+        else if (flags & DK_BL_RESET)
+            boot(s, false, "inactivity timeout");
+    }
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void note_host(sim *s, bool open)
+{
+    if (open == s->host_open)
+        return;
+    s->host_open = open;
+    if (open) {
+        dk_pty_describe(&s->pty, s->line, sizeof s->line);
+        logx(s, 1, "host opened the port (%s)", s->line);
+    } else {
+        if (s->dec.raw_in_frame)
+            logx(s, 0, "host closed the port in the middle of a frame (%zu bytes so far); "
+                       "the next frame is appended to them, as on the chip",
+                 s->dec.raw_in_frame);
+        else
+            logx(s, 1, "host closed the port");
+    }
+}
+
+static int run(sim *s)
+{
+    for (;;) {
+        if (sig_quit)
+            return 0;
+        if (sig_reset) {
+            sig_reset = 0;
+            boot(s, false, "reset (SIGUSR1)");
+        }
+        if (sig_cut) {
+            sig_cut = 0;
+            power_cut(s, 0, "power cut (SIGUSR2)");
+        }
+        if (sig_dump) {
+            sig_dump = 0;
+            if (s->o.dump_hex)
+                dump_hex(s, s->o.dump_hex);
+        }
+        timers(s);
+        flush_tx(s);
+        serve(s);
+        flush_tx(s);
+        feed(s);
+        serve(s);
+        flush_tx(s);
+
+        /* What to wait for, and until when. */
+        uint64_t now = now_us(s), wake = UINT64_MAX;
+        if (s->tx_n)
+            wake = min_u64(wake, s->txq[s->tx_head].at_us);
+        if (s->rx_n && !s->tx_n) {
+            uint64_t r = s->rxq[s->rx_head].ready_us;
+            wake = min_u64(wake, r > s->busy_until_us ? r : s->busy_until_us);
+        }
+        if (s->inpos < s->inlen && s->o.realtime)
+            wake = min_u64(wake, s->rt_arr_us);
+        if (s->off)
+            wake = min_u64(wake, s->off_until_us);
+        uint64_t d = dk_bl_deadline(s->bl), fm = dk_faults_next_ms(&s->o.faults);
+        if (d != UINT64_MAX)
+            wake = min_u64(wake, d * 1000u);
+        if (fm != UINT64_MAX)
+            wake = min_u64(wake, fm * 1000u);
+
+        bool host = dk_pty_host_open(&s->pty);
+        note_host(s, host);
+        bool want_read = s->inpos >= s->inlen;
+        struct pollfd pf[4];
+        int n = 0;
+        pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        int pty_i = -1, lis_i = -1, con_i = -1;
+        if (want_read) {
+            pty_i = n;
+            pf[n++] = (struct pollfd){ .fd = s->pty.master, .events = POLLIN };
+        }
+        if (s->ctl_fd >= 0) {
+            lis_i = n;
+            pf[n++] = (struct pollfd){ .fd = s->ctl_fd, .events = POLLIN };
+        }
+        if (s->ctl_conn >= 0) {
+            con_i = n;
+            pf[n++] = (struct pollfd){ .fd = s->ctl_conn, .events = POLLIN };
+        }
+        int timeout = -1;
+        if (wake != UINT64_MAX)
+            timeout = wake <= now ? 0 : (int)min_u64((wake - now + 999) / 1000, INT_MAX);
+        if (want_read && !host) /* a hung-up master polls HUP at once: no spinning */
+            timeout = timeout < 0 || timeout > NO_HOST_POLL_MS ? NO_HOST_POLL_MS : timeout;
+        if (pty_i >= 0 && !host)
+            pf[pty_i].fd = -1;
+        int r = poll(pf, (nfds_t)n, timeout);
+        if (r < 0 && errno != EINTR) {
+            fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
+            return 1;
+        }
+        if (r <= 0)
+            continue;
+        if (pf[0].revents) {
+            char junk[64];
+            while (read(sig_pipe[0], junk, sizeof junk) > 0)
+                ;
+        }
+        if (lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
+            int c = accept(s->ctl_fd, NULL, NULL);
+            if (c >= 0) {
+                if (s->ctl_conn >= 0)
+                    close(s->ctl_conn);
+                fcntl(c, F_SETFD, FD_CLOEXEC);
+                s->ctl_conn = c;
+                s->ctl_len = 0;
+            }
+        }
+        if (con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
+            ctl_read(s);
+        if (pty_i >= 0 && pf[pty_i].revents) {
+            ssize_t got = dk_pty_read(&s->pty, s->inbuf, sizeof s->inbuf);
+            uint64_t t = now_us(s);
+            if (got > 0) {
+                capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
+                s->inpos = 0;
+                s->inlen = (size_t)got;
+                s->in_base_us = s->rt_idle_us;
+                if ((size_t)got < sizeof s->inbuf)
+                    s->rt_idle_us = t;
+                if (s->o.verbose >= 1) {
+                    char line[64];
+                    dk_pty_describe(&s->pty, line, sizeof line);
+                    if (strcmp(line, s->line)) {
+                        logx(s, 1, "host changed the line settings: %s", line);
+                        snprintf(s->line, sizeof s->line, "%s", line);
+                    }
+                }
+            } else {
+                s->rt_idle_us = t;
+                if (got == -1)
+                    note_host(s, false);
+                else if (got == -2) {
+                    fprintf(stderr, TOOL ": read %s: %s\n", s->pty.slave, strerror(errno));
+                    return 1;
+                }
+            }
+        }
+    }
+}
+
+/* ---- command line ------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fputs("usage: dfusim [options]\n"
+          "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal.\n"
+          "Prints the pty path as the first line of stdout and serves until SIGTERM.\n"
+          "\n"
+          "chip and bootloader:\n"
+          "  --chip nrf52840|nrf52832   chip profile (default nrf52840)\n"
+          "  --mtu N                    MTU_GET answer and frame limit (131 UART, 2051 USB)\n"
+          "  --hw-version N             NRF_DFU_HW_VERSION (52)\n"
+          "  --sd-fwid none|ID          SoftDevice FWID; none = MBR only (default)\n"
+          "  --sd-end ADDR              end of the SoftDevice (default 0x27000)\n"
+          "  --app-size N               install an app of N bytes on a blank chip\n"
+          "  --app-version N            the installed app's version (downgrade check)\n"
+          "  --public-key FILE          PEM key for signature checks\n"
+          "  --allow-unsigned           do not require signed app/SD updates\n"
+          "  --save-progress-in-flash   NRF_DFU_SAVE_PROGRESS_IN_FLASH = 1\n"
+          "  --single-bank              NRF_DFU_SINGLE_BANK_APP_UPDATES = 1\n"
+          "  --enter-dfu WHEN           no-valid-app (default), always, first-boot\n"
+          "  --inactivity-ms N          inactivity reset (120000; 0 = off)\n"
+          "flash:\n"
+          "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
+          "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
+          "  --show-settings            print the settings page (of --flash FILE) and exit\n"
+          "run time:\n"
+          "  --link PATH                symlink PATH to the pty\n"
+          "  --capture FILE             record all traffic (pcap, link type 250)\n"
+          "  --control PATH             unix socket: reset, power-cut [MS], enter-dfu, stall,\n"
+          "                             show-settings, dump-hex [FILE], status\n"
+          "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
+          "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
+          "  --baud N                   line speed for --realtime (115200)\n"
+          "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
+          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n",
+          out);
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(TOOL ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+static bool num(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum {
+    O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
+    O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
+    O_FAULT, O_REALTIME, O_BAUD, O_HELP,
+};
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        { "chip", required_argument, 0, O_CHIP },
+        { "mtu", required_argument, 0, O_MTU },
+        { "hw-version", required_argument, 0, O_HW },
+        { "sd-fwid", required_argument, 0, O_SDFWID },
+        { "sd-end", required_argument, 0, O_SDEND },
+        { "app-size", required_argument, 0, O_APPSIZE },
+        { "app-version", required_argument, 0, O_APPVER },
+        { "public-key", required_argument, 0, O_PUBKEY },
+        { "allow-unsigned", no_argument, 0, O_UNSIGNED },
+        { "save-progress-in-flash", no_argument, 0, O_SAVE },
+        { "single-bank", no_argument, 0, O_SINGLE },
+        { "enter-dfu", required_argument, 0, O_ENTER },
+        { "inactivity-ms", required_argument, 0, O_INACT },
+        { "flash", required_argument, 0, O_FLASH },
+        { "dump-hex", required_argument, 0, O_DUMP },
+        { "show-settings", no_argument, 0, O_SHOW },
+        { "link", required_argument, 0, O_LINK },
+        { "capture", required_argument, 0, O_CAPTURE },
+        { "control", required_argument, 0, O_CONTROL },
+        { "fault", required_argument, 0, O_FAULT },
+        { "realtime", no_argument, 0, O_REALTIME },
+        { "baud", required_argument, 0, O_BAUD },
+        { "help", no_argument, 0, O_HELP },
+        { "quiet", no_argument, 0, 'q' },
+        { "verbose", no_argument, 0, 'v' },
+        { 0, 0, 0, 0 },
+    };
+    /* The chip decides the defaults, so find it first. */
+    const char *chip = "nrf52840";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--chip") && i + 1 < argc)
+            chip = argv[i + 1];
+        else if (!strncmp(argv[i], "--chip=", 7))
+            chip = argv[i] + 7;
+    }
+    if (!dk_chip_find(chip))
+        return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
+    dk_bl_config_default(&o->cfg, chip);
+    o->baud = 115200;
+    dk_faults_init(&o->faults);
+    bool sd = false;
+    uint32_t sd_end = 0;
+
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
+        switch (c) {
+        case O_CHIP:
+            break;
+        case O_MTU:
+            if (!num(optarg, 8192, &v) || v < 23)
+                return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", optarg);
+            o->cfg.mtu = (uint16_t)v;
+            break;
+        case O_HW:
+            if (!num(optarg, UINT32_MAX, &v))
+                return bad("--hw-version %s: expected a number", optarg);
+            o->cfg.hw_version = (uint32_t)v;
+            break;
+        case O_SDFWID:
+            if (!strcmp(optarg, "none")) {
+                sd = false;
+            } else if (num(optarg, 0xFFFF, &v) && v != 0 && v != 0xFFFE) {
+                sd = true;
+                o->cfg.sd_fwid = (uint16_t)v;
+            } else {
+                return bad("--sd-fwid %s: expected none or a FWID from 0x0001 to 0xFFFD", optarg);
+            }
+            break;
+        case O_SDEND:
+            if (!num(optarg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DK_SD_INFO_ADDR + 0x1000)
+                return bad("--sd-end %s: expected a page-aligned address above 0x4000", optarg);
+            sd_end = (uint32_t)v;
+            break;
+        case O_APPSIZE:
+            if (!num(optarg, o->cfg.chip.flash_size, &v))
+                return bad("--app-size %s: expected a byte count", optarg);
+            o->cfg.app_size = (uint32_t)v;
+            break;
+        case O_APPVER:
+            if (!num(optarg, UINT32_MAX, &v))
+                return bad("--app-version %s: expected a number", optarg);
+            o->cfg.app_version = (uint32_t)v;
+            break;
+        case O_PUBKEY:
+            if (access(optarg, R_OK) != 0)
+                return bad("--public-key %s: %s", optarg, strerror(errno));
+            o->cfg.pubkey_pem = optarg;
+            break;
+        case O_UNSIGNED:
+            o->cfg.allow_unsigned = true;
+            break;
+        case O_SAVE:
+            o->cfg.save_progress_in_flash = true;
+            break;
+        case O_SINGLE:
+            o->cfg.single_bank = true;
+            break;
+        case O_ENTER:
+            if (!strcmp(optarg, "no-valid-app"))
+                o->cfg.enter = DK_BL_ENTER_NO_VALID_APP;
+            else if (!strcmp(optarg, "always"))
+                o->cfg.enter = DK_BL_ENTER_ALWAYS;
+            else if (!strcmp(optarg, "first-boot"))
+                o->cfg.enter = DK_BL_ENTER_FIRST_BOOT;
+            else
+                return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", optarg);
+            break;
+        case O_INACT:
+            if (!num(optarg, UINT32_MAX, &v) || (v > 0 && v < 100))
+                return bad("--inactivity-ms %s: expected 0 (off) or at least 100", optarg);
+            o->cfg.inactivity_ms = (uint32_t)v;
+            break;
+        case O_FLASH:
+            o->flash_path = optarg;
+            break;
+        case O_DUMP:
+            o->dump_hex = optarg;
+            break;
+        case O_SHOW:
+            o->show_settings = true;
+            break;
+        case O_LINK:
+            o->link = optarg;
+            break;
+        case O_CAPTURE:
+            o->capture = optarg;
+            break;
+        case O_CONTROL:
+            o->control = optarg;
+            break;
+        case O_FAULT: {
+            dk_fault f;
+            char why[200];
+            if (dk_fault_parse(optarg, &f, why, sizeof why) < 0)
+                return bad("--%s", why);
+            if (dk_faults_add(&o->faults, &f) < 0)
+                return bad("--fault: at most %d faults", DK_FAULTS_MAX);
+            break;
+        }
+        case O_REALTIME:
+            o->realtime = true;
+            break;
+        case O_BAUD:
+            if (!num(optarg, 12000000, &v) || v < 300)
+                return bad("--baud %s: expected a rate from 300 to 12000000", optarg);
+            o->baud = (long)v;
+            break;
+        case 'q':
+            o->verbose = -1;
+            break;
+        case 'v':
+            if (o->verbose < 0)
+                o->verbose = 0;
+            o->verbose++;
+            break;
+        case 'h':
+        case O_HELP:
+            usage(stdout);
+            return 1;
+        case ':':
+            return bad("%s needs a value (see dfusim --help)", argv[optind - 1]);
+        default:
+            return bad("unknown option %s (see dfusim --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument '%s' (see dfusim --help)", argv[optind]);
+    if (sd) {
+        o->cfg.sd_end = sd_end ? sd_end : 0x27000;
+        if (o->cfg.sd_end + o->cfg.chip.page_size >= o->cfg.chip.bl_start)
+            return bad("--sd-end 0x%X: leaves no room for an app", o->cfg.sd_end);
+    } else if (sd_end) {
+        return bad("--sd-end needs --sd-fwid");
+    }
+    return 0;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static int show_settings(sim *s)
+{
+    if (s->o.flash_path && access(s->o.flash_path, F_OK) != 0) {
+        fprintf(stderr, TOOL ": --flash %s: %s\n", s->o.flash_path, strerror(errno));
+        return 1;
+    }
+    if (!s->o.flash_path) /* a fresh chip: show what it provisions */
+        dk_bl_power_on(s->bl, 0);
+    dk_bl_print_settings(s->bl, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static sim s;
+    s.ctl_fd = s.ctl_conn = -1;
+    int rc = parse_args(argc, argv, &s.o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    const dk_chip *c = &s.o.cfg.chip;
+    dk_err err;
+
+    if (s.o.flash_path) {
+        if (s.o.show_settings && access(s.o.flash_path, F_OK) != 0) {
+            fprintf(stderr, TOOL ": --flash %s: %s\n", s.o.flash_path, strerror(errno));
+            return 1;
+        }
+        s.flash = dk_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, NULL, &err);
+        if (!s.flash) {
+            dk_err_print(stderr, TOOL, s.o.flash_path, &err);
+            return 1;
+        }
+    } else {
+        s.flash = dk_flash_new(c->flash_size, c->page_size);
+    }
+    if (!s.flash || !(s.bl = dk_bl_new(&s.o.cfg, s.flash))) {
+        fprintf(stderr, TOOL ": cannot set up the %s model\n", c->name);
+        return 1;
+    }
+    if (s.o.show_settings) {
+        rc = show_settings(&s);
+        dk_bl_free(s.bl);
+        dk_flash_free(s.flash);
+        return rc;
+    }
+    dk_flash_set_hook(s.flash, flash_hook, &s);
+
+    s.frame_cap = s.o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
+    s.dec_buf = malloc(s.frame_cap);
+    for (int i = 0; i < RXQ_LEN; i++)
+        s.rxq[i].buf = malloc(s.frame_cap);
+    if (!s.dec_buf || !s.rxq[RXQ_LEN - 1].buf) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return 1;
+    }
+    dk_slip_dec_init(&s.dec, s.dec_buf, s.frame_cap);
+    dk_slip_dec_device_mode(&s.dec, true);
+    s.byte_us = s.o.realtime ? (uint64_t)(10000000 / s.o.baud) : 0;
+
+    if (setup_signals() < 0) {
+        fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
+        return 1;
+    }
+    if (dk_pty_open(&s.pty, &err) != DK_OK) {
+        dk_err_print(stderr, TOOL, NULL, &err);
+        return 1;
+    }
+    if (s.o.link && dk_pty_link(&s.pty, s.o.link, &err) != DK_OK) {
+        dk_err_print(stderr, TOOL, NULL, &err);
+        dk_pty_close(&s.pty);
+        return 1;
+    }
+    if (s.o.capture && !(s.cap = dk_cap_create(s.o.capture, &err))) {
+        dk_err_print(stderr, TOOL, s.o.capture, &err);
+        dk_pty_close(&s.pty);
+        return 1;
+    }
+    if (s.o.control && ctl_open(&s, s.o.control) < 0) {
+        dk_pty_close(&s.pty);
+        return 1;
+    }
+    s.t0_us = mono_us();
+    boot(&s, true, "power on");
+
+    printf("%s\n", s.pty.slave);
+    fflush(stdout);
+    rc = run(&s);
+
+    if (s.o.dump_hex)
+        dump_hex(&s, s.o.dump_hex);
+    if (s.cap)
+        dk_cap_close_writer(s.cap, NULL);
+    if (s.ctl_fd >= 0) {
+        close(s.ctl_fd);
+        unlink(s.o.control);
+    }
+    if (s.ctl_conn >= 0)
+        close(s.ctl_conn);
+    dk_pty_close(&s.pty);
+    dk_bl_free(s.bl);
+    dk_flash_free(s.flash);
+    free(s.dec_buf);
+    for (int i = 0; i < RXQ_LEN; i++)
+        free(s.rxq[i].buf);
+    return rc;
+}
