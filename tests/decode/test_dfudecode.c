@@ -593,7 +593,8 @@ static void pkg_checks(void **state)
     assert_non_null(strstr(r.out, "\"first_diff\":5000"));
     run_free(&r);
     /* not a zip at all */
-    write_file(pz, "PK\3\4 this is not a zip", 24);
+    static const char notzip[] = "PK\3\4 this is not a zip";
+    write_file(pz, notzip, sizeof notzip - 1);
     r = run("--pkg", pz, pc, NULL);
     assert_int_equal(r.code, 2);
     assert_int_equal(lines(r.err), 1);
