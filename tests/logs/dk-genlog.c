@@ -1,0 +1,864 @@
+/* dk-genlog - deterministic field logs in every format logread.h reads.
+ *
+ * One scripted serial DFU session per scenario: the host follows nrfutil
+ * 6.1.7's procedure (protocol.md §5.2: PING, RECEIPT_NOTIF_SET, MTU_GET,
+ * SELECT/CREATE/WRITE(64 bytes)/CRC_GET/EXECUTE, its resume rules and its
+ * exceptions), the target answers as the SDK 17.1 UART bootloader (§2, §6)
+ * with one fault injected.  The session is rendered as a log of the chosen
+ * format: nrfutil -vvvv lines in §5.3's shape, nrfutil without -v (progress
+ * bar and traceback), a BLE DFU log, socat -x -v, hexdump -C, plain hex,
+ * Saleae Logic 2 CSV; Programmer logs are their own timelines.
+ *
+ * Time: 115200 baud 8N1 (86.8 us a byte), 85 ms page erase on a data
+ * CREATE, settings writes on EXECUTE; starts 2024-05-14 10:00:00.  The same
+ * arguments give the same bytes.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dfukit/crc.h"
+#include "dfukit/crypto.h"
+#include "dfukit/initpkt.h"
+#include "dfukit/msg.h"
+#include "dfukit/rd.h"
+#include "dfukit/slip.h"
+#include "dfukit/tables.h"
+
+#define TOOL "dk-genlog"
+#define US_BYTE 87                    /* 10 bits at 115200 baud, rounded */
+#define T0_S 1715680800LL             /* 2024-05-14 10:00:00 */
+#define OBJ_MAX 4096
+#define CMD_MAX 512
+#define CHUNK 64                      /* nrfutil's WRITE payload on UART (§4) */
+
+typedef enum { F_NRFUTIL, F_PLAIN, F_BLE, F_SOCAT, F_HEXDUMP, F_HEX, F_SALEAE } out_fmt;
+
+static const char *const fmt_names[] = { "nrfutil", "nrfutil-plain", "ble", "socat",
+                                         "hexdump", "hex", "saleae" };
+
+/* ---- output ---- */
+
+typedef struct {
+    FILE *f;
+    out_fmt fmt;
+    int64_t t_us;           /* session clock, from T0 */
+    uint64_t sent[3];       /* socat from= counters per direction */
+    uint64_t hd_off;        /* hexdump offset */
+    unsigned pct_last;
+    char bar[4096];         /* progress bar updates (nrfutil-plain) */
+    size_t bar_len;
+} out;
+
+static void stamp_nrf(out *o, char *buf, size_t cap)
+{
+    time_t s = (time_t)(T0_S + o->t_us / 1000000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d,%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(o->t_us % 1000000 / 1000));
+}
+
+static bool lines_fmt(const out *o) { return o->fmt == F_NRFUTIL || o->fmt == F_BLE; }
+
+/* A DEBUG or INFO line of the tool (shown with -vvvv / in BLE logs). */
+static void tool_line(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tool_line(out *o, const char *fmt, ...)
+{
+    if (!lines_fmt(o))
+        return;
+    char ts[64];
+    stamp_nrf(o, ts, sizeof ts);
+    fprintf(o->f, "%s ", ts);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(o->f, fmt, ap);
+    va_end(ap);
+    fputc('\n', o->f);
+}
+
+static void list_dec(FILE *f, const uint8_t *p, size_t n)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, i ? ", %u" : "%u", p[i]);
+    fputc(']', f);
+}
+
+static void hex_rows(out *o, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        size_t k = n - i < 16 ? n - i : 16;
+        for (size_t j = 0; j < 16; j++) {
+            if (j < k)
+                fprintf(o->f, " %02x", p[i + j]);
+            else
+                fputs("   ", o->f);
+        }
+        fputs("  ", o->f);
+        for (size_t j = 0; j < k; j++)
+            fputc(p[i + j] >= 0x20 && p[i + j] < 0x7F ? p[i + j] : '.', o->f);
+        fputc('\n', o->f);
+    }
+}
+
+static void hexdump_rows(out *o, const uint8_t *p, size_t n)
+{
+    /* a merged capture dumped with hexdump -C: rows continue across frames */
+    static uint8_t row[16];
+    static size_t have;
+    for (size_t i = 0; i < n; i++) {
+        row[have++] = p[i];
+        if (have == 16 || (p == NULL)) {
+            fprintf(o->f, "%08" PRIx64 " ", o->hd_off);
+            for (size_t j = 0; j < 16; j++)
+                fprintf(o->f, "%s %02x", j == 8 ? " " : "", row[j]);
+            fputs("  |", o->f);
+            for (size_t j = 0; j < 16; j++)
+                fputc(row[j] >= 0x20 && row[j] < 0x7F ? row[j] : '.', o->f);
+            fputs("|\n", o->f);
+            o->hd_off += 16;
+            have = 0;
+        }
+    }
+    if (n == 0 && have) { /* flush */
+        fprintf(o->f, "%08" PRIx64 " ", o->hd_off);
+        for (size_t j = 0; j < 16; j++) {
+            if (j < have)
+                fprintf(o->f, "%s %02x", j == 8 ? " " : "", row[j]);
+            else
+                fprintf(o->f, "%s   ", j == 8 ? " " : "");
+        }
+        fputs("  |", o->f);
+        for (size_t j = 0; j < have; j++)
+            fputc(row[j] >= 0x20 && row[j] < 0x7F ? row[j] : '.', o->f);
+        fputs("|\n", o->f);
+        o->hd_off += have;
+        have = 0;
+    }
+    if (n == 0)
+        fprintf(o->f, "%08" PRIx64 "\n", o->hd_off);
+}
+
+/* One unframed message crossing the line. The clock advances by its
+ * transmission time; t is the moment its last byte arrived. */
+static void line_msg(out *o, dk_dir dir, const uint8_t *m, size_t n)
+{
+    uint8_t enc[DK_SLIP_MAX_ENCODED(256)];
+    size_t en = dk_slip_encode(m, n, enc);
+    int64_t t_start = o->t_us;
+    o->t_us += (int64_t)en * US_BYTE;
+    char ts[64];
+    switch (o->fmt) {
+    case F_NRFUTIL:
+        stamp_nrf(o, ts, sizeof ts);
+        fprintf(o->f, "%s SLIP: %s ", ts, dir == DK_DIR_HOST ? "-->" : "<--");
+        list_dec(o->f, m, n);
+        fputc('\n', o->f);
+        break;
+    case F_PLAIN:
+        break;
+    case F_BLE:
+        if (dir == DK_DIR_HOST && n && m[0] == DK_OP_OBJECT_WRITE)
+            break; /* the data point is not logged */
+        stamp_nrf(o, ts, sizeof ts);
+        fprintf(o->f, "%s BLE: %s data(", ts,
+                dir == DK_DIR_HOST ? "Control point write:" : "Control point notification:");
+        list_dec(o->f, m, n);
+        fputs(")\n", o->f);
+        break;
+    case F_SOCAT: {
+        time_t s = (time_t)(T0_S + o->t_us / 1000000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        fprintf(o->f, "%c %04d/%02d/%02d %02d:%02d:%02d.%06d  length=%zu from=%" PRIu64
+                      " to=%" PRIu64 "\n",
+                dir == DK_DIR_HOST ? '>' : '<', tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(o->t_us % 1000000), en, o->sent[dir],
+                o->sent[dir] + en - 1);
+        o->sent[dir] += en;
+        hex_rows(o, enc, en);
+        fputs("--\n", o->f);
+        break;
+    }
+    case F_HEXDUMP:
+        hexdump_rows(o, enc, en);
+        break;
+    case F_HEX: {
+        int64_t sod = (T0_S + o->t_us / 1000000) % 86400;
+        fprintf(o->f, "[%02d:%02d:%02d.%03d] %s:", (int)(sod / 3600), (int)(sod / 60 % 60),
+                (int)(sod % 60), (int)(o->t_us % 1000000 / 1000), dir == DK_DIR_HOST ? "TX" : "RX");
+        for (size_t i = 0; i < en; i++)
+            fprintf(o->f, " %02X", enc[i]);
+        fputc('\n', o->f);
+        break;
+    }
+    case F_SALEAE:
+        for (size_t i = 0; i < en; i++) {
+            int64_t tb = t_start + (int64_t)i * US_BYTE;
+            fprintf(o->f, "%s,data,%" PRId64 ".%06" PRId64 ",0.0000868,0x%02X\n",
+                    dir == DK_DIR_HOST ? "Async Serial [TX]" : "Async Serial [RX]",
+                    tb / 1000000, tb % 1000000, enc[i]);
+        }
+        break;
+    }
+}
+
+static void progress(out *o, unsigned pct)
+{
+    if (o->fmt != F_PLAIN)
+        return;
+    char b[37];
+    unsigned fill = pct * 36 / 100;
+    for (unsigned i = 0; i < 36; i++)
+        b[i] = i < fill ? '#' : '-';
+    b[36] = 0;
+    int n = snprintf(o->bar + o->bar_len, sizeof o->bar - o->bar_len, "%s  [%s]  %3u%%  00:00:%02u",
+                     o->bar_len ? "\r" : "", b, pct, 100 - pct < 60 ? (100 - pct) / 4 : 59);
+    if (n > 0 && (size_t)n < sizeof o->bar - o->bar_len)
+        o->bar_len += (size_t)n;
+    o->pct_last = pct;
+}
+
+static void begin(out *o)
+{
+    if (o->fmt == F_SALEAE)
+        fputs("name,type,start_time,duration,data\n", o->f);
+    if (o->fmt == F_PLAIN)
+        progress(o, 0);
+}
+
+/* End: nrfutil's last words (traceback lines, or NULL on success). */
+static void finish(out *o, const char *const *exc)
+{
+    if (o->fmt == F_HEXDUMP)
+        hexdump_rows(o, NULL, 0);
+    bool nrf = o->fmt == F_NRFUTIL || o->fmt == F_PLAIN || o->fmt == F_BLE;
+    if (!nrf)
+        return;
+    if (o->fmt == F_PLAIN)
+        fprintf(o->f, "%.*s\n", (int)o->bar_len, o->bar);
+    if (!exc) {
+        fputs("Device programmed.\n", o->f);
+        return;
+    }
+    for (size_t i = 0; exc[i]; i++)
+        fprintf(o->f, "%s\n", exc[i]);
+}
+
+/* ---- the target (SDK 17.1 UART bootloader, §2, §6) ---- */
+
+typedef struct {
+    bool silent;              /* never answers (not in DFU mode) */
+    uint8_t cmd_exec_ext;     /* extended error on command EXECUTE (0: accept) */
+    bool hash_fail;           /* final EXECUTE -> 0x0C */
+    int slow_exec_obj;        /* this data object's EXECUTE answer comes > 1 s late (0: none) */
+    /* state */
+    uint8_t sel;
+    uint8_t cmd[CMD_MAX];
+    uint32_t cmd_size, cmd_off, cmd_crc;
+    bool init_ok;
+    uint32_t img_size;
+    uint32_t off, crc, off_last, crc_last, obj_size;
+    unsigned executed;
+    uint8_t late[8];          /* a late answer to deliver with the next one */
+    size_t late_len;
+} target;
+
+static size_t rsp(uint8_t *o, uint8_t op, uint8_t res)
+{
+    o[0] = DK_OP_RESPONSE;
+    o[1] = op;
+    o[2] = res;
+    return 3;
+}
+
+/* Answer one request; returns the answer's length (0: none). */
+static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
+{
+    if (d->silent || !n)
+        return 0;
+    dk_rd r = dk_rd_make(m + 1, n - 1);
+    switch (m[0]) {
+    case DK_OP_PING:
+        rsp(o, m[0], DK_RES_SUCCESS);
+        o[3] = n > 1 ? m[1] : 0;
+        return 4;
+    case DK_OP_RECEIPT_NOTIF_SET:
+        return rsp(o, m[0], DK_RES_SUCCESS);
+    case DK_OP_MTU_GET:
+        rsp(o, m[0], DK_RES_SUCCESS);
+        dk_put_le16(o + 3, DK_MTU_UART);
+        return 5;
+    case DK_OP_OBJECT_SELECT: {
+        d->sel = dk_rd_u8(&r);
+        rsp(o, m[0], DK_RES_SUCCESS);
+        bool cmd = d->sel == DK_OBJ_COMMAND;
+        dk_put_le32(o + 3, cmd ? CMD_MAX : OBJ_MAX);
+        dk_put_le32(o + 7, cmd ? d->cmd_off : d->off);
+        dk_put_le32(o + 11, cmd ? d->cmd_crc : d->crc);
+        return 15;
+    }
+    case DK_OP_OBJECT_CREATE: {
+        d->sel = dk_rd_u8(&r);
+        uint32_t size = dk_rd_le32(&r);
+        if (d->sel == DK_OBJ_COMMAND) {
+            d->cmd_size = size;
+            d->cmd_off = d->cmd_crc = 0;
+            d->init_ok = false;
+            d->off = d->crc = d->off_last = d->crc_last = 0;
+        } else {
+            if (d->off_last + size > d->img_size)
+                return rsp(o, m[0], DK_RES_OPERATION_NOT_PERMITTED);
+            d->obj_size = size;
+            d->off = d->off_last; /* a partial object is thrown away (§6.4) */
+            d->crc = d->crc_last;
+        }
+        return rsp(o, m[0], DK_RES_SUCCESS);
+    }
+    case DK_OP_OBJECT_WRITE:
+        if (d->sel == DK_OBJ_COMMAND) {
+            memcpy(d->cmd + d->cmd_off, m + 1, n - 1);
+            d->cmd_crc = dk_crc32(d->cmd_crc, m + 1, n - 1);
+            d->cmd_off += (uint32_t)(n - 1);
+        } else {
+            d->crc = dk_crc32(d->crc, m + 1, n - 1);
+            d->off += (uint32_t)(n - 1);
+        }
+        return 0;
+    case DK_OP_CRC_GET:
+        rsp(o, m[0], DK_RES_SUCCESS);
+        dk_put_le32(o + 3, d->sel == DK_OBJ_COMMAND ? d->cmd_off : d->off);
+        dk_put_le32(o + 7, d->sel == DK_OBJ_COMMAND ? d->cmd_crc : d->crc);
+        return 11;
+    case DK_OP_OBJECT_EXECUTE:
+        if (d->sel == DK_OBJ_COMMAND) {
+            if (d->init_ok)
+                return rsp(o, m[0], DK_RES_SUCCESS);
+            if (d->cmd_exec_ext) {
+                rsp(o, m[0], DK_RES_EXT_ERROR);
+                o[3] = d->cmd_exec_ext;
+                return 4;
+            }
+            dk_initpkt p;
+            if (dk_initpkt_decode(d->cmd, d->cmd_off, &p, NULL) == DK_OK)
+                d->img_size = dk_initpkt_image_size(&p);
+            d->init_ok = true;
+            return rsp(o, m[0], DK_RES_SUCCESS);
+        }
+        d->off_last = d->off;
+        d->crc_last = d->crc;
+        d->obj_size = 0;
+        d->executed++;
+        if (d->off == d->img_size && d->hash_fail) {
+            rsp(o, m[0], DK_RES_EXT_ERROR);
+            o[3] = DK_EXT_VERIFICATION_FAILED;
+            return 4;
+        }
+        return rsp(o, m[0], DK_RES_SUCCESS);
+    default:
+        return rsp(o, m[0], DK_RES_OP_CODE_NOT_SUPPORTED);
+    }
+}
+
+/* ---- the host (nrfutil 6.1.7 dfu serial, §5.2) ---- */
+
+typedef struct {
+    out *o;
+    target *d;
+    unsigned prn;
+    uint8_t ping_id;
+    const char *const *fail; /* traceback when the run fails */
+    bool ble;
+    uint64_t total, done;
+} host;
+
+#define TB_HEAD "Traceback (most recent call last):"
+#define TB_MAIN                                                                                     \
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/__main__.py\", line 988, in do_serial",    \
+        "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 127, in dfu_send_images"
+#define NSE "pc_ble_driver_py.exceptions.NordicSemiException: "
+
+static const char *const tb_no_ping[] = {
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 88, in _dfu_send_image",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 214, in open",
+    NSE "No ping response after opening COM port", NULL,
+};
+
+static char ext_line[160];
+static const char *tb_ext[] = {
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 93, in _dfu_send_image",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 483, in __get_response",
+    ext_line, NULL,
+};
+
+static const char *const tb_desync[] = {
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 98, in _dfu_send_image",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 491, in __get_response",
+    NSE "Unexpected Executed OP_CODE.", "Expected: 0x01 Received: 0x04", NULL,
+};
+
+static char crc_line[120];
+static const char *tb_crc[] = {
+    TB_HEAD,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 300, in send_firmware",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 451, in validate_crc",
+    "nordicsemi.dfu.dfu_transport_serial.ValidationException: Failed CRC validation.",
+    crc_line,
+    "",
+    "During handling of the above exception, another exception occurred:",
+    "",
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 304, in send_firmware",
+    NSE "Failed to send firmware", NULL,
+};
+
+/* Request, and the answer if the target gives one within nrfutil's 1 s. */
+static size_t xfer(host *h, const uint8_t *m, size_t n, uint8_t *ans)
+{
+    line_msg(h->o, DK_DIR_HOST, m, n);
+    h->o->t_us += 150;
+    uint8_t a[32];
+    size_t an = tgt_answer(h->d, m, n, a);
+    if (h->d->late_len) {
+        /* the late answer is what nrfutil reads now */
+        uint8_t late[8];
+        size_t ln = h->d->late_len;
+        memcpy(late, h->d->late, ln);
+        h->d->late_len = 0;
+        h->o->t_us += 300;
+        line_msg(h->o, DK_DIR_TARGET, late, ln);
+        memcpy(ans, late, ln);
+        if (an && !lines_fmt(h->o) && h->o->fmt != F_PLAIN) {
+            /* on the wire its own answer follows; nrfutil never reads it */
+            h->o->t_us += 85000;
+            line_msg(h->o, DK_DIR_TARGET, a, an);
+        }
+        return ln;
+    }
+    if (m[0] == DK_OP_OBJECT_EXECUTE && h->d->sel == DK_OBJ_DATA &&
+        (int)h->d->executed == h->d->slow_exec_obj && an) {
+        memcpy(h->d->late, a, an);
+        h->d->late_len = an;
+        h->o->t_us += 1000000; /* read timeout: nothing */
+        return 0;
+    }
+    if (!an) {
+        if (dk_msg_expects_response(m[0]) && m[0] != DK_OP_OBJECT_WRITE)
+            h->o->t_us += 1000000;
+        return 0;
+    }
+    if (m[0] == DK_OP_OBJECT_EXECUTE)
+        h->o->t_us += h->d->sel == DK_OBJ_COMMAND ? 170000 : 3000;
+    if (m[0] == DK_OP_OBJECT_CREATE && h->d->sel == DK_OBJ_DATA)
+        h->o->t_us += 85000;
+    line_msg(h->o, DK_DIR_TARGET, a, an);
+    memcpy(ans, a, an);
+    h->o->t_us += 200;
+    return an;
+}
+
+/* Check an answer like __get_response: false (and h->fail set) on error. */
+static bool answer_ok(host *h, uint8_t op, const uint8_t *a, size_t an)
+{
+    if (!an)
+        return true; /* a missing answer is ignored (except where it is not) */
+    if (a[1] != op) {
+        h->fail = tb_desync;
+        return false;
+    }
+    if (a[2] == DK_RES_EXT_ERROR && an >= 4) {
+        snprintf(ext_line, sizeof ext_line, NSE "Extended Error 0x%02X: %s", a[3],
+                 a[3] == 0x05 ? "the new firmware's version is lower than the installed one"
+                 : a[3] == 0x06 ? "the init packet's hardware version is not this device's"
+                 : a[3] == 0x07 ? "none of the SoftDevices the update accepts is installed"
+                 : a[3] == 0x08 ? "the bootloader wants a signed init packet and this one has no signature"
+                 : a[3] == 0x0C ? "the image received does not hash to the init packet's hash"
+                                : "Unsupported extended error type");
+        h->fail = tb_ext;
+        return false;
+    }
+    return a[2] == DK_RES_SUCCESS;
+}
+
+static bool req(host *h, const uint8_t *m, size_t n, uint8_t *a, size_t *an)
+{
+    *an = xfer(h, m, n, a);
+    return answer_ok(h, m[0], a, *an);
+}
+
+/* __stream_data: writes, then CRC_GET and the comparison. */
+static bool stream(host *h, const uint8_t *p, size_t n, uint32_t *crc, uint32_t off)
+{
+    tool_line(h->o, "%s: Streaming Data: len:%zu offset:%u crc:0x%08X", h->ble ? "BLE" : "Serial",
+              n, off, *crc);
+    uint8_t m[1 + CHUNK], a[32];
+    size_t an;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t k = n - i < CHUNK ? n - i : CHUNK;
+        m[0] = DK_OP_OBJECT_WRITE;
+        memcpy(m + 1, p + i, k);
+        xfer(h, m, k + 1, a);
+        *crc = dk_crc32(*crc, p + i, k);
+        off += (uint32_t)k;
+        h->o->t_us += 40;
+    }
+    m[0] = DK_OP_CRC_GET;
+    if (!req(h, m, 1, a, &an))
+        return false;
+    dk_rd r = dk_rd_make(a + 3, an > 3 ? an - 3 : 0);
+    uint32_t roff = dk_rd_le32(&r), rcrc = dk_rd_le32(&r);
+    if (rcrc != *crc) {
+        snprintf(crc_line, sizeof crc_line, "Expected: %u Received: %u.", *crc, rcrc);
+        h->fail = tb_crc;
+        return false;
+    }
+    return roff == off;
+}
+
+static bool select_obj(host *h, uint8_t type, uint32_t *max, uint32_t *off, uint32_t *crc)
+{
+    tool_line(h->o, "%s: Selecting Object: type:%u", h->ble ? "BLE" : "Serial", type);
+    uint8_t m[2] = { DK_OP_OBJECT_SELECT, type }, a[32];
+    size_t an;
+    if (!req(h, m, 2, a, &an))
+        return false;
+    dk_rd r = dk_rd_make(a + 3, an > 3 ? an - 3 : 0);
+    *max = dk_rd_le32(&r);
+    *off = dk_rd_le32(&r);
+    *crc = dk_rd_le32(&r);
+    tool_line(h->o, h->ble ? "BLE: Object selected: max_size:%u offset:%u crc:%u"
+                           : "Serial: Object selected:  max_size:%u offset:%u crc:%u",
+              *max, *off, *crc);
+    return true;
+}
+
+static bool create(host *h, uint8_t type, uint32_t size)
+{
+    uint8_t m[6] = { DK_OP_OBJECT_CREATE, type }, a[32];
+    dk_put_le32(m + 2, size);
+    size_t an;
+    return req(h, m, 6, a, &an);
+}
+
+static bool execute(host *h)
+{
+    uint8_t m[1] = { DK_OP_OBJECT_EXECUTE }, a[32];
+    size_t an;
+    return req(h, m, 1, a, &an);
+}
+
+static void prog(host *h, uint32_t add)
+{
+    h->done += add;
+    progress(h->o, (unsigned)(h->done * 100 / h->total));
+}
+
+/* One image, as Dfu._dfu_send_image + the serial transport do it. */
+static bool host_run(host *h, const uint8_t *dat, size_t dlen, const uint8_t *bin, size_t blen)
+{
+    out *o = h->o;
+    uint8_t m[8], a[32];
+    size_t an;
+    h->total = blen;
+    tool_line(o, "Using board at serial port: %s", h->ble ? "/dev/ttyACM1" : "/dev/ttyACM0");
+    tool_line(o, "Sending Application image.");
+    o->t_us += 1000000; /* the -t wait before the first PING (§5.2) */
+    if (!h->ble) {
+        bool alive = false;
+        for (int tries = 0; tries < 2 && !alive; tries++) {
+            m[0] = DK_OP_PING;
+            m[1] = ++h->ping_id;
+            an = xfer(h, m, 2, a);
+            if (!an)
+                tool_line(o, "Serial: No ping response");
+            alive = an > 0;
+        }
+        if (!alive) {
+            h->fail = tb_no_ping;
+            return false;
+        }
+    }
+    tool_line(o, "%s: Set Packet Receipt Notification %u", h->ble ? "BLE" : "Serial", h->prn);
+    m[0] = DK_OP_RECEIPT_NOTIF_SET;
+    dk_put_le16(m + 1, (uint16_t)h->prn);
+    xfer(h, m, 3, a);
+    if (!h->ble) {
+        m[0] = DK_OP_MTU_GET;
+        xfer(h, m, 1, a);
+    }
+    tool_line(o, "Sending init packet...");
+    uint32_t max, off, crc;
+    if (!select_obj(h, DK_OBJ_COMMAND, &max, &off, &crc))
+        return false;
+    bool recovered = off > 0 && off <= dlen && dk_crc32(0, dat, off) == crc;
+    if (recovered) {
+        if (!execute(h))
+            return false;
+    } else {
+        uint32_t c = 0;
+        if (!create(h, DK_OBJ_COMMAND, (uint32_t)dlen) || !stream(h, dat, dlen, &c, 0))
+            return false;
+        if (!execute(h))
+            return false;
+    }
+    tool_line(o, "Sending firmware file...");
+    int64_t t_img = o->t_us;
+    if (!select_obj(h, DK_OBJ_DATA, &max, &off, &crc))
+        return false;
+    if (off) {
+        uint32_t exp = dk_crc32(0, bin, off), rem = off % max;
+        if (exp != crc) {
+            off -= rem ? rem : max; /* pull back, send nothing (§5.2) */
+            crc = dk_crc32(0, bin, off);
+        } else {
+            if (rem && off != blen) {
+                uint32_t k = max - rem;
+                if (!stream(h, bin + off, k, &crc, off))
+                    return false;
+                off += k;
+            }
+            if (!execute(h))
+                return false;
+            prog(h, off);
+        }
+    }
+    for (uint32_t i = off; i < blen; i += max) {
+        uint32_t k = blen - i < max ? (uint32_t)blen - i : max;
+        if (!create(h, DK_OBJ_DATA, k) || !stream(h, bin + i, k, &crc, i) || !execute(h))
+            return false;
+        prog(h, k);
+    }
+    int64_t ms = (o->t_us - t_img) / 1000;
+    tool_line(o, "Image sent in %" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
+    return true;
+}
+
+/* ---- images ---- */
+
+static uint64_t rng = 1;
+static uint32_t rnd(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng >> 33);
+}
+
+static void make_image(uint8_t *p, size_t n)
+{
+    static const uint32_t vt[] = { 0x20040000, 0x000271f9, 0x00027221, 0x00027223 };
+    size_t i = 0;
+    for (; i < 16 && i + 4 <= n; i += 4)
+        dk_put_le32(p + i, vt[i / 4]);
+    for (; i < n; i++)
+        p[i] = (rnd() & 7) == 0 ? 0xFF : (uint8_t)rnd();
+}
+
+static size_t make_dat(const uint8_t *bin, size_t n, uint32_t fw, uint32_t hw, uint32_t sd,
+                       uint8_t *dst, size_t cap)
+{
+    dk_initpkt p;
+    memset(&p, 0, sizeof p);
+    p.has_plain = p.has_op_code = p.has_init = true;
+    p.op_code = 1;
+    dk_init_cmd *c = &p.init;
+    c->has_fw_version = c->has_hw_version = c->has_type = true;
+    c->fw_version = fw;
+    c->hw_version = hw;
+    c->sd_req_count = 1;
+    c->sd_req[0] = sd;
+    c->type = DK_FW_APPLICATION;
+    c->has_sd_size = c->has_bl_size = c->has_app_size = true;
+    c->app_size = (uint32_t)n;
+    c->has_hash = true;
+    c->hash_type = DK_HASH_SHA256;
+    c->hash_len = 32;
+    dk_sha256_le(bin, n, c->hash);
+    c->has_is_debug = true;
+    c->bv_count = 1;
+    c->bv[0].type = DK_VAL_VALIDATE_GENERATED_CRC;
+    return dk_initpkt_encode(&p, dst, cap);
+}
+
+/* ---- scenarios ---- */
+
+typedef struct {
+    const char *name;
+    const char *what;
+} scen;
+
+static const scen scens[] = {
+    { "complete", "a complete update (6000-byte app, PRN 0)" },
+    { "no-ping", "the target never answers: PING retried, 'No ping response after opening COM port'" },
+    { "sd-req", "init packet for SoftDevice 0x0101, target runs 0x0100: EXECUTE -> EXT 0x07" },
+    { "downgrade", "app version 1 while version 2 is installed: EXECUTE -> EXT 0x05" },
+    { "hw-version", "init packet for hw_version 51 on a 52 target: EXECUTE -> EXT 0x06" },
+    { "unsigned", "unsigned init packet, bootloader requires a signature: EXECUTE -> EXT 0x08" },
+    { "hash", ".dat hash of another build: final EXECUTE -> EXT 0x0C" },
+    { "desync", "EXECUTE of data object 1 answered after 1 s: 'Unexpected Executed OP_CODE'" },
+    { "resume-crc", "re-run after an interrupted update: SELECT data reports offset 8192 with a "
+                    "CRC that differs; nrfutil pulls back one object, 'Failed CRC validation'" },
+};
+
+static void run(out *o, const char *name)
+{
+    static uint8_t bin[16000], dat[CMD_MAX];
+    size_t blen = 6000;
+    uint32_t fw = 2, hw = 52, sd = 0x0100;
+    target d;
+    memset(&d, 0, sizeof d);
+    host h;
+    memset(&h, 0, sizeof h);
+    h.o = o;
+    h.d = &d;
+    h.ble = o->fmt == F_BLE;
+    if (strcmp(name, "no-ping") == 0)
+        d.silent = true;
+    else if (strcmp(name, "sd-req") == 0)
+        sd = 0x0101, d.cmd_exec_ext = DK_EXT_SD_VERSION_FAILURE;
+    else if (strcmp(name, "downgrade") == 0)
+        fw = 1, d.cmd_exec_ext = DK_EXT_FW_VERSION_FAILURE;
+    else if (strcmp(name, "hw-version") == 0)
+        hw = 51, d.cmd_exec_ext = DK_EXT_HW_VERSION_FAILURE;
+    else if (strcmp(name, "unsigned") == 0)
+        d.cmd_exec_ext = DK_EXT_SIGNATURE_MISSING;
+    else if (strcmp(name, "hash") == 0)
+        d.hash_fail = true;
+    else if (strcmp(name, "desync") == 0)
+        blen = 10000, d.slow_exec_obj = 1;
+    else if (strcmp(name, "resume-crc") == 0)
+        blen = 16000;
+    make_image(bin, blen);
+    size_t dlen = make_dat(bin, blen, fw, hw, sd, dat, sizeof dat);
+    if (strcmp(name, "resume-crc") == 0) {
+        /* What the first run left: the init packet executed, two objects
+         * executed, but the target's CRC of them is not the image's. */
+        memcpy(d.cmd, dat, dlen);
+        d.cmd_size = d.cmd_off = (uint32_t)dlen;
+        d.cmd_crc = dk_crc32(0, dat, dlen);
+        d.init_ok = true;
+        d.img_size = (uint32_t)blen;
+        d.off = d.off_last = 2 * OBJ_MAX;
+        d.crc = d.crc_last = dk_crc32(0, bin, 2 * OBJ_MAX) ^ 0x00400000;
+        d.sel = DK_OBJ_COMMAND;
+    }
+    begin(o);
+    bool ok = host_run(&h, dat, dlen, bin, blen);
+    if (!ok && !h.fail)
+        h.fail = tb_desync;
+    finish(o, ok ? NULL : h.fail);
+}
+
+/* nRF Connect Programmer timelines (written to the shape of its logs). */
+static void programmer(FILE *f, bool fail)
+{
+    static const char *const head[] = {
+        "2024-01-04T13:58:51.201Z INFO Application data folder: /home/dev/.config/nrfconnect/pc-nrfconnect-programmer",
+        "2024-01-04T13:58:51.318Z DEBUG App pc-nrfconnect-programmer v4.1.0 official",
+        "2024-01-04T13:58:51.318Z DEBUG App path: /home/dev/.nrfconnect-apps/node_modules/pc-nrfconnect-programmer",
+        "2024-01-04T13:58:52.902Z INFO Using nrf-device-lib to communicate with target",
+        "2024-01-04T13:58:53.440Z INFO Device connected: serial number 000960056967",
+        "2024-01-04T13:58:53.441Z INFO Model: NRF9160_xxAA_REV2",
+        "2024-01-04T13:59:02.117Z INFO Modem DFU starts to write...",
+        "2024-01-04T13:59:02.118Z INFO Writing /home/dev/mfw_nrf9160_1.3.5.zip to device",
+        "2024-01-04T13:59:04.350Z INFO Programming file 1 of 2 files",
+    };
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        fprintf(f, "%s\n", head[i]);
+    unsigned segs = 32;
+    for (unsigned s = 1; s <= (fail ? 7 : segs); s++)
+        fprintf(f, "2024-01-04T13:59:%02u.%03uZ INFO Programming %u of %u segments\n", 5 + s / 4,
+                (s * 237) % 1000, s, segs);
+    if (fail) {
+        fputs("2024-01-04T13:59:14.654Z ERROR Modem DFU failed with error: Error: Error occured "
+              "when program. Errorcode: CouldNotCallFunction (0x9)\n"
+              "Lowlevel error: JLINKARM_DLL_ERROR (ffffff9a)\n",
+              f);
+        return;
+    }
+    fputs("2024-01-04T13:59:17.020Z INFO Programming file 2 of 2 files\n", f);
+    fputs("2024-01-04T13:59:22.511Z INFO Modem DFU completed successfully!\n", f);
+}
+
+/* A big nrfutil -vvvv log for the bad-input tests: complete updates
+ * repeated until `size` bytes are out. */
+static void big(FILE *f, uint64_t size)
+{
+    out o;
+    memset(&o, 0, sizeof o);
+    o.f = f;
+    o.fmt = F_NRFUTIL;
+    while ((uint64_t)ftello(f) < size) {
+        run(&o, "complete");
+        o.t_us += 5000000;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *scenario = NULL, *format = "nrfutil", *path = NULL;
+    uint64_t big_size = 0;
+    static const struct option opts[] = {
+        { "scenario", required_argument, NULL, 's' }, { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },   { "big", required_argument, NULL, 'b' },
+        { "list", no_argument, NULL, 'l' },           { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "s:f:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': scenario = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': path = optarg; break;
+        case 'b': big_size = strtoull(optarg, NULL, 0); break;
+        case 'l':
+            for (size_t i = 0; i < sizeof scens / sizeof scens[0]; i++)
+                printf("%-12s %s\n", scens[i].name, scens[i].what);
+            printf("%-12s %s\n", "programmer", "--format programmer: modem DFU that completes");
+            printf("%-12s %s\n", "jlink", "--format programmer: modem DFU failing with JLINKARM_DLL_ERROR");
+            return 0;
+        default:
+            fprintf(stderr, "usage: " TOOL " --scenario NAME --format FMT [-o FILE] | --big BYTES -o FILE | --list\n");
+            return 2;
+        }
+    }
+    FILE *f = path ? fopen(path, "w") : stdout;
+    if (!f) {
+        perror(TOOL);
+        return 2;
+    }
+    if (big_size) {
+        big(f, big_size);
+    } else if (strcmp(format, "programmer") == 0) {
+        programmer(f, scenario && strcmp(scenario, "jlink") == 0);
+    } else {
+        out o;
+        memset(&o, 0, sizeof o);
+        o.f = f;
+        size_t k;
+        for (k = 0; k < sizeof fmt_names / sizeof fmt_names[0]; k++)
+            if (strcmp(fmt_names[k], format) == 0)
+                break;
+        bool known = false;
+        for (size_t i = 0; scenario && i < sizeof scens / sizeof scens[0]; i++)
+            known |= strcmp(scens[i].name, scenario) == 0;
+        if (k == sizeof fmt_names / sizeof fmt_names[0] || !known) {
+            fprintf(stderr, TOOL ": unknown format or scenario (see --list)\n");
+            return 2;
+        }
+        o.fmt = (out_fmt)k;
+        run(&o, scenario);
+    }
+    if (path && fclose(f) != 0) {
+        perror(TOOL);
+        return 2;
+    }
+    return 0;
+}
