@@ -684,12 +684,12 @@ static int run(sim *s)
             uint64_t r = s->rxq[s->rx_head].ready_us;
             wake = min_u64(wake, r > s->busy_until_us ? r : s->busy_until_us);
         }
-        if (s->inpos < s->inlen && s->o.realtime)
-            wake = min_u64(wake, s->rt_arr_us);
+        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1) /* feed() can go on */
+            wake = min_u64(wake, s->o.realtime ? s->rt_arr_us : now);
         if (s->off)
             wake = min_u64(wake, s->off_until_us);
         uint64_t d = dk_bl_deadline(s->bl), fm = dk_faults_next_ms(&s->o.faults);
-        if (d != UINT64_MAX)
+        if (d != UINT64_MAX && !s->off && !s->stalled)
             wake = min_u64(wake, d * 1000u);
         if (fm != UINT64_MAX)
             wake = min_u64(wake, fm * 1000u);
