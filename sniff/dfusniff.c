@@ -36,7 +36,6 @@ typedef struct {
     const sn_opts *o;
     dk_cap_writer *cap;
     sn_live *live;
-    FILE *msg;          /* where -v notes go */
     uint64_t packets;
     uint8_t lines;      /* last control lines recorded */
     bool lines_known;
@@ -420,7 +419,7 @@ int main(int argc, char **argv)
 
     bool cap_stdout = o.out && !strcmp(o.out, "-");
     FILE *info = cap_stdout ? stderr : stdout; /* pty path, live transcript */
-    ctx c = {.o = &o, .msg = stderr};
+    ctx c = {.o = &o};
     sn_line l = sn_line_default(o.baud);
     sn_port *port = NULL, *tap_h = NULL, *tap_t = NULL;
     host_pty h = {.master = -1};

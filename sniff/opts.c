@@ -20,7 +20,8 @@ const char sn_usage[] =
     "  -b, --baud BAUD    line speed (MITM: until the host sets its own; default 115200)\n"
     "  -w FILE            write the capture (pcap, link type 250 RTAC serial); - = stdout\n"
     "  --live             print the DFU transcript as traffic flows\n"
-    "  -v                 report line-setting changes and port events on stderr\n";
+    "  -v                 report line-setting changes and port events on stderr;\n"
+    "                     -vv also shows every frame in --live\n";
 
 static int bad(char *err, size_t cap, const char *fmt, const char *arg)
 {
