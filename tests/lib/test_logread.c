@@ -63,7 +63,8 @@ static void on_rec(void *ctx, const dk_logrec *x)
     r->dir = x->dir;
     r->chan = x->chan;
     r->len = x->len;
-    memcpy(r->data, x->data, x->len < sizeof r->data ? x->len : sizeof r->data);
+    if (x->len)
+        memcpy(r->data, x->data, x->len < sizeof r->data ? x->len : sizeof r->data);
     if (x->tool)
         r->tool = *x->tool;
     r->why = x->why;
