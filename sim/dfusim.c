@@ -641,6 +641,7 @@ static void note_host(sim *s, bool open)
         dk_pty_describe(&s->pty, s->line, sizeof s->line);
         logx(s, 1, "host opened the port (%s)", s->line);
     } else {
+        dk_pty_drop_unread(&s->pty);
         if (s->dec.raw_in_frame)
             logx(s, 0, "host closed the port in the middle of a frame (%zu bytes so far); "
                        "the next frame is appended to them, as on the chip",
@@ -648,6 +649,38 @@ static void note_host(sim *s, bool open)
         else
             logx(s, 1, "host closed the port");
     }
+}
+
+/* One read from the pty into inbuf; base_us = when its bytes began to arrive. */
+static int read_pty(sim *s, uint64_t base_us)
+{
+    ssize_t got = dk_pty_read(&s->pty, s->inbuf, sizeof s->inbuf);
+    uint64_t t = now_us(s);
+    if (got > 0) {
+        capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
+        s->inpos = 0;
+        s->inlen = (size_t)got;
+        s->in_base_us = base_us;
+        if ((size_t)got < sizeof s->inbuf)
+            s->rt_idle_us = t;
+        if (s->o.verbose >= 1) {
+            char line[64];
+            dk_pty_describe(&s->pty, line, sizeof line);
+            if (strcmp(line, s->line)) {
+                logx(s, 1, "host changed the line settings: %s", line);
+                snprintf(s->line, sizeof s->line, "%s", line);
+            }
+        }
+        return 0;
+    }
+    s->rt_idle_us = t;
+    if (got == -1)
+        note_host(s, false);
+    if (got == -2) {
+        fprintf(stderr, TOOL ": read %s: %s\n", s->pty.slave, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int run(sim *s)
@@ -695,13 +728,14 @@ static int run(sim *s)
             wake = min_u64(wake, fm * 1000u);
 
         bool host = dk_pty_host_open(&s->pty);
-        note_host(s, host);
+        if (host)
+            note_host(s, true);
         bool want_read = s->inpos >= s->inlen;
         struct pollfd pf[4];
         int n = 0;
         pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
         int pty_i = -1, lis_i = -1, con_i = -1;
-        if (want_read) {
+        if (want_read && host) { /* a hung-up master polls HUP at once: left out */
             pty_i = n;
             pf[n++] = (struct pollfd){ .fd = s->pty.master, .events = POLLIN };
         }
@@ -716,23 +750,20 @@ static int run(sim *s)
         int timeout = -1;
         if (wake != UINT64_MAX)
             timeout = wake <= now ? 0 : (int)min_u64((wake - now + 999) / 1000, INT_MAX);
-        if (want_read && !host) /* a hung-up master polls HUP at once: no spinning */
+        if (want_read && !host) /* look again for a host (and leftover bytes) soon */
             timeout = timeout < 0 || timeout > NO_HOST_POLL_MS ? NO_HOST_POLL_MS : timeout;
-        if (pty_i >= 0 && !host)
-            pf[pty_i].fd = -1;
         int r = poll(pf, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
             return 1;
         }
-        if (r <= 0)
-            continue;
-        if (pf[0].revents) {
+        uint64_t woke = now_us(s);
+        if (r > 0 && pf[0].revents) {
             char junk[64];
             while (read(sig_pipe[0], junk, sizeof junk) > 0)
                 ;
         }
-        if (lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
+        if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
             int c = accept(s->ctl_fd, NULL, NULL);
             if (c >= 0) {
                 if (s->ctl_conn >= 0)
@@ -742,36 +773,14 @@ static int run(sim *s)
                 s->ctl_len = 0;
             }
         }
-        if (con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
+        if (r > 0 && con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
             ctl_read(s);
-        if (pty_i >= 0 && pf[pty_i].revents) {
-            ssize_t got = dk_pty_read(&s->pty, s->inbuf, sizeof s->inbuf);
-            uint64_t t = now_us(s);
-            if (got > 0) {
-                capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
-                s->inpos = 0;
-                s->inlen = (size_t)got;
-                s->in_base_us = s->rt_idle_us;
-                if ((size_t)got < sizeof s->inbuf)
-                    s->rt_idle_us = t;
-                if (s->o.verbose >= 1) {
-                    char line[64];
-                    dk_pty_describe(&s->pty, line, sizeof line);
-                    if (strcmp(line, s->line)) {
-                        logx(s, 1, "host changed the line settings: %s", line);
-                        snprintf(s->line, sizeof s->line, "%s", line);
-                    }
-                }
-            } else {
-                s->rt_idle_us = t;
-                if (got == -1)
-                    note_host(s, false);
-                else if (got == -2) {
-                    fprintf(stderr, TOOL ": read %s: %s\n", s->pty.slave, strerror(errno));
-                    return 1;
-                }
-            }
-        }
+        /* Bytes that came while poll watched the pty arrived when it woke;
+         * bytes found waiting came right after the pty was last seen empty. */
+        bool waited = pty_i >= 0 && woke >= now + 1000;
+        if (want_read && (!host || (r > 0 && pty_i >= 0 && pf[pty_i].revents)))
+            if (read_pty(s, waited ? woke : s->rt_idle_us) < 0)
+                return 1;
     }
 }
 

@@ -148,6 +148,11 @@ size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)
     return done;
 }
 
+void dk_pty_drop_unread(dk_pty *p)
+{
+    tcflush(p->master, TCOFLUSH); /* on a master: the slave's unread input */
+}
+
 static long speed_of(speed_t s)
 {
     static const struct { speed_t s; long v; } tab[] = {

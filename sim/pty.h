@@ -45,6 +45,10 @@ bool dk_pty_host_open(const dk_pty *p);
  * the host stopped reading for timeout_ms. */
 size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms);
 
+/* Throw away what was sent but not read (the host closed the port: a UART
+ * would not keep it for the next opener; a pty does). */
+void dk_pty_drop_unread(dk_pty *p);
+
 /* The host's line settings, e.g. "115200 8N1 raw rtscts", or "" if unknown. */
 void dk_pty_describe(const dk_pty *p, char *out, size_t cap);
 
