@@ -708,7 +708,9 @@ static int send_data(M *m)
             if (k == R_AGAIN && off < im->bin_len) {
                 /* 0x08: an object was created after the last EXECUTE and is
                  * still empty (or of another size): create it again. */
-                say(m, DH_EV_NOTE, "(%s): creating the object at %u again", m->why, off);
+                say(m, DH_EV_NOTE, "creating the object at %u again: the target has an empty object "
+                                   "open, or did not answer (%s)",
+                    off, m->why);
                 rollback = true;
             } else if (k) {
                 return k;
