@@ -1,5 +1,14 @@
-/* capfile.c - capture readers (raw, pcap/pcapng via libpcap) and the pcap
- * writer (link type RTAC_SERIAL, layout in capfile.h). */
+/* capfile.c - capture readers (raw, classic pcap, pcapng via libpcap) and
+ * the pcap writer (link type RTAC_SERIAL, layout in capfile.h).
+ *
+ * Classic pcap, as read here:
+ *   file header  magic u32 (A1B2C3D4 us / A1B23C4D ns, in the file's byte
+ *                order), version u16 u16 (2.x), thiszone i32, sigfigs u32,
+ *                snaplen u32, linktype u32 (low 16 bits)
+ *   record       ts_sec u32, ts_frac u32 (us or ns), caplen u32, len u32,
+ *                caplen bytes
+ * Records are cut from a 1 MiB buffer (two freads per packet through libpcap
+ * cost more than the whole decoder).  pcapng and pipes go through libpcap. */
 #include "dfukit/capfile.h"
 
 #include <errno.h>
@@ -15,14 +24,17 @@
 #define SNIFF_LEN 512
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
+#define PCAP_BUF (1024 * 1024)
+#define PCAP_MAX_CAPLEN 262144 /* the largest record libpcap accepts */
+#define NG_EPB_HDR 28          /* pcapng enhanced packet block, up to its data */
 #define WRITE_SNAPLEN 65535
 #define WRITE_MAX_DATA (WRITE_SNAPLEN - DK_CAP_HDR_LEN)
 
 struct dk_cap_reader {
     dk_cap_format fmt;
     dk_dir dir;
-    FILE *fp;            /* raw: the file; pcap: owned by libpcap */
-    pcap_t *pc;
+    FILE *fp;            /* raw, classic pcap: the file; libpcap: owned by it */
+    pcap_t *pc;          /* pcapng, pcap on a pipe */
     bool seekable;
     bool ng;             /* pcapng: record offsets come from ftello */
     bool done;
@@ -30,7 +42,9 @@ struct dk_cap_reader {
     uint64_t index;
     uint8_t head[SNIFF_LEN]; /* raw from a pipe: sniffed bytes served first */
     size_t head_len, head_used;
-    uint8_t *buf;        /* raw chunk */
+    uint8_t *buf;        /* raw chunk, or classic pcap records */
+    size_t lo, hi;       /* classic pcap: unread bytes are buf[lo, hi) */
+    bool be, nsec;       /* classic pcap: big-endian file, nanosecond stamps */
 };
 
 struct dk_cap_writer {
@@ -106,6 +120,166 @@ static void reader_free(dk_cap_reader *r)
     free(r);
 }
 
+/* ---- classic pcap, parsed here ---- */
+
+static bool classic_magic(const uint8_t *head, size_t len)
+{
+    if (len < 4)
+        return false;
+    dk_rd rd = dk_rd_make(head, len);
+    uint32_t m = dk_rd_be32(&rd);
+    return m == 0xA1B2C3D4u || m == 0xD4C3B2A1u || m == 0xA1B23C4Du || m == 0x4D3CB2A1u;
+}
+
+static uint32_t rd32(dk_rd *rd, bool be)
+{
+    return be ? dk_rd_be32(rd) : dk_rd_le32(rd);
+}
+
+static uint16_t rd16(dk_rd *rd, bool be)
+{
+    if (!be)
+        return dk_rd_le16(rd);
+    uint16_t hi = dk_rd_u8(rd);
+    return (uint16_t)(hi << 8 | dk_rd_u8(rd));
+}
+
+/* Make at least `need` (<= PCAP_BUF) unread bytes available if the file has
+ * them; returns how many there are. */
+static size_t fill(dk_cap_reader *r, size_t need)
+{
+    if (r->hi - r->lo >= need)
+        return r->hi - r->lo;
+    memmove(r->buf, r->buf + r->lo, r->hi - r->lo);
+    r->hi -= r->lo;
+    r->lo = 0;
+    while (r->hi < need) {
+        size_t n = fread(r->buf + r->hi, 1, PCAP_BUF - r->hi, r->fp);
+        if (n == 0)
+            break;
+        r->hi += n;
+    }
+    return r->hi;
+}
+
+static dk_cap_reader *open_classic(dk_cap_reader *r, dk_err *err)
+{
+    r->buf = malloc(PCAP_BUF);
+    if (!r->buf) {
+        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        reader_free(r);
+        return NULL;
+    }
+    size_t n = fill(r, PCAP_FILE_HDR);
+    if (n < PCAP_FILE_HDR) {
+        if (ferror(r->fp))
+            dk_err_set(err, DK_E_IO, 0, "read error: %s", strerror(errno));
+        else
+            dk_err_set(err, DK_E_FORMAT, 0,
+                       "bad pcap file header: the file ends after %zu of its %d bytes", n,
+                       PCAP_FILE_HDR);
+        reader_free(r);
+        return NULL;
+    }
+    dk_rd rd = dk_rd_make(r->buf, PCAP_FILE_HDR);
+    uint32_t magic = dk_rd_be32(&rd);
+    r->be = magic == 0xA1B2C3D4u || magic == 0xA1B23C4Du;
+    r->nsec = magic == 0xA1B23C4Du || magic == 0x4D3CB2A1u;
+    uint16_t major = rd16(&rd, r->be), minor = rd16(&rd, r->be);
+    rd32(&rd, r->be); /* thiszone */
+    rd32(&rd, r->be); /* sigfigs */
+    rd32(&rd, r->be); /* snaplen: records are checked against PCAP_MAX_CAPLEN */
+    int lt = (int)(rd32(&rd, r->be) & 0xFFFF);
+    if (major != 2) {
+        dk_err_set(err, DK_E_FORMAT, 0, "bad pcap file header: version %u.%u, not 2.x",
+                   (unsigned)major, (unsigned)minor);
+        reader_free(r);
+        return NULL;
+    }
+    if (lt != DK_LINKTYPE) {
+        const char *name = pcap_datalink_val_to_name(lt);
+        dk_err_set(err, DK_E_UNSUPPORTED, 0,
+                   "pcap link type %d (%s) is not RTAC serial (%d), the link type dfukit uses",
+                   lt, name ? name : "unknown", DK_LINKTYPE);
+        reader_free(r);
+        return NULL;
+    }
+    r->lo = PCAP_FILE_HDR;
+    r->pos = PCAP_FILE_HDR;
+    return r;
+}
+
+/* The RTAC serial header in front of a packet's line bytes -> out. */
+static int rtac_chunk(dk_cap_reader *r, const uint8_t *d, uint32_t caplen, int64_t t_us,
+                      uint64_t at, uint64_t data_hdr, dk_chunk *out, dk_err *err)
+{
+    dk_rd rd = dk_rd_make(d, caplen);
+    dk_rd_be32(&rd); /* the header's own timestamp: the record's wins */
+    dk_rd_be32(&rd);
+    uint8_t ev = dk_rd_u8(&rd);
+    uint8_t lines = dk_rd_u8(&rd);
+    dk_rd_le16(&rd);
+    if (!dk_rd_ok(&rd)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "packet %llu: %u bytes, shorter than the %d-byte RTAC serial header",
+                          (unsigned long long)r->index, (unsigned)caplen, DK_CAP_HDR_LEN);
+    }
+    memset(out, 0, sizeof *out);
+    out->t_us = t_us;
+    out->event = ev;
+    out->lines = lines;
+    out->dir = ev == DK_CAP_EV_TX ? DK_DIR_HOST : ev == DK_CAP_EV_RX ? DK_DIR_TARGET : DK_DIR_UNKNOWN;
+    out->len = dk_rd_left(&rd);
+    out->data = dk_rd_bytes(&rd, out->len);
+    out->file_off = at;
+    out->data_off = at + data_hdr + DK_CAP_HDR_LEN;
+    out->index = r->index;
+    return 1;
+}
+
+static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
+{
+    uint64_t at = r->pos;
+    size_t have = fill(r, PCAP_REC_HDR);
+    if (have < PCAP_REC_HDR) {
+        r->done = true;
+        if (ferror(r->fp))
+            return dk_err_set(err, DK_E_IO, (int64_t)at, "read error: %s", strerror(errno));
+        if (have == 0)
+            return 0;
+        return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
+                          "truncated pcap record: the file ends %zu bytes into its %d-byte header",
+                          have, PCAP_REC_HDR);
+    }
+    dk_rd rd = dk_rd_make(r->buf + r->lo, PCAP_REC_HDR);
+    uint32_t sec = rd32(&rd, r->be), frac = rd32(&rd, r->be);
+    uint32_t caplen = rd32(&rd, r->be);
+    if (caplen > PCAP_MAX_CAPLEN) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcap record: capture length %u is larger than %u",
+                          (unsigned)caplen, (unsigned)PCAP_MAX_CAPLEN);
+    }
+    have = fill(r, PCAP_REC_HDR + (size_t)caplen);
+    if (have < PCAP_REC_HDR + (size_t)caplen) {
+        r->done = true;
+        if (ferror(r->fp))
+            return dk_err_set(err, DK_E_IO, (int64_t)at, "read error: %s", strerror(errno));
+        return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
+                          "truncated pcap record: %u bytes announced, the file holds %zu",
+                          (unsigned)caplen, have - PCAP_REC_HDR);
+    }
+    const uint8_t *d = r->buf + r->lo + PCAP_REC_HDR;
+    r->lo += PCAP_REC_HDR + (size_t)caplen;
+    r->pos += PCAP_REC_HDR + (uint64_t)caplen;
+    r->index++;
+    int64_t t = (int64_t)sec * 1000000 + (int64_t)(r->nsec ? frac / 1000 : frac);
+    return rtac_chunk(r, d, caplen, t, at, PCAP_REC_HDR, out, err);
+}
+
+/* ---- pcap and pcapng through libpcap ---- */
+
 static dk_cap_reader *open_pcap(dk_cap_reader *r, dk_err *err)
 {
     char eb[PCAP_ERRBUF_SIZE] = "";
@@ -167,6 +341,7 @@ dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_e
         return NULL;
     }
     bool seekable = r->seekable = fseeko(r->fp, 0, SEEK_SET) == 0;
+    size_t head_n = 0;
     /* Peek at the head to sniff and to call an empty file an error.  A pipe
      * cannot be rewound: raw data serves the peeked bytes first, and pcap on a
      * pipe is only possible when the format is given (no peek). */
@@ -182,6 +357,7 @@ dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_e
             reader_free(r);
             return NULL;
         }
+        head_n = n;
         if (fmt == DK_FMT_AUTO)
             fmt = dk_cap_sniff(r->head, n);
         if (seekable) {
@@ -195,6 +371,8 @@ dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_e
         }
     }
     r->fmt = fmt;
+    if (fmt == DK_FMT_PCAP && seekable && classic_magic(r->head, head_n))
+        return open_classic(r, err);
     if (fmt == DK_FMT_LOG) {
         dk_err_set(err, DK_E_UNSUPPORTED, 0, "looks like a text log, not a raw or pcap capture");
         reader_free(r);
@@ -240,6 +418,7 @@ static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     out->data = r->buf;
     out->len = n;
     out->file_off = r->pos;
+    out->data_off = r->pos;
     out->index = ++r->index;
     r->pos += n;
     return 1;
@@ -247,9 +426,11 @@ static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
 
 /* pcapng: libpcap may skip blocks (statistics, names) before a packet, so
  * the packet block is found from its end, the stream position after the read:
- * a block repeats its total length in its last 4 bytes.  `at` when unknown. */
-static int64_t ng_block_start(dk_cap_reader *r, FILE *fp, int64_t at)
+ * a block repeats its total length in its last 4 bytes.  `at` when unknown;
+ * *hdr gets the length of the block's header up to the packet data. */
+static int64_t ng_block_start(dk_cap_reader *r, FILE *fp, int64_t at, uint64_t *hdr)
 {
+    *hdr = NG_EPB_HDR;
     off_t end = fp ? ftello(fp) : -1;
     uint8_t b[4];
     if (at < 0 || end < 12 || pread(fileno(fp), b, 4, end - 4) != 4)
@@ -265,7 +446,10 @@ static int64_t ng_block_start(dk_cap_reader *r, FILE *fp, int64_t at)
         return at;
     if (pcap_is_swapped(r->pc))
         type = __builtin_bswap32(type);
-    return type == 2 || type == 3 || type == 6 ? (int64_t)(end - (off_t)len) : at;
+    if (type != 2 && type != 3 && type != 6)
+        return at;
+    *hdr = type == 3 ? 12 : NG_EPB_HDR; /* simple packet block: type, len, orig len */
+    return (int64_t)(end - (off_t)len);
 }
 
 static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
@@ -292,37 +476,20 @@ static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     }
     r->index++;
     r->pos += PCAP_REC_HDR + h->caplen;
+    uint64_t hdr = PCAP_REC_HDR;
     if (r->ng)
-        at = ng_block_start(r, fp, at);
-    dk_rd rd = dk_rd_make(d, h->caplen);
-    dk_rd_be32(&rd); /* the header's own timestamp: the record's wins */
-    dk_rd_be32(&rd);
-    uint8_t ev = dk_rd_u8(&rd);
-    uint8_t lines = dk_rd_u8(&rd);
-    dk_rd_le16(&rd);
-    if (!dk_rd_ok(&rd)) {
-        r->done = true;
-        return dk_err_set(err, DK_E_FORMAT, at,
-                          "packet %llu: %u bytes, shorter than the %d-byte RTAC serial header",
-                          (unsigned long long)r->index, (unsigned)h->caplen, DK_CAP_HDR_LEN);
-    }
-    memset(out, 0, sizeof *out);
-    out->t_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
-    out->event = ev;
-    out->lines = lines;
-    out->dir = ev == DK_CAP_EV_TX ? DK_DIR_HOST : ev == DK_CAP_EV_RX ? DK_DIR_TARGET : DK_DIR_UNKNOWN;
-    out->len = dk_rd_left(&rd);
-    out->data = dk_rd_bytes(&rd, out->len);
-    out->file_off = at >= 0 ? (uint64_t)at : 0;
-    out->index = r->index;
-    return 1;
+        at = ng_block_start(r, fp, at, &hdr);
+    int64_t t = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+    return rtac_chunk(r, d, h->caplen, t, at >= 0 ? (uint64_t)at : 0, hdr, out, err);
 }
 
 int dk_cap_next(dk_cap_reader *r, dk_chunk *out, dk_err *err)
 {
     if (r->done)
         return 0;
-    return r->fmt == DK_FMT_PCAP ? next_pcap(r, out, err) : next_raw(r, out, err);
+    if (r->fmt != DK_FMT_PCAP)
+        return next_raw(r, out, err);
+    return r->pc ? next_pcap(r, out, err) : next_classic(r, out, err);
 }
 
 dk_cap_format dk_cap_format_of(const dk_cap_reader *r)

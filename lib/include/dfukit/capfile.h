@@ -20,8 +20,10 @@
  * Readers produce chunks {time, direction, bytes, file offset} from:
  *   raw     one line or both merged (direction left DK_DIR_UNKNOWN: the
  *           decoder infers it per frame, a response starts with 0x60)
- *   pcap    and pcapng, read with libpcap, link type RTAC_SERIAL
- * Memory is bounded: one chunk at a time.
+ *   pcap    classic pcap (either byte order, micro- or nanosecond stamps)
+ *           parsed here from a 1 MiB buffer; pcapng, and any pcap on a
+ *           pipe, read with libpcap.  Link type RTAC_SERIAL.
+ * Memory is bounded: one read buffer, one chunk at a time.
  */
 #ifndef DFUKIT_CAPFILE_H
 #define DFUKIT_CAPFILE_H
@@ -69,6 +71,7 @@ typedef struct {
     size_t len;
     uint64_t file_off;   /* offset of data[0] in the file (raw), or of the
                             packet record (pcap) */
+    uint64_t data_off;   /* offset of data[0] in the file (all formats) */
     uint64_t index;      /* packet number, from 1 (raw: chunk number) */
 } dk_chunk;
 
