@@ -280,14 +280,19 @@ static int cmd_replay(const char *path)
     if (pid == 0) {
         close(s);
         play(m, file, c, n, 2);
+        /* keep the master open until the other side has read everything
+         * and closed the slave (closing first would discard its input) */
+        uint8_t b[256];
+        while (read(m, b, sizeof b) > 0)
+            ;
         _exit(0);
     }
     close(m);
     play(s, file, c, n, 1);
-    int st;
-    waitpid(pid, &st, 0);
     t = now_s() - t;
     close(s);
+    int st;
+    waitpid(pid, &st, 0);
     free(c);
     printf("%.4f s to replay %zu chunks, %llu bytes through a pty\n", t, n,
            (unsigned long long)bytes);

@@ -1,6 +1,7 @@
 /* fake_target.c - scripted Secure DFU target on a virtual clock (see fake_target.h). */
 #include "fake_target.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dfukit/crc.h"
@@ -26,6 +27,8 @@ void ft_expect(fake_target *t, const uint8_t *bin, size_t len)
 
 void ft_fault(fake_target *t, uint8_t op, unsigned nth, int action, uint32_t arg)
 {
+    if (t->nfault == sizeof t->fault / sizeof t->fault[0])
+        abort(); /* a test asked for more than the table holds */
     t->fault[t->nfault].op = op;
     t->fault[t->nfault].nth = nth;
     t->fault[t->nfault].action = action;

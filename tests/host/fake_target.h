@@ -47,7 +47,7 @@ typedef struct {
     bool silent;             /* answers nothing at all */
     bool dfu_after_final;    /* after the final EXECUTE: stays in DFU mode (else silent) */
     bool save_progress;      /* NRF_DFU_SAVE_PROGRESS_IN_FLASH for FT_RESET */
-    struct { uint8_t op; unsigned nth; int action; uint32_t arg; } fault[8];
+    struct { uint8_t op; unsigned nth; int action; uint32_t arg; } fault[80];
     size_t nfault;
 
     /* state (a test may preset it) */
