@@ -19,6 +19,7 @@ typedef struct {
     FILE *f;
     bool json;
     bool verbose;
+    bool split;      /* two one-line inputs: positions say the file (@h, @t) */
     int64_t t0;      /* time of the first event, -1 until seen */
     pkgcheck *pkg;   /* NULL without --pkg */
 } printer;

@@ -1,0 +1,290 @@
+/* decoder.c - line bytes -> SLIP units -> session -> printer (see decoder.h). */
+#include "decoder.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "print.h"
+
+/* ---- SLIP units ------------------------------------------------------ */
+
+struct dd_units {
+    dk_slip_dec dec[3]; /* by dk_dir */
+    uint8_t buf[3][DD_FRAME_CAP];
+    uint8_t fast[DD_FRAME_CAP]; /* frames with escapes, decoded by the fast path */
+    int64_t t_line[3];  /* time of each line's last chunk */
+    /* the chunk being cut */
+    const uint8_t *p;
+    size_t len, used;
+    uint64_t pos;
+    dk_dir dir;
+    int64_t t;
+    /* deframer callback */
+    dd_unit *out;
+    bool got;
+    int flushed;
+};
+
+dd_units *dd_units_new(void)
+{
+    dd_units *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    for (int i = 0; i < 3; i++) {
+        dk_slip_dec_init(&u->dec[i], u->buf[i], DD_FRAME_CAP);
+        u->t_line[i] = -1;
+    }
+    return u;
+}
+
+void dd_units_free(dd_units *u)
+{
+    free(u);
+}
+
+void dd_units_put(dd_units *u, int64_t t_us, dk_dir dir, const uint8_t *data, size_t len,
+                  uint64_t pos)
+{
+    if ((unsigned)dir > DK_DIR_TARGET)
+        dir = DK_DIR_UNKNOWN;
+    u->p = data;
+    u->len = len;
+    u->used = 0;
+    u->pos = pos;
+    u->dir = dir;
+    u->t = t_us;
+    u->t_line[dir] = t_us;
+}
+
+static void on_slip(void *ctx, const dk_slip_event *ev)
+{
+    dd_units *u = ctx;
+    u->out->ev = *ev;
+    u->got = true;
+}
+
+/* Position of the first END or ESC in p[i, n), or n: 16 bytes a step with
+ * SSE2, else 8 (the lowest marked byte of "x ^ pattern has a zero byte" is
+ * exact), then byte by byte. */
+static size_t next_special(const uint8_t *p, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i vend = _mm_set1_epi8((char)DK_SLIP_END), vesc = _mm_set1_epi8((char)DK_SLIP_ESC);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, vend), _mm_cmpeq_epi8(x, vesc)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t pend = ones * DK_SLIP_END, pesc = ones * DK_SLIP_ESC;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t a = x ^ pend, b = x ^ pesc;
+        uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
+        if (m)
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+    }
+#endif
+    while (i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC)
+        i++;
+    return i;
+}
+
+/* Decode the frame at p[0, n) up to its END: the payload (in place when it
+ * holds no ESC, else unescaped into out), its length in *len, and the raw
+ * bytes used (END included) in *used.  NULL when the deframer must judge:
+ * no END in p, a bad escape, an empty or too long frame. */
+static const uint8_t *fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len,
+                                 size_t *used)
+{
+    size_t j = next_special(p, 0, n);
+    if (j == n || j > DD_FRAME_CAP)
+        return NULL;
+    if (p[j] == DK_SLIP_END) {
+        if (j == 0)
+            return NULL;
+        *len = j;
+        *used = j + 1;
+        return p;
+    }
+    size_t i = 0, o = 0;
+    for (;;) {
+        size_t k = j - i;
+        if (o + k + 1 > DD_FRAME_CAP)
+            return NULL;
+        memcpy(out + o, p + i, k);
+        o += k;
+        if (p[j] == DK_SLIP_END)
+            break;
+        if (j + 1 >= n)
+            return NULL;
+        if (p[j + 1] == DK_SLIP_ESC_END)
+            out[o++] = DK_SLIP_END;
+        else if (p[j + 1] == DK_SLIP_ESC_ESC)
+            out[o++] = DK_SLIP_ESC;
+        else
+            return NULL;
+        i = j + 2;
+        j = next_special(p, i, n);
+        if (j == n)
+            return NULL;
+    }
+    *len = o;
+    *used = j + 1;
+    return out;
+}
+
+bool dd_units_next(dd_units *u, dd_unit *out)
+{
+    while (u->used < u->len) {
+        dk_slip_dec *d = &u->dec[u->dir];
+        const uint8_t *p = u->p + u->used;
+        size_t left = u->len - u->used;
+        uint64_t at = u->pos + u->used;
+        size_t n;
+        /* Fast path: a whole frame while the deframer is between frames.
+         * Anything else (a frame across chunks, bad escapes, empty frames,
+         * the first frame of a line) goes through the deframer. */
+        if (d->raw_in_frame == 0 && d->seen_end) {
+            size_t len;
+            const uint8_t *fr = fast_frame(p, left, u->fast, &len, &n);
+            if (fr) {
+                u->used += n;
+                out->ev = (dk_slip_event){
+                    .kind = DK_SLIP_FRAME, .data = fr, .len = len, .start = at, .end = at + n,
+                };
+                out->dir = u->dir;
+                out->t_us = u->t;
+                return true;
+            }
+        }
+        const uint8_t *e = memchr(p, DK_SLIP_END, left);
+        n = e ? (size_t)(e - p) + 1 : left;
+        u->out = out;
+        u->got = false;
+        dk_slip_dec_set_pos(d, at);
+        dk_slip_dec_feed(d, p, n, on_slip, u);
+        u->used += n;
+        if (u->got) {
+            out->dir = u->dir;
+            out->t_us = u->t;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool dd_units_flush(dd_units *u, dd_unit *out)
+{
+    while (u->flushed < 3) {
+        int i = u->flushed++;
+        u->out = out;
+        u->got = false;
+        dk_slip_dec_flush(&u->dec[i], on_slip, u);
+        if (u->got) {
+            out->dir = (dk_dir)i;
+            out->t_us = u->t_line[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the decoder ----------------------------------------------------- */
+
+struct dd_decoder {
+    printer pr;
+    dk_session *s;
+    dd_units *u;
+    bool finished;
+};
+
+dd_decoder *dd_decoder_new(FILE *out, const dd_opts *o)
+{
+    dd_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    printer_init(&d->pr, out, o->json, o->verbose);
+    d->pr.split = o->split;
+    d->pr.pkg = o->pkg;
+    d->s = dk_session_new(printer_event, &d->pr);
+    d->u = dd_units_new();
+    if (!d->s || !d->u) {
+        dd_decoder_free(d);
+        return NULL;
+    }
+    /* Per-write CRCs and events cost time: only -v and --pkg use them. */
+    dk_session_write_crc(d->s, o->verbose);
+    dk_session_write_events(d->s, o->verbose || o->pkg);
+    return d;
+}
+
+void dd_decoder_free(dd_decoder *d)
+{
+    if (!d)
+        return;
+    dk_session_free(d->s);
+    dd_units_free(d->u);
+    free(d);
+}
+
+dk_session *dd_decoder_session(dd_decoder *d)
+{
+    return d->s;
+}
+
+void dd_decoder_unit(dd_decoder *d, const dd_unit *u)
+{
+    dk_session_slip(d->s, &u->ev, u->t_us, u->dir);
+}
+
+void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *data, size_t len,
+                      uint64_t pos)
+{
+    dd_unit un;
+    dd_units_put(d->u, t_us, dir, data, len, pos);
+    while (dd_units_next(d->u, &un))
+        dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
+}
+
+void dd_decoder_chunk(dd_decoder *d, const dk_chunk *c)
+{
+    if (c->event == DK_CAP_EV_LOST) {
+        dk_session_note(d->s, DK_AN_CAP_DATA_LOST, c->t_us, c->dir, c->file_off, c->file_off,
+                        "the capture tool lost data here");
+        return;
+    }
+    if (c->len)
+        dd_decoder_bytes(d, c->t_us, c->dir, c->data, c->len, c->data_off);
+}
+
+void dd_decoder_frame(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *frame, size_t len,
+                      uint64_t start, uint64_t end)
+{
+    dk_session_frame(d->s, frame, len, false, t_us, dir, start, end);
+}
+
+void dd_decoder_finish(dd_decoder *d)
+{
+    if (d->finished)
+        return;
+    d->finished = true;
+    dd_unit un;
+    while (dd_units_flush(d->u, &un))
+        dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
+    dk_session_finish(d->s);
+    if (d->pr.pkg)
+        pkgcheck_report(d->pr.pkg, &d->pr);
+}
+
+const dk_summary *dd_decoder_summary(const dd_decoder *d)
+{
+    return dk_session_summary(d->s);
+}
