@@ -548,6 +548,31 @@ static void signed_ok(void **state)
     expect_flash_holds_app(P(6, "flash.hex"));
 }
 
+/* Bootloader then application (§8.3 send order): after the first final
+ * EXECUTE the target resets; dfuhost reopens the port and goes on. */
+static void two_images(void **state)
+{
+    (void)state;
+    const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
+    const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
+    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    char len[32];
+    snprintf(len, sizeof len, "%d", APP_LEN);
+    const char *pa[] = { "--bl", "8192", "--bl-version", "2", "--app", len, "--key", P(1, "k.pem"), NULL };
+    mkpkg(P(3, "blapp.zip"), pa);
+    sim_t s;
+    const char *sa[] = { "--public-key", P(2, "pub.pem"), "--dump-hex", P(6, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, P(3, "blapp.zip"), P(0, "host.pcap"), NULL), 0);
+    expect_host_says("image 1 of 2: bl.bin");
+    expect_host_says("bl.bin accepted by the target");
+    expect_host_says("image 2 of 2: app.bin");
+    expect_host_says("the target accepted 2 images");
+    sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(6, "flash.hex"));
+}
+
 /* The final hash check fails (§6.6): named, exit 1. */
 static void verify_failed(void **state)
 {
@@ -668,6 +693,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(reject_unsigned, setup, teardown),
         cmocka_unit_test_setup_teardown(reject_size, setup, teardown),
         cmocka_unit_test_setup_teardown(signed_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_images, setup, teardown),
         cmocka_unit_test_setup_teardown(verify_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(delayed, setup, teardown),
