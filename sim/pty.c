@@ -150,7 +150,15 @@ size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)
 
 void dk_pty_drop_unread(dk_pty *p)
 {
-    tcflush(p->master, TCOFLUSH); /* on a master: the slave's unread input */
+    /* TCOFLUSH on the master only clears what has not reached the slave's
+     * line discipline; what has stays across close and open, so flush it
+     * from the slave side too. */
+    tcflush(p->master, TCOFLUSH);
+    int fd = open(p->slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+        tcflush(fd, TCIFLUSH);
+        close(fd);
+    }
 }
 
 static long speed_of(speed_t s)
