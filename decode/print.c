@@ -26,45 +26,248 @@ static const char *obj_name(uint8_t t)
     return t == DK_OBJ_COMMAND ? "command" : t == DK_OBJ_DATA ? "data" : "invalid";
 }
 
+/* ---- line builder ---------------------------------------------------
+ * Transcript lines are built by hand and written with one fwrite: printf's
+ * format parsing cost more than all the rest of the decoder's per-line work.
+ * A line that would not fit is cut (never overrun). */
+
+#define LINE_CAP 1024
+
+typedef struct {
+    char b[LINE_CAP];
+    size_t n;
+} line;
+
+static void put_mem(line *l, const char *s, size_t n)
+{
+    if (n > LINE_CAP - 1 - l->n) /* room for the '\n' */
+        n = LINE_CAP - 1 - l->n;
+    memcpy(l->b + l->n, s, n);
+    l->n += n;
+}
+
+static void put(line *l, const char *s)
+{
+    put_mem(l, s, strlen(s));
+}
+
+static void put_u64(line *l, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_mem(l, d + i, sizeof d - i);
+}
+
+/* "0x%08x" */
+static void put_hex32(line *l, uint32_t v)
+{
+    char d[10] = { '0', 'x' };
+    for (int i = 0; i < 8; i++)
+        d[9 - i] = "0123456789abcdef"[(v >> (4 * i)) & 15];
+    put_mem(l, d, sizeof d);
+}
+
+/* v / 10^dec with exactly dec decimals (dec <= 6): "%.6f" of microseconds
+ * as seconds, "%.3f" of microseconds as milliseconds, without a double. */
+static void put_fixed(line *l, int64_t v, unsigned dec)
+{
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, scale = 1;
+    for (unsigned i = 0; i < dec; i++)
+        scale *= 10;
+    if (v < 0)
+        put_mem(l, "-", 1);
+    put_u64(l, m / scale);
+    char d[7] = { '.' };
+    uint64_t f = m % scale;
+    for (unsigned i = dec; i > 0; i--) {
+        d[i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    put_mem(l, d, dec + 1);
+}
+
+static void put_spaces(line *l, size_t n)
+{
+    while (n--)
+        put_mem(l, " ", 1);
+}
+
+static void line_out(printer *p, line *l)
+{
+    l->b[l->n++] = '\n';
+    fwrite(l->b, 1, l->n, p->f);
+    l->n = 0;
+}
+
 /* ---- text ----------------------------------------------------------- */
 
-static void stamp(printer *p, int64_t t, uint64_t pos)
+/* The first column: seconds since the first timed event (right-aligned in
+ * 11), or "@" and the byte offset (with two files: "@h"/"@t", the file of
+ * the line named by dir).  13 columns either way, like INDENT. */
+static void stamp(printer *p, line *l, int64_t t, uint64_t pos, dk_dir dir)
 {
     if (t >= 0 && p->t0 < 0)
         p->t0 = t;
+    size_t from = l->n;
     if (t >= 0) {
-        int64_t d = t - p->t0;
-        const char *sign = d < 0 ? "-" : "";
-        if (d < 0)
-            d = -d;
-        char b[32];
-        snprintf(b, sizeof b, "%s%" PRId64 ".%06" PRId64, sign, d / 1000000, d % 1000000);
-        fprintf(p->f, "%11s  ", b);
-    } else
-        fprintf(p->f, "@%-10" PRIu64 "  ", pos);
+        line num;
+        num.n = 0;
+        put_fixed(&num, t - p->t0, 6);
+        put_spaces(l, num.n < 11 ? 11 - num.n : 0);
+        put_mem(l, num.b, num.n);
+    } else {
+        put_mem(l, "@", 1);
+        if (p->split)
+            put_mem(l, dir == DK_DIR_TARGET ? "t" : "h", 1);
+        put_u64(l, pos);
+        size_t w = l->n - from;
+        put_spaces(l, w < 11 ? 11 - w : 0);
+    }
+    put_mem(l, "  ", 2);
 }
 
-/* "OP -> RESULT fields" without the "OP -> " part. */
-static const char *rsp_tail(const char *d)
+static void put_obj(line *l, uint8_t t)
 {
-    const char *a = strstr(d, " -> ");
-    return a ? a + 4 : d;
+    put(l, t == DK_OBJ_COMMAND ? "command" : t == DK_OBJ_DATA ? "data" : "invalid");
 }
 
-static void check_text(char *out, size_t cap, dk_check c, uint32_t eo, uint32_t ec)
+/* A request as dk_msg_describe() words it: "OBJECT_CREATE type=DATA size=4096". */
+static void put_req(line *l, const dk_msg *m)
+{
+    char b[DK_NAME_BUFSZ];
+    put(l, dk_op_str(m->op, b));
+    switch (m->op) {
+    case DK_OP_OBJECT_CREATE:
+        put(l, " type=");
+        put(l, dk_obj_str(m->req.create.type, b));
+        put(l, " size=");
+        put_u64(l, m->req.create.size);
+        break;
+    case DK_OP_RECEIPT_NOTIF_SET:
+        put(l, " prn=");
+        put_u64(l, m->req.prn.target);
+        break;
+    case DK_OP_OBJECT_SELECT:
+        put(l, " type=");
+        put(l, dk_obj_str(m->req.select.type, b));
+        break;
+    case DK_OP_OBJECT_WRITE:
+        put(l, " len=");
+        put_u64(l, m->req.write.len);
+        break;
+    case DK_OP_PING:
+        put(l, " id=");
+        put_u64(l, m->req.ping.id);
+        break;
+    case DK_OP_FIRMWARE_VERSION:
+        put(l, " image=");
+        put_u64(l, m->req.fw.image);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A response as dk_msg_describe() words it after "OP -> ":
+ * "SUCCESS offset=69 crc=0x11c1d083", "EXT_ERROR SD_VERSION_FAILURE". */
+static void put_rsp(line *l, const dk_msg *m)
+{
+    char b[DK_NAME_BUFSZ];
+    if (m->result == DK_RES_EXT_ERROR) {
+        put(l, "EXT_ERROR ");
+        put(l, dk_ext_str(m->ext, b));
+        return;
+    }
+    put(l, dk_result_str(m->result, b));
+    if (m->result != DK_RES_SUCCESS)
+        return;
+    switch (m->op) {
+    case DK_OP_PROTOCOL_VERSION:
+        put(l, " version=");
+        put_u64(l, m->rsp.proto.version);
+        break;
+    case DK_OP_CRC_GET:
+        put(l, " offset=");
+        put_u64(l, m->rsp.crc.offset);
+        put(l, " crc=");
+        put_hex32(l, m->rsp.crc.crc);
+        break;
+    case DK_OP_OBJECT_SELECT:
+        put(l, " max_size=");
+        put_u64(l, m->rsp.select.max_size);
+        put(l, " offset=");
+        put_u64(l, m->rsp.select.offset);
+        put(l, " crc=");
+        put_hex32(l, m->rsp.select.crc);
+        break;
+    case DK_OP_MTU_GET:
+        put(l, " mtu=");
+        put_u64(l, m->rsp.mtu.mtu);
+        break;
+    case DK_OP_PING:
+        put(l, " id=");
+        put_u64(l, m->rsp.ping.id);
+        break;
+    case DK_OP_HARDWARE_VERSION:
+        put(l, " part=");
+        put_hex32(l, m->rsp.hw.part);
+        put(l, " variant=");
+        put_hex32(l, m->rsp.hw.variant);
+        put(l, " rom_size=");
+        put_u64(l, m->rsp.hw.rom_size);
+        put(l, " ram_size=");
+        put_u64(l, m->rsp.hw.ram_size);
+        put(l, " page=");
+        put_u64(l, m->rsp.hw.rom_page_size);
+        break;
+    case DK_OP_FIRMWARE_VERSION: {
+        static const char *const types[] = { "SOFTDEVICE", "APPLICATION", "BOOTLOADER" };
+        uint8_t t = m->rsp.fw.type;
+        put(l, " type=");
+        if (t < 3) {
+            put(l, types[t]);
+        } else if (t == 0xFF) {
+            put(l, "UNKNOWN");
+        } else {
+            put(l, "unknown(0x");
+            put_mem(l, &"0123456789abcdef"[t >> 4], 1);
+            put_mem(l, &"0123456789abcdef"[t & 15], 1);
+            put(l, ")");
+        }
+        put(l, " version=");
+        put_u64(l, m->rsp.fw.version);
+        put(l, " addr=");
+        put_hex32(l, m->rsp.fw.addr);
+        put(l, " len=");
+        put_u64(l, m->rsp.fw.len);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void put_check(line *l, dk_check c, uint32_t eo, uint32_t ec)
 {
     switch (c) {
     case DK_CHECK_OK:
-        snprintf(out, cap, "  [matches the bytes sent]");
+        put(l, "  [matches the bytes sent]");
         break;
     case DK_CHECK_CRC_BAD:
-        snprintf(out, cap, "  [CRC MISMATCH: sent bytes give 0x%08x]", (unsigned)ec);
+        put(l, "  [CRC MISMATCH: sent bytes give ");
+        put_hex32(l, ec);
+        put(l, "]");
         break;
     case DK_CHECK_OFFSET_BAD:
-        snprintf(out, cap, "  [OFFSET DIFFERS: %u bytes were sent]", (unsigned)eo);
+        put(l, "  [OFFSET DIFFERS: ");
+        put_u64(l, eo);
+        put(l, " bytes were sent]");
         break;
     default:
-        out[0] = 0;
         break;
     }
 }
@@ -72,28 +275,37 @@ static void check_text(char *out, size_t cap, dk_check c, uint32_t eo, uint32_t 
 static void text_exchange(printer *p, const dk_event *ev)
 {
     const dk_exchange *x = &ev->u.x;
-    char rq[160], rs[200], ck[80], lat[40];
-    ck[0] = lat[0] = 0;
-    if (x->has_req)
-        dk_msg_describe(&x->req, rq, sizeof rq);
-    if (x->has_rsp)
-        dk_msg_describe(&x->rsp, rs, sizeof rs);
-    if (x->latency_us >= 0)
-        snprintf(lat, sizeof lat, "  (%.3f ms)", (double)x->latency_us / 1000.0);
-    check_text(ck, sizeof ck, x->check, x->exp_offset, x->exp_crc);
-    if (x->has_req && x->has_rsp) {
-        stamp(p, x->t_req, x->req_start);
-        fprintf(p->f, "--> %s  <-- %s%s%s%s\n", rq, rsp_tail(rs), ck, x->late ? "  [late]" : "",
-                lat);
-    } else if (x->has_req) {
-        stamp(p, x->t_req, x->req_start);
-        fprintf(p->f, "--> %s  %s\n", rq,
-                dk_msg_expects_response(x->req.op) ? "(no response)"
-                                                   : "(no response expected)");
-    } else {
-        stamp(p, x->t_rsp, x->rsp_start);
-        fprintf(p->f, "<-- %s\n", rs);
+    line l;
+    l.n = 0;
+    if (!x->has_req) {
+        char b[DK_NAME_BUFSZ];
+        stamp(p, &l, x->t_rsp, x->rsp_start, DK_DIR_TARGET);
+        put(&l, "<-- ");
+        put(&l, dk_op_str(x->rsp.op, b));
+        put(&l, " -> ");
+        put_rsp(&l, &x->rsp);
+        line_out(p, &l);
+        return;
     }
+    stamp(p, &l, x->t_req, x->req_start, DK_DIR_HOST);
+    put(&l, "--> ");
+    put_req(&l, &x->req);
+    if (!x->has_rsp) {
+        put(&l, dk_msg_expects_response(x->req.op) ? "  (no response)" : "  (no response expected)");
+        line_out(p, &l);
+        return;
+    }
+    put(&l, "  <-- ");
+    put_rsp(&l, &x->rsp);
+    put_check(&l, x->check, x->exp_offset, x->exp_crc);
+    if (x->late)
+        put(&l, "  [late]");
+    if (x->latency_us >= 0) {
+        put(&l, "  (");
+        put_fixed(&l, x->latency_us, 3);
+        put(&l, " ms)");
+    }
+    line_out(p, &l);
 }
 
 static void text_summary(printer *p, const dk_summary *s)
@@ -171,102 +383,165 @@ static void text_summary(printer *p, const dk_summary *s)
     }
 }
 
+static void text_anomaly(printer *p, const dk_event *ev)
+{
+    const dk_anomaly *a = &ev->u.an;
+    line l;
+    l.n = 0;
+    stamp(p, &l, ev->t_us, ev->start, ev->dir);
+    put(&l, "!! ");
+    put(&l, dk_severity_name(a->severity));
+    put(&l, " ");
+    put(&l, dk_anomaly_name(a->id));
+    put(&l, ": ");
+    put(&l, a->text);
+    put(&l, " [bytes ");
+    put_u64(&l, a->start);
+    put(&l, "..");
+    put_u64(&l, a->end);
+    put(&l, "]");
+    line_out(p, &l);
+    const char *h = a->id == DK_AN_DFU_EXT_ERROR ? dk_ext_hint(a->ext) : NULL;
+    if (h) {
+        put(&l, INDENT "   try: ");
+        put(&l, h);
+        line_out(p, &l);
+    }
+}
+
 static void text_event(printer *p, const dk_event *ev)
 {
-    FILE *f = p->f;
     char b[DK_NAME_BUFSZ];
+    line l;
+    l.n = 0;
     switch (ev->kind) {
     case DK_EV_EXCHANGE:
         text_exchange(p, ev);
         break;
-    case DK_EV_WRITE:
+    case DK_EV_WRITE: {
         if (!p->verbose)
             break;
-        stamp(p, ev->t_us, ev->start);
-        fprintf(f, "--> OBJECT_WRITE len=%zu %s [%" PRIu32 ", %" PRIu32 ")", ev->u.w.len,
-                obj_name(ev->u.w.obj_type), ev->u.w.offset,
-                ev->u.w.offset + (uint32_t)ev->u.w.len);
-        if (ev->u.w.crc_known)
-            fprintf(f, " crc=0x%08" PRIx32, ev->u.w.crc);
-        fputc('\n', f);
+        const dk_write *w = &ev->u.w;
+        stamp(p, &l, ev->t_us, ev->start, ev->dir);
+        put(&l, "--> OBJECT_WRITE len=");
+        put_u64(&l, w->len);
+        put(&l, " ");
+        put_obj(&l, w->obj_type);
+        put(&l, " [");
+        put_u64(&l, w->offset);
+        put(&l, ", ");
+        put_u64(&l, w->offset + (uint32_t)w->len);
+        put(&l, ")");
+        if (w->crc_known) {
+            put(&l, " crc=");
+            put_hex32(&l, w->crc);
+        }
+        line_out(p, &l);
         break;
+    }
     case DK_EV_WRITES: {
         if (p->verbose)
             break;
         const dk_writes *r = &ev->u.run;
-        stamp(p, r->t_first, ev->start);
-        fprintf(f, "--> OBJECT_WRITE x%" PRIu32 ": %" PRIu64 " bytes %s [%" PRIu32 ", %" PRIu32 ")",
-                r->count, r->bytes, obj_name(r->obj_type), r->off_start, r->off_end);
-        if (r->crc_known)
-            fprintf(f, " crc=0x%08" PRIx32, r->crc_end);
-        if (r->prn_ok || r->prn_bad)
-            fprintf(f, "  <-- PRN x%" PRIu32 "%s", r->prn_ok + r->prn_bad,
-                    r->prn_bad ? " (some differ)" : " ok");
-        fputc('\n', f);
+        stamp(p, &l, r->t_first, ev->start, ev->dir);
+        put(&l, "--> OBJECT_WRITE x");
+        put_u64(&l, r->count);
+        put(&l, ": ");
+        put_u64(&l, r->bytes);
+        put(&l, " bytes ");
+        put_obj(&l, r->obj_type);
+        put(&l, " [");
+        put_u64(&l, r->off_start);
+        put(&l, ", ");
+        put_u64(&l, r->off_end);
+        put(&l, ")");
+        if (r->crc_known) {
+            put(&l, " crc=");
+            put_hex32(&l, r->crc_end);
+        }
+        if (r->prn_ok || r->prn_bad) {
+            put(&l, "  <-- PRN x");
+            put_u64(&l, r->prn_ok + r->prn_bad);
+            put(&l, r->prn_bad ? " (some differ)" : " ok");
+        }
+        line_out(p, &l);
         break;
     }
     case DK_EV_PRN: {
         if (!p->verbose)
             break;
         const dk_prn *n = &ev->u.prn;
-        char ck[80];
-        check_text(ck, sizeof ck, n->check, n->exp_offset, n->exp_crc);
-        stamp(p, ev->t_us, ev->start);
-        if (n->result == DK_RES_SUCCESS)
-            fprintf(f, "<-- PRN (CRC_GET) %s offset=%" PRIu32 " crc=0x%08" PRIx32 "%s\n",
-                    obj_name(n->obj_type), n->offset, n->crc, ck);
-        else
-            fprintf(f, "<-- PRN (CRC_GET) %s\n", dk_result_str(n->result, b));
+        stamp(p, &l, ev->t_us, ev->start, ev->dir);
+        put(&l, "<-- PRN (CRC_GET) ");
+        if (n->result == DK_RES_SUCCESS) {
+            put_obj(&l, n->obj_type);
+            put(&l, " offset=");
+            put_u64(&l, n->offset);
+            put(&l, " crc=");
+            put_hex32(&l, n->crc);
+            put_check(&l, n->check, n->exp_offset, n->exp_crc);
+        } else {
+            put(&l, dk_result_str(n->result, b));
+        }
+        line_out(p, &l);
         break;
     }
     case DK_EV_INIT: {
         const dk_init_ev *iv = &ev->u.init;
-        fprintf(f, INDENT "init packet: %zu bytes, crc=0x%08" PRIx32 "%s\n", iv->len, iv->crc,
-                iv->ok ? "" : ", does not decode");
+        put(&l, INDENT "init packet: ");
+        put_u64(&l, iv->len);
+        put(&l, " bytes, crc=");
+        put_hex32(&l, iv->crc);
+        if (!iv->ok)
+            put(&l, ", does not decode");
+        line_out(p, &l);
         if (iv->ok && iv->pkt)
-            dk_initpkt_print(iv->pkt, INDENT "  ", f);
+            dk_initpkt_print(iv->pkt, INDENT "  ", p->f);
         break;
     }
     case DK_EV_IMAGE: {
         const dk_image_ev *im = &ev->u.img;
-        stamp(p, ev->t_us, ev->start);
-        if (!im->done) {
-            if (im->cmd_size)
-                fprintf(f, "== image %u: init packet of %" PRIu32 " bytes\n", im->index,
-                        im->cmd_size);
-            else
-                fprintf(f, "== image %u (its start is not in the capture)\n", im->index);
+        stamp(p, &l, ev->t_us, ev->start, ev->dir);
+        put(&l, "== image ");
+        put_u64(&l, im->index);
+        if (im->done) {
+            put(&l, " complete: ");
+            put(&l, im->has_type ? dk_fw_str(im->fw_type, b) : "type unknown");
+            put(&l, ", ");
+            put_u64(&l, im->size);
+            put(&l, " bytes, crc=");
+            put_hex32(&l, im->crc);
+        } else if (im->cmd_size) {
+            put(&l, ": init packet of ");
+            put_u64(&l, im->cmd_size);
+            put(&l, " bytes");
         } else {
-            fprintf(f, "== image %u complete: %s, %" PRIu32 " bytes, crc=0x%08" PRIx32 "\n",
-                    im->index, im->has_type ? dk_fw_str(im->fw_type, b) : "type unknown",
-                    im->size, im->crc);
+            put(&l, " (its start is not in the capture)");
         }
+        line_out(p, &l);
         break;
     }
     case DK_EV_RESUME: {
         const dk_resume_ev *r = &ev->u.resume;
-        stamp(p, ev->t_us, ev->start);
-        fprintf(f, "== resume: the target holds %" PRIu32 " bytes of the %s object (crc=0x%08" PRIx32
-                   "): %s",
-                r->offset, obj_name(r->obj_type), r->crc,
-                r->how == DK_RESUME_CONTINUE         ? "the host continues"
+        stamp(p, &l, ev->t_us, ev->start, ev->dir);
+        put(&l, "== resume: the target holds ");
+        put_u64(&l, r->offset);
+        put(&l, " bytes of the ");
+        put_obj(&l, r->obj_type);
+        put(&l, " object (crc=");
+        put_hex32(&l, r->crc);
+        put(&l, "): ");
+        put(&l, r->how == DK_RESUME_CONTINUE         ? "the host continues"
                 : r->how == DK_RESUME_OBJECT_RESTART ? "the host resends the partial object"
                                                      : "the host starts the image over");
-        fprintf(f, " from %" PRIu32 "\n", r->from);
+        put(&l, " from ");
+        put_u64(&l, r->from);
+        line_out(p, &l);
         break;
     }
-    case DK_EV_ANOMALY: {
-        const dk_anomaly *a = &ev->u.an;
-        stamp(p, ev->t_us, ev->start);
-        fprintf(f, "!! %s %s: %s [bytes %" PRIu64 "..%" PRIu64 "]\n", dk_severity_name(a->severity),
-                dk_anomaly_name(a->id), a->text, a->start, a->end);
-        if (a->id == DK_AN_DFU_EXT_ERROR) {
-            const char *h = dk_ext_hint(a->ext);
-            if (h)
-                fprintf(f, INDENT "   try: %s\n", h);
-        }
+    case DK_EV_ANOMALY:
+        text_anomaly(p, ev);
         break;
-    }
     case DK_EV_SUMMARY:
         text_summary(p, ev->u.sum);
         break;
@@ -678,9 +953,21 @@ void printer_extra(printer *p, const char *id, dk_severity sev, int64_t t, uint6
         jprint(p, o);
         return;
     }
-    stamp(p, t, start);
-    fprintf(p->f, "!! %s %s: %s [bytes %" PRIu64 "..%" PRIu64 "]\n", dk_severity_name(sev), id,
-            text, start, end);
+    line l;
+    l.n = 0;
+    stamp(p, &l, t, start, DK_DIR_HOST);
+    put(&l, "!! ");
+    put(&l, dk_severity_name(sev));
+    put(&l, " ");
+    put(&l, id);
+    put(&l, ": ");
+    put(&l, text);
+    put(&l, " [bytes ");
+    put_u64(&l, start);
+    put(&l, "..");
+    put_u64(&l, end);
+    put(&l, "]");
+    line_out(p, &l);
 }
 
 void printer_note(printer *p, const char *fmt, ...)
