@@ -66,17 +66,24 @@ static void on_slip(void *ctx, const dk_slip_event *ev)
     u->got = true;
 }
 
-/* Position of the first END or ESC in p[i, n), or n: 16 bytes a step with
+#if defined(__SSE2__)
+/* Bit k set: byte k of x is END or ESC. */
+static inline unsigned special_mask(__m128i x)
+{
+    const __m128i vend = _mm_set1_epi8((char)DK_SLIP_END), vesc = _mm_set1_epi8((char)DK_SLIP_ESC);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vend), _mm_cmpeq_epi8(x, vesc)));
+}
+#endif
+
+/* Position of the first END or ESC in p[0, n), or n: 16 bytes a step with
  * SSE2, else 8 (the lowest marked byte of "x ^ pattern has a zero byte" is
  * exact), then byte by byte. */
-static size_t next_special(const uint8_t *p, size_t i, size_t n)
+static size_t next_special(const uint8_t *p, size_t n)
 {
+    size_t i = 0;
 #if defined(__SSE2__)
-    const __m128i vend = _mm_set1_epi8((char)DK_SLIP_END), vesc = _mm_set1_epi8((char)DK_SLIP_ESC);
     for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(x, vend), _mm_cmpeq_epi8(x, vesc)));
+        unsigned m = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (m)
             return i + (size_t)__builtin_ctz(m);
     }
@@ -97,6 +104,26 @@ static size_t next_special(const uint8_t *p, size_t i, size_t n)
     return i;
 }
 
+/* Copy the bytes in front of the first END or ESC of p[0, n) to out (room
+ * bytes at most); returns how many.  With SSE2 each 16-byte block is stored
+ * whole (within room) before its special byte is looked for. */
+static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n && i + 16 <= room; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        _mm_storeu_si128((__m128i *)(void *)(out + i), x);
+        unsigned m = special_mask(x);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; i < n && i < room && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC; i++)
+        out[i] = p[i];
+    return i;
+}
+
 /* Decode the frame at p[0, n) up to its END: the payload (in place when it
  * holds no ESC, else unescaped into out), its length in *len, and the raw
  * bytes used (END included) in *used.  NULL when the deframer must judge:
@@ -104,7 +131,7 @@ static size_t next_special(const uint8_t *p, size_t i, size_t n)
 static const uint8_t *fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len,
                                  size_t *used)
 {
-    size_t j = next_special(p, 0, n);
+    size_t j = next_special(p, n);
     if (j == n || j > DD_FRAME_CAP)
         return NULL;
     if (p[j] == DK_SLIP_END) {
@@ -116,28 +143,25 @@ static const uint8_t *fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_
     }
     size_t i = 0, o = 0;
     for (;;) {
-        size_t k = j - i;
-        if (o + k + 1 > DD_FRAME_CAP)
-            return NULL;
-        memcpy(out + o, p + i, k);
+        size_t k = copy_plain(p + i, n - i, out + o, DD_FRAME_CAP - o);
+        i += k;
         o += k;
-        if (p[j] == DK_SLIP_END)
-            break;
-        if (j + 1 >= n)
+        if (i == n)
             return NULL;
-        if (p[j + 1] == DK_SLIP_ESC_END)
+        if (p[i] == DK_SLIP_END)
+            break;
+        if (p[i] != DK_SLIP_ESC || o == DD_FRAME_CAP || i + 1 == n)
+            return NULL; /* too long, or cut */
+        if (p[i + 1] == DK_SLIP_ESC_END)
             out[o++] = DK_SLIP_END;
-        else if (p[j + 1] == DK_SLIP_ESC_ESC)
+        else if (p[i + 1] == DK_SLIP_ESC_ESC)
             out[o++] = DK_SLIP_ESC;
         else
             return NULL;
-        i = j + 2;
-        j = next_special(p, i, n);
-        if (j == n)
-            return NULL;
+        i += 2;
     }
     *len = o;
-    *used = j + 1;
+    *used = i + 1;
     return out;
 }
 
@@ -250,8 +274,13 @@ void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *da
 {
     dd_unit un;
     dd_units_put(d->u, t_us, dir, data, len, pos);
-    while (dd_units_next(d->u, &un))
-        dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
+    while (dd_units_next(d->u, &un)) {
+        if (un.ev.kind == DK_SLIP_FRAME) /* the common case, one call less */
+            dk_session_frame(d->s, un.ev.data, un.ev.len, un.ev.first, un.t_us, un.dir,
+                             un.ev.start, un.ev.end);
+        else
+            dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
+    }
 }
 
 void dd_decoder_chunk(dd_decoder *d, const dk_chunk *c)
