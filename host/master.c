@@ -10,6 +10,8 @@
 #include "dfukit/rd.h"
 #include "dfukit/tables.h"
 
+#define DH_PING_MS 250 /* wait per PING while connecting */
+
 /* Internal outcomes of a step. */
 enum {
     R_OK = 0,
@@ -339,8 +341,10 @@ static int connect(M *m)
         if (tx(m, 2) < 0)
             return port_gone(m, "pinging");
         tries++;
+        /* Re-ping briskly: a target that is booting, or a port that dropped
+         * what came before it was ready, answers the next one. */
         uint64_t t = now(m);
-        uint32_t wait = m->o->rsp_ms;
+        uint32_t wait = m->o->rsp_ms < DH_PING_MS ? m->o->rsp_ms : DH_PING_MS;
         if (t + wait > deadline)
             wait = t >= deadline ? 0 : (uint32_t)(deadline - t);
         int k = wait_rsp(m, DK_OP_PING, -1, &r, wait);
@@ -660,8 +664,11 @@ static int send_object(M *m, size_t start, bool rollback)
         k = write_span(m, im->bin, start, end, &c, true);
         if (k == R_OK) {
             k = check_crc(m, (uint32_t)end, c, &r, bn, DK_OBJ_DATA);
-            if (k == 1)
+            if (k == 1) {
+                m->crc_off = end; /* the next object starts from here */
+                m->crc_val = c;
                 return execute_data(m, end);
+            }
             if (k == 0 && (r.rsp.crc.offset < start || r.rsp.crc.offset > end))
                 return again(m, R_AGAIN,
                              "the target reports offset %u, outside the object %zu..%zu being sent "
