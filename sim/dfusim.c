@@ -285,8 +285,10 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
         logx(s, 0, "response delayed %u ms (fault)", delay_ms);
         at += (uint64_t)delay_ms * 1000u;
     }
-    describe(rsp, len, d, sizeof d);
-    logx(s, 1, "-> %s", d);
+    if (s->o.verbose >= 1) {
+        describe(rsp, len, d, sizeof d);
+        logx(s, 1, "-> %s", d);
+    }
     queue_tx(s, rsp, len, at);
 }
 
@@ -295,13 +297,14 @@ static void flush_tx(sim *s)
     uint64_t now = now_us(s);
     while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
         tx_frame *t = &s->txq[s->tx_head];
-        size_t n = dk_pty_write(&s->pty, t->buf, t->len, 1000);
+        /* Nothing is written while no host has the port: a pty would keep
+         * it for the next opener, a UART loses it. */
+        size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
         if (n)
             capture(s, DK_DIR_TARGET, t->buf, n);
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
-                 dk_pty_host_open(&s->pty) ? "the host stopped reading" : "no host has the port open",
-                 n, t->len);
+                 s->host_open ? "the host stopped reading" : "no host has the port open", n, t->len);
         s->tx_head = (s->tx_head + 1) % TXQ_LEN;
         s->tx_n--;
     }
@@ -311,9 +314,11 @@ static void flush_tx(sim *s)
 
 static void handle(sim *s, const uint8_t *req, size_t len)
 {
-    char d[160];
-    describe(req, len, d, sizeof d);
-    logx(s, 1, "<- %s", d);
+    char d[160] = "";
+    if (s->o.verbose >= 1 || s->o.faults.n) { /* the hot path stays lean */
+        describe(req, len, d, sizeof d);
+        logx(s, 1, "<- %s", d);
+    }
     uint8_t op = req[0];
     dk_fault_fire f;
     dk_faults_request(&s->o.faults, op, &f);
@@ -434,6 +439,22 @@ static void serve(sim *s)
         s->rx_head = (s->rx_head + 1) % RXQ_LEN;
         s->rx_n--;
         handle(s, r->buf, r->len);
+    }
+}
+
+/* Move data along until nothing moves: a chunk of many frames is served in
+ * one go, without a poll between its frames. */
+static void pump(sim *s)
+{
+    for (;;) {
+        size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
+        flush_tx(s);
+        serve(s);
+        flush_tx(s);
+        feed(s);
+        size_t after[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
+        if (!memcmp(before, after, sizeof before))
+            return;
     }
 }
 
@@ -637,11 +658,11 @@ static void note_host(sim *s, bool open)
     if (open == s->host_open)
         return;
     s->host_open = open;
+    dk_pty_drop_unread(&s->pty); /* nothing stale for this host, or the next */
     if (open) {
         dk_pty_describe(&s->pty, s->line, sizeof s->line);
         logx(s, 1, "host opened the port (%s)", s->line);
     } else {
-        dk_pty_drop_unread(&s->pty);
         if (s->dec.raw_in_frame)
             logx(s, 0, "host closed the port in the middle of a frame (%zu bytes so far); "
                        "the next frame is appended to them, as on the chip",
@@ -657,6 +678,7 @@ static int read_pty(sim *s, uint64_t base_us)
     ssize_t got = dk_pty_read(&s->pty, s->inbuf, sizeof s->inbuf);
     uint64_t t = now_us(s);
     if (got > 0) {
+        note_host(s, true); /* whoever wrote this had the port open */
         capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
         s->inpos = 0;
         s->inlen = (size_t)got;
@@ -702,12 +724,7 @@ static int run(sim *s)
                 dump_hex(s, s->o.dump_hex);
         }
         timers(s);
-        flush_tx(s);
-        serve(s);
-        flush_tx(s);
-        feed(s);
-        serve(s);
-        flush_tx(s);
+        pump(s);
 
         /* What to wait for, and until when. */
         uint64_t now = now_us(s), wake = UINT64_MAX;
@@ -727,7 +744,9 @@ static int run(sim *s)
         if (fm != UINT64_MAX)
             wake = min_u64(wake, fm * 1000u);
 
-        bool host = dk_pty_host_open(&s->pty);
+        /* While a host has the port, poll reports its leaving (POLLHUP); only
+         * without one is there a separate check. */
+        bool host = s->host_open || dk_pty_host_open(&s->pty);
         if (host)
             note_host(s, true);
         bool want_read = s->inpos >= s->inlen;

@@ -127,8 +127,6 @@ size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)
 {
     size_t done = 0;
     while (done < len) {
-        if (!dk_pty_host_open(p))
-            return done;
         ssize_t n = write(p->master, buf + done, len - done);
         if (n > 0) {
             done += (size_t)n;

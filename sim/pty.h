@@ -40,9 +40,9 @@ ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap);
 /* Whether a host has the slave open right now (poll without POLLHUP). */
 bool dk_pty_host_open(const dk_pty *p);
 
-/* Send bytes to the host.  Returns the number written: len, or less when no
- * host is listening (bytes sent to a closed port are lost, as on a UART) or
- * the host stopped reading for timeout_ms. */
+/* Send bytes to the host.  Returns the number written: len, or less when the
+ * host stopped reading for timeout_ms.  Bytes written while no host has the
+ * port open wait in the pty for the next opener: the caller checks first. */
 size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms);
 
 /* Throw away what was sent but not read (the host closed the port: a UART
