@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -317,10 +318,12 @@ static int cmd_time(char **argv)
         _exit(127);
     }
     int st;
-    waitpid(pid, &st, 0);
+    struct rusage ru;
+    wait4(pid, &st, 0, &ru);
     t = now_s() - t;
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    printf("%.4f s exit %d\n", t, code);
+    printf("%.4f s exit %d (cpu %.4f s user %.4f s sys)\n", t, code,
+           ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
     return code ? 1 : 0;
 }
 

@@ -159,7 +159,21 @@ long dh_port_read(dh_port *p, uint8_t *buf, size_t cap, int timeout_ms, dk_err *
         }
         return (long)r;
     }
+    bool polled = false;
     for (;;) {
+        if (timeout_ms > 0 && !polled) {
+            /* just after a request the answer is rarely there yet: wait
+             * first instead of paying a read that says EAGAIN */
+            struct pollfd pf = { p->fd, POLLIN, 0 };
+            int k = poll(&pf, 1, timeout_ms);
+            polled = true;
+            if (k == 0)
+                return 0;
+            if (k < 0 && errno != EINTR) {
+                dk_err_set(err, DK_E_IO, -1, "poll: %s", strerror(errno));
+                return -1;
+            }
+        }
         ssize_t n = read(p->fd, buf, cap);
         if (n > 0)
             return (long)n;
