@@ -141,8 +141,18 @@ dk_msg_status dk_msg_parse(const uint8_t *frame, size_t len, dk_msg *m)
         m->op = dk_rd_u8(&r);
         if (!dk_rd_ok(&r))
             return DK_MSG_TRUNCATED;
-        if (!dk_op_name(m->op) || m->op == DK_OP_RESPONSE)
+        if (!dk_op_name(m->op) || m->op == DK_OP_RESPONSE) {
+            /* The header is the same for every opcode: keep its result
+             * (an unknown request is answered 60 op 02). */
+            if (dk_rd_left(&r) > 0)
+                m->result = dk_rd_u8(&r);
+            if (m->result == DK_RES_EXT_ERROR && dk_rd_left(&r) > 0) {
+                m->has_ext = true;
+                m->ext = dk_rd_u8(&r);
+            }
+            m->extra = dk_rd_left(&r);
             return DK_MSG_UNKNOWN_OP;
+        }
         dk_msg_status st = parse_response(&r, m);
         if (st == DK_MSG_TRUNCATED) {
             /* Keep result/ext (already read) but zero the payload fields. */

@@ -303,6 +303,17 @@ static void test_overlong_unknown_empty(void **state)
     m = parse_ok(B(0x60, 0x0D, 0x01), DK_MSG_UNKNOWN_OP);
     assert_true(m.is_response);
     assert_int_equal(m.op, 0x0D);
+    assert_int_equal(m.result, DK_RES_SUCCESS);
+    /* §2.2: the answer to an unknown request keeps its result code */
+    m = parse_ok(B(0x60, 0x42, 0x02), DK_MSG_UNKNOWN_OP);
+    assert_int_equal(m.result, DK_RES_OP_CODE_NOT_SUPPORTED);
+    char desc[80];
+    dk_msg_describe(&m, desc, sizeof desc);
+    assert_string_equal(desc, "unknown(0x42) -> OP_CODE_NOT_SUPPORTED");
+    m = parse_ok(B(0x60, 0x42, 0x0B, 0x03, 0x77), DK_MSG_UNKNOWN_OP);
+    assert_true(m.has_ext);
+    assert_int_equal(m.ext, 0x03);
+    assert_int_equal(m.extra, 1);
     parse_ok(B(0x60, 0x60, 0x01), DK_MSG_UNKNOWN_OP);
 
     assert_int_equal(dk_msg_parse((const uint8_t *)"", 0, &m), DK_MSG_EMPTY);
