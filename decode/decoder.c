@@ -14,7 +14,7 @@
 struct dd_units {
     dk_slip_dec dec[3]; /* by dk_dir */
     uint8_t buf[3][DD_FRAME_CAP];
-    uint8_t fast[DD_FRAME_CAP]; /* frames with escapes, decoded by the fast path */
+    uint8_t fast[DD_FRAME_CAP]; /* frames decoded by the fast path */
     int64_t t_line[3];  /* time of each line's last chunk */
     /* the chunk being cut */
     const uint8_t *p;
@@ -75,35 +75,6 @@ static inline unsigned special_mask(__m128i x)
 }
 #endif
 
-/* Position of the first END or ESC in p[0, n), or n: 16 bytes a step with
- * SSE2, else 8 (the lowest marked byte of "x ^ pattern has a zero byte" is
- * exact), then byte by byte. */
-static size_t next_special(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-#if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) {
-        unsigned m = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-    }
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    const uint64_t pend = ones * DK_SLIP_END, pesc = ones * DK_SLIP_ESC;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        uint64_t a = x ^ pend, b = x ^ pesc;
-        uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
-        if (m)
-            return i + ((size_t)__builtin_ctzll(m) >> 3);
-    }
-#endif
-    while (i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC)
-        i++;
-    return i;
-}
-
 /* Copy the bytes in front of the first END or ESC of p[0, n) to out (room
  * bytes at most); returns how many.  With SSE2 each 16-byte block is stored
  * whole (within room) before its special byte is looked for. */
@@ -124,45 +95,35 @@ static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
     return i;
 }
 
-/* Decode the frame at p[0, n) up to its END: the payload (in place when it
- * holds no ESC, else unescaped into out), its length in *len, and the raw
- * bytes used (END included) in *used.  NULL when the deframer must judge:
- * no END in p, a bad escape, an empty or too long frame. */
-static const uint8_t *fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len,
-                                 size_t *used)
+/* Decode the frame at p[0, n) up to its END into out: its length in *len,
+ * the raw bytes used (END included) in *used.  One pass, copying while
+ * looking for END/ESC (cheaper than finding the END first and copying only
+ * frames with escapes).  False when the deframer must judge: no END in p, a
+ * bad escape, an empty or too long frame. */
+static bool fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len, size_t *used)
 {
-    size_t j = next_special(p, n);
-    if (j == n || j > DD_FRAME_CAP)
-        return NULL;
-    if (p[j] == DK_SLIP_END) {
-        if (j == 0)
-            return NULL;
-        *len = j;
-        *used = j + 1;
-        return p;
-    }
     size_t i = 0, o = 0;
     for (;;) {
         size_t k = copy_plain(p + i, n - i, out + o, DD_FRAME_CAP - o);
         i += k;
         o += k;
         if (i == n)
-            return NULL;
+            return false;
         if (p[i] == DK_SLIP_END)
             break;
         if (p[i] != DK_SLIP_ESC || o == DD_FRAME_CAP || i + 1 == n)
-            return NULL; /* too long, or cut */
+            return false; /* too long, or cut */
         if (p[i + 1] == DK_SLIP_ESC_END)
             out[o++] = DK_SLIP_END;
         else if (p[i + 1] == DK_SLIP_ESC_ESC)
             out[o++] = DK_SLIP_ESC;
         else
-            return NULL;
+            return false;
         i += 2;
     }
     *len = o;
     *used = i + 1;
-    return out;
+    return o > 0;
 }
 
 bool dd_units_next(dd_units *u, dd_unit *out)
@@ -178,11 +139,10 @@ bool dd_units_next(dd_units *u, dd_unit *out)
          * the first frame of a line) goes through the deframer. */
         if (d->raw_in_frame == 0 && d->seen_end) {
             size_t len;
-            const uint8_t *fr = fast_frame(p, left, u->fast, &len, &n);
-            if (fr) {
+            if (fast_frame(p, left, u->fast, &len, &n)) {
                 u->used += n;
                 out->ev = (dk_slip_event){
-                    .kind = DK_SLIP_FRAME, .data = fr, .len = len, .start = at, .end = at + n,
+                    .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = at, .end = at + n,
                 };
                 out->dir = u->dir;
                 out->t_us = u->t;

@@ -902,6 +902,82 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
 
 /* ---- requests ------------------------------------------------------- */
 
+/* The data bytes of a write: flags, the running CRC (staged, see STAGE),
+ * progress.  Returns the image offset they went to. */
+static uint32_t write_data(dk_session *s, const uint8_t *data, size_t len, int64_t t,
+                           uint64_t start, uint64_t end)
+{
+    ensure_image(s, t, start, end);
+    s->img_active = true;
+    if (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)) {
+        s->obj_flagged = true;
+        note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
+                "data written at offset %u while the target holds no valid init packet%s",
+                (unsigned)s->data_off, s->init == INIT_REJECTED ? " (it was rejected)" : "");
+    }
+    if (s->obj_open && !s->obj_flagged &&
+        (uint64_t)s->data_off + len > (uint64_t)s->obj_start + s->obj_size) {
+        s->obj_flagged = true;
+        note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
+                "data write [%u, %u) goes past the object [%u, %u)", (unsigned)s->data_off,
+                (unsigned)(s->data_off + len), (unsigned)s->obj_start,
+                (unsigned)(s->obj_start + s->obj_size));
+    }
+    uint32_t offset = s->data_off;
+    if (s->data_crc_known) {
+        if (len > STAGE - s->stage_len)
+            sync_crc(s);
+        if (len > STAGE) {
+            s->data_crc = dk_crc32(s->data_crc, data, len);
+        } else {
+            memcpy(s->stage + s->stage_len, data, len);
+            s->stage_len += len;
+        }
+    }
+    s->data_off += (uint32_t)len;
+    s->sum.bytes_data += len;
+    if (s->img) {
+        s->img->bytes_sent += len;
+        if (s->data_off > s->img->offset)
+            s->img->offset = s->data_off;
+    }
+    if (s->write_crc || (s->prn && s->prn_count + 1 >= s->prn))
+        sync_crc(s);
+    return offset;
+}
+
+/* The command bytes of a write: kept (the init packet is decoded at EXECUTE)
+ * and CRCed.  Returns the offset in the command object. */
+static uint32_t write_cmd(dk_session *s, const uint8_t *data, size_t len, int64_t t,
+                          uint64_t start, uint64_t end)
+{
+    ensure_image(s, t, start, end);
+    s->img_active = true;
+    if (s->cmd_off == 0)
+        s->cmd_pos0 = start;
+    s->cmd_pos1 = end;
+    uint32_t offset = s->cmd_off;
+    if (s->cmd_known) {
+        if (len <= CMD_MAX - s->cmd_off && s->cmd_off <= CMD_MAX) {
+            if (len)
+                memcpy(s->cmd_buf + s->cmd_off, data, len);
+        } else {
+            s->cmd_known = false;
+        }
+    }
+    s->cmd_crc = dk_crc32(s->cmd_crc, data, len);
+    s->cmd_off += (uint32_t)len;
+    s->sum.bytes_cmd += len;
+    if (s->cmd_created && s->cmd_off > s->cmd_size && !s->cmd_beyond_flagged) {
+        s->cmd_beyond_flagged = true;
+        note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
+                "command write up to offset %u, but the command object has %u bytes",
+                (unsigned)s->cmd_off, (unsigned)s->cmd_size);
+    }
+    return offset;
+}
+
+/* The hot path: one OBJECT_WRITE (every frame of the firmware). */
 static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, uint64_t start,
                      uint64_t end)
 {
@@ -911,97 +987,23 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
         resume_resolve(s, &m, t, start, end);
     }
 
-    dk_event ev;
-    ev.kind = DK_EV_WRITE;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_HOST;
-    dk_write *w = &ev.u.w;
-    w->obj_type = s->sel;
-    w->data = data;
-    w->len = len;
-
-    if (s->sel == DK_OBJ_COMMAND) {
-        ensure_image(s, t, start, end);
-        s->img_active = true;
-        if (s->cmd_off == 0)
-            s->cmd_pos0 = start;
-        s->cmd_pos1 = end;
-        w->offset = s->cmd_off;
-        if (s->cmd_known) {
-            if (len <= CMD_MAX - s->cmd_off && s->cmd_off <= CMD_MAX) {
-                if (len)
-                    memcpy(s->cmd_buf + s->cmd_off, data, len);
-            } else {
-                s->cmd_known = false;
-            }
-        }
-        s->cmd_crc = dk_crc32(s->cmd_crc, data, len);
-        s->cmd_off += (uint32_t)len;
-        s->sum.bytes_cmd += len;
-        w->crc = s->cmd_crc;
-        w->crc_known = s->cmd_grounded;
-        if (s->cmd_created && s->cmd_off > s->cmd_size && !s->cmd_beyond_flagged) {
-            s->cmd_beyond_flagged = true;
-            note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end,
-                    DK_OP_OBJECT_WRITE,
-                    "command write up to offset %u, but the command object has %u bytes",
-                    (unsigned)s->cmd_off, (unsigned)s->cmd_size);
-        }
-    } else if (s->sel == DK_OBJ_DATA) {
-        ensure_image(s, t, start, end);
-        s->img_active = true;
-        if (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)) {
-            s->obj_flagged = true;
-            note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
-                    "data written at offset %u while the target holds no valid init packet%s",
-                    (unsigned)s->data_off,
-                    s->init == INIT_REJECTED ? " (it was rejected)" : "");
-        }
-        if (s->obj_open && !s->obj_flagged &&
-            (uint64_t)s->data_off + len > (uint64_t)s->obj_start + s->obj_size) {
-            s->obj_flagged = true;
-            note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end,
-                    DK_OP_OBJECT_WRITE,
-                    "data write [%u, %u) goes past the object [%u, %u)", (unsigned)s->data_off,
-                    (unsigned)(s->data_off + len), (unsigned)s->obj_start,
-                    (unsigned)(s->obj_start + s->obj_size));
-        }
-        w->offset = s->data_off;
-        if (s->data_crc_known) {
-            if (len > STAGE - s->stage_len)
-                sync_crc(s);
-            if (len > STAGE) {
-                s->data_crc = dk_crc32(s->data_crc, data, len);
-            } else {
-                memcpy(s->stage + s->stage_len, data, len);
-                s->stage_len += len;
-            }
-        }
-        s->data_off += (uint32_t)len;
-        s->sum.bytes_data += len;
-        if (s->img) {
-            s->img->bytes_sent += len;
-            if (s->data_off > s->img->offset)
-                s->img->offset = s->data_off;
-        }
-        bool prn_due = s->prn && s->prn_count + 1 >= s->prn;
-        if (s->write_crc || prn_due)
-            sync_crc(s);
-        w->crc = s->data_crc;
-        w->crc_known = s->data_crc_known && s->data_seen && s->stage_len == 0;
-    } else {
-        w->offset = 0;
-        w->crc = 0;
-        w->crc_known = false;
-        if (!s->sel_flagged) {
-            s->sel_flagged = true;
-            note_op(s, DK_AN_DFU_WRITE_WITHOUT_OBJECT, t, DK_DIR_HOST, start, end,
-                    DK_OP_OBJECT_WRITE, "write while object type %u is selected",
-                    (unsigned)s->sel);
-        }
+    uint8_t obj = s->sel;
+    uint32_t offset = 0, crc = 0;
+    bool crc_known = false;
+    if (obj == DK_OBJ_DATA) {
+        offset = write_data(s, data, len, t, start, end);
+        crc = s->data_crc;
+        crc_known = s->data_crc_known && s->data_seen && s->stage_len == 0;
+    } else if (obj == DK_OBJ_COMMAND) {
+        offset = write_cmd(s, data, len, t, start, end);
+        crc = s->cmd_crc;
+        crc_known = s->cmd_grounded;
+    } else if (!s->sel_flagged) {
+        s->sel_flagged = true;
+        note_op(s, DK_AN_DFU_WRITE_WITHOUT_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
+                "write while object type %u is selected", (unsigned)obj);
     }
+    uint32_t off_end = offset + (uint32_t)len;
 
     if (s->prn && ++s->prn_count >= s->prn) {
         s->prn_count = 0;
@@ -1010,47 +1012,92 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
             s->prn_head = (s->prn_head + 1) % PRN_Q;
         else
             s->prn_n++;
-        q->obj = s->sel;
-        q->offset = w->offset + (uint32_t)len;
-        q->crc = w->crc;
-        q->crc_known = w->crc_known;
+        q->obj = obj;
+        q->offset = off_end;
+        q->crc = crc;
+        q->crc_known = crc_known;
     }
 
-    if (s->write_events)
+    if (s->write_events) {
+        dk_event ev;
+        ev.kind = DK_EV_WRITE;
+        ev.t_us = t;
+        ev.start = start;
+        ev.end = end;
+        ev.dir = DK_DIR_HOST;
+        ev.u.w = (dk_write){ .obj_type = obj, .data = data, .len = len, .offset = offset,
+                             .crc = crc, .crc_known = crc_known };
         emit(s, &ev);
+    }
 
-    /* fold */
-    if (s->run_on && s->run.u.run.obj_type == s->sel && s->run.u.run.off_end == w->offset &&
-        s->run.image == s->image) {
-        dk_writes *r = &s->run.u.run;
+    /* fold (a data run's CRC is filled in by settle() when it ends) */
+    dk_writes *r = &s->run.u.run;
+    if (s->run_on && r->obj_type == obj && r->off_end == offset && s->run.image == s->image) {
         r->count++;
         r->bytes += len;
-        r->off_end = w->offset + (uint32_t)len;
-        r->crc_end = w->crc;
-        r->crc_known = w->crc_known;
+        r->off_end = off_end;
+        r->crc_end = crc;
+        r->crc_known = crc_known;
         r->t_last = t;
-        /* (a data run's CRC is filled in by settle() when it ends) */
         s->run.end = end;
-    } else {
-        flush_run(s);
-        memset(&s->run, 0, sizeof s->run);
-        s->run.kind = DK_EV_WRITES;
-        s->run.t_us = t;
-        s->run.start = start;
-        s->run.end = end;
-        s->run.dir = DK_DIR_HOST;
-        s->run.image = s->image;
-        dk_writes *r = &s->run.u.run;
-        r->obj_type = s->sel;
-        r->count = 1;
-        r->bytes = len;
-        r->off_start = w->offset;
-        r->off_end = w->offset + (uint32_t)len;
-        r->crc_end = w->crc;
-        r->crc_known = w->crc_known;
-        r->t_first = r->t_last = t;
-        s->run_on = true;
+        return;
     }
+    flush_run(s);
+    memset(&s->run, 0, sizeof s->run);
+    s->run.kind = DK_EV_WRITES;
+    s->run.t_us = t;
+    s->run.start = start;
+    s->run.end = end;
+    s->run.dir = DK_DIR_HOST;
+    s->run.image = s->image;
+    r->obj_type = obj;
+    r->count = 1;
+    r->bytes = len;
+    r->off_start = offset;
+    r->off_end = off_end;
+    r->crc_end = crc;
+    r->crc_known = crc_known;
+    r->t_first = r->t_last = t;
+    s->run_on = true;
+}
+
+/* The bulk of every capture: a data write that continues the current run
+ * inside the open data object, with nothing to flag, no PRN falling due, no
+ * resume to resolve and no per-write event wanted.  Does exactly what
+ * on_write() does in that case, with a fraction of the work; false: not that
+ * case, call on_write().  (tests/lib/test_session.c runs every scenario with
+ * and without this path and compares the events.) */
+static inline bool write_streaming(dk_session *s, const uint8_t *data, size_t len, int64_t t,
+                                   uint64_t end)
+{
+    dk_writes *r = &s->run.u.run;
+    uint64_t off_end = (uint64_t)s->data_off + len;
+    if (s->sel != DK_OBJ_DATA || s->write_events || s->write_crc || s->resume_on || !s->run_on ||
+        r->obj_type != DK_OBJ_DATA || r->off_end != s->data_off || s->run.image != s->image ||
+        !s->obj_open || off_end > (uint64_t)s->obj_start + s->obj_size || !s->data_crc_known ||
+        len > STAGE - s->stage_len || !s->img || s->image == 0 || (s->img_done && s->img_active) ||
+        (s->prn && s->prn_count + 1 >= s->prn) ||
+        (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)))
+        return false;
+    s->sum.writes++;
+    s->img_active = true;
+    memcpy(s->stage + s->stage_len, data, len);
+    s->stage_len += len;
+    s->data_off = (uint32_t)off_end;
+    s->sum.bytes_data += len;
+    s->img->bytes_sent += len;
+    if (s->data_off > s->img->offset)
+        s->img->offset = s->data_off;
+    if (s->prn)
+        s->prn_count++;
+    r->count++;
+    r->bytes += len;
+    r->off_end = s->data_off;
+    r->crc_end = s->data_crc;
+    r->crc_known = s->data_seen && s->stage_len == 0;
+    r->t_last = t;
+    s->run.end = end;
+    return true;
 }
 
 static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
@@ -1370,21 +1417,12 @@ static size_t resync(dk_session *s, const uint8_t *f, size_t len, bool whole_ok,
     return 0;
 }
 
-void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool first, int64_t t_us,
-                      dk_dir dir, uint64_t start, uint64_t end)
+/* Every frame but a host's WRITE (kept out of dk_session_frame so the hot
+ * path stays a small function). */
+__attribute__((noinline)) static void frame_parse(dk_session *s, const uint8_t *frame, size_t len,
+                                                   bool first, int64_t t_us, dk_dir dir,
+                                                   uint64_t start, uint64_t end)
 {
-    s->sum.frames++;
-    /* Hot path: a WRITE from the host (any payload parses as one). */
-    if (len > 0 && frame[0] == DK_OP_OBJECT_WRITE && dir != DK_DIR_TARGET) {
-        if (t_us >= 0) {
-            if (s->sum.t_first < 0)
-                s->sum.t_first = t_us;
-            s->sum.t_last = t_us;
-        }
-        s->sum.requests++;
-        on_write(s, frame + 1, len - 1, t_us, start, end);
-        return;
-    }
     dk_msg m;
     dk_msg_status st = dk_msg_parse(frame, len, &m);
     if (st == DK_MSG_UNKNOWN_OP || st == DK_MSG_OVERLONG ||
@@ -1442,6 +1480,25 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
                 "%s%s sent by the %s", m.is_response ? "response to " : "request ",
                 op_word(m.op, b), dir == DK_DIR_HOST ? "host" : "target");
     process(s, &m, t_us, start, end);
+}
+
+void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool first, int64_t t_us,
+                      dk_dir dir, uint64_t start, uint64_t end)
+{
+    s->sum.frames++;
+    /* Hot path: a WRITE from the host (any payload parses as one). */
+    if (len > 0 && frame[0] == DK_OP_OBJECT_WRITE && dir != DK_DIR_TARGET) {
+        if (t_us >= 0) {
+            if (s->sum.t_first < 0)
+                s->sum.t_first = t_us;
+            s->sum.t_last = t_us;
+        }
+        s->sum.requests++;
+        if (!write_streaming(s, frame + 1, len - 1, t_us, end))
+            on_write(s, frame + 1, len - 1, t_us, start, end);
+        return;
+    }
+    frame_parse(s, frame, len, first, t_us, dir, start, end);
 }
 
 void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_dir dir)

@@ -33,6 +33,12 @@ typedef struct {
     dk_session *s;
     uint64_t pos;
     int64_t now;
+    /* A twin fed the same frames without WRITE events, so that its writes
+     * take session.c's streaming path; rec_free compares its events with
+     * the main session's (which always takes on_write). */
+    dk_session *twin;
+    dk_event *tev;
+    int tn;
 } rec;
 
 static bool seen_id[DK_AN_COUNT]; /* every anomaly id must be triggered somewhere */
@@ -62,19 +68,104 @@ static void on_ev(void *ctx, const dk_event *e)
         r->ev[r->n++] = *e;
 }
 
+static void on_twin(void *ctx, const dk_event *e)
+{
+    rec *r = ctx;
+    assert_int_not_equal(e->kind, DK_EV_WRITE);
+    if (r->tn < MAXEV)
+        r->tev[r->tn++] = *e;
+}
+
 static rec *rec_new(void)
 {
     rec *r = calloc(1, sizeof *r);
     assert_non_null(r);
     r->s = dk_session_new(on_ev, r);
     assert_non_null(r->s);
+    r->twin = dk_session_new(on_twin, r);
+    r->tev = calloc(MAXEV, sizeof *r->tev);
+    assert_non_null(r->twin);
+    assert_non_null(r->tev);
+    dk_session_write_events(r->twin, false);
     r->now = 1000000;
     return r;
 }
 
+/* The test feeds r->s directly from here on: no twin comparison. */
+static void untwin(rec *r)
+{
+    dk_session_free(r->twin);
+    r->twin = NULL;
+}
+
+/* Events of the main session and of its twin agree (WRITE events aside). */
+static void same_events(const dk_event *a, const dk_event *b, int i)
+{
+    if (a->kind != b->kind || a->t_us != b->t_us || a->start != b->start || a->end != b->end ||
+        a->dir != b->dir || a->image != b->image)
+        fail_msg("event %d: kind %d/%d, t %lld/%lld, span %llu..%llu/%llu..%llu", i, a->kind,
+                 b->kind, (long long)a->t_us, (long long)b->t_us, (unsigned long long)a->start,
+                 (unsigned long long)a->end, (unsigned long long)b->start,
+                 (unsigned long long)b->end);
+    switch (a->kind) {
+    case DK_EV_WRITES:
+        assert_memory_equal(&a->u.run, &b->u.run, sizeof a->u.run);
+        break;
+    case DK_EV_PRN:
+        assert_memory_equal(&a->u.prn, &b->u.prn, sizeof a->u.prn);
+        break;
+    case DK_EV_IMAGE:
+        assert_memory_equal(&a->u.img, &b->u.img, sizeof a->u.img);
+        break;
+    case DK_EV_RESUME:
+        assert_memory_equal(&a->u.resume, &b->u.resume, sizeof a->u.resume);
+        break;
+    case DK_EV_ANOMALY:
+        assert_int_equal(a->u.an.id, b->u.an.id);
+        assert_string_equal(a->u.an.text, b->u.an.text);
+        break;
+    case DK_EV_INIT:
+        assert_int_equal(a->u.init.ok, b->u.init.ok);
+        assert_int_equal(a->u.init.len, b->u.init.len);
+        assert_int_equal(a->u.init.crc, b->u.init.crc);
+        break;
+    case DK_EV_EXCHANGE: {
+        const dk_exchange *x = &a->u.x, *y = &b->u.x;
+        assert_int_equal(x->has_req, y->has_req);
+        assert_int_equal(x->has_rsp, y->has_rsp);
+        assert_int_equal(x->req.op, y->req.op);
+        assert_int_equal(x->rsp.op, y->rsp.op);
+        assert_int_equal(x->rsp.result, y->rsp.result);
+        assert_int_equal(x->check, y->check);
+        assert_int_equal(x->exp_offset, y->exp_offset);
+        assert_int_equal(x->exp_crc, y->exp_crc);
+        assert_int_equal(x->late, y->late);
+        assert_true(x->latency_us == y->latency_us);
+        break;
+    }
+    case DK_EV_SUMMARY:
+        assert_memory_equal(a->u.sum, b->u.sum, sizeof *a->u.sum);
+        break;
+    default:
+        break;
+    }
+}
+
 static void rec_free(rec *r)
 {
+    if (r->twin) {
+        dk_session_finish(r->s);
+        dk_session_finish(r->twin);
+        if (r->n != r->tn)
+            fail_msg("twin: %d events, main session %d", r->tn, r->n);
+        for (int i = 0; i < r->n; i++) {
+            /* the summary pointer is the session's own: compare while both live */
+            same_events(&r->ev[i], &r->tev[i], i);
+        }
+        dk_session_free(r->twin);
+    }
     dk_session_free(r->s);
+    free(r->tev);
     free(r);
 }
 
@@ -120,6 +211,8 @@ static void feed(rec *r, const dk_msg *m, dk_dir dir)
     assert_true(n > 0);
     r->now += 500;
     dk_session_frame(r->s, buf, n, false, r->now, dir, r->pos, r->pos + n + 1);
+    if (r->twin)
+        dk_session_frame(r->twin, buf, n, false, r->now, dir, r->pos, r->pos + n + 1);
     r->pos += n + 1;
 }
 
@@ -909,6 +1002,7 @@ static void message_anomalies(void **state)
 {
     (void)state;
     rec *r = rec_new();
+    untwin(r);
     const uint8_t trunc[] = { 0x60, 0x03, 0x01, 0x00 };          /* CRC_GET answer, 1 of 8 bytes */
     const uint8_t over[] = { 0x09, 0x01, 0x02, 0x03 };           /* PING with 2 extra bytes */
     const uint8_t unk[] = { 0x42, 0x42, 0x42, 0x42, 0x42, 0x42 }; /* no message at its tail */
@@ -942,6 +1036,7 @@ static void slip_anomalies(void **state)
 {
     (void)state;
     rec *r = slip_rec = rec_new();
+    untwin(r);
     static uint8_t fbuf[256];
     dk_slip_dec d;
     dk_slip_dec_init(&d, fbuf, sizeof fbuf);
