@@ -41,11 +41,13 @@
 #define RX_POOL 3          /* NRF_DFU_SERIAL_UART_RX_BUFFERS */
 #define NO_HOST_POLL_MS 20 /* re-check for a host this often while none has the port */
 #define RSP_CAP 64
+#define VCLOCK_EPOCH_US 1715680800000000LL /* --clock virtual starts 2024-05-14 10:00:00 UTC */
 
 typedef struct {
     dk_bl_config cfg;
     const char *flash_path, *dump_hex, *capture, *link, *control;
     bool show_settings, realtime;
+    bool vclock; /* --clock virtual: capture time from the line model, not the wall */
     long baud;
     int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
     dk_faults faults;
@@ -70,6 +72,13 @@ typedef struct {
     dk_bl *bl;
     dk_cap_writer *cap;
     uint64_t t0_us;
+
+    /* --clock virtual: nanoseconds since VCLOCK_EPOCH_US, advanced by line
+     * time and flash busy time only; host bytes are captured per frame as the
+     * chip takes them, so the same conversation gives the same pcap. */
+    uint64_t v_ns, vbyte_ns;
+    uint8_t vhost[4096];
+    size_t vhost_len;
 
     dk_slip_dec dec;
     uint8_t *dec_buf;
@@ -152,11 +161,40 @@ static void capture(sim *s, dk_dir dir, const uint8_t *p, size_t n)
 {
     if (!s->cap || n == 0)
         return;
+    int64_t t = -1;
+    if (s->o.vclock) { /* stamped when its last byte has crossed the line */
+        s->v_ns += n * s->vbyte_ns;
+        t = VCLOCK_EPOCH_US + (int64_t)(s->v_ns / 1000u);
+    }
     dk_err err;
-    if (dk_cap_write(s->cap, -1, dir, p, n, &err) != DK_OK) {
+    if (dk_cap_write(s->cap, t, dir, p, n, &err) != DK_OK) {
         logx(s, -1, "capture %s: %s; capture stopped", s->o.capture, err.msg);
         dk_cap_close_writer(s->cap, NULL);
         s->cap = NULL;
+    }
+}
+
+/* --clock virtual: host bytes go into the capture one frame (up to its END)
+ * per packet, whatever pieces the pty delivered them in. */
+static void vcap_flush(sim *s)
+{
+    capture(s, DK_DIR_HOST, s->vhost, s->vhost_len);
+    s->vhost_len = 0;
+}
+
+static void vcap_host(sim *s, const uint8_t *p, size_t n)
+{
+    while (n) {
+        const uint8_t *e = memchr(p, DK_SLIP_END, n);
+        size_t k = e ? (size_t)(e - p) + 1 : n;
+        if (k > sizeof s->vhost - s->vhost_len)
+            k = sizeof s->vhost - s->vhost_len;
+        memcpy(s->vhost + s->vhost_len, p, k);
+        s->vhost_len += k;
+        if (s->vhost[s->vhost_len - 1] == DK_SLIP_END || s->vhost_len == sizeof s->vhost)
+            vcap_flush(s);
+        p += k;
+        n -= k;
     }
 }
 
@@ -188,6 +226,7 @@ static void boot(sim *s, bool power_on, const char *why)
         uint64_t busy = dk_flash_take_busy_us(s->flash);
         if (s->o.realtime)
             s->busy_until_us = now_us(s) + busy;
+        s->v_ns += busy * 1000u;
         dk_fault_fire f;
         memset(&f, 0, sizeof f);
         dk_faults_take_deferred(&s->o.faults, &f);
@@ -221,6 +260,7 @@ static void power_cut(sim *s, uint32_t off_ms, const char *why)
         return;
     }
     logx(s, 0, "%s: power off for %u ms", why, off_ms);
+    s->v_ns += (uint64_t)off_ms * 1000000u;
     s->off = true;
     s->in_dfu = false;
     s->off_until_us = now_us(s) + (uint64_t)off_ms * 1000u;
@@ -284,6 +324,7 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     if (delay_ms) {
         logx(s, 0, "response delayed %u ms (fault)", delay_ms);
         at += (uint64_t)delay_ms * 1000u;
+        s->v_ns += (uint64_t)delay_ms * 1000000u;
     }
     if (s->o.verbose >= 1) {
         describe(rsp, len, d, sizeof d);
@@ -333,6 +374,7 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     uint64_t busy = dk_flash_take_busy_us(s->flash);
     if (s->o.realtime)
         s->busy_until_us = now_us(s) + busy;
+    s->v_ns += busy * 1000u;
     dk_faults_handled(&s->o.faults, op, dk_bl_image_bytes(s->bl), &f);
     log_fired(s, &f, d);
     bool cut = (flags & DK_BL_CUT) || f.power_cut;
@@ -410,10 +452,14 @@ static void feed(sim *s)
         if (s->off || s->stalled || !s->in_dfu) {
             ignore_input(s, left, s->off ? "the chip is off" : s->stalled ? "stalled"
                                                                            : "the app runs");
+            if (s->o.vclock)
+                vcap_host(s, p, left);
             s->inpos = s->inlen;
             break;
         }
         if (s->rx_n >= RXQ_LEN - 1)
+            break;
+        if (s->o.vclock && s->rx_n) /* one request, then its answer: a fixed order */
             break;
         if (s->o.realtime && s->rt_arr_us > now_us(s))
             break;
@@ -424,6 +470,8 @@ static void feed(sim *s)
             s->rt_arr_us = base + n * s->byte_us;
         }
         s->inpos += n;
+        if (s->o.vclock)
+            vcap_host(s, p, n);
         dk_slip_dec_feed(&s->dec, p, n, on_slip, s);
     }
 }
@@ -663,6 +711,8 @@ static void note_host(sim *s, bool open)
         dk_pty_describe(&s->pty, s->line, sizeof s->line);
         logx(s, 1, "host opened the port (%s)", s->line);
     } else {
+        if (s->o.vclock) /* a frame the host left unfinished ends its packet */
+            vcap_flush(s);
         if (s->dec.raw_in_frame)
             logx(s, 0, "host closed the port in the middle of a frame (%zu bytes so far); "
                        "the next frame is appended to them, as on the chip",
@@ -679,7 +729,8 @@ static int read_pty(sim *s, uint64_t base_us)
     uint64_t t = now_us(s);
     if (got > 0) {
         note_host(s, true); /* whoever wrote this had the port open */
-        capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
+        if (!s->o.vclock) /* else captured per frame as fed */
+            capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
         s->inpos = 0;
         s->inlen = (size_t)got;
         s->in_base_us = base_us;
@@ -836,7 +887,10 @@ static void usage(FILE *out)
           "                             show-settings, dump-hex [FILE], status\n"
           "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
           "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
-          "  --baud N                   line speed for --realtime (115200)\n"
+          "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"
+          "  --clock real|virtual       capture time stamps: the wall clock (default), or a\n"
+          "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
+          "                             counts line time and flash time (same run, same pcap)\n"
           "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
           "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n",
           out);
@@ -870,7 +924,7 @@ static bool num(const char *s, uint64_t max, uint64_t *out)
 enum {
     O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
     O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
-    O_FAULT, O_REALTIME, O_BAUD, O_HELP,
+    O_FAULT, O_REALTIME, O_BAUD, O_HELP, O_CLOCK,
 };
 
 static int parse_args(int argc, char **argv, options *o)
@@ -898,6 +952,7 @@ static int parse_args(int argc, char **argv, options *o)
         { "fault", required_argument, 0, O_FAULT },
         { "realtime", no_argument, 0, O_REALTIME },
         { "baud", required_argument, 0, O_BAUD },
+        { "clock", required_argument, 0, O_CLOCK },
         { "help", no_argument, 0, O_HELP },
         { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' },
@@ -1025,6 +1080,11 @@ static int parse_args(int argc, char **argv, options *o)
                 return bad("--baud %s: expected a rate from 300 to 12000000", optarg);
             o->baud = (long)v;
             break;
+        case O_CLOCK:
+            if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
+                return bad("--clock %s: expected real or virtual", optarg);
+            o->vclock = !strcmp(optarg, "virtual");
+            break;
         case 'q':
             o->verbose = -1;
             break;
@@ -1045,6 +1105,8 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (optind < argc)
         return bad("unexpected argument '%s' (see dfusim --help)", argv[optind]);
+    if (o->vclock && o->realtime)
+        return bad("--clock virtual is for instant mode: --realtime paces by the wall clock");
     if (sd) {
         o->cfg.sd_end = sd_end ? sd_end : 0x27000;
         if (o->cfg.sd_end + o->cfg.chip.page_size >= o->cfg.chip.bl_start)
@@ -1115,6 +1177,7 @@ int main(int argc, char **argv)
     dk_slip_dec_init(&s.dec, s.dec_buf, s.frame_cap);
     dk_slip_dec_device_mode(&s.dec, true);
     s.byte_us = s.o.realtime ? (uint64_t)(10000000 / s.o.baud) : 0;
+    s.vbyte_ns = (uint64_t)(10000000000ULL / (uint64_t)s.o.baud); /* 8N1: 10 bits a byte */
 
     if (setup_signals() < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
@@ -1147,6 +1210,10 @@ int main(int argc, char **argv)
 
     if (s.o.dump_hex)
         dump_hex(&s, s.o.dump_hex);
+    if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
+        vcap_host(&s, s.inbuf + s.inpos, s.inlen - s.inpos);
+        vcap_flush(&s);
+    }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
     if (s.ctl_fd >= 0) {
