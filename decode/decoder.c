@@ -81,8 +81,10 @@ static inline unsigned special_mask(__m128i x)
 static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
 {
     size_t i = 0;
+    if (n > room)
+        n = room;
 #if defined(__SSE2__)
-    for (; i + 16 <= n && i + 16 <= room; i += 16) {
+    for (; i + 16 <= n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         _mm_storeu_si128((__m128i *)(void *)(out + i), x);
         unsigned m = special_mask(x);
@@ -90,7 +92,7 @@ static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
             return i + (size_t)__builtin_ctz(m);
     }
 #endif
-    for (; i < n && i < room && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC; i++)
+    for (; i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC; i++)
         out[i] = p[i];
     return i;
 }
@@ -113,12 +115,10 @@ static bool fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len, si
             break;
         if (p[i] != DK_SLIP_ESC || o == DD_FRAME_CAP || i + 1 == n)
             return false; /* too long, or cut */
-        if (p[i + 1] == DK_SLIP_ESC_END)
-            out[o++] = DK_SLIP_END;
-        else if (p[i + 1] == DK_SLIP_ESC_ESC)
-            out[o++] = DK_SLIP_ESC;
-        else
+        uint8_t b = p[i + 1];
+        if (b != DK_SLIP_ESC_END && b != DK_SLIP_ESC_ESC)
             return false;
+        out[o++] = b == DK_SLIP_ESC_END ? DK_SLIP_END : DK_SLIP_ESC;
         i += 2;
     }
     *len = o;
@@ -126,43 +126,54 @@ static bool fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len, si
     return o > 0;
 }
 
-bool dd_units_next(dd_units *u, dd_unit *out)
+/* The deframer's way, for everything the fast path leaves: up to and
+ * including the next END of the chunk.  True when that made a unit. */
+__attribute__((noinline)) static bool deframe(dd_units *u, dk_slip_dec *d, dd_unit *out)
+{
+    const uint8_t *p = u->p + u->used;
+    size_t left = u->len - u->used;
+    const uint8_t *e = memchr(p, DK_SLIP_END, left);
+    size_t n = e ? (size_t)(e - p) + 1 : left;
+    u->out = out;
+    u->got = false;
+    dk_slip_dec_set_pos(d, u->pos + u->used);
+    dk_slip_dec_feed(d, p, n, on_slip, u);
+    u->used += n;
+    return u->got;
+}
+
+/* dd_units_next, inlined into the decoder's own loop. */
+static inline bool units_next(dd_units *u, dd_unit *out)
 {
     while (u->used < u->len) {
         dk_slip_dec *d = &u->dec[u->dir];
-        const uint8_t *p = u->p + u->used;
-        size_t left = u->len - u->used;
-        uint64_t at = u->pos + u->used;
-        size_t n;
         /* Fast path: a whole frame while the deframer is between frames.
          * Anything else (a frame across chunks, bad escapes, empty frames,
          * the first frame of a line) goes through the deframer. */
-        if (d->raw_in_frame == 0 && d->seen_end) {
-            size_t len;
-            if (fast_frame(p, left, u->fast, &len, &n)) {
-                u->used += n;
-                out->ev = (dk_slip_event){
-                    .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = at, .end = at + n,
-                };
-                out->dir = u->dir;
-                out->t_us = u->t;
-                return true;
-            }
+        size_t len, n;
+        if (d->raw_in_frame == 0 && d->seen_end &&
+            fast_frame(u->p + u->used, u->len - u->used, u->fast, &len, &n)) {
+            uint64_t at = u->pos + u->used;
+            u->used += n;
+            out->ev = (dk_slip_event){
+                .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = at, .end = at + n,
+            };
+            out->dir = u->dir;
+            out->t_us = u->t;
+            return true;
         }
-        const uint8_t *e = memchr(p, DK_SLIP_END, left);
-        n = e ? (size_t)(e - p) + 1 : left;
-        u->out = out;
-        u->got = false;
-        dk_slip_dec_set_pos(d, at);
-        dk_slip_dec_feed(d, p, n, on_slip, u);
-        u->used += n;
-        if (u->got) {
+        if (deframe(u, d, out)) {
             out->dir = u->dir;
             out->t_us = u->t;
             return true;
         }
     }
     return false;
+}
+
+bool dd_units_next(dd_units *u, dd_unit *out)
+{
+    return units_next(u, out);
 }
 
 bool dd_units_flush(dd_units *u, dd_unit *out)
@@ -234,7 +245,7 @@ void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *da
 {
     dd_unit un;
     dd_units_put(d->u, t_us, dir, data, len, pos);
-    while (dd_units_next(d->u, &un)) {
+    while (units_next(d->u, &un)) {
         if (un.ev.kind == DK_SLIP_FRAME) /* the common case, one call less */
             dk_session_frame(d->s, un.ev.data, un.ev.len, un.ev.first, un.t_us, un.dir,
                              un.ev.start, un.ev.end);

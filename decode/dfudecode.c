@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,7 @@ int main(int argc, char **argv)
 
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    __fsetlocking(stdout, FSETLOCKING_BYCALLER); /* one thread: no lock per line */
 
     pkgcheck *pc = NULL;
     if (pkg_path) {
