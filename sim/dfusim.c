@@ -63,6 +63,7 @@ typedef struct {
     uint8_t buf[DK_SLIP_MAX_ENCODED(RSP_CAP)];
     size_t len;
     uint64_t at_us; /* release time */
+    int64_t v_t_us; /* --clock virtual: its capture time stamp, fixed when queued */
 } tx_frame;
 
 typedef struct {
@@ -157,21 +158,31 @@ static void describe(const uint8_t *p, size_t n, char *out, size_t cap)
     dk_msg_describe(&m, out, cap);
 }
 
-static void capture(sim *s, dk_dir dir, const uint8_t *p, size_t n)
+/* --clock virtual: n more bytes cross the line; the time their last one has. */
+static int64_t vclock_line(sim *s, size_t n)
+{
+    s->v_ns += n * s->vbyte_ns;
+    return VCLOCK_EPOCH_US + (int64_t)(s->v_ns / 1000u);
+}
+
+/* t_us < 0: now (or, with --clock virtual, after n bytes of line time). */
+static void capture_at(sim *s, dk_dir dir, const uint8_t *p, size_t n, int64_t t)
 {
     if (!s->cap || n == 0)
         return;
-    int64_t t = -1;
-    if (s->o.vclock) { /* stamped when its last byte has crossed the line */
-        s->v_ns += n * s->vbyte_ns;
-        t = VCLOCK_EPOCH_US + (int64_t)(s->v_ns / 1000u);
-    }
+    if (t < 0 && s->o.vclock)
+        t = vclock_line(s, n);
     dk_err err;
     if (dk_cap_write(s->cap, t, dir, p, n, &err) != DK_OK) {
         logx(s, -1, "capture %s: %s; capture stopped", s->o.capture, err.msg);
         dk_cap_close_writer(s->cap, NULL);
         s->cap = NULL;
     }
+}
+
+static void capture(sim *s, dk_dir dir, const uint8_t *p, size_t n)
+{
+    capture_at(s, dir, p, n, -1);
 }
 
 /* --clock virtual: host bytes go into the capture one frame (up to its END)
@@ -300,6 +311,8 @@ static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us)
     tx_frame *t = &s->txq[(s->tx_head + s->tx_n) % TXQ_LEN];
     t->len = dk_slip_encode(rsp, len, t->buf);
     t->at_us = at_us + s->byte_us * t->len; /* realtime: the UART sends it byte by byte */
+    /* sent before whatever the chip does next (a reset, a reboot's flash work) */
+    t->v_t_us = s->o.vclock ? vclock_line(s, t->len) : -1;
     s->tx_n++;
 }
 
@@ -342,7 +355,7 @@ static void flush_tx(sim *s)
          * it for the next opener, a UART loses it. */
         size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
         if (n)
-            capture(s, DK_DIR_TARGET, t->buf, n);
+            capture_at(s, DK_DIR_TARGET, t->buf, n, t->v_t_us);
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
                  s->host_open ? "the host stopped reading" : "no host has the port open", n, t->len);
