@@ -1,9 +1,12 @@
 /* test_diag.c - the failure signature table: integrity and one summary per
- * signature issue 2 names (protocol.md §3.2, §5.2, §6.6, §6.7). */
+ * signature issue 2 names (protocol.md §3.2, §5.2, §6.6, §6.7), the facts from
+ * host logs and session events (issue 5: §1.4, §5.2, §6.4, §6.8, §6.9), and a
+ * check that every row of the table is reached by some case. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -34,11 +37,55 @@ static dk_summary failed(dk_stage st, uint8_t op, uint8_t res, int ext)
     return s;
 }
 
+/* every row some case below picked (the table may not hold unreachable rows) */
+static const char *picked[64];
+static unsigned n_picked;
+
+static void note_pick(const char *id)
+{
+    for (unsigned i = 0; i < n_picked; i++)
+        if (strcmp(picked[i], id) == 0)
+            return;
+    assert_true(n_picked < 64);
+    picked[n_picked++] = id;
+}
+
 static void pick_is(const dk_summary *s, const char *id)
 {
     const dk_diag_row *r = dk_diag_pick(s);
     assert_non_null(r);
     assert_string_equal(r->id, id);
+    note_pick(r->id);
+}
+
+static void pick_f(const dk_summary *s, const dk_diag_facts *f, const char *id)
+{
+    const dk_diag_row *r = dk_diag_pick_facts(s, f);
+    assert_non_null(r);
+    assert_string_equal(r->id, id);
+    note_pick(r->id);
+}
+
+static dk_diag_facts facts(void)
+{
+    dk_diag_facts f;
+    dk_diag_facts_init(&f);
+    return f;
+}
+
+/* a host exception as logread reports it */
+static void exc(dk_diag_facts *f, dk_nx_kind nx, int code)
+{
+    dk_tool_ev t;
+    memset(&t, 0, sizeof t);
+    t.kind = DK_TOOL_EXCEPTION;
+    t.u.exc.nx = nx;
+    if (nx == DK_NX_EXT_ERROR)
+        t.u.exc.ext = (uint8_t)code;
+    if (nx == DK_NX_RESULT)
+        t.u.exc.result = (uint8_t)code;
+    snprintf(t.text, sizeof t.text, "exception %d", (int)nx);
+    dk_diag_facts_tool(f, &t);
 }
 
 static void table_integrity(void **state)
@@ -136,6 +183,278 @@ static void crc_desync_and_interrupted(void **state)
     pick_is(&s, "data.before_init");
 }
 
+/* Host logs without messages (nrfutil without -v): the exception names the
+ * target's error; ext 0x04-0x0B only come from command EXECUTE (§3.2, §6.7),
+ * 0x0C from the final EXECUTE (§6.6). */
+static void from_host_exception(void **state)
+{
+    (void)state;
+    dk_summary s = base(DK_OUTCOME_EMPTY);
+    s.requests = s.responses = 0;
+    dk_diag_facts f = facts();
+    exc(&f, DK_NX_EXT_ERROR, 0x07);
+    pick_f(&s, &f, "init.sd_req");
+    dk_diag_failure e;
+    dk_diag_effective(&s, &f, &e);
+    assert_true(e.failed && e.from_tool);
+    assert_int_equal(e.stage, DK_STAGE_INIT);
+    assert_int_equal(e.op, 0x04);
+    f = facts();
+    exc(&f, DK_NX_EXT_ERROR, 0x0C);
+    pick_f(&s, &f, "image.hash_mismatch");
+    /* a result without a stage: only the general row */
+    f = facts();
+    exc(&f, DK_NX_RESULT, 0x05);
+    pick_f(&s, &f, "transfer.failed");
+    /* a generic second exception does not hide the specific first one */
+    f = facts();
+    exc(&f, DK_NX_CRC, 0);
+    exc(&f, DK_NX_FW_FAILED, 0);
+    assert_int_equal(f.exc, DK_NX_CRC);
+    s = base(DK_OUTCOME_EMPTY);
+    s.requests = s.responses = 0;
+    pick_f(&s, &f, "data.crc_mismatch");
+    f = facts();
+    exc(&f, DK_NX_OFFSET, 0);
+    pick_f(&s, &f, "data.bytes_lost");
+    f = facts();
+    exc(&f, DK_NX_UNEXPECTED_OP, 0);
+    pick_f(&s, &f, "link.desync");
+    f = facts();
+    exc(&f, DK_NX_PORT, 0);
+    pick_f(&s, &f, "host.port");
+    f = facts();
+    exc(&f, DK_NX_OTHER, 0);
+    pick_f(&s, &f, "host.error");
+    /* a plain log of a complete update */
+    f = facts();
+    dk_tool_ev t;
+    memset(&t, 0, sizeof t);
+    t.kind = DK_TOOL_DONE;
+    dk_diag_facts_tool(&f, &t);
+    pick_f(&s, &f, "update.completed");
+    /* nothing at all */
+    pick_is(&s, "capture.empty");
+}
+
+static void no_answer_and_flow_control(void **state)
+{
+    (void)state;
+    dk_summary s = base(DK_OUTCOME_EMPTY);
+    s.requests = s.responses = 0;
+    dk_diag_facts f = facts();
+    exc(&f, DK_NX_NO_PING, 0);
+    pick_f(&s, &f, "link.no_answer");
+    /* nrfutil's command line: RTS/CTS on unless -fc 0 (§1.4) */
+    const char *on = "dev@bench:~$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0";
+    dk_diag_facts_text(&f, on, strlen(on));
+    assert_int_equal(f.flow_control, 1);
+    assert_string_equal(f.host_tool, "nrfutil");
+    pick_f(&s, &f, "link.flow_control");
+    const char *off = "$ nrfutil dfu serial -pkg a.zip -p /dev/ttyUSB0 -fc 0 -b 1000000 -prn 8";
+    dk_diag_facts_text(&f, off, strlen(off));
+    assert_int_equal(f.flow_control, 0);
+    assert_int_equal(f.baud, 1000000);
+    assert_int_equal(f.prn, 8);
+    pick_f(&s, &f, "link.no_answer");
+    const char *dh = "$ dfuhost -p /dev/ttyACM0 --pkg app.zip --flow-control";
+    dk_diag_facts_text(&f, dh, strlen(dh));
+    assert_int_equal(f.flow_control, 1);
+    assert_string_equal(f.host_tool, "dfuhost");
+    const char *other = "Linux bench 6.1.0 #1 SMP x86_64";
+    dk_diag_facts_text(&f, other, strlen(other));
+    assert_int_equal(f.flow_control, 1);
+}
+
+static void programmer_errors(void **state)
+{
+    (void)state;
+    dk_summary s = base(DK_OUTCOME_EMPTY);
+    s.requests = s.responses = 0;
+    dk_diag_facts f = facts();
+    dk_tool_ev t;
+    memset(&t, 0, sizeof t);
+    t.kind = DK_TOOL_PROG_ERROR;
+    t.u.perr.has_code = true;
+    t.u.perr.code = 9;
+    t.u.perr.has_lowlevel = true;
+    t.u.perr.lowlevel = -102;
+    dk_diag_facts_tool(&f, &t);
+    pick_f(&s, &f, "programmer.jlink");
+    f = facts();
+    t.u.perr.has_lowlevel = false;
+    dk_diag_facts_tool(&f, &t);
+    pick_f(&s, &f, "programmer.failed");
+}
+
+static dk_event exchange(uint8_t op, uint8_t obj, int64_t t, bool answered)
+{
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_EXCHANGE;
+    ev.u.x.has_req = true;
+    ev.u.x.req = dk_msg_request(op);
+    ev.u.x.obj_type = obj;
+    if (op == DK_OP_OBJECT_CREATE || op == DK_OP_OBJECT_SELECT)
+        ev.u.x.req.req.create.type = obj; /* select.type shares the offset */
+    if (op == DK_OP_OBJECT_SELECT)
+        ev.u.x.req.req.select.type = obj;
+    ev.u.x.t_req = t;
+    ev.u.x.has_rsp = answered;
+    ev.u.x.rsp = dk_msg_response(op, DK_RES_SUCCESS);
+    return ev;
+}
+
+/* §6.8: only command CREATE and data EXECUTE restart the 120 s timer. */
+static void inactivity(void **state)
+{
+    (void)state;
+    dk_diag_facts f = facts();
+    dk_event ev = exchange(DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND, 1000000, true);
+    dk_diag_facts_event(&f, &ev);
+    ev = exchange(DK_OP_OBJECT_EXECUTE, DK_OBJ_DATA, 2000000, true);
+    dk_diag_facts_event(&f, &ev);
+    assert_int_equal(f.t_timer, 2000000);
+    /* answered PINGs 100 s later do not restart it */
+    ev = exchange(DK_OP_PING, DK_OBJ_DATA, 102000000, true);
+    dk_diag_facts_event(&f, &ev);
+    assert_int_equal(f.t_timer, 2000000);
+    /* a PING unanswered 119 s after: not yet */
+    ev = exchange(DK_OP_PING, DK_OBJ_DATA, 121000000, false);
+    dk_diag_facts_event(&f, &ev);
+    assert_false(f.idle_silence);
+    ev = exchange(DK_OP_PING, DK_OBJ_DATA, 122000000, false);
+    dk_diag_facts_event(&f, &ev);
+    assert_true(f.idle_silence);
+    assert_int_equal(f.idle_us, 120000000);
+    dk_summary s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 2;
+    s.an_count[DK_AN_DFU_NO_RESPONSE] = 1;
+    pick_f(&s, &f, "link.inactivity");
+    s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 2;
+    pick_is(&s, "transfer.interrupted");
+}
+
+/* §5.2 try_to_recover at an object boundary; §6.4, §6.9 a new init packet. */
+static void resumes(void **state)
+{
+    (void)state;
+    dk_diag_facts f = facts();
+    dk_event ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_DATA, 1000, true);
+    ev.u.x.rsp.rsp.select.max_size = 4096;
+    ev.u.x.rsp.rsp.select.offset = 8192;
+    ev.u.x.rsp.rsp.select.crc = 0x1234;
+    dk_diag_facts_event(&f, &ev);
+    assert_true(f.resume_boundary);
+    assert_int_equal(f.resume_offset, 8192);
+    ev = exchange(DK_OP_CRC_GET, DK_OBJ_DATA, 2000, true);
+    ev.u.x.check = DK_CHECK_CRC_BAD;
+    dk_diag_facts_event(&f, &ev);
+    assert_int_equal(f.checks_bad_after_resume, 1);
+    dk_summary s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 2;
+    s.an_count[DK_AN_DFU_CRC_MISMATCH] = 1;
+    pick_f(&s, &f, "resume.crc_boundary");
+    /* inside an object the pull-back works: no boundary resume */
+    f = facts();
+    ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_DATA, 1000, true);
+    ev.u.x.rsp.rsp.select.max_size = 4096;
+    ev.u.x.rsp.rsp.select.offset = 8000;
+    dk_diag_facts_event(&f, &ev);
+    assert_false(f.resume_boundary);
+    pick_f(&s, &f, "data.crc_mismatch");
+
+    f = facts();
+    ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_COMMAND, 1000, true);
+    ev.u.x.rsp.rsp.select.offset = 69;
+    ev.u.x.rsp.rsp.select.crc = 0xAAAA;
+    dk_diag_facts_event(&f, &ev);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_RESUME;
+    ev.u.resume.obj_type = DK_OBJ_COMMAND;
+    ev.u.resume.how = DK_RESUME_RESTART;
+    dk_diag_facts_event(&f, &ev);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_INIT;
+    ev.u.init.len = 69;
+    ev.u.init.crc = 0xBBBB;
+    dk_diag_facts_event(&f, &ev);
+    s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 2;
+    s.an_count[DK_AN_DFU_NO_RESPONSE] = 1;
+    pick_f(&s, &f, "resume.new_init");
+    /* the same packet again is a restart on purpose */
+    f.init_crc = 0xAAAA;
+    pick_f(&s, &f, "transfer.interrupted");
+    /* completed: nothing to explain */
+    s = base(DK_OUTCOME_COMPLETED);
+    f.init_crc = 0xBBBB;
+    pick_f(&s, &f, "update.completed");
+}
+
+static void overrun_and_signature(void **state)
+{
+    (void)state;
+    dk_diag_facts f = facts();
+    f.flow_control = 0;
+    dk_summary s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 2;
+    s.an_count[DK_AN_DFU_OFFSET_MISMATCH] = 1;
+    pick_f(&s, &f, "link.overrun");
+    f.flow_control = 1;
+    pick_f(&s, &f, "data.bytes_lost");
+
+    f = facts();
+    dk_initpkt pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.is_signed = true;
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_INIT;
+    ev.u.init.ok = true;
+    ev.u.init.pkt = &pkt;
+    dk_diag_facts_event(&f, &ev);
+    assert_true(f.init_signed);
+    s = failed(DK_STAGE_INIT, 0x04, 0x05, -1);
+    pick_f(&s, &f, "init.signature_invalid");
+    pkt.is_signed = false;
+    f = facts();
+    dk_diag_facts_event(&f, &ev);
+    pick_f(&s, &f, "init.invalid_object");
+}
+
+static void rejected_and_failed(void **state)
+{
+    (void)state;
+    dk_summary s = failed(DK_STAGE_DATA, 0x01, 0x04, -1);
+    pick_is(&s, "transfer.failed");
+    s = failed(DK_STAGE_INIT, 0x04, 0x08, -1);
+    pick_is(&s, "init.rejected");
+    s = base(DK_OUTCOME_NO_RESPONSE);
+    s.responses = 0;
+    pick_is(&s, "link.no_answer");
+    /* not one known signature */
+    s = base(DK_OUTCOME_INTERRUPTED);
+    s.stop_obj = 0;
+    pick_is(&s, "unknown");
+}
+
+/* runs last: every row of the table was picked by some case above */
+static void every_row_reached(void **state)
+{
+    (void)state;
+    unsigned n;
+    const dk_diag_row *rows = dk_diag_table(&n);
+    for (unsigned i = 0; i < n; i++) {
+        bool seen = false;
+        for (unsigned j = 0; j < n_picked; j++)
+            seen |= strcmp(picked[j], rows[i].id) == 0;
+        if (!seen)
+            fail_msg("row %s is never picked by a test case", rows[i].id);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +463,14 @@ int main(void)
         cmocka_unit_test(init_rejected_each_ext),
         cmocka_unit_test(hash_mismatch),
         cmocka_unit_test(crc_desync_and_interrupted),
+        cmocka_unit_test(from_host_exception),
+        cmocka_unit_test(no_answer_and_flow_control),
+        cmocka_unit_test(programmer_errors),
+        cmocka_unit_test(inactivity),
+        cmocka_unit_test(resumes),
+        cmocka_unit_test(overrun_and_signature),
+        cmocka_unit_test(rejected_and_failed),
+        cmocka_unit_test(every_row_reached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,17 @@
 /* diag.h - known failure signatures: pick the one-sentence diagnosis for a
- * session summary.
+ * session summary, helped by facts the summary cannot carry.
+ *
+ * Inputs:
+ *   dk_summary      the session tracker's summary (session.h)
+ *   dk_diag_facts   what else the input showed, gathered while decoding:
+ *                   - from the session's events: the init packet (decoded?
+ *                     signed?), the first SELECT answers (what the target held
+ *                     when the host came), resumes, the last request that
+ *                     restarts the inactivity timer (§6.8) and the first one
+ *                     left unanswered;
+ *                   - from a host tool's log (logread.h TOOL records): its
+ *                     exception (§5.2), "No ping response" tries, the command
+ *                     line (flow control, baud, PRN), Programmer failures.
  *
  * One row per signature, tried in table order; the first whose conditions all
  * hold wins.  A row's conditions are fields (outcome, failing stage, opcode,
@@ -7,17 +19,101 @@
  * fields cannot say.  -1 / DK_DIAG_ANY means "any".  The last row matches
  * everything, so dk_diag_pick never returns NULL.
  *
+ * The failure fields are matched against the "effective" failure: the
+ * summary's own when the target's last word was an error; else, when a host
+ * log names the target's error without the messages (nrfutil without -v:
+ * "Extended Error 0x07: ..."), the one the exception names.  Extended errors
+ * 0x04-0x0B are only produced by the init packet checks at command EXECUTE
+ * and 0x0C only by the final EXECUTE (§3.2, §6.6, §6.7), which gives their
+ * stage.
+ *
  * To add a signature: add a row to the table in diag.c, before the first row
- * that would also match it, and a test in tests/lib/test_diag.c.
+ * that would also match it, a case in tests/lib/test_diag.c (which checks
+ * that every row is reached), and where possible a sample log or capture.
  */
 #ifndef DFUKIT_DIAG_H
 #define DFUKIT_DIAG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "dfukit/logread.h"
 #include "dfukit/session.h"
 
 #define DK_DIAG_ANY (-1)
+
+/* NRF_BL_DFU_INACTIVITY_TIMEOUT_MS of the SDK examples (§6.8). */
+#define DK_DIAG_INACTIVITY_US 120000000LL
+
+typedef struct {
+    /* ---- from the session's events (dk_diag_facts_event) ---- */
+    bool init_seen;           /* an INIT event (the command object executed) */
+    bool init_decoded;        /* ... and the init packet decoded */
+    bool init_signed;         /* ... and it is signed */
+    uint32_t init_len, init_crc; /* the command object as sent */
+    bool sel_cmd_seen;        /* the first SELECT command was answered */
+    uint32_t sel_cmd_offset, sel_cmd_crc;   /* what it reported */
+    bool sel_data_seen;       /* the first SELECT data was answered */
+    uint32_t sel_data_max, sel_data_offset, sel_data_crc;
+    bool held_other_init;     /* the target held an init packet (SELECT command
+                                 offset > 0) and the host replaced it with a
+                                 command CREATE (resume "restart") */
+    bool resume_boundary;     /* a SELECT data reported offset > 0 on an object
+                                 boundary (offset % max_size == 0) */
+    uint32_t resume_offset;
+    unsigned checks_bad_after_resume; /* CRC/offset checks that failed after it */
+    int64_t t_timer;          /* last command CREATE / data EXECUTE request
+                                 (restarts the inactivity timer), -1 none */
+    int64_t t_first;          /* first message, -1 unknown */
+    bool idle_silence;        /* a request went unanswered at least
+                                 DK_DIAG_INACTIVITY_US after t_timer (or after
+                                 the first message when no restart was seen) */
+    int64_t idle_us;          /* that gap */
+    /* ---- from a host tool's log (dk_diag_facts_tool / _text) ---- */
+    bool tool;                /* the input had host-tool lines */
+    unsigned exc_mask;        /* bit (1u << dk_nx_kind) per exception seen */
+    bool has_exc;             /* the last exception: */
+    dk_nx_kind exc;
+    uint8_t exc_ext, exc_result;
+    bool exc_values;
+    uint32_t exc_expected, exc_received;
+    char exc_text[160];
+    unsigned no_ping;         /* "No ping response" tries */
+    bool done;                /* "Device programmed." / Programmer completed */
+    int flow_control;         /* host RTS/CTS from its command line: -1 unknown, 0, 1 */
+    uint32_t baud;            /* host baud from its command line, 0 unknown */
+    int prn;                  /* -1 unknown */
+    char host_tool[16];       /* "nrfutil", "dfuhost", "" unknown */
+    bool prog_error;          /* an nRF Connect Programmer failure: */
+    bool prog_has_code;
+    int prog_code;            /* "Errorcode: NAME (0xN)" */
+    bool prog_has_lowlevel;
+    int32_t prog_lowlevel;    /* nrfjprog DLL error, e.g. -102 */
+    bool prog_modem;          /* modem DFU */
+    char prog_text[160];
+} dk_diag_facts;
+
+void dk_diag_facts_init(dk_diag_facts *f);
+/* Feed every session event (any order the session emits them). */
+void dk_diag_facts_event(dk_diag_facts *f, const dk_event *ev);
+/* Feed every TOOL record of a log. */
+void dk_diag_facts_tool(dk_diag_facts *f, const dk_tool_ev *t);
+/* Feed a log line that no reader understood: a shell prompt line with the
+ * host's command ("nrfutil ... dfu serial ... -fc 0 -b 1000000 -prn 8",
+ * "dfuhost ... --flow-control") gives flow control, baud and PRN. */
+void dk_diag_facts_text(dk_diag_facts *f, const char *line, size_t len);
+
+/* The failure rows match against (see above). */
+typedef struct {
+    dk_outcome outcome;       /* FAILED when failed, else the summary's */
+    bool failed;
+    dk_stage stage;
+    int op, result, ext;      /* -1 unknown */
+    bool from_tool;           /* taken from the host's exception */
+} dk_diag_failure;
+
+void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_failure *out);
 
 typedef struct dk_diag_row {
     const char *id;      /* stable dotted id, e.g. "init.sd_req" */
@@ -28,13 +124,16 @@ typedef struct dk_diag_row {
     int result;          /* failing result code, or DK_DIAG_ANY */
     int ext;             /* failing extended error, or DK_DIAG_ANY */
     int anomaly;         /* dk_anomaly_id that must have occurred, or DK_DIAG_ANY */
-    bool (*match)(const dk_summary *s); /* extra condition, or NULL */
+    bool (*match)(const dk_summary *s, const dk_diag_facts *f); /* extra, or NULL */
     const char *explain; /* one sentence: what happened */
     const char *try_;    /* one sentence: what to try */
 } dk_diag_row;
 
-/* The first matching row (never NULL). */
+/* The first matching row (never NULL), from the summary alone. */
 const dk_diag_row *dk_diag_pick(const dk_summary *s);
+
+/* The same with facts (f may be NULL). */
+const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *f);
 
 /* The table, for listing and tests. */
 const dk_diag_row *dk_diag_table(unsigned *n);
