@@ -63,7 +63,8 @@ typedef struct {
     uint8_t buf[DK_SLIP_MAX_ENCODED(RSP_CAP)];
     size_t len;
     uint64_t at_us; /* release time */
-    int64_t v_t_us; /* --clock virtual: its capture time stamp, fixed when queued */
+    int64_t v_t_us;    /* --clock virtual: its capture time stamp, fixed when queued, */
+    uint64_t v_due_ns; /* or, when delayed (-1), when it is sent, not before this */
 } tx_frame;
 
 typedef struct {
@@ -302,7 +303,7 @@ static dk_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint3
 
 /* ---- responses ------------------------------------------------------------ */
 
-static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us)
+static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us, uint32_t delay_ms)
 {
     if (s->tx_n == TXQ_LEN) {
         logx(s, 0, "tx: %zu responses pending, one dropped", s->tx_n);
@@ -311,8 +312,10 @@ static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us)
     tx_frame *t = &s->txq[(s->tx_head + s->tx_n) % TXQ_LEN];
     t->len = dk_slip_encode(rsp, len, t->buf);
     t->at_us = at_us + s->byte_us * t->len; /* realtime: the UART sends it byte by byte */
-    /* sent before whatever the chip does next (a reset, a reboot's flash work) */
-    t->v_t_us = s->o.vclock ? vclock_line(s, t->len) : -1;
+    /* sent before whatever the chip does next (a reset, a reboot's flash work);
+     * a late one after what the host sends meanwhile */
+    t->v_t_us = s->o.vclock && !delay_ms ? vclock_line(s, t->len) : -1;
+    t->v_due_ns = s->v_ns + (uint64_t)delay_ms * 1000000u;
     s->tx_n++;
 }
 
@@ -337,13 +340,12 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     if (delay_ms) {
         logx(s, 0, "response delayed %u ms (fault)", delay_ms);
         at += (uint64_t)delay_ms * 1000u;
-        s->v_ns += (uint64_t)delay_ms * 1000000u;
     }
     if (s->o.verbose >= 1) {
         describe(rsp, len, d, sizeof d);
         logx(s, 1, "-> %s", d);
     }
-    queue_tx(s, rsp, len, at);
+    queue_tx(s, rsp, len, at, delay_ms);
 }
 
 static void flush_tx(sim *s)
@@ -351,6 +353,11 @@ static void flush_tx(sim *s)
     uint64_t now = now_us(s);
     while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
         tx_frame *t = &s->txq[s->tx_head];
+        if (s->o.vclock && t->v_t_us < 0) {
+            if (s->v_ns < t->v_due_ns)
+                s->v_ns = t->v_due_ns;
+            t->v_t_us = vclock_line(s, t->len);
+        }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
         size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
@@ -472,7 +479,9 @@ static void feed(sim *s)
         }
         if (s->rx_n >= RXQ_LEN - 1)
             break;
-        if (s->o.vclock && s->rx_n) /* one request, then its answer: a fixed order */
+        /* One request, then its answer: a fixed order.  While a delayed answer
+         * is due, what the host sends meanwhile goes before it, as on the line. */
+        if (s->o.vclock && s->rx_n && !(s->tx_n && s->txq[s->tx_head].v_t_us < 0))
             break;
         if (s->o.realtime && s->rt_arr_us > now_us(s))
             break;
