@@ -9,6 +9,9 @@
 #       dfudecode.  Review the result (git diff captures/sim) against
 #       protocol.md before committing: an expected file is right only if the
 #       protocol says so, not because dfudecode printed it.
+#   sim-regen.sh --transcripts [BUILD_DIR]
+#       only rewrite the expected transcripts of the committed samples (after
+#       a dfudecode change; review them the same way).
 #   sim-regen.sh --check NAME
 #       (CTest) record NAME in a scratch directory; it must equal the
 #       committed captures/sim/NAME.pcap byte for byte.
@@ -26,6 +29,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 check=
+transcripts=
+if [ "${1:-}" = "--transcripts" ]; then
+    transcripts=1
+    shift
+fi
 if [ "${1:-}" = "--check" ]; then
     [ $# -eq 2 ] || { echo "usage: sim-regen.sh --check NAME" >&2; exit 2; }
     check=$2
@@ -44,7 +52,12 @@ DFUDECODE=${DK_DFUDECODE:-$build/decode/dfudecode}
 MKPKG=${DK_MKPKG:-$build/tests/support/dk-mkpkg}
 captures=${DK_CAPTURES:-$root/captures}
 cases=${DK_SIM_CASES:-$here/sim-cases.txt}
-for t in "$DFUSIM" "$DFUHOST" "$MKPKG"; do
+if [ -n "$transcripts" ]; then
+    tools=$DFUDECODE
+else
+    tools="$DFUSIM $DFUHOST $MKPKG"
+fi
+for t in $tools; do
     [ -x "$t" ] || { echo "sim-regen.sh: no $t (build first, or set DK_*)" >&2; exit 2; }
 done
 
@@ -327,14 +340,16 @@ if [ -n "$check" ]; then
 fi
 
 [ $# -gt 0 ] && names=$*
-mkdir -p "$captures/sim" || exit 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dk-sim-regen.XXXXXX") || exit 2
-for sample in $names; do
-    record "$sample" "$tmp/$sample"
-    mv "$cap" "$captures/sim/$sample.pcap" || exit 2
-    echo "captures/sim: $sample.pcap"
-done
-rm -rf "$tmp"
+if [ -z "$transcripts" ]; then
+    mkdir -p "$captures/sim" || exit 2
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/dk-sim-regen.XXXXXX") || exit 2
+    for sample in $names; do
+        record "$sample" "$tmp/$sample"
+        mv "$cap" "$captures/sim/$sample.pcap" || exit 2
+        echo "captures/sim: $sample.pcap"
+    done
+    rm -rf "$tmp"
+fi
 
 if [ ! -x "$DFUDECODE" ]; then
     echo "sim-regen.sh: no $DFUDECODE: expected transcripts left as they are" >&2
