@@ -45,7 +45,10 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/dfukit-bench.XXXXXX")
 simpid=
 cleanup() {
-    [ -n "$simpid" ] && kill "$simpid" 2>/dev/null && wait "$simpid" 2>/dev/null
+    if [ -n "$simpid" ]; then
+        kill -9 "$simpid" 2>/dev/null || true
+        wait "$simpid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -70,6 +73,12 @@ start_sim() {
 }
 stop_sim() {
     kill "$simpid" 2>/dev/null || true
+    i=0
+    while kill -0 "$simpid" 2>/dev/null && [ $i -lt 300 ]; do
+        sleep 0.01
+        i=$((i + 1))
+    done
+    kill -9 "$simpid" 2>/dev/null || true
     wait "$simpid" 2>/dev/null || true
     simpid=
 }
@@ -84,12 +93,12 @@ echo_us=
 sim_us=
 r=0
 while [ $r -lt "$runs" ]; do
-    e=$("$tool" echo "$pings" | cut -d' ' -f1)
-    echo_us=$(min "$e" "$echo_us")
+    e=$("$tool" echo "$pings")
+    echo_us=$(min "${e%% *}" "$echo_us")
     start_sim --allow-unsigned
-    s=$("$tool" port "$pty" "$pings" | cut -d' ' -f1)
+    s=$("$tool" port "$pty" "$pings")
     stop_sim
-    sim_us=$(min "$s" "$sim_us")
+    sim_us=$(min "${s%% *}" "$sim_us")
     r=$((r + 1))
 done
 ping_ratio=$(ratio "$sim_us" "$echo_us")
@@ -110,16 +119,16 @@ while [ $r -lt "$runs" ]; do
         exit 1
     }
     stop_sim
-    upd=$(min "$(echo "$out" | cut -d' ' -f1)" "$upd")
+    upd=$(min "${out%% *}" "$upd")
     p=$("$tool" replay "$work/up.pcap")
-    rep=$(min "$(echo "$p" | cut -d' ' -f1)" "$rep")
+    rep=$(min "${p%% *}" "$rep")
     r=$((r + 1))
 done
 cp=
 r=0
 while [ $r -lt "$runs" ]; do
-    c=$("$tool" copy "$bytes" | cut -d' ' -f1)
-    cp=$(min "$c" "$cp")
+    c=$("$tool" copy "$bytes")
+    cp=$(min "${c%% *}" "$cp")
     r=$((r + 1))
 done
 upd_ratio=$(ratio "$upd" "$rep")

@@ -40,6 +40,12 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void sleep_ms_(int ms)
+{
+    struct timespec ts = { 0, ms * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "pingrtt: %s: %s\n", what, errno ? strerror(errno) : "unexpected data");
@@ -155,12 +161,32 @@ static int cmd_echo(long n)
     return 0;
 }
 
+/* Until the target answers a PING (a port may drop what arrives before it
+ * notices the open), then drain. */
+static void first_answer(int fd)
+{
+    for (int t = 0; t < 40; t++) {
+        uint8_t f[3] = { 0x09, 0x7E, 0xC0 }, b[256];
+        write_all(fd, f, 3);
+        struct pollfd pf = { fd, POLLIN, 0 };
+        if (poll(&pf, 1, 250) <= 0)
+            continue;
+        sleep_ms_(50);
+        ssize_t k = read(fd, b, sizeof b);
+        if (k > 0 && memchr(b, 0xC0, (size_t)k))
+            return;
+    }
+    errno = 0;
+    die("no answer to PING");
+}
+
 static int cmd_port(const char *path, long n)
 {
     int fd = open(path, O_RDWR | O_NOCTTY);
     if (fd < 0)
         die(path);
     raw(fd);
+    first_answer(fd);
     pings(fd, 100, 0);
     double t = now_s();
     pings(fd, n, 0);
