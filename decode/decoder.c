@@ -157,6 +157,7 @@ static inline bool units_next(dd_units *u, dd_unit *out)
             u->used += n;
             out->ev = (dk_slip_event){
                 .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = at, .end = at + n,
+                .raw_len = n,
             };
             out->dir = u->dir;
             out->t_us = u->t;

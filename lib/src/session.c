@@ -1503,6 +1503,8 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
 
 void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_dir dir)
 {
+    /* Bytes of the line; the span may also cover capture headers. */
+    unsigned long long line = ev->raw_len ? ev->raw_len : ev->end - ev->start;
     switch (ev->kind) {
     case DK_SLIP_FRAME:
         dk_session_frame(s, ev->data, ev->len, ev->first, t_us, dir, ev->start, ev->end);
@@ -1514,17 +1516,15 @@ void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_di
     case DK_SLIP_BAD_ESCAPE:
         note_op(s, DK_AN_SLIP_BAD_ESCAPE, t_us, dir, ev->start, ev->end, 0,
                 "ESC at %llu not followed by DC/DD: %llu bytes dropped",
-                (unsigned long long)(ev->bad_at ? ev->bad_at - 1 : 0),
-                (unsigned long long)(ev->end - ev->start));
+                (unsigned long long)(ev->bad_at ? ev->bad_at - 1 : 0), line);
         break;
     case DK_SLIP_TOO_LONG:
         note_op(s, DK_AN_SLIP_TOO_LONG, t_us, dir, ev->start, ev->end, 0,
-                "frame of %llu bytes dropped", (unsigned long long)(ev->end - ev->start));
+                "frame of %llu bytes dropped", line);
         break;
     case DK_SLIP_UNTERMINATED:
         note_op(s, DK_AN_SLIP_UNTERMINATED, t_us, dir, ev->start, ev->end, 0,
-                "%llu bytes without END at the end of the capture",
-                (unsigned long long)(ev->end - ev->start));
+                "%llu bytes without END at the end of the capture", line);
         break;
     }
 }

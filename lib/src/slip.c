@@ -61,6 +61,7 @@ static void emit(dk_slip_dec *d, dk_slip_kind kind, uint64_t end, dk_slip_cb cb,
         .start = d->frame_start,
         .end = end,
         .bad_at = d->bad_at,
+        .raw_len = d->raw_in_frame,
         .first = !d->seen_end,
     };
     cb(ctx, &ev);

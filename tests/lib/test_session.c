@@ -1087,6 +1087,16 @@ static void slip_anomalies(void **state)
     /* the PING and the MTU request were recovered from the noise */
     assert_int_equal(r->sum.requests, 2);
     assert_int_equal(r->sum.responses, 1);
+    /* dropped bytes are line bytes: a unit whose span also covers a pcap
+     * record header (8 line bytes in 36 file bytes) */
+    dk_slip_event be = { .kind = DK_SLIP_BAD_ESCAPE, .start = 8268, .end = 8304,
+                         .bad_at = 8272, .raw_len = 8 };
+    dk_session_slip(r->s, &be, -1, DK_DIR_HOST);
+    const dk_event *last = &r->ev[r->n - 1];
+    assert_int_equal(last->u.an.id, DK_AN_SLIP_BAD_ESCAPE);
+    assert_string_equal(last->u.an.text, "ESC at 8271 not followed by DC/DD: 8 bytes dropped");
+    assert_int_equal(last->u.an.start, 8268);
+    assert_int_equal(last->u.an.end, 8304);
     rec_free(r);
 }
 

@@ -42,6 +42,9 @@ typedef struct {
     uint64_t start;      /* stream position of the frame's first raw byte */
     uint64_t end;        /* stream position just past its END (or last byte) */
     uint64_t bad_at;     /* BAD_ESCAPE: position of the offending byte */
+    uint64_t raw_len;    /* bytes of the line in it, END included (end - start
+                            also counts whatever the stream positions skip,
+                            e.g. capture record headers between chunks) */
     bool first;          /* no END was seen before this frame: it may have
                             started before the capture did */
 } dk_slip_event;
