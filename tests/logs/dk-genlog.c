@@ -27,6 +27,7 @@
 #include "dfukit/crypto.h"
 #include "dfukit/initpkt.h"
 #include "dfukit/msg.h"
+#include "dfukit/pkg.h"
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
@@ -226,8 +227,12 @@ static void progress(out *o, unsigned pct)
     o->pct_last = pct;
 }
 
+static const char *cmdline;
+
 static void begin(out *o)
 {
+    if (cmdline && (o->fmt == F_NRFUTIL || o->fmt == F_PLAIN))
+        fprintf(o->f, "%s\n", cmdline);
     if (o->fmt == F_SALEAE)
         fputs("name,type,start_time,duration,data\n", o->f);
     if (o->fmt == F_PLAIN)
@@ -257,6 +262,13 @@ static void finish(out *o, const char *const *exc)
 typedef struct {
     bool silent;              /* never answers (not in DFU mode) */
     uint8_t cmd_exec_ext;     /* extended error on command EXECUTE (0: accept) */
+    uint8_t cmd_exec_res;     /* plain result on command EXECUTE (0: none) */
+    int lose_obj;             /* this data object loses WRITE frames lose_from.. (0: none) */
+    unsigned lose_from, lose_n;
+    unsigned silent_after_crc;/* goes silent at CRC_GET number this + 1 (0: never) */
+    bool idle_reset;          /* resets (and boots its app) 120 s after the last
+                                 command CREATE / data EXECUTE (§6.8) */
+    int64_t now, last_timer;
     bool hash_fail;           /* final EXECUTE -> 0x0C */
     int slow_exec_obj;        /* this data object's EXECUTE answer comes > 1 s late (0: none) */
     /* state */
@@ -267,6 +279,7 @@ typedef struct {
     uint32_t img_size;
     uint32_t off, crc, off_last, crc_last, obj_size;
     unsigned executed;
+    unsigned crc_gets, obj_writes;
     uint8_t late[8];          /* a late answer to deliver with the next one */
     size_t late_len;
 } target;
@@ -282,6 +295,10 @@ static size_t rsp(uint8_t *o, uint8_t op, uint8_t res)
 /* Answer one request; returns the answer's length (0: none). */
 static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
 {
+    if (d->idle_reset && d->now - d->last_timer >= 120000000)
+        d->silent = true; /* the inactivity timer reset it; the old app runs */
+    if (m[0] == DK_OP_CRC_GET && d->silent_after_crc && ++d->crc_gets > d->silent_after_crc)
+        d->silent = true;
     if (d->silent || !n)
         return 0;
     dk_rd r = dk_rd_make(m + 1, n - 1);
@@ -308,7 +325,9 @@ static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
     case DK_OP_OBJECT_CREATE: {
         d->sel = dk_rd_u8(&r);
         uint32_t size = dk_rd_le32(&r);
+        d->obj_writes = 0;
         if (d->sel == DK_OBJ_COMMAND) {
+            d->last_timer = d->now;
             d->cmd_size = size;
             d->cmd_off = d->cmd_crc = 0;
             d->init_ok = false;
@@ -328,6 +347,10 @@ static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
             d->cmd_crc = dk_crc32(d->cmd_crc, m + 1, n - 1);
             d->cmd_off += (uint32_t)(n - 1);
         } else {
+            d->obj_writes++;
+            if ((int)d->executed + 1 == d->lose_obj && d->obj_writes >= d->lose_from &&
+                d->obj_writes < d->lose_from + d->lose_n)
+                return 0; /* lost while the flash was busy (§1.3) */
             d->crc = dk_crc32(d->crc, m + 1, n - 1);
             d->off += (uint32_t)(n - 1);
         }
@@ -346,6 +369,8 @@ static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
                 o[3] = d->cmd_exec_ext;
                 return 4;
             }
+            if (d->cmd_exec_res)
+                return rsp(o, m[0], d->cmd_exec_res);
             dk_initpkt p;
             if (dk_initpkt_decode(d->cmd, d->cmd_off, &p, NULL) == DK_OK)
                 d->img_size = dk_initpkt_image_size(&p);
@@ -356,6 +381,7 @@ static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
         d->crc_last = d->crc;
         d->obj_size = 0;
         d->executed++;
+        d->last_timer = d->now;
         if (d->off == d->img_size && d->hash_fail) {
             rsp(o, m[0], DK_RES_EXT_ERROR);
             o[3] = DK_EXT_VERIFICATION_FAILED;
@@ -376,6 +402,7 @@ typedef struct {
     uint8_t ping_id;
     const char *const *fail; /* traceback when the run fails */
     bool ble;
+    int pause_after_obj;     /* the host waits 130 s after this data object (0: never) */
     uint64_t total, done;
 } host;
 
@@ -422,12 +449,38 @@ static const char *tb_crc[] = {
     NSE "Failed to send firmware", NULL,
 };
 
+static char res_line[120];
+static const char *tb_result[] = {
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 93, in _dfu_send_image",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 487, in __get_response",
+    res_line, NULL,
+};
+
+static const char *const tb_no_checksum[] = {
+    TB_HEAD, TB_MAIN,
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu.py\", line 98, in _dfu_send_image",
+    "  File \"/usr/lib/python3/dist-packages/nordicsemi/dfu/dfu_transport_serial.py\", line 431, in __get_checksum_response",
+    NSE "Did not receive checksum response from DFU target.", NULL,
+};
+
+/* nrfutil's names of the result codes (§3.1) */
+static const char *nrf_result_name(uint8_t r)
+{
+    static const char *const n[] = { "InvalidCode", "Success", "NotSupported", "InvalidParameter",
+                                     "InsufficientResources", "InvalidObject", "InvalidSignature",
+                                     "UnsupportedType", "OperationNotPermitted", "?", "OperationFailed",
+                                     "ExtendedError" };
+    return r < sizeof n / sizeof n[0] ? n[r] : "?";
+}
+
 /* Request, and the answer if the target gives one within nrfutil's 1 s. */
 static size_t xfer(host *h, const uint8_t *m, size_t n, uint8_t *ans)
 {
     line_msg(h->o, DK_DIR_HOST, m, n);
     h->o->t_us += 150;
     uint8_t a[32];
+    h->d->now = h->o->t_us;
     size_t an = tgt_answer(h->d, m, n, a);
     if (h->d->late_len) {
         /* the late answer is what nrfutil reads now */
@@ -487,7 +540,12 @@ static bool answer_ok(host *h, uint8_t op, const uint8_t *a, size_t an)
         h->fail = tb_ext;
         return false;
     }
-    return a[2] == DK_RES_SUCCESS;
+    if (a[2] != DK_RES_SUCCESS) {
+        snprintf(res_line, sizeof res_line, NSE "Response Code %s", nrf_result_name(a[2]));
+        h->fail = tb_result;
+        return false;
+    }
+    return true;
 }
 
 static bool req(host *h, const uint8_t *m, size_t n, uint8_t *a, size_t *an)
@@ -515,6 +573,10 @@ static bool stream(host *h, const uint8_t *p, size_t n, uint32_t *crc, uint32_t 
     m[0] = DK_OP_CRC_GET;
     if (!req(h, m, 1, a, &an))
         return false;
+    if (!an) {
+        h->fail = tb_no_checksum;
+        return false;
+    }
     dk_rd r = dk_rd_make(a + 3, an > 3 ? an - 3 : 0);
     uint32_t roff = dk_rd_le32(&r), rcrc = dk_rd_le32(&r);
     if (rcrc != *crc) {
@@ -637,6 +699,8 @@ static bool host_run(host *h, const uint8_t *dat, size_t dlen, const uint8_t *bi
         if (!create(h, DK_OBJ_DATA, k) || !stream(h, bin + i, k, &crc, i) || !execute(h))
             return false;
         prog(h, k);
+        if (h->pause_after_obj && i / max + 1 == (uint32_t)h->pause_after_obj)
+            o->t_us += 130000000; /* waiting for the user, say */
     }
     int64_t ms = (o->t_us - t_img) / 1000;
     tool_line(o, "Image sent in %" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
@@ -662,12 +726,17 @@ static void make_image(uint8_t *p, size_t n)
         p[i] = (rnd() & 7) == 0 ? 0xFF : (uint8_t)rnd();
 }
 
+/* sig: 0 unsigned, 1 ECDSA type with a signature no key verifies, 2 ED25519
+ * type (the SDK only takes ECDSA P-256).  other_build: the hash is of an
+ * image one byte different (a .dat of another build). */
 static size_t make_dat(const uint8_t *bin, size_t n, uint32_t fw, uint32_t hw, uint32_t sd,
-                       uint8_t *dst, size_t cap)
+                       int sig, bool other_build, uint8_t *dst, size_t cap)
 {
     dk_initpkt p;
     memset(&p, 0, sizeof p);
-    p.has_plain = p.has_op_code = p.has_init = true;
+    p.has_op_code = p.has_init = true;
+    p.has_plain = sig == 0;
+    p.is_signed = sig != 0;
     p.op_code = 1;
     dk_init_cmd *c = &p.init;
     c->has_fw_version = c->has_hw_version = c->has_type = true;
@@ -681,10 +750,23 @@ static size_t make_dat(const uint8_t *bin, size_t n, uint32_t fw, uint32_t hw, u
     c->has_hash = true;
     c->hash_type = DK_HASH_SHA256;
     c->hash_len = 32;
-    dk_sha256_le(bin, n, c->hash);
+    static uint8_t other[16000];
+    if (other_build && n <= sizeof other) {
+        memcpy(other, bin, n);
+        other[100] ^= 0x01;
+        dk_sha256_le(other, n, c->hash);
+    } else {
+        dk_sha256_le(bin, n, c->hash);
+    }
     c->has_is_debug = true;
     c->bv_count = 1;
     c->bv[0].type = DK_VAL_VALIDATE_GENERATED_CRC;
+    if (sig) {
+        p.signature_type = sig == 2 ? DK_SIG_ED25519 : DK_SIG_ECDSA_P256_SHA256;
+        p.signature_len = 64;
+        for (int i = 0; i < 64; i++)
+            p.signature[i] = (uint8_t)(0x5A ^ (i * 7));
+    }
     return dk_initpkt_encode(&p, dst, cap);
 }
 
@@ -706,13 +788,27 @@ static const scen scens[] = {
     { "desync", "EXECUTE of data object 1 answered after 1 s: 'Unexpected Executed OP_CODE'" },
     { "resume-crc", "re-run after an interrupted update: SELECT data reports offset 8192 with a "
                     "CRC that differs; nrfutil pulls back one object, 'Failed CRC validation'" },
+    { "flow-control", "no-ping, with the shell line showing nrfutil's default RTS/CTS flow control" },
+    { "sigtype", "init packet signed with signature type ED25519: EXECUTE -> EXT 0x0B" },
+    { "badsig", "init packet signed with a key the bootloader does not have: EXECUTE -> 0x05" },
+    { "new-init", "the target holds another init packet and 8 KiB of its data; nrfutil sends its "
+                  "own, which restarts the image; the target goes silent at the 3rd CRC_GET" },
+    { "overrun", "nrfutil -fc 0 -b 1000000: two WRITEs of object 1 are lost, 'Failed CRC validation'" },
+    { "inactivity", "the host waits 130 s after data object 1; the target has reset (§6.8) and "
+                    "never answers again" },
 };
+
+/* The image and init packet of the last run, for --pkg. */
+static uint8_t g_bin[16000], g_dat[CMD_MAX];
+static size_t g_blen, g_dlen;
 
 static void run(out *o, const char *name)
 {
-    static uint8_t bin[16000], dat[CMD_MAX];
+    uint8_t *bin = g_bin, *dat = g_dat;
     size_t blen = 6000;
     uint32_t fw = 2, hw = 52, sd = 0x0100;
+    int sig = 0;
+    bool other_build = false, held_other = false;
     target d;
     memset(&d, 0, sizeof d);
     host h;
@@ -720,8 +816,11 @@ static void run(out *o, const char *name)
     h.o = o;
     h.d = &d;
     h.ble = o->fmt == F_BLE;
+    cmdline = NULL;
     if (strcmp(name, "no-ping") == 0)
         d.silent = true;
+    else if (strcmp(name, "flow-control") == 0)
+        d.silent = true, cmdline = "dev@bench:~/fw$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0";
     else if (strcmp(name, "sd-req") == 0)
         sd = 0x0101, d.cmd_exec_ext = DK_EXT_SD_VERSION_FAILURE;
     else if (strcmp(name, "downgrade") == 0)
@@ -730,20 +829,37 @@ static void run(out *o, const char *name)
         hw = 51, d.cmd_exec_ext = DK_EXT_HW_VERSION_FAILURE;
     else if (strcmp(name, "unsigned") == 0)
         d.cmd_exec_ext = DK_EXT_SIGNATURE_MISSING;
+    else if (strcmp(name, "sigtype") == 0)
+        sig = 2, d.cmd_exec_ext = DK_EXT_WRONG_SIGNATURE_TYPE;
+    else if (strcmp(name, "badsig") == 0)
+        sig = 1, d.cmd_exec_res = DK_RES_INVALID_OBJECT;
     else if (strcmp(name, "hash") == 0)
-        d.hash_fail = true;
+        d.hash_fail = true, other_build = true;
     else if (strcmp(name, "desync") == 0)
         blen = 10000, d.slow_exec_obj = 1;
     else if (strcmp(name, "resume-crc") == 0)
         blen = 16000;
+    else if (strcmp(name, "new-init") == 0)
+        blen = 16000, held_other = true, d.silent_after_crc = 2;
+    else if (strcmp(name, "overrun") == 0)
+        d.lose_obj = 1, d.lose_from = 20, d.lose_n = 2,
+        cmdline = "dev@bench:~/fw$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0 -fc 0 -b 1000000";
+    else if (strcmp(name, "inactivity") == 0)
+        blen = 10000, h.pause_after_obj = 1, d.idle_reset = true;
     make_image(bin, blen);
-    size_t dlen = make_dat(bin, blen, fw, hw, sd, dat, sizeof dat);
-    if (strcmp(name, "resume-crc") == 0) {
-        /* What the first run left: the init packet executed, two objects
-         * executed, but the target's CRC of them is not the image's. */
-        memcpy(d.cmd, dat, dlen);
-        d.cmd_size = d.cmd_off = (uint32_t)dlen;
-        d.cmd_crc = dk_crc32(0, dat, dlen);
+    size_t dlen = make_dat(bin, blen, fw, hw, sd, sig, other_build, dat, CMD_MAX);
+    g_blen = blen;
+    g_dlen = dlen;
+    if (strcmp(name, "resume-crc") == 0 || held_other) {
+        /* What the first run left: an init packet executed, two objects
+         * executed; resume-crc: this package's init packet, but the target's
+         * CRC of the data is not the image's; new-init: another package's
+         * init packet (fw_version 1) and its data. */
+        uint8_t a[CMD_MAX];
+        size_t alen = held_other ? make_dat(bin, blen, 1, hw, sd, 0, false, a, sizeof a) : dlen;
+        memcpy(d.cmd, held_other ? a : dat, alen);
+        d.cmd_size = d.cmd_off = (uint32_t)alen;
+        d.cmd_crc = dk_crc32(0, d.cmd, alen);
         d.init_ok = true;
         d.img_size = (uint32_t)blen;
         d.off = d.off_last = 2 * OBJ_MAX;
@@ -755,6 +871,29 @@ static void run(out *o, const char *name)
     if (!ok && !h.fail)
         h.fail = tb_desync;
     finish(o, ok ? NULL : h.fail);
+}
+
+/* The package the logged session sent (app.bin + app.dat). */
+static int write_pkg(const char *path)
+{
+    dk_pkg pkg;
+    memset(&pkg, 0, sizeof pkg);
+    pkg.n = 1;
+    dk_image *im = &pkg.img[0];
+    im->kind = DK_IMG_APPLICATION;
+    im->key = dk_img_key(DK_IMG_APPLICATION);
+    snprintf(im->bin_name, sizeof im->bin_name, "app.bin");
+    snprintf(im->dat_name, sizeof im->dat_name, "app.dat");
+    im->bin = g_bin;
+    im->bin_len = g_blen;
+    im->dat = g_dat;
+    im->dat_len = g_dlen;
+    dk_err e;
+    if (dk_pkg_write(path, &pkg, &e) != DK_OK) {
+        dk_err_print(stderr, TOOL, path, &e);
+        return 2;
+    }
+    return 0;
 }
 
 /* nRF Connect Programmer timelines (written to the shape of its logs). */
@@ -804,12 +943,13 @@ static void big(FILE *f, uint64_t size)
 
 int main(int argc, char **argv)
 {
-    const char *scenario = NULL, *format = "nrfutil", *path = NULL;
+    const char *scenario = NULL, *format = "nrfutil", *path = NULL, *pkg_path = NULL;
     uint64_t big_size = 0;
     static const struct option opts[] = {
         { "scenario", required_argument, NULL, 's' }, { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' },   { "big", required_argument, NULL, 'b' },
-        { "list", no_argument, NULL, 'l' },           { NULL, 0, NULL, 0 },
+        { "list", no_argument, NULL, 'l' },           { "pkg", required_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "s:f:o:", opts, NULL)) != -1) {
@@ -818,6 +958,7 @@ int main(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'o': path = optarg; break;
         case 'b': big_size = strtoull(optarg, NULL, 0); break;
+        case 'p': pkg_path = optarg; break;
         case 'l':
             for (size_t i = 0; i < sizeof scens / sizeof scens[0]; i++)
                 printf("%-12s %s\n", scens[i].name, scens[i].what);
@@ -825,7 +966,7 @@ int main(int argc, char **argv)
             printf("%-12s %s\n", "jlink", "--format programmer: modem DFU failing with JLINKARM_DLL_ERROR");
             return 0;
         default:
-            fprintf(stderr, "usage: " TOOL " --scenario NAME --format FMT [-o FILE] | --big BYTES -o FILE | --list\n");
+            fprintf(stderr, "usage: " TOOL " --scenario NAME --format FMT [-o FILE] [--pkg FILE.zip] | --big BYTES -o FILE | --list\n");
             return 2;
         }
     }
@@ -860,5 +1001,7 @@ int main(int argc, char **argv)
         perror(TOOL);
         return 2;
     }
+    if (pkg_path && g_dlen)
+        return write_pkg(pkg_path);
     return 0;
 }
