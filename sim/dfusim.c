@@ -28,12 +28,15 @@
 
 #include "bl.h"
 #include "dfukit/capfile.h"
+#include "dfukit/crc.h"
 #include "dfukit/msg.h"
+#include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "fault.h"
 #include "flash.h"
 #include "pty.h"
+#include "settings.h"
 
 #define TOOL "dfusim"
 #define RXQ_LEN 16
@@ -51,6 +54,8 @@ typedef struct {
     long baud;
     int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
     dk_faults faults;
+    const char *scenario_path; /* --scenario FILE */
+    dk_scenario *scen;         /* its contents, or NULL */
 } options;
 
 typedef struct {
@@ -876,6 +881,24 @@ static int run(sim *s)
     }
 }
 
+static void log_scenario(sim *s, bool fresh)
+{
+    const dk_scenario *sc = s->o.scen;
+    logx(s, 0, "scenario %s: %s (%s), %s, hw %u, %s, app %s, %s", s->o.scenario_path,
+         sc->diagnosis[0] ? sc->diagnosis : "no diagnosis", sc->source.file[0] ? sc->source.file : "?",
+         s->o.cfg.chip.name, s->o.cfg.hw_version, s->o.cfg.sd_end ? "SoftDevice" : "MBR only",
+         s->o.cfg.app_size ? "installed" : "none", s->o.realtime ? "realtime line" : "instant");
+    if (!fresh && (sc->start.init || sc->device.app || sc->device.softdevice))
+        logx(s, 0, "scenario: --flash %s already exists: its state wins over the scenario's",
+             s->o.flash_path);
+    else if (sc->start.init)
+        logx(s, 0, "scenario: settings hold an executed init command of %u bytes (crc 0x%08x%s)%s",
+             sc->start.init_size, sc->start.init_crc, sc->start.init_bytes_known ? "" : ", stand-in bytes",
+             sc->start.data ? ", and data progress" : "");
+    for (size_t i = 0; i < sc->n_faults; i++)
+        logx(s, 0, "scenario: fault %s armed", sc->faults[i]);
+}
+
 /* ---- command line ------------------------------------------------------------- */
 
 static void usage(FILE *out)
@@ -884,6 +907,11 @@ static void usage(FILE *out)
           "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal.\n"
           "Prints the pty path as the first line of stdout and serves until SIGTERM.\n"
           "\n"
+          "  --scenario FILE            start as a dfudecode --scenario file says (device,\n"
+          "                             held init command and progress, faults); options\n"
+          "                             given with it override it\n"
+          "  --time-scale F             run the scenario's times (inactivity timeout, fault\n"
+          "                             delays and off times, after-ms) F times as long\n"
           "chip and bootloader:\n"
           "  --chip nrf52840|nrf52832   chip profile (default nrf52840)\n"
           "  --mtu N                    MTU_GET answer and frame limit (131 UART, 2051 USB)\n"
@@ -946,13 +974,111 @@ static bool num(const char *s, uint64_t max, uint64_t *out)
 enum {
     O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
     O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
-    O_FAULT, O_REALTIME, O_BAUD, O_HELP, O_CLOCK,
+    O_FAULT, O_REALTIME, O_BAUD, O_HELP, O_CLOCK, O_SCENARIO, O_TIMESCALE,
 };
+
+/* --scenario: the device, line and faults of a dk_scenario (scenario.h) as
+ * defaults; 0, or -1 after a one-line error. */
+static uint32_t scaled(uint64_t ms, double scale, uint32_t min)
+{
+    double v = (double)ms * scale + 0.5;
+    return v < min ? min : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int scenario_config(options *o, bool *sd, uint32_t *sd_end, double scale)
+{
+    const dk_scenario *sc = o->scen;
+    dk_bl_config *c = &o->cfg;
+    c->hw_version = sc->device.hw_version;
+    if (sc->device.softdevice) {
+        *sd = true;
+        c->sd_fwid = sc->device.sd_fwid;
+        *sd_end = sc->device.sd_end;
+    }
+    if (sc->device.app) {
+        c->app_size = sc->device.app_size;
+        c->app_version = sc->device.app_version;
+    }
+    c->bootloader_version = sc->device.bootloader_version;
+    c->save_progress_in_flash = sc->device.save_progress_in_flash;
+    c->single_bank = sc->device.single_bank;
+    c->allow_unsigned = !sc->device.require_signature;
+    c->enter = !strcmp(sc->device.enter_dfu, "always")       ? DK_BL_ENTER_ALWAYS
+               : !strcmp(sc->device.enter_dfu, "first-boot") ? DK_BL_ENTER_FIRST_BOOT
+                                                             : DK_BL_ENTER_NO_VALID_APP;
+    c->mtu = sc->device.mtu;
+    c->inactivity_ms = sc->device.inactivity_ms ? scaled(sc->device.inactivity_ms, scale, 100) : 0;
+    if (sc->line.realtime) {
+        o->realtime = true;
+        o->baud = sc->line.baud;
+    }
+    for (size_t i = 0; i < sc->n_faults; i++) {
+        dk_fault f;
+        char why[200];
+        if (dk_fault_parse(sc->faults[i], &f, why, sizeof why) < 0) {
+            fprintf(stderr, TOOL ": --scenario %s: faults[%zu]: %s\n", o->scenario_path, i, why);
+            return -1;
+        }
+        if (scale < 1) { /* times in ms: delays, off times, after-ms triggers */
+            if ((f.act == DK_FA_DELAY || f.act == DK_FA_POWER_CUT) && f.arg > 0)
+                f.arg = scaled((uint64_t)f.arg, scale, 1);
+            if (f.trig == DK_FT_MS)
+                f.n = scaled(f.n, scale, 0);
+        }
+        if (dk_faults_add(&o->faults, &f) < 0) {
+            fprintf(stderr, TOOL ": --scenario %s: faults[%zu]: too many faults\n", o->scenario_path, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --scenario on a blank chip: provision it (app, SoftDevice), then store the
+ * init command and progress the scenario says the target held, as the
+ * settings page and its backup would hold them after the command EXECUTE
+ * (and, with saved progress, after the last data EXECUTE): §6.2, §6.3.
+ * Bytes of an init command that are not known are a stand-in of its size
+ * that does not decode (0xFF), so SELECT reports the scenario's size and CRC
+ * but EXECUTE cannot accept it. */
+static int scenario_flash(sim *s)
+{
+    const dk_scenario *sc = s->o.scen;
+    dk_bl_config cfg = s->o.cfg;
+    cfg.enter = DK_BL_ENTER_ALWAYS;
+    dk_bl *tmp = dk_bl_new(&cfg, s->flash);
+    if (!tmp)
+        return -1;
+    dk_bl_power_on(tmp, 0);
+    dk_bl_free(tmp);
+    if (!sc->start.init)
+        return 0;
+    const dk_chip *c = &s->o.cfg.chip;
+    dk_settings st;
+    dk_sett_decode(dk_flash_mem(s->flash) + c->settings, &st);
+    dk_sett_progress_reset(&st);
+    st.progress.command_size = st.progress.command_offset = sc->start.init_size;
+    st.progress.command_crc = sc->start.init_crc;
+    if (sc->start.init_bytes_known)
+        memcpy(st.init_command, sc->start.init_bytes, sc->start.init_size);
+    if (sc->start.data) {
+        st.progress.firmware_image_offset = st.progress.firmware_image_offset_last = sc->start.data_offset;
+        st.progress.firmware_image_crc = st.progress.firmware_image_crc_last = sc->start.data_crc;
+    }
+    dk_sett_seal(&st);
+    uint8_t img[DK_SETT_SIZE];
+    dk_sett_encode(&st, img);
+    if (dk_flash_program(s->flash, c->settings, img, DK_SETT_SIZE) != 0 ||
+        dk_flash_program(s->flash, c->mbr_params, img, DK_SETT_SIZE) != 0)
+        return -1;
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longs[] = {
         { "chip", required_argument, 0, O_CHIP },
+        { "scenario", required_argument, 0, O_SCENARIO },
+        { "time-scale", required_argument, 0, O_TIMESCALE },
         { "mtu", required_argument, 0, O_MTU },
         { "hw-version", required_argument, 0, O_HW },
         { "sd-fwid", required_argument, 0, O_SDFWID },
@@ -980,14 +1106,38 @@ static int parse_args(int argc, char **argv, options *o)
         { "verbose", no_argument, 0, 'v' },
         { 0, 0, 0, 0 },
     };
-    /* The chip decides the defaults, so find it first. */
-    const char *chip = "nrf52840";
+    /* The chip decides the defaults, so find it first; a scenario gives the
+     * defaults, options given with it override them. */
+    const char *chip = NULL, *scen_path = NULL, *scale_arg = NULL;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--time-scale") && i + 1 < argc)
+            scale_arg = argv[i + 1];
+        else if (!strncmp(argv[i], "--time-scale=", 13))
+            scale_arg = argv[i] + 13;
         if (!strcmp(argv[i], "--chip") && i + 1 < argc)
             chip = argv[i + 1];
         else if (!strncmp(argv[i], "--chip=", 7))
             chip = argv[i] + 7;
+        else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
+            scen_path = argv[i + 1];
+        else if (!strncmp(argv[i], "--scenario=", 11))
+            scen_path = argv[i] + 11;
     }
+    static dk_scenario scen;
+    if (scen_path) {
+        dk_err e;
+        if (dk_scen_read(scen_path, &scen, &e) != DK_OK) {
+            fprintf(stderr, TOOL ": --scenario ");
+            dk_err_print(stderr, NULL, scen_path, &e);
+            return 2;
+        }
+        o->scen = &scen;
+        o->scenario_path = scen_path;
+        if (!chip)
+            chip = scen.device.chip;
+    }
+    if (!chip)
+        chip = "nrf52840";
     if (!dk_chip_find(chip))
         return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
     dk_bl_config_default(&o->cfg, chip);
@@ -995,6 +1145,17 @@ static int parse_args(int argc, char **argv, options *o)
     dk_faults_init(&o->faults);
     bool sd = false;
     uint32_t sd_end = 0;
+    double scale = 1.0;
+    if (scale_arg) {
+        char *end;
+        scale = strtod(scale_arg, &end);
+        if (*end || !(scale > 0 && scale <= 1))
+            return bad("--time-scale %s: expected a factor above 0, at most 1", scale_arg);
+        if (!o->scen)
+            return bad("--time-scale goes with --scenario");
+    }
+    if (o->scen && scenario_config(o, &sd, &sd_end, scale) != 0)
+        return 2;
 
     opterr = 0;
     int c;
@@ -1002,6 +1163,8 @@ static int parse_args(int argc, char **argv, options *o)
     while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
         switch (c) {
         case O_CHIP:
+        case O_SCENARIO:
+        case O_TIMESCALE:
             break;
         case O_MTU:
             if (!num(optarg, 8192, &v) || v < 23)
@@ -1163,18 +1326,23 @@ int main(int argc, char **argv)
     const dk_chip *c = &s.o.cfg.chip;
     dk_err err;
 
+    bool fresh = true; /* a blank chip: a scenario prepares it */
     if (s.o.flash_path) {
         if (s.o.show_settings && access(s.o.flash_path, F_OK) != 0) {
             fprintf(stderr, TOOL ": --flash %s: %s\n", s.o.flash_path, strerror(errno));
             return 1;
         }
-        s.flash = dk_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, NULL, &err);
+        s.flash = dk_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, &fresh, &err);
         if (!s.flash) {
             dk_err_print(stderr, TOOL, s.o.flash_path, &err);
             return 1;
         }
     } else {
         s.flash = dk_flash_new(c->flash_size, c->page_size);
+    }
+    if (s.flash && s.o.scen && fresh && scenario_flash(&s) != 0) {
+        fprintf(stderr, TOOL ": --scenario %s: cannot prepare the %s model\n", s.o.scenario_path, c->name);
+        return 1;
     }
     if (!s.flash || !(s.bl = dk_bl_new(&s.o.cfg, s.flash))) {
         fprintf(stderr, TOOL ": cannot set up the %s model\n", c->name);
@@ -1224,6 +1392,8 @@ int main(int argc, char **argv)
         return 1;
     }
     s.t0_us = mono_us();
+    if (s.o.scen)
+        log_scenario(&s, fresh);
     boot(&s, true, "power on");
 
     printf("%s\n", s.pty.slave);
