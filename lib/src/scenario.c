@@ -1031,21 +1031,14 @@ static void derive_faults(dk_scen_builder *b, const dk_summary *sum, const dk_di
         dk_scen_note(o, "the answer to request 0x%02x #%u came late; delayed %u ms: after the host's "
                         "1 s timeout, before its next request's",
                      b->late_op, b->late_k, ms);
-        dk_scen_host_arg(o, "--retries");
-        dk_scen_host_arg(o, "0");
         return;
     }
     if (strcmp(id, "link.overrun") == 0) {
         o->line.realtime = true;
-        /* at 10 bits a byte, a 64-byte WRITE frame (67+ bytes) must arrive
-         * faster than its 16 words take to program (41 us each) */
-        uint32_t need = 2000000;
-        o->line.baud = f->baud > need ? f->baud : need;
+        o->line.baud = f->baud ? f->baud : 1000000;
         dk_scen_note(o, "bytes lost while flash was busy: dfusim --realtime at %u baud loses frames "
-                        "once its RX buffers are full (§1.3); %s",
-                     o->line.baud,
-                     f->baud ? "raised above the host's baud until 64-byte writes outrun the flash"
-                             : "the host's baud is not in the input");
+                        "once its RX buffers are full (§1.3)%s",
+                     o->line.baud, f->baud ? "" : "; the host's baud is not in the input");
         return;
     }
     if (b->unans && b->answers_after == 0 && sum->outcome != DK_OUTCOME_COMPLETED) {
