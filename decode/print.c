@@ -395,7 +395,12 @@ static void text_anomaly(printer *p, const dk_event *ev)
     put(&l, dk_anomaly_name(a->id));
     put(&l, ": ");
     put(&l, a->text);
-    put(&l, " [bytes ");
+    /* With two files, name the one the bytes are in (the stamp may be the
+     * exchange's, in the host file). */
+    put(&l, !p->split                   ? " [bytes "
+            : a->dir == DK_DIR_TARGET ? " [target bytes "
+            : a->dir == DK_DIR_HOST   ? " [host bytes "
+                                      : " [bytes ");
     put_u64(&l, a->start);
     put(&l, "..");
     put_u64(&l, a->end);
@@ -810,8 +815,11 @@ static void json_event(printer *p, const dk_event *ev)
     json_t *o = json_object();
     jset(o, "event", json_string(kind_name(ev->kind)));
     jset(o, "time", jtime(p, t));
-    jset(o, "pos", json_integer((json_int_t)ev->start));
-    jset(o, "end", json_integer((json_int_t)ev->end));
+    /* An anomaly's own bytes (its event may sort with an exchange). */
+    uint64_t pos = ev->kind == DK_EV_ANOMALY ? ev->u.an.start : ev->start;
+    uint64_t end = ev->kind == DK_EV_ANOMALY ? ev->u.an.end : ev->end;
+    jset(o, "pos", json_integer((json_int_t)pos));
+    jset(o, "end", json_integer((json_int_t)end));
     jset(o, "image", ev->image ? json_integer(ev->image) : json_null());
     switch (ev->kind) {
     case DK_EV_EXCHANGE: {

@@ -232,16 +232,19 @@ static void emit(dk_session *s, dk_event *ev)
     s->cb(s->ctx, ev);
 }
 
-static void vnote(dk_session *s, dk_anomaly_id id, int64_t t, dk_dir dir, uint64_t start,
-                  uint64_t end, uint8_t op, const char *fmt, va_list ap)
+/* An anomaly about bytes [start, end) of line dir at time t.  It sorts (ev
+ * time, position, line) where it was found, or with the exchange `at` when
+ * it explains that exchange's line. */
+static void vnote(dk_session *s, const pending *at, dk_anomaly_id id, int64_t t, dk_dir dir,
+                  uint64_t start, uint64_t end, uint8_t op, const char *fmt, va_list ap)
 {
     dk_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = DK_EV_ANOMALY;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = dir;
+    ev.t_us = at ? at->t : t;
+    ev.start = at ? at->start : start;
+    ev.end = at ? at->end : end;
+    ev.dir = at ? DK_DIR_HOST : dir;
     dk_anomaly *a = &ev.u.an;
     a->id = id;
     a->severity = dk_anomaly_severity(id);
@@ -271,7 +274,21 @@ static void note_op(dk_session *s, dk_anomaly_id id, int64_t t, dk_dir dir, uint
 {
     va_list ap;
     va_start(ap, fmt);
-    vnote(s, id, t, dir, start, end, op, fmt, ap);
+    vnote(s, NULL, id, t, dir, start, end, op, fmt, ap);
+    va_end(ap);
+}
+
+/* An anomaly in a response that explains the exchange of request p. */
+static void note_in(dk_session *s, const pending *p, dk_anomaly_id id, int64_t t, uint64_t start,
+                    uint64_t end, uint8_t op, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static void note_in(dk_session *s, const pending *p, dk_anomaly_id id, int64_t t, uint64_t start,
+                    uint64_t end, uint8_t op, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(s, p, id, t, DK_DIR_TARGET, start, end, op, fmt, ap);
     va_end(ap);
 }
 
@@ -280,7 +297,7 @@ void dk_session_note(dk_session *s, dk_anomaly_id id, int64_t t_us, dk_dir dir, 
 {
     va_list ap;
     va_start(ap, fmt);
-    vnote(s, id, t_us, dir, start, end, 0, fmt, ap);
+    vnote(s, NULL, id, t_us, dir, start, end, 0, fmt, ap);
     va_end(ap);
 }
 
@@ -739,8 +756,9 @@ static void fail_note(dk_session *s, const pending *p, const dk_msg *m, uint64_t
     }
 }
 
-static void error_anomaly(dk_session *s, const dk_msg *m, const char *ctx, int64_t t,
-                          uint64_t start, uint64_t end)
+/* p: the exchange the error answers (the anomaly sorts with it), or NULL. */
+static void error_anomaly(dk_session *s, const pending *p, const dk_msg *m, const char *ctx,
+                          int64_t t, uint64_t start, uint64_t end)
 {
     char b1[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
     s->an_set = true;
@@ -749,13 +767,13 @@ static void error_anomaly(dk_session *s, const dk_msg *m, const char *ctx, int64
     s->an_ext = m->ext;
     if (m->result == DK_RES_EXT_ERROR) {
         const char *mean = dk_ext_meaning(m->ext);
-        note_op(s, DK_AN_DFU_EXT_ERROR, t, DK_DIR_TARGET, start, end, m->op,
+        note_in(s, p, DK_AN_DFU_EXT_ERROR, t, start, end, m->op,
                 "%s%s answered EXT_ERROR %s (0x%02x): %s", ctx, op_word(m->op, b1),
                 m->has_ext ? dk_ext_str(m->ext, b2) : "(code missing)", (unsigned)m->ext,
                 mean ? mean : "unknown extended error");
     } else {
         const char *mean = dk_result_meaning(m->result);
-        note_op(s, DK_AN_DFU_ERROR_RESULT, t, DK_DIR_TARGET, start, end, m->op,
+        note_in(s, p, DK_AN_DFU_ERROR_RESULT, t, start, end, m->op,
                 "%s%s answered %s (0x%02x): %s", ctx, op_word(m->op, b1),
                 dk_result_str(m->result, b2), (unsigned)m->result,
                 mean ? mean : "unknown result code");
@@ -879,21 +897,21 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
     x->exp_crc = r.exp_crc;
     emit(s, &ev);
 
-    char b[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
+    /* What the answer shows is printed under the exchange's line, at its
+     * time: a late answer arrives after lines of later requests. */
+    char b[DK_NAME_BUFSZ];
     if (late)
-        note_op(s, DK_AN_DFU_LATE_RESPONSE, t, DK_DIR_TARGET, start, end, m->op,
+        note_in(s, p, DK_AN_DFU_LATE_RESPONSE, t, start, end, m->op,
                 "the answer to %s came after the host had sent its next request: every later "
                 "answer may be read as the previous one's",
                 op_word(m->op, b));
     if (r.an != DK_AN_COUNT)
-        note_op(s, r.an, t, DK_DIR_TARGET, start, end, m->op, "%s", r.text);
+        note_in(s, p, r.an, t, start, end, m->op, "%s", r.text);
     if (!ok) {
+        bool obj = p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND;
         char ctx[64];
-        snprintf(ctx, sizeof ctx, "%s%s", p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND
-                                              ? obj_word(p->obj) : "",
-                 p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND ? " " : "");
-        (void)b2;
-        error_anomaly(s, m, ctx, t, start, end);
+        snprintf(ctx, sizeof ctx, "%s%s", obj ? obj_word(p->obj) : "", obj ? " " : "");
+        error_anomaly(s, p, m, ctx, t, start, end);
     }
     emit_init_if_due(s);
     if (completed)
@@ -1310,7 +1328,7 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
         p.m.op = DK_OP_OBJECT_WRITE;
         p.obj = q.obj;
         fail_note(s, &p, m, start);
-        error_anomaly(s, m, "PRN on a failed write: ", t, start, end);
+        error_anomaly(s, NULL, m, "PRN on a failed write: ", t, start, end);
     } else {
         s->err_open = false;
     }
@@ -1366,7 +1384,7 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
         note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
                 "a response to %s, which no request asked for", op_word(m->op, b1));
     if (m->result != DK_RES_SUCCESS)
-        error_anomaly(s, m, "", t, start, end);
+        error_anomaly(s, NULL, m, "", t, start, end);
 }
 
 /* ---- entry points --------------------------------------------------- */
@@ -1417,12 +1435,25 @@ static size_t resync(dk_session *s, const uint8_t *f, size_t len, bool whole_ok,
     return 0;
 }
 
+/* An anomaly of a frame that still yields a message: noted before the
+ * message when it is a request, after it when it is a response (whose line
+ * is the exchange, at the request's time, and comes first). */
+typedef struct {
+    dk_anomaly_id id;
+    uint64_t start, end;
+    uint8_t op;
+    char text[80];
+} frame_note;
+
 /* Every frame but a host's WRITE (kept out of dk_session_frame so the hot
  * path stays a small function). */
 __attribute__((noinline)) static void frame_parse(dk_session *s, const uint8_t *frame, size_t len,
                                                    bool first, int64_t t_us, dk_dir dir,
                                                    uint64_t start, uint64_t end)
 {
+    frame_note notes[3];
+    int nn = 0;
+    char b[DK_NAME_BUFSZ];
     dk_msg m;
     dk_msg_status st = dk_msg_parse(frame, len, &m);
     if (st == DK_MSG_UNKNOWN_OP || st == DK_MSG_OVERLONG ||
@@ -1430,16 +1461,19 @@ __attribute__((noinline)) static void frame_parse(dk_session *s, const uint8_t *
         dk_msg m2;
         size_t skip = resync(s, frame, len, st == DK_MSG_OVERLONG, &m2);
         if (skip) {
-            note_op(s, first ? DK_AN_SLIP_BEFORE_FIRST : DK_AN_SLIP_NOISE, t_us, dir, start,
-                    start + skip, 0, "%zu byte%s before a %s (first 0x%02x)", skip,
-                    skip == 1 ? "" : "s", m2.is_response ? "response" : "request",
-                    (unsigned)frame[0]);
+            frame_note *n = &notes[nn++];
+            n->id = first ? DK_AN_SLIP_BEFORE_FIRST : DK_AN_SLIP_NOISE;
+            n->start = start;
+            n->end = start + skip;
+            n->op = 0;
+            snprintf(n->text, sizeof n->text, "%zu byte%s before a %s (first 0x%02x)", skip,
+                     skip == 1 ? "" : "s", m2.is_response ? "response" : "request",
+                     (unsigned)frame[0]);
             m = m2;
             st = DK_MSG_OK;
             start += skip;
         }
     }
-    char b[DK_NAME_BUFSZ];
     switch (st) {
     case DK_MSG_EMPTY:
         note_op(s, DK_AN_SLIP_EMPTY_FRAME, t_us, dir, start, end, 0, "empty frame");
@@ -1466,20 +1500,37 @@ __attribute__((noinline)) static void frame_parse(dk_session *s, const uint8_t *
                 "%s%s of %zu bytes is too short", m.is_response ? "response to " : "",
                 op_word(m.op, b), len);
         return;
-    case DK_MSG_OVERLONG:
-        note_op(s, DK_AN_MSG_OVERLONG, t_us, dir, start, end, m.op,
-                "%s%s has %zu bytes more than defined", m.is_response ? "response to " : "",
-                op_word(m.op, b), m.extra);
+    case DK_MSG_OVERLONG: {
+        frame_note *n = &notes[nn++];
+        n->id = DK_AN_MSG_OVERLONG;
+        n->start = start;
+        n->end = end;
+        n->op = m.op;
+        snprintf(n->text, sizeof n->text, "%s%s has %zu bytes more than defined",
+                 m.is_response ? "response to " : "", op_word(m.op, b), m.extra);
         break;
+    }
     default:
         break;
     }
     dk_dir mdir = m.is_response ? DK_DIR_TARGET : DK_DIR_HOST;
-    if (dir != DK_DIR_UNKNOWN && dir != mdir)
-        note_op(s, DK_AN_MSG_WRONG_DIRECTION, t_us, dir, start, end, m.op,
-                "%s%s sent by the %s", m.is_response ? "response to " : "request ",
-                op_word(m.op, b), dir == DK_DIR_HOST ? "host" : "target");
-    process(s, &m, t_us, start, end);
+    if (dir != DK_DIR_UNKNOWN && dir != mdir) {
+        frame_note *n = &notes[nn++];
+        n->id = DK_AN_MSG_WRONG_DIRECTION;
+        n->start = start;
+        n->end = end;
+        n->op = m.op;
+        snprintf(n->text, sizeof n->text, "%s%s sent by the %s",
+                 m.is_response ? "response to " : "request ", op_word(m.op, b),
+                 dir == DK_DIR_HOST ? "host" : "target");
+    }
+    if (m.is_response)
+        process(s, &m, t_us, start, end);
+    for (int i = 0; i < nn; i++)
+        note_op(s, notes[i].id, t_us, dir, notes[i].start, notes[i].end, notes[i].op, "%s",
+                notes[i].text);
+    if (!m.is_response)
+        process(s, &m, t_us, start, end);
 }
 
 void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool first, int64_t t_us,

@@ -541,6 +541,53 @@ static void late_response_desync(void **state)
     assert_int_equal(r->sum.stop_offset, 4096);
     assert_int_equal(r->sum.outcome, DK_OUTCOME_INTERRUPTED);
     assert_string_equal(r->sum.diag->id, "link.desync");
+    /* The anomaly follows its exchange and carries the exchange's time and
+     * position (a transcript in time order), its bytes are the answer's. */
+    int i = 0;
+    while (i < r->n && !(r->ev[i].kind == DK_EV_ANOMALY &&
+                         r->ev[i].u.an.id == DK_AN_DFU_LATE_RESPONSE))
+        i++;
+    assert_true(i > 0 && i < r->n);
+    const dk_event *x = &r->ev[i - 1], *an = &r->ev[i];
+    assert_int_equal(x->kind, DK_EV_EXCHANGE);
+    assert_true(x->u.x.late);
+    assert_true(an->t_us == x->u.x.t_req);
+    assert_int_equal(an->start, x->u.x.req_start);
+    assert_int_equal(an->dir, DK_DIR_HOST);
+    assert_int_equal(an->u.an.dir, DK_DIR_TARGET);
+    assert_int_equal(an->u.an.start, x->u.x.rsp_start);
+    assert_int_equal(an->u.an.end, x->u.x.rsp_end);
+    assert_int_equal(r->ev[i + 1].kind, DK_EV_EXCHANGE);
+    assert_true(x->u.x.t_rsp > r->ev[i + 1].u.x.t_req); /* the CREATE went out before */
+    rec_free(r);
+}
+
+/* Noise glued to a response is noted after the exchange line (stamped
+ * with the request); noise glued to a request before it. */
+static void frame_notes_order(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    uint8_t f[16];
+    dk_msg m = q_ping(7);
+    size_t n = dk_msg_encode(&m, f + 2, sizeof f - 2);
+    f[0] = f[1] = 0xF0;
+    r->now += 500;
+    dk_session_frame(r->s, f, n + 2, false, r->now, DK_DIR_HOST, 100, 100 + n + 3);
+    dk_session_frame(r->twin, f, n + 2, false, r->now, DK_DIR_HOST, 100, 100 + n + 3);
+    m = a_ping(7);
+    n = dk_msg_encode(&m, f + 2, sizeof f - 2);
+    r->now += 500;
+    dk_session_frame(r->s, f, n + 2, false, r->now, DK_DIR_TARGET, 200, 200 + n + 3);
+    dk_session_frame(r->twin, f, n + 2, false, r->now, DK_DIR_TARGET, 200, 200 + n + 3);
+    assert_int_equal(r->n, 3);
+    assert_int_equal(r->ev[0].kind, DK_EV_ANOMALY);
+    assert_int_equal(r->ev[0].start, 100);
+    assert_int_equal(r->ev[1].kind, DK_EV_EXCHANGE);
+    assert_int_equal(r->ev[2].kind, DK_EV_ANOMALY);
+    assert_int_equal(r->ev[2].u.an.id, DK_AN_SLIP_NOISE);
+    assert_int_equal(r->ev[2].start, 200);
+    assert_true(r->ev[2].t_us > r->ev[1].u.x.t_req);
     rec_free(r);
 }
 
@@ -1170,6 +1217,7 @@ int main(void)
         cmocka_unit_test(only_pings_no_answer),
         cmocka_unit_test(empty_session),
         cmocka_unit_test(late_response_desync),
+        cmocka_unit_test(frame_notes_order),
         cmocka_unit_test(unexpected_opcode),
         cmocka_unit_test(crc_mismatch_on_crc_get),
         cmocka_unit_test(offset_mismatch_bytes_lost),
