@@ -60,6 +60,11 @@ static void on_exchange(dk_diag_facts *f, const dk_exchange *x)
             }
         }
     }
+    if (f->resume_boundary && !f->after_resume_seen &&
+        (op == DK_OP_OBJECT_CREATE || op == DK_OP_OBJECT_EXECUTE || op == DK_OP_OBJECT_WRITE)) {
+        f->after_resume_seen = true;
+        f->pullback = op == DK_OP_OBJECT_CREATE && x->req.req.create.type == DK_OBJ_DATA;
+    }
     if (f->resume_boundary && op == DK_OP_CRC_GET &&
         (x->check == DK_CHECK_CRC_BAD || x->check == DK_CHECK_OFFSET_BAD))
         f->checks_bad_after_resume++;
@@ -134,6 +139,7 @@ void dk_diag_facts_tool(dk_diag_facts *f, const dk_tool_ev *t)
         f->exc_values = t->u.exc.has_values;
         f->exc_expected = t->u.exc.expected;
         f->exc_received = t->u.exc.received;
+        copy_text(f->exc_class, sizeof f->exc_class, t->u.exc.cls);
         copy_text(f->exc_text, sizeof f->exc_text, t->text);
         break;
     case DK_TOOL_PROG_ERROR:
@@ -359,10 +365,13 @@ static bool offset_trouble(const dk_summary *s, const dk_diag_facts *f)
     return s->an_count[DK_AN_DFU_OFFSET_MISMATCH] || (f->exc_mask & NX(DK_NX_OFFSET));
 }
 
+/* A CRC check failed after a resume at a boundary, or (a capture without
+ * the host's words) the host pulled back an object there and stopped. */
 static bool resume_crc_boundary(const dk_summary *s, const dk_diag_facts *f)
 {
     return f->resume_boundary && not_completed(s, f) &&
-           (f->checks_bad_after_resume || (f->exc_mask & (NX(DK_NX_CRC) | NX(DK_NX_OFFSET))));
+           (f->checks_bad_after_resume || (f->exc_mask & (NX(DK_NX_CRC) | NX(DK_NX_OFFSET))) ||
+            (f->pullback && s->outcome == DK_OUTCOME_INTERRUPTED));
 }
 
 static bool new_init_over_held(const dk_summary *s, const dk_diag_facts *f)
@@ -544,7 +553,8 @@ static const dk_diag_row rows[] = {
       "Check for lost frames (noise, missing flow control) and restart the update." },
     /* resuming (§5.2 try_to_recover, §6.4, §6.9, §11.9) */
     { "resume.crc_boundary",
-      "the target held executed objects whose CRC is not the image's, at an object boundary",
+      "the target held executed objects whose CRC is not the image's, at an object boundary "
+      "(a CRC check failed after the resume, or the host pulled back an object and stopped)",
       ANY, ANY, ANY, ANY, ANY, ANY, resume_crc_boundary,
       "The target held data up to an object boundary with a CRC that is not this image's; the "
       "host pulled back one object, but an executed object cannot be undone, so the target "

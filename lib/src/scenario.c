@@ -720,6 +720,9 @@ struct dk_scen_builder {
     unsigned unans_k;
     int64_t unans_t;
     unsigned answers_after;
+    /* the last request whose reported offset/CRC did not check out */
+    bool bad;
+    uint8_t bad_op;
     /* the last answered request before it */
     bool prev;
     uint8_t prev_op;
@@ -793,6 +796,10 @@ static void on_x(dk_scen_builder *b, const dk_exchange *x)
         break;
     default:
         break;
+    }
+    if (x->check == DK_CHECK_CRC_BAD || x->check == DK_CHECK_OFFSET_BAD) {
+        b->bad = true;
+        b->bad_op = op;
     }
     if (x->late && x->has_rsp && !b->late) {
         b->late = true;
@@ -1061,6 +1068,10 @@ void dk_scen_builder_finish(dk_scen_builder *b, const dk_summary *sum, const dk_
     cpy(o->source.file, sizeof o->source.file, source);
     cpy(o->source.format, sizeof o->source.format, format);
     cpy(o->source.host, sizeof o->source.host, f->host_tool);
+    if (!o->source.host[0] && format && !strcmp(format, "nrfutil"))
+        cpy(o->source.host, sizeof o->source.host, "nrfutil");
+    else if (!o->source.host[0] && format && !strcmp(format, "ble"))
+        cpy(o->source.host, sizeof o->source.host, "nrfutil-ble");
     if (diag)
         cpy(o->diagnosis, sizeof o->diagnosis, diag->id);
 
@@ -1074,6 +1085,10 @@ void dk_scen_builder_finish(dk_scen_builder *b, const dk_summary *sum, const dk_
         o->failure.ext = e.ext;
     } else if (b->unans && sum->outcome != DK_OUTCOME_COMPLETED) {
         o->failure.op = b->unans_op; /* the request left unanswered */
+    } else if (b->bad && sum->outcome != DK_OUTCOME_COMPLETED) {
+        o->failure.op = b->bad_op; /* the check that failed */
+    } else if (sum->outcome != DK_OUTCOME_COMPLETED && f->exc_mask & ((1u << DK_NX_CRC) | (1u << DK_NX_OFFSET))) {
+        o->failure.op = DK_OP_CRC_GET; /* the host's own check of its answer */
     }
     unsigned img = sum->n_images;
     o->failure.image = img;
@@ -1093,6 +1108,8 @@ void dk_scen_builder_finish(dk_scen_builder *b, const dk_summary *sum, const dk_
     if (o->init.bytes_known && dk_initpkt_decode(o->init.bytes, o->init.len, &pkt, NULL) == DK_OK &&
         pkt.has_init)
         p = &pkt;
+    if (p && o->failure.size == 0 && !strcmp(o->failure.object, "data"))
+        o->failure.size = dk_initpkt_image_size(p);
     bool silent = sum->responses == 0 && (sum->requests > 0 || f->no_ping ||
                                           (f->exc_mask & (1u << DK_NX_NO_PING)));
     derive_device(b, &e, f, p, silent, o);

@@ -356,6 +356,31 @@ static void resumes(void **state)
     s.stop_obj = 2;
     s.an_count[DK_AN_DFU_CRC_MISMATCH] = 1;
     pick_f(&s, &f, "resume.crc_boundary");
+    /* a capture without the host's words: the pull-back (data CREATE right
+     * after the boundary SELECT, no EXECUTE) and a stop */
+    dk_diag_facts g = facts();
+    ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_DATA, 1000, true);
+    ev.u.x.rsp.rsp.select.max_size = 4096;
+    ev.u.x.rsp.rsp.select.offset = 8192;
+    dk_diag_facts_event(&g, &ev);
+    ev = exchange(DK_OP_OBJECT_CREATE, DK_OBJ_DATA, 2000, true);
+    dk_diag_facts_event(&g, &ev);
+    assert_true(g.pullback);
+    dk_summary s2 = base(DK_OUTCOME_INTERRUPTED);
+    s2.stop_obj = 2;
+    pick_f(&s2, &g, "resume.crc_boundary");
+    /* EXECUTE first: the CRC matched, nrfutil goes on (§5.2) */
+    g = facts();
+    ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_DATA, 1000, true);
+    ev.u.x.rsp.rsp.select.max_size = 4096;
+    ev.u.x.rsp.rsp.select.offset = 8192;
+    dk_diag_facts_event(&g, &ev);
+    ev = exchange(DK_OP_OBJECT_EXECUTE, DK_OBJ_DATA, 2000, true);
+    dk_diag_facts_event(&g, &ev);
+    ev = exchange(DK_OP_OBJECT_CREATE, DK_OBJ_DATA, 3000, true);
+    dk_diag_facts_event(&g, &ev);
+    assert_false(g.pullback);
+    pick_f(&s2, &g, "transfer.interrupted");
     /* inside an object the pull-back works: no boundary resume */
     f = facts();
     ev = exchange(DK_OP_OBJECT_SELECT, DK_OBJ_DATA, 1000, true);

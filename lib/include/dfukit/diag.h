@@ -63,6 +63,10 @@ typedef struct {
                                  boundary (offset % max_size == 0) */
     uint32_t resume_offset;
     unsigned checks_bad_after_resume; /* CRC/offset checks that failed after it */
+    bool pullback;            /* ... and the host's next object request was a data
+                                 CREATE without an EXECUTE first: nrfutil pulling
+                                 back one object after a CRC mismatch (§5.2) */
+    bool after_resume_seen;   /* that next request was seen */
     int64_t t_timer;          /* last command CREATE / data EXECUTE request
                                  (restarts the inactivity timer), -1 none */
     int64_t t_first;          /* first message, -1 unknown */
@@ -78,6 +82,7 @@ typedef struct {
     uint8_t exc_ext, exc_result;
     bool exc_values;
     uint32_t exc_expected, exc_received;
+    char exc_class[64];       /* "NordicSemiException" */
     char exc_text[160];
     unsigned no_ping;         /* "No ping response" tries */
     bool done;                /* "Device programmed." / Programmer completed */
