@@ -308,6 +308,17 @@ static void text_exchange(printer *p, const dk_event *ev)
     line_out(p, &l);
 }
 
+/* The rest of the outcome line: " of SIZE", the object left open. */
+static void stop_where(FILE *f, const dk_summary *s)
+{
+    if (s->stop_size)
+        fprintf(f, " of %" PRIu32, s->stop_size);
+    if (s->stop_open)
+        fprintf(f, " (object [%" PRIu32 ", %" PRIu32 ") not executed)", s->stop_open_start,
+                s->stop_open_end);
+    fputc('\n', f);
+}
+
 static void text_summary(printer *p, const dk_summary *s)
 {
     char b[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
@@ -355,10 +366,12 @@ static void text_summary(printer *p, const dk_summary *s)
         fprintf(f, "completed\n");
         break;
     case DK_OUTCOME_INTERRUPTED:
-        fprintf(f, "interrupted at %s offset %" PRIu32, obj_name(s->stop_obj), s->stop_offset);
-        if (s->stop_size)
-            fprintf(f, " of %" PRIu32, s->stop_size);
-        fputc('\n', f);
+        fprintf(f, "%s at %s offset %" PRIu32,
+                s->stop_check == DK_CHECK_CRC_BAD      ? "stopped after a CRC mismatch"
+                : s->stop_check == DK_CHECK_OFFSET_BAD ? "stopped after an offset mismatch"
+                                                       : "interrupted",
+                obj_name(s->stop_obj), s->stop_offset);
+        stop_where(f, s);
         break;
     case DK_OUTCOME_FAILED:
         fprintf(f, "failed with error %s", dk_result_str(s->fail_result, b));
@@ -366,9 +379,7 @@ static void text_summary(printer *p, const dk_summary *s)
             fprintf(f, " %s (0x%02x)", dk_ext_str(s->fail_ext, b2), (unsigned)s->fail_ext);
         fprintf(f, " on %s (%s)", dk_op_str(s->fail_op, b2), dk_stage_name(s->fail_stage));
         fprintf(f, " at %s offset %" PRIu32, obj_name(s->stop_obj), s->stop_offset);
-        if (s->stop_size)
-            fprintf(f, " of %" PRIu32, s->stop_size);
-        fputc('\n', f);
+        stop_where(f, s);
         break;
     case DK_OUTCOME_NO_RESPONSE:
         fprintf(f, "failed: the target never answered\n");
@@ -753,6 +764,16 @@ static json_t *jsummary(const dk_summary *s)
     jset(o, "stop_object", json_string(obj_name(s->stop_obj)));
     jset(o, "stop_offset", json_integer(s->stop_offset));
     jset(o, "stop_size", s->stop_size ? json_integer(s->stop_size) : json_null());
+    jset(o, "stop_check",
+         s->stop_check != DK_CHECK_NONE ? json_string(dk_check_name(s->stop_check)) : json_null());
+    if (s->stop_open) {
+        json_t *ob = json_object();
+        jset(ob, "start", json_integer(s->stop_open_start));
+        jset(ob, "end", json_integer(s->stop_open_end));
+        jset(o, "open_object", ob);
+    } else {
+        jset(o, "open_object", json_null());
+    }
     if (s->outcome == DK_OUTCOME_FAILED) {
         json_t *fo = json_object();
         jset(fo, "stage", json_string(dk_stage_name(s->fail_stage)));

@@ -109,6 +109,8 @@ typedef struct {
     uint8_t raw[REQ_RAW];
     uint8_t obj;
     bool final;       /* an EXECUTE that ends the image */
+    bool exec_open;   /* a data EXECUTE: the object it executes, if one was open */
+    uint32_t exec_start;
     int64_t t;
     uint64_t start, end;
 } pending;
@@ -184,6 +186,8 @@ struct dk_session {
     dk_event run;
 
     bool err_open;          /* the target's last word so far was an error */
+    dk_check bad_check;     /* the last CRC/offset mismatch an answer reported, */
+    uint64_t bad_check_req; /* ... and the request count then */
     bool finished;
 
     /* result/ext for the next anomaly (set by error_anomaly) */
@@ -208,8 +212,11 @@ static void sync_crc(dk_session *s)
 static void settle(dk_session *s)
 {
     sync_crc(s);
-    if (s->run_on && s->run.u.run.obj_type == DK_OBJ_DATA && s->run.image == s->image &&
-        s->run.u.run.off_end == s->data_off && s->data_crc_known && s->data_seen) {
+    /* Once: after a report the tracker may take the target's CRC, which is
+     * not the CRC of the bytes the run sent. */
+    if (s->run_on && !s->run.u.run.crc_known && s->run.u.run.obj_type == DK_OBJ_DATA &&
+        s->run.image == s->image && s->run.u.run.off_end == s->data_off && s->data_crc_known &&
+        s->data_seen) {
         s->run.u.run.crc_end = s->data_crc;
         s->run.u.run.crc_known = true;
     }
@@ -739,6 +746,15 @@ static void unanswered(dk_session *s, pending *p, const char *why)
     emit_init_if_due(s);
 }
 
+/* A CRC or offset mismatch the target reported (see dk_summary.stop_check). */
+static void mismatch_seen(dk_session *s, dk_anomaly_id an)
+{
+    if (an == DK_AN_DFU_CRC_MISMATCH || an == DK_AN_DFU_OFFSET_MISMATCH) {
+        s->bad_check = an == DK_AN_DFU_CRC_MISMATCH ? DK_CHECK_CRC_BAD : DK_CHECK_OFFSET_BAD;
+        s->bad_check_req = s->sum.requests;
+    }
+}
+
 static void fail_note(dk_session *s, const pending *p, const dk_msg *m, uint64_t start)
 {
     s->err_open = true;
@@ -804,8 +820,11 @@ static void on_execute_ok(dk_session *s, const pending *p, int64_t t, uint64_t s
     s->last_crc_known = s->data_crc_known;
     if (s->data_crc_known)
         cp_push(s, s->data_off, s->data_crc);
-    bool was_open = s->obj_open;
-    s->obj_open = false;
+    /* A late answer may come after the host created the next object: that
+     * one stays open. */
+    bool was_open = p->exec_open && s->obj_open && s->obj_start == p->exec_start;
+    if (was_open)
+        s->obj_open = false;
     if (p->final || (was_open && !s->image_size && s->obj_size < s->max_size &&
                      s->data_off == s->obj_start + s->obj_size)) {
         (void)t;
@@ -905,8 +924,10 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
                 "the answer to %s came after the host had sent its next request: every later "
                 "answer may be read as the previous one's",
                 op_word(m->op, b));
-    if (r.an != DK_AN_COUNT)
+    if (r.an != DK_AN_COUNT) {
         note_in(s, p, r.an, t, start, end, m->op, "%s", r.text);
+        mismatch_seen(s, r.an);
+    }
     if (!ok) {
         bool obj = p->obj == DK_OBJ_DATA || p->obj == DK_OBJ_COMMAND;
         char ctx[64];
@@ -1233,6 +1254,8 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
                         (unsigned)(s->data_off - s->obj_start), (unsigned)s->obj_size,
                         (unsigned)s->obj_start);
             p.final = s->image_size ? s->data_off == s->image_size : false;
+            p.exec_open = s->obj_open;
+            p.exec_start = s->obj_start;
             /* The target executes in request order: a CREATE sent before the
              * answer arrives already starts after this object (§6.1). */
             if (s->obj_open && s->data_off - s->obj_start == s->obj_size && s->data_seen) {
@@ -1312,6 +1335,7 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
     emit(s, &ev);
     if (r.an != DK_AN_COUNT) {
         note_op(s, r.an, t, DK_DIR_TARGET, start, end, DK_OP_CRC_GET, "%s", r.text);
+        mismatch_seen(s, r.an);
         /* Take the target's word where it speaks of the present. */
         if (q.obj == DK_OBJ_DATA && q.offset == s->data_off) {
             s->data_off = n->offset;
@@ -1611,7 +1635,14 @@ void dk_session_finish(dk_session *s)
         u->stop_obj = DK_OBJ_DATA;
         u->stop_offset = s->data_off;
         u->stop_size = s->image_size;
+        if (s->obj_open && !s->img_done) {
+            u->stop_open = true;
+            u->stop_open_start = s->obj_start;
+            u->stop_open_end = s->obj_start + s->obj_size;
+        }
     }
+    if (s->bad_check != DK_CHECK_NONE && s->bad_check_req == u->requests)
+        u->stop_check = s->bad_check;
     if (u->t_first >= 0 && u->t_last > u->t_first) {
         u->duration_s = (double)(u->t_last - u->t_first) / 1e6;
         u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / u->duration_s;

@@ -557,6 +557,11 @@ static void late_response_desync(void **state)
     assert_int_equal(an->u.an.dir, DK_DIR_TARGET);
     assert_int_equal(an->u.an.start, x->u.x.rsp_start);
     assert_int_equal(an->u.an.end, x->u.x.rsp_end);
+    /* the late EXECUTE closed its own object, not the one created meanwhile */
+    assert_true(r->sum.stop_open);
+    assert_int_equal(r->sum.stop_open_start, 4096);
+    assert_int_equal(r->sum.stop_open_end, 4096 + 1904);
+    assert_int_equal(r->sum.stop_check, DK_CHECK_NONE);
     assert_int_equal(r->ev[i + 1].kind, DK_EV_EXCHANGE);
     assert_true(x->u.x.t_rsp > r->ev[i + 1].u.x.t_req); /* the CREATE went out before */
     rec_free(r);
@@ -638,6 +643,17 @@ static void crc_mismatch_on_crc_get(void **state)
     assert_int_equal(r->sum.stop_offset, 4096);
     assert_int_equal(r->sum.stop_size, 6000);
     assert_string_equal(r->sum.diag->id, "data.crc_mismatch");
+    /* the host stopped on that answer, with the object not executed */
+    assert_int_equal(r->sum.stop_check, DK_CHECK_CRC_BAD);
+    assert_true(r->sum.stop_open);
+    assert_int_equal(r->sum.stop_open_start, 0);
+    assert_int_equal(r->sum.stop_open_end, 4096);
+    /* the run shows the CRC of the bytes sent, not the one the target reported */
+    const dk_event *run = find_kind(r, DK_EV_WRITES, 1); /* after the command object's */
+    assert_non_null(run);
+    assert_int_equal(run->u.run.off_end, 4096);
+    assert_true(run->u.run.crc_known);
+    assert_int_equal(run->u.run.crc_end, crc);
     rec_free(r);
 }
 

@@ -275,6 +275,12 @@ typedef struct {
     /* Where it stopped (INTERRUPTED/FAILED): the object and offsets. */
     uint8_t stop_obj;
     uint32_t stop_offset, stop_size; /* stop_size 0: unknown */
+    /* The answer to the host's last request reported a CRC (DK_CHECK_CRC_BAD)
+     * or an offset (DK_CHECK_OFFSET_BAD) that differs from the bytes sent:
+     * likely why the host stopped.  DK_CHECK_NONE otherwise. */
+    dk_check stop_check;
+    bool stop_open;                  /* a data object created and not executed: */
+    uint32_t stop_open_start, stop_open_end; /* its range [start, end) */
     const struct dk_diag_row *diag;  /* chosen by dk_diag_pick */
 } dk_summary;
 
