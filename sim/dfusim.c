@@ -389,6 +389,10 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     dk_fault_fire f;
     dk_faults_request(&s->o.faults, op, &f);
     log_fired(s, &f, d);
+    if (f.lose && !(f.reset || f.power_cut || f.stall)) {
+        logx(s, 0, "request lost on the line (fault): %s", d);
+        return;
+    }
     if (f.reset || f.power_cut || f.stall) {
         apply_fire(s, &f);
         return;

@@ -19,7 +19,7 @@ static const struct { const char *name; uint8_t op; } op_alias[] = {
 
 static const char *trig_names[] = { "after-bytes", "flash-op", "op", "after-op", "after-ms" };
 static const char *act_names[] = { "reset", "power-cut", "drop-response", "delay-response",
-                                   "stall", "corrupt-byte", "flash-error" };
+                                   "stall", "corrupt-byte", "flash-error", "lose-request" };
 
 const char *dk_fault_trig_name(dk_fault_trig t)
 {
@@ -152,7 +152,7 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
             break;
     if (i == sizeof act_names / sizeof *act_names)
         return fail(why, cap, "fault '%s': unknown action '%.*s' (reset, power-cut, drop-response, "
-                    "delay-response=MS, stall, corrupt-byte, flash-error)", spec, (int)alen, act);
+                    "delay-response=MS, stall, corrupt-byte, flash-error, lose-request)", spec, (int)alen, act);
     f->act = (dk_fault_act)i;
     uint64_t a = 0;
     bool has_arg = arg != NULL;
@@ -168,6 +168,12 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
             return fail(why, cap, "fault '%s': %llu ms is more than an hour", spec,
                         (unsigned long long)a);
         f->arg = (int64_t)a;
+        break;
+    case DK_FA_LOSE:
+        if (has_arg)
+            return fail(why, cap, "fault '%s': lose-request takes no value", spec);
+        if (f->trig != DK_FT_OP)
+            return fail(why, cap, "fault '%s': lose-request goes with an op= trigger", spec);
         break;
     case DK_FA_CORRUPT:
         if (has_arg && a > 0xFFFF)
@@ -205,6 +211,7 @@ static void merge(dk_fault_fire *dst, const dk_fault_fire *src)
             dst->off_ms = src->off_ms;
     }
     dst->stall |= src->stall;
+    dst->lose |= src->lose;
     for (size_t i = 0; i < src->n_which && dst->n_which < DK_FAULTS_MAX; i++)
         dst->which[dst->n_which++] = src->which[i];
 }
@@ -241,6 +248,9 @@ static void fire(dk_faults *fs, size_t i, dk_fault_fire *out)
         break;
     case DK_FA_FLASH_ERROR:
         fs->flash_error++;
+        break;
+    case DK_FA_LOSE:
+        out->lose = true;
         break;
     }
 }

@@ -25,6 +25,8 @@
  *           | "flash-error"            the flash op fails like an NVMC error (op
  *                                      N itself at a flash-op trigger, else the
  *                                      next one)
+ *           | "lose-request"           (op= only) the request is lost on the line:
+ *                                      never handled, as a frame the UART dropped
  *   N, K, T, MS, I: decimal or 0x-hex.  Each fault fires once unless "#K+".
  *
  * "Next response" means the response of the triggering request when it has
@@ -55,6 +57,7 @@ typedef enum {
     DK_FA_STALL,
     DK_FA_CORRUPT,
     DK_FA_FLASH_ERROR,
+    DK_FA_LOSE,
 } dk_fault_act;
 
 typedef struct {
@@ -83,6 +86,7 @@ typedef struct {
     bool power_cut;
     uint32_t off_ms;    /* power_cut: how long the chip stays off */
     bool stall;
+    bool lose;          /* the request is lost: do not handle it */
     unsigned which[DK_FAULTS_MAX]; /* indexes of the faults that fired */
     size_t n_which;
 } dk_fault_fire;
@@ -108,7 +112,7 @@ void dk_faults_init(dk_faults *fs);
 int dk_faults_add(dk_faults *fs, const dk_fault *f);
 
 /* A request with this opcode arrived (before it is handled): counts it and
- * fires "op=" faults.  If out->reset/power_cut/stall, do not handle it. */
+ * fires "op=" faults.  If out->reset/power_cut/stall/lose, do not handle it. */
 void dk_faults_request(dk_faults *fs, uint8_t opcode, dk_fault_fire *out);
 
 /* The request was handled; image_bytes = dk_bl_image_bytes().  Fires

@@ -83,7 +83,7 @@ static const char *const chips[] = { "nrf52840", "nrf52832", NULL };
 static const char *const enters[] = { "no-valid-app", "always", "first-boot", NULL };
 static const char *const triggers[] = { "after-bytes=", "flash-op=", "op=", "after-op=", "after-ms=", NULL };
 static const char *const actions[] = { "reset", "power-cut", "drop-response", "delay-response=",
-                                       "stall", "corrupt-byte", "flash-error", NULL };
+                                       "stall", "corrupt-byte", "flash-error", "lose-request", NULL };
 
 static bool prefix_of(const char *v, const char *const *set)
 {
@@ -723,6 +723,10 @@ struct dk_scen_builder {
     /* the last request whose reported offset/CRC did not check out */
     bool bad;
     uint8_t bad_op;
+    unsigned bad_k;
+    dk_check bad_check;
+    uint32_t bad_exp_off, bad_off; /* the offset expected and the one reported */
+    uint64_t writes, bad_writes;   /* WRITE requests so far, and before the bad check */
     /* the last answered request before it */
     bool prev;
     uint8_t prev_op;
@@ -800,6 +804,11 @@ static void on_x(dk_scen_builder *b, const dk_exchange *x)
     if (x->check == DK_CHECK_CRC_BAD || x->check == DK_CHECK_OFFSET_BAD) {
         b->bad = true;
         b->bad_op = op;
+        b->bad_k = k;
+        b->bad_check = x->check;
+        b->bad_exp_off = x->exp_offset;
+        b->bad_off = x->rsp.rsp.crc.offset;
+        b->bad_writes = b->writes;
     }
     if (x->late && x->has_rsp && !b->late) {
         b->late = true;
@@ -830,7 +839,9 @@ static void on_x(dk_scen_builder *b, const dk_exchange *x)
 
 void dk_scen_builder_event(dk_scen_builder *b, const dk_event *ev)
 {
-    if (ev->kind == DK_EV_EXCHANGE) {
+    if (ev->kind == DK_EV_WRITES) {
+        b->writes += ev->u.run.count;
+    } else if (ev->kind == DK_EV_EXCHANGE) {
         on_x(b, &ev->u.x);
     } else if (ev->kind == DK_EV_INIT && ev->u.init.bytes && ev->u.init.len > 0 &&
                ev->u.init.len <= DK_SCEN_INIT_MAX) {
@@ -1040,12 +1051,51 @@ static void derive_faults(dk_scen_builder *b, const dk_summary *sum, const dk_di
                      b->late_op, b->late_k, ms);
         return;
     }
-    if (strcmp(id, "link.overrun") == 0) {
-        o->line.realtime = true;
-        o->line.baud = f->baud ? f->baud : 1000000;
-        dk_scen_note(o, "bytes lost while flash was busy: dfusim --realtime at %u baud loses frames "
-                        "once its RX buffers are full (§1.3)%s",
-                     o->line.baud, f->baud ? "" : "; the host's baud is not in the input");
+    if (f->has_exc && f->exc == DK_NX_UNEXPECTED_OP && f->exc_values && f->exc_received < 256) {
+        /* a log without the messages: the host named the late answer */
+        unsigned k = f->exc_received == DK_OP_OBJECT_EXECUTE ? 2 : 1;
+        dk_scen_fault(o, "op=0x%02x#%u:delay-response=1500", f->exc_received, k);
+        dk_scen_note(o, "the host read an answer to request 0x%02x while it waited for 0x%02x: that "
+                        "answer came late; which one is not in the input (#%u assumed: %s)",
+                     f->exc_received, f->exc_expected, k,
+                     k == 2 ? "the first data object's EXECUTE" : "the first");
+        return;
+    }
+    bool crc_bad = !strcmp(id, "data.crc_mismatch"), off_bad = !strcmp(id, "data.bytes_lost");
+    bool over = !strcmp(id, "link.overrun");
+    if ((over || crc_bad || off_bad) && b->bad && b->bad_op == DK_OP_CRC_GET &&
+        b->bad_check == DK_CHECK_OFFSET_BAD && b->bad_off < b->bad_exp_off && b->writes) {
+        /* frames lost on the way in: as many WRITEs as bytes are missing,
+         * taken to be the last ones before that CRC_GET (which ones the log
+         * does not say) */
+        uint32_t chunk = (o->device.mtu - 1) / 2 - 1;
+        uint64_t lost = (b->bad_exp_off - b->bad_off + chunk - 1) / chunk;
+        if (lost > DK_SCEN_FAULTS_MAX - 1)
+            lost = DK_SCEN_FAULTS_MAX - 1;
+        if (lost > b->bad_writes)
+            lost = b->bad_writes;
+        for (uint64_t i = 0; i < lost; i++)
+            dk_scen_fault(o, "op=0x08#%llu:lose-request", (unsigned long long)(b->bad_writes - lost + 1 + i));
+        dk_scen_note(o, "%llu WRITE%s lost on the way in (CRC_GET #%u reported %u of %u bytes)%s; the "
+                        "last ones before it are lost in the rerun",
+                     (unsigned long long)lost, lost == 1 ? "" : "s", b->bad_k, b->bad_off, b->bad_exp_off,
+                     over ? ": the UART overran while flash was busy and no flow control held the "
+                            "host back (§1.3); dfusim --realtime models that cause, with "
+                            "timing-dependent losses"
+                          : "");
+        return;
+    }
+    if (crc_bad || off_bad) {
+        /* the answer the host could not believe: its CRC (bytes 7-10 of
+         * 60 03 01 offset crc) or its offset (bytes 3-6) changed */
+        unsigned k = b->bad && b->bad_op == DK_OP_CRC_GET ? b->bad_k : 2;
+        bool crc = b->bad ? b->bad_check == DK_CHECK_CRC_BAD : crc_bad;
+        dk_scen_fault(o, "op=0x03#%u:corrupt-byte=%u", k, crc ? 7 : 3);
+        dk_scen_note(o, "the target's answer to CRC_GET #%u did not match the bytes sent%s: its %s "
+                        "is corrupted on the way back",
+                     k, b->bad ? "" : " (its number is not in the input: the first data object's "
+                                      "assumed)",
+                     crc ? "CRC" : "offset");
         return;
     }
     if (b->unans && b->answers_after == 0 && sum->outcome != DK_OUTCOME_COMPLETED) {

@@ -111,6 +111,9 @@ static void parse_errors(void **state)
         { "op=crc:reset=3", "takes no value" },
         { "op=crc:stall=1", "takes no value" },
         { "op=crc:corrupt-byte=70000", "too large" },
+        { "op=write#3:lose-request=1", "takes no value" },
+        { "after-op=write#3:lose-request", "goes with an op= trigger" },
+        { "after-bytes=64:lose-request", "goes with an op= trigger" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         dk_fault f;
@@ -283,6 +286,29 @@ static void match_time(void **state)
     assert_int_equal(dk_faults_next_ms(&fs), UINT64_MAX);
 }
 
+/* lose-request (added for dfudecode scenarios): the Kth WRITE is lost, once */
+static void match_lose(void **state)
+{
+    (void)state;
+    dk_faults fs;
+    dk_faults_init(&fs);
+    dk_fault f;
+    char why[200];
+    assert_int_equal(dk_fault_parse("op=write#3:lose-request", &f, why, sizeof why), 0);
+    assert_int_equal(f.act, DK_FA_LOSE);
+    assert_string_equal(dk_fault_act_name(f.act), "lose-request");
+    assert_int_equal(dk_faults_add(&fs, &f), 0);
+    dk_fault_fire out;
+    for (int i = 1; i <= 5; i++) {
+        dk_faults_request(&fs, 0x08, &out);
+        assert_int_equal(out.lose, i == 3);
+        assert_false(out.reset || out.power_cut || out.stall);
+    }
+    uint32_t ms;
+    int64_t at;
+    assert_false(dk_faults_response(&fs, &ms, &at)); /* nothing armed for answers */
+}
+
 static void table_full(void **state)
 {
     (void)state;
@@ -302,6 +328,7 @@ int main(void)
         cmocka_unit_test(match_after_op),     cmocka_unit_test(match_bytes_once),
         cmocka_unit_test(match_response_actions), cmocka_unit_test(match_flash_ops),
         cmocka_unit_test(match_time),         cmocka_unit_test(table_full),
+        cmocka_unit_test(match_lose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
