@@ -199,6 +199,8 @@ struct dd_decoder {
     printer pr;
     dk_session *s;
     dd_units *u;
+    bool lines_known;
+    bool dtr;           /* the capture's DTR: the host has the port open */
     bool finished;
 };
 
@@ -257,6 +259,14 @@ void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *da
 
 void dd_decoder_chunk(dd_decoder *d, const dk_chunk *c)
 {
+    /* Every packet carries the control lines; STATUS packets change them.
+     * The host drops DTR when it closes the port. */
+    bool dtr = (c->lines & DK_LINE_DTR) != 0;
+    if (!d->lines_known || dtr != d->dtr) {
+        d->lines_known = true;
+        d->dtr = dtr;
+        dk_session_port(d->s, c->t_us, dtr, c->file_off);
+    }
     if (c->event == DK_CAP_EV_LOST) {
         dk_session_note(d->s, DK_AN_CAP_DATA_LOST, c->t_us, c->dir, c->file_off, c->file_off,
                         "the capture tool lost data here");

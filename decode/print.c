@@ -339,14 +339,18 @@ static void text_summary(printer *p, const dk_summary *s)
     fprintf(f, "  bytes:      %" PRIu64 " written (%" PRIu64 " firmware, %" PRIu64
                " init packet) in %" PRIu64 " writes\n",
             s->bytes_data + s->bytes_cmd, s->bytes_data, s->bytes_cmd, s->writes);
-    if (s->duration_s >= 0)
-        fprintf(f, "  duration:   %.3f s\n", s->duration_s);
-    else
+    if (s->duration_s < 0)
         fprintf(f, "  duration:   unknown (no timestamps)\n");
-    if (s->throughput_Bps >= 0)
-        fprintf(f, "  throughput: %.0f bytes/s\n", s->throughput_Bps);
+    else if (s->closed_s > 0)
+        fprintf(f, "  duration:   %.3f s (%.3f s of it with the port closed)\n", s->duration_s,
+                s->closed_s);
     else
+        fprintf(f, "  duration:   %.3f s\n", s->duration_s);
+    if (s->throughput_Bps < 0)
         fprintf(f, "  throughput: unknown\n");
+    else
+        fprintf(f, "  throughput: %.0f bytes/s%s\n", s->throughput_Bps,
+                s->closed_s > 0 ? " (while the port was open)" : "");
     fprintf(f, "  resumes:    %u (restarts: %u)\n", s->resumes, s->restarts);
     fprintf(f, "  frames:     %" PRIu64 " (%" PRIu64 " requests, %" PRIu64 " responses)\n",
             s->frames, s->requests, s->responses);
@@ -555,6 +559,21 @@ static void text_event(printer *p, const dk_event *ev)
         line_out(p, &l);
         break;
     }
+    case DK_EV_PORT: {
+        const dk_port_ev *o = &ev->u.port;
+        stamp(p, &l, ev->t_us, ev->start, ev->dir);
+        if (!o->open) {
+            put(&l, "-- port closed (DTR off)");
+        } else if (o->closed_us >= 0) {
+            put(&l, "-- port reopened after ");
+            put_fixed(&l, (o->closed_us + 500) / 1000, 3); /* seconds, to the ms */
+            put(&l, " s (DTR on)");
+        } else {
+            put(&l, "-- port opened (DTR on)");
+        }
+        line_out(p, &l);
+        break;
+    }
     case DK_EV_ANOMALY:
         text_anomaly(p, ev);
         break;
@@ -752,6 +771,7 @@ static json_t *jsummary(const dk_summary *s)
     jset(o, "bytes_data", json_integer((json_int_t)s->bytes_data));
     jset(o, "bytes_init", json_integer((json_int_t)s->bytes_cmd));
     jset(o, "duration_s", s->duration_s >= 0 ? json_real(s->duration_s) : json_null());
+    jset(o, "closed_s", s->duration_s >= 0 ? json_real(s->closed_s) : json_null());
     jset(o, "throughput_Bps", s->throughput_Bps >= 0 ? json_real(s->throughput_Bps) : json_null());
     jset(o, "resumes", json_integer(s->resumes));
     jset(o, "restarts", json_integer(s->restarts));
@@ -809,6 +829,7 @@ static const char *kind_name(dk_ev_kind k)
     case DK_EV_INIT: return "init";
     case DK_EV_IMAGE: return "image";
     case DK_EV_RESUME: return "resume";
+    case DK_EV_PORT: return "port";
     case DK_EV_ANOMALY: return "anomaly";
     default: return "summary";
     }
@@ -921,6 +942,12 @@ static void json_event(printer *p, const dk_event *ev)
         jset(o, "from", json_integer(r->from));
         break;
     }
+    case DK_EV_PORT:
+        jset(o, "open", json_boolean(ev->u.port.open));
+        jset(o, "closed_s", ev->u.port.closed_us >= 0
+                                ? json_real((double)ev->u.port.closed_us / 1e6)
+                                : json_null());
+        break;
     case DK_EV_ANOMALY: {
         const dk_anomaly *a = &ev->u.an;
         jset(o, "id", json_string(dk_anomaly_name(a->id)));

@@ -185,6 +185,14 @@ struct dk_session {
     bool run_on;
     dk_event run;
 
+    /* the port (dk_session_port) */
+    dk_event port_q[4];     /* PORT events held while a request waits, so its */
+    unsigned port_n;        /* line (printed at the answer) comes first */
+    int port;               /* -1 unknown, 0 closed, 1 open */
+    int64_t t_closed;       /* when it closed, -1 unknown */
+    bool port_gap;          /* closed since the last message */
+    int64_t closed_us;      /* message gaps across a closed port */
+
     bool err_open;          /* the target's last word so far was an error */
     dk_check bad_check;     /* the last CRC/offset mismatch an answer reported, */
     uint64_t bad_check_req; /* ... and the request count then */
@@ -367,6 +375,8 @@ dk_session *dk_session_new(dk_session_cb cb, void *ctx)
     s->sel = DK_OBJ_COMMAND; /* the device's default after boot (§6.1) */
     s->max_size = 4096;
     s->sum.t_first = s->sum.t_last = -1;
+    s->port = -1;
+    s->t_closed = -1;
     s->sum.duration_s = -1;
     s->sum.throughput_Bps = -1;
     s->init = INIT_UNKNOWN;
@@ -1413,17 +1423,68 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
 
 /* ---- entry points --------------------------------------------------- */
 
+/* A message at time t: first and last times, and a gap across a closed
+ * port left out of the transfer time. */
+static inline void seen_at(dk_session *s, int64_t t)
+{
+    if (t < 0)
+        return;
+    if (s->sum.t_first < 0) {
+        s->sum.t_first = t;
+    } else if (s->port_gap) {
+        s->port_gap = false;
+        if (t > s->sum.t_last)
+            s->closed_us += t - s->sum.t_last;
+    }
+    s->sum.t_last = t;
+}
+
+/* Emit the first n held PORT events. */
+static void port_flush(dk_session *s, unsigned n)
+{
+    if (n > s->port_n)
+        n = s->port_n;
+    for (unsigned i = 0; i < n; i++)
+        emit(s, &s->port_q[i]);
+    s->port_n -= n;
+    memmove(s->port_q, s->port_q + n, s->port_n * sizeof s->port_q[0]);
+}
+
+void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
+{
+    int was = s->port;
+    s->port = open;
+    if (was < 0 || was == (int)open)
+        return;
+    dk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = DK_EV_PORT;
+    ev.t_us = t_us;
+    ev.start = ev.end = pos;
+    ev.u.port.open = open;
+    ev.u.port.closed_us = open && s->t_closed >= 0 && t_us >= s->t_closed ? t_us - s->t_closed : -1;
+    if (!open) {
+        s->t_closed = t_us;
+        s->port_gap = s->sum.t_first >= 0;
+    }
+    if (!s->cur.on && !s->overdue.on) {
+        emit(s, &ev);
+        return;
+    }
+    if (s->port_n == sizeof s->port_q / sizeof s->port_q[0])
+        port_flush(s, 1);
+    s->port_q[s->port_n++] = ev;
+}
+
 static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
 {
-    if (t >= 0) {
-        if (s->sum.t_first < 0)
-            s->sum.t_first = t;
-        s->sum.t_last = t;
-    }
+    seen_at(s, t);
     if (m->is_response)
         on_response(s, m, t, start, end);
     else
         on_request(s, m, t, start, end);
+    if (s->port_n && !s->cur.on && !s->overdue.on)
+        port_flush(s, s->port_n);
 }
 
 void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, uint64_t start,
@@ -1563,11 +1624,7 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
     s->sum.frames++;
     /* Hot path: a WRITE from the host (any payload parses as one). */
     if (len > 0 && frame[0] == DK_OP_OBJECT_WRITE && dir != DK_DIR_TARGET) {
-        if (t_us >= 0) {
-            if (s->sum.t_first < 0)
-                s->sum.t_first = t_us;
-            s->sum.t_last = t_us;
-        }
+        seen_at(s, t_us);
         s->sum.requests++;
         if (!write_streaming(s, frame + 1, len - 1, t_us, end))
             on_write(s, frame + 1, len - 1, t_us, start, end);
@@ -1612,6 +1669,7 @@ void dk_session_finish(dk_session *s)
     settle(s);
     unanswered(s, &s->overdue, "");
     unanswered(s, &s->cur, " (the capture ends)");
+    port_flush(s, s->port_n);
     flush_run(s);
     dk_summary *u = &s->sum;
     if (s->img)
@@ -1645,7 +1703,10 @@ void dk_session_finish(dk_session *s)
         u->stop_check = s->bad_check;
     if (u->t_first >= 0 && u->t_last > u->t_first) {
         u->duration_s = (double)(u->t_last - u->t_first) / 1e6;
-        u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / u->duration_s;
+        u->closed_s = (double)s->closed_us / 1e6;
+        int64_t active = u->t_last - u->t_first - s->closed_us;
+        if (active > 0)
+            u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / ((double)active / 1e6);
     } else if (u->t_first >= 0) {
         u->duration_s = 0;
     }

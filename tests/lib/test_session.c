@@ -1194,6 +1194,53 @@ static void long_session_folds(void **state)
     rec_free(r);
 }
 
+/* The host closes the port and opens it again (RTAC DTR): PORT events in
+ * time order, and the closed gap is not transfer time. */
+static void port_closed_and_reopened(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    dk_session_port(r->s, r->now, true, 0); /* the state at the start: no event */
+    dk_session_port(r->twin, r->now, true, 0);
+    connect_(r, 0);
+    send_init(r, dat, dat_len, 0);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    int64_t t_last = r->now;
+    dk_session_port(r->s, r->now + 1000, false, 500);
+    dk_session_port(r->twin, r->now + 1000, false, 500);
+    dk_session_port(r->s, r->now + 30000000, true, 510);
+    dk_session_port(r->twin, r->now + 30000000, true, 510);
+    r->now += 30000000;
+    tx(r, q_ping(2)); /* 500 us after the reopen */
+    /* a close while a request waits: its event follows the exchange */
+    dk_session_port(r->s, r->now + 100, false, 600);
+    dk_session_port(r->twin, r->now + 100, false, 600);
+    rx(r, a_ping(2));
+    dk_session_finish(r->s);
+    const dk_event *c = find_kind(r, DK_EV_PORT, 0), *o = find_kind(r, DK_EV_PORT, 1),
+                   *c2 = find_kind(r, DK_EV_PORT, 2);
+    assert_non_null(c);
+    assert_non_null(o);
+    assert_non_null(c2);
+    assert_null(find_kind(r, DK_EV_PORT, 3));
+    assert_false(c->u.port.open);
+    assert_true(c->t_us == t_last + 1000);
+    assert_int_equal(c->start, 500);
+    assert_true(o->u.port.open);
+    assert_true(o->u.port.closed_us == 30000000 - 1000);
+    assert_false(c2->u.port.open);
+    assert_true(c2[-1].kind == DK_EV_EXCHANGE && c2[-1].u.x.req.op == DK_OP_PING);
+    /* closed: from the last message before each close to the first after it
+     * (30.0005 s to the PING, 0.0005 s from the PING to its answer) */
+    if (!(r->sum.closed_s > 30.0009 && r->sum.closed_s < 30.0011))
+        fail_msg("closed_s %f duration %f", r->sum.closed_s, r->sum.duration_s);
+    double active = r->sum.duration_s - r->sum.closed_s;
+    assert_true(active > 0 && active < 1);
+    double want = (double)(r->sum.bytes_data + r->sum.bytes_cmd) / active;
+    assert_true(r->sum.throughput_Bps > want * 0.999 && r->sum.throughput_Bps < want * 1.001);
+    rec_free(r);
+}
+
 static void names_are_stable(void **state)
 {
     (void)state;
@@ -1234,6 +1281,7 @@ int main(void)
         cmocka_unit_test(empty_session),
         cmocka_unit_test(late_response_desync),
         cmocka_unit_test(frame_notes_order),
+        cmocka_unit_test_setup(port_closed_and_reopened, setup),
         cmocka_unit_test(unexpected_opcode),
         cmocka_unit_test(crc_mismatch_on_crc_get),
         cmocka_unit_test(offset_mismatch_bytes_lost),

@@ -115,6 +115,7 @@ typedef enum {
     DK_EV_INIT,     /* the init packet, decoded when the command object executes */
     DK_EV_IMAGE,    /* a new image starts (command CREATE), or one completes */
     DK_EV_RESUME,   /* how the host used a SELECT that reported offset > 0 */
+    DK_EV_PORT,     /* the host closed or (re)opened the port (dk_session_port) */
     DK_EV_ANOMALY,
     DK_EV_SUMMARY,  /* last event, from dk_session_finish */
 } dk_ev_kind;
@@ -236,6 +237,11 @@ typedef struct {
     uint32_t from;             /* where the host really goes on from */
 } dk_resume_ev;
 
+typedef struct {
+    bool open;                 /* opened (again), or closed */
+    int64_t closed_us;         /* opened: how long it was closed; -1 not seen closed */
+} dk_port_ev;
+
 #define DK_SESSION_MAX_IMAGES 8
 
 /* Per-image facts for the summary (the first DK_SESSION_MAX_IMAGES images;
@@ -263,7 +269,14 @@ typedef struct {
     uint64_t bytes_data, bytes_cmd; /* payload bytes written */
     int64_t t_first, t_last;        /* -1 unknown */
     double duration_s;              /* -1 unknown */
-    double throughput_Bps;          /* data+command bytes / duration; -1 unknown */
+    double closed_s;                /* of the duration: gaps between messages while
+                                       the port was closed (dk_session_port) */
+    double throughput_Bps;          /* data+command bytes / (duration - closed_s);
+                                       -1 unknown */
+    /* resumes: the times the host picked up the target's progress (a SELECT
+     * reporting offset > 0 that it continued from).  The SELECTs of command
+     * and data object after one reconnection count once; restarts: the image
+     * sent again from its start. */
     unsigned resumes, restarts;
     unsigned anomalies;             /* all of them */
     unsigned an_count[DK_AN_COUNT];
@@ -298,6 +311,7 @@ typedef struct {
         dk_init_ev init;
         dk_image_ev img;
         dk_resume_ev resume;
+        dk_port_ev port;
         dk_anomaly an;
         const dk_summary *sum;
     } u;
@@ -329,6 +343,13 @@ void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, ui
 /* An anomaly found outside the tracker (capture reader, deframer). */
 void dk_session_note(dk_session *s, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
                      uint64_t end, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* The host's side of the port as a capture shows it (e.g. DTR of an RTAC
+ * serial pcap): open or closed at time t, pos the position in the input.
+ * The first call gives the state at the start; each later change is a PORT
+ * event, and the gap between the messages before and after a closed port is
+ * not counted as transfer time (dk_summary.closed_s). */
+void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos);
 
 /* WRITE events carry the running CRC after each write (w.crc_known).  Off by
  * default: the data CRC is then computed in large blocks, which is several
