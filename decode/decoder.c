@@ -76,14 +76,24 @@ static inline unsigned special_mask(__m128i x)
 #endif
 
 /* Copy the bytes in front of the first END or ESC of p[0, n) to out (room
- * bytes at most); returns how many.  With SSE2 each 16-byte block is stored
- * whole (within room) before its special byte is looked for. */
+ * bytes at most); returns how many.  With SSE2 each block of 32 (then 16)
+ * bytes is stored whole (within room) before its special byte is looked
+ * for. */
 static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
 {
     size_t i = 0;
     if (n > room)
         n = room;
 #if defined(__SSE2__)
+    for (; i + 32 <= n; i += 32) { /* two blocks a step: half the loop branches */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+        _mm_storeu_si128((__m128i *)(void *)(out + i), x);
+        _mm_storeu_si128((__m128i *)(void *)(out + i + 16), y);
+        unsigned m = special_mask(x) | special_mask(y) << 16;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
     for (; i + 16 <= n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         _mm_storeu_si128((__m128i *)(void *)(out + i), x);

@@ -146,10 +146,8 @@ static uint16_t rd16(dk_rd *rd, bool be)
 
 /* Make at least `need` (<= PCAP_BUF) unread bytes available if the file has
  * them; returns how many there are. */
-static size_t fill(dk_cap_reader *r, size_t need)
+__attribute__((noinline)) static size_t refill(dk_cap_reader *r, size_t need)
 {
-    if (r->hi - r->lo >= need)
-        return r->hi - r->lo;
     memmove(r->buf, r->buf + r->lo, r->hi - r->lo);
     r->hi -= r->lo;
     r->lo = 0;
@@ -160,6 +158,11 @@ static size_t fill(dk_cap_reader *r, size_t need)
         r->hi += n;
     }
     return r->hi;
+}
+
+static inline size_t fill(dk_cap_reader *r, size_t need)
+{
+    return r->hi - r->lo >= need ? r->hi - r->lo : refill(r, need);
 }
 
 static dk_cap_reader *open_classic(dk_cap_reader *r, dk_err *err)
@@ -225,16 +228,18 @@ static int rtac_chunk(dk_cap_reader *r, const uint8_t *d, uint32_t caplen, int64
                           "packet %llu: %u bytes, shorter than the %d-byte RTAC serial header",
                           (unsigned long long)r->index, (unsigned)caplen, DK_CAP_HDR_LEN);
     }
-    memset(out, 0, sizeof *out);
-    out->t_us = t_us;
-    out->event = ev;
-    out->lines = lines;
-    out->dir = ev == DK_CAP_EV_TX ? DK_DIR_HOST : ev == DK_CAP_EV_RX ? DK_DIR_TARGET : DK_DIR_UNKNOWN;
-    out->len = dk_rd_left(&rd);
-    out->data = dk_rd_bytes(&rd, out->len);
-    out->file_off = at;
-    out->data_off = at + data_hdr + DK_CAP_HDR_LEN;
-    out->index = r->index;
+    size_t len = dk_rd_left(&rd);
+    *out = (dk_chunk){
+        .t_us = t_us,
+        .dir = ev == DK_CAP_EV_TX ? DK_DIR_HOST : ev == DK_CAP_EV_RX ? DK_DIR_TARGET : DK_DIR_UNKNOWN,
+        .event = ev,
+        .lines = lines,
+        .data = dk_rd_bytes(&rd, len),
+        .len = len,
+        .file_off = at,
+        .data_off = at + data_hdr + DK_CAP_HDR_LEN,
+        .index = r->index,
+    };
     return 1;
 }
 
