@@ -451,6 +451,15 @@ static void complete_raw_merged_and_two_files(void **state)
     assert_int_equal(r.code, 0);
     assert_non_null(strstr(r.out, "outcome:    completed"));
     assert_non_null(strstr(r.out, "anomalies:  0\n"));
+    /* positions name their file: the host's PING at 0, the image completed
+     * by the target's answer to the final EXECUTE (the last 4 bytes) */
+    const char *ping = "@h0          --> PING id=1";
+    assert_true(strncmp(r.out, ping, strlen(ping)) == 0);
+    char at[32], done[64];
+    snprintf(at, sizeof at, "@t%zu", c.tl - 4);
+    snprintf(done, sizeof done, "\n%-11s  == image 1 complete", at);
+    if (!strstr(r.out, done))
+        fail_msg("no '%s' in\n%s", done + 1, r.out);
     run_free(&r);
     /* -v: every write has its own line */
     r = run("-v", pm, NULL);
@@ -501,6 +510,71 @@ static void complete_pcap_json(void **state)
     assert_int_equal(r.code, 0);
     assert_non_null(strstr(r.out, "   0.000000  --> PING id=1"));
     run_free(&r);
+}
+
+/* dfudecode with stdin from a pipe that gets the file's bytes. */
+static run_result run_piped(const char *in, const char *a1, ...)
+{
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = DFUDECODE;
+    va_list ap;
+    va_start(ap, a1);
+    for (const char *a = a1; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    size_t len;
+    char *data = slurp(in, &len);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[1]);
+        if (dup2(fds[0], 0) < 0 || !freopen(out_path, "wb", stdout) ||
+            !freopen(err_path, "wb", stderr))
+            _exit(99);
+        execv(DFUDECODE, (char *const *)argv);
+        _exit(98);
+    }
+    close(fds[0]);
+    for (size_t off = 0; off < len;) {
+        ssize_t k = write(fds[1], data + off, len - off);
+        assert_true(k > 0);
+        off += (size_t)k;
+    }
+    close(fds[1]);
+    free(data);
+    int st;
+    assert_true(waitpid(pid, &st, 0) == pid);
+    run_result r;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out_path, &r.out_len);
+    r.err = slurp(err_path, NULL);
+    return r;
+}
+
+/* A pcap read from a file (lib's own record reader) and from a pipe
+ * (libpcap) gives the same transcript, times and offsets included. */
+static void pcap_file_and_pipe(void **state)
+{
+    (void)state;
+    char p[700];
+    path(p, sizeof p, "same.pcap");
+    capture c;
+    cap_init(&c, p);
+    session(&c, dat, dat_len, 8, COMPLETE);
+    cap_done(&c);
+    run_result a = run("-v", p, NULL);
+    run_result b = run_piped(p, "-v", "--format", "pcap", "-", NULL);
+    assert_int_equal(a.code, 0);
+    assert_int_equal(b.code, 0);
+    assert_string_equal(b.err, "");
+    assert_true(lines(a.out) > 100);
+    assert_string_equal(a.out, b.out);
+    run_free(&a);
+    run_free(&b);
 }
 
 static void truncated_pcap(void **state)
@@ -614,6 +688,7 @@ int main(void)
         cmocka_unit_test(complete_raw_merged_and_two_files),
         cmocka_unit_test(complete_pcap_json),
         cmocka_unit_test(truncated_pcap),
+        cmocka_unit_test(pcap_file_and_pipe),
         cmocka_unit_test(interrupted_and_bad_init),
         cmocka_unit_test(pkg_checks),
     };
