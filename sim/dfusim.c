@@ -414,6 +414,8 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     } else if (rl) {
         respond(s, rsp, rl);
     }
+    if (cut || reset)
+        flush_tx(s); /* the answer leaves before the reset's flash work (bl.h) */
     if (cut)
         power_cut(s, f.off_ms, (flags & DK_BL_CUT) ? "power cut in a flash operation" : "power cut (fault)");
     else if (reset)
