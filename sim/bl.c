@@ -40,7 +40,38 @@ struct dk_bl {
     uint64_t deadline;
     uint64_t image_bytes;
     uint32_t timeout_ms; /* inactivity period of this DFU session */
+    /* Data bytes a run of WRITEs accepted that are not yet in
+     * s.progress.firmware_image_crc: the CRC is folded once per run (zlib's
+     * crc32 is several times slower on 64-byte pieces), before any other
+     * request, a PRN answer, or a look at the settings. */
+    uint8_t crc_pend[4096];
+    size_t crc_pend_len;
 };
+
+/* ---- the data CRC, folded per run of WRITEs ---- */
+
+static void crc_sync(dk_bl *bl)
+{
+    if (bl->crc_pend_len) {
+        uint32_t *c = &bl->s.progress.firmware_image_crc;
+        *c = dk_crc32(*c, bl->crc_pend, bl->crc_pend_len);
+        bl->crc_pend_len = 0;
+    }
+}
+
+static void crc_add(dk_bl *bl, const uint8_t *d, uint32_t len)
+{
+    if (len > sizeof bl->crc_pend - bl->crc_pend_len) {
+        crc_sync(bl);
+        if (len > sizeof bl->crc_pend) {
+            uint32_t *c = &bl->s.progress.firmware_image_crc;
+            *c = dk_crc32(*c, d, len);
+            return;
+        }
+    }
+    memcpy(bl->crc_pend + bl->crc_pend_len, d, len);
+    bl->crc_pend_len += len;
+}
 
 /* ---- configuration ---- */
 
@@ -455,7 +486,11 @@ bool dk_bl_in_dfu(const dk_bl *bl) { return bl->in_dfu; }
 uint64_t dk_bl_deadline(const dk_bl *bl) { return bl->in_dfu ? bl->deadline : UINT64_MAX; }
 uint64_t dk_bl_image_bytes(const dk_bl *bl) { return bl->image_bytes; }
 uint64_t dk_bl_boots(const dk_bl *bl) { return bl->boots; }
-const dk_settings *dk_bl_settings(const dk_bl *bl) { return &bl->s; }
+const dk_settings *dk_bl_settings(dk_bl *bl)
+{
+    crc_sync(bl);
+    return &bl->s;
+}
 const dk_bl_config *dk_bl_get_config(const dk_bl *bl) { return &bl->cfg; }
 dk_flash *dk_bl_flash(const dk_bl *bl) { return bl->fl; }
 bool dk_bl_init_cmd_valid(const dk_bl *bl) { return bl->valid_init; }
@@ -787,7 +822,9 @@ static int obj_create(dk_bl *bl, const dk_msg *q, uint64_t now_ms)
     return rc ? DK_RES_INVALID_OBJECT : OK;
 }
 
-static int obj_write(dk_bl *bl, const dk_msg *q, dk_msg *r)
+/* *report: the write was taken, so a PRN answer reports the object's
+ * progress (else it reads offset 0 / CRC 0). */
+static int obj_write(dk_bl *bl, const dk_msg *q, bool *report)
 {
     dk_settings *s = &bl->s;
     const uint8_t *d = q->req.write.data;
@@ -798,8 +835,7 @@ static int obj_write(dk_bl *bl, const dk_msg *q, dk_msg *r)
         memcpy(s->init_command + s->progress.command_offset, d, len);
         s->progress.command_crc = dk_crc32(s->progress.command_crc, d, len);
         s->progress.command_offset += len;
-        r->rsp.crc.offset = s->progress.command_offset;
-        r->rsp.crc.crc = s->progress.command_crc;
+        *report = true;
         return OK;
     }
     if (bl->cur_obj != DK_OBJ_DATA)
@@ -818,12 +854,11 @@ static int obj_write(dk_bl *bl, const dk_msg *q, dk_msg *r)
     if (rc == R_CUT)
         return R_CUT;
     /* an NVMC error surfaces only later, through the hash */
-    s->progress.firmware_image_crc = dk_crc32(s->progress.firmware_image_crc, d, len);
+    crc_add(bl, d, len);
     s->write_offset += len;
     s->progress.firmware_image_offset += len;
     bl->image_bytes += len;
-    r->rsp.crc.offset = s->progress.firmware_image_offset;
-    r->rsp.crc.crc = s->progress.firmware_image_crc;
+    *report = true;
     return OK;
 }
 
@@ -864,6 +899,24 @@ static void obj_execute(dk_bl *bl, uint64_t now_ms, outcome *o)
     }
     o->res = OK;
     o->post_save = bl->cfg.save_progress_in_flash;
+}
+
+/* The current object's offset and CRC, as CRC_GET and PRN report them;
+ * false when no object is selected. */
+static bool crc_report(dk_bl *bl, dk_msg *r)
+{
+    const dk_settings *s = &bl->s;
+    if (bl->cur_obj == DK_OBJ_COMMAND) {
+        r->rsp.crc.offset = s->progress.command_offset;
+        r->rsp.crc.crc = s->progress.command_crc;
+        return true;
+    }
+    if (bl->cur_obj != DK_OBJ_DATA)
+        return false;
+    crc_sync(bl);
+    r->rsp.crc.offset = s->progress.firmware_image_offset;
+    r->rsp.crc.crc = s->progress.firmware_image_crc;
+    return true;
 }
 
 static void fw_version(const dk_bl *bl, uint8_t image, dk_msg *r)
@@ -913,15 +966,8 @@ static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
         bl->prn_count = 0;
         break;
     case DK_OP_CRC_GET:
-        if (bl->cur_obj == DK_OBJ_COMMAND) {
-            o->m.rsp.crc.offset = s->progress.command_offset;
-            o->m.rsp.crc.crc = s->progress.command_crc;
-        } else if (bl->cur_obj == DK_OBJ_DATA) {
-            o->m.rsp.crc.offset = s->progress.firmware_image_offset;
-            o->m.rsp.crc.crc = s->progress.firmware_image_crc;
-        } else {
+        if (!crc_report(bl, &o->m))
             o->res = DK_RES_INVALID_OBJECT;
-        }
         break;
     case DK_OP_OBJECT_EXECUTE:
         obj_execute(bl, now_ms, o);
@@ -945,8 +991,9 @@ static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
     case DK_OP_MTU_GET:
         o->m.rsp.mtu.mtu = bl->cfg.mtu;
         break;
-    case DK_OP_OBJECT_WRITE:
-        o->res = obj_write(bl, &q, &o->m);
+    case DK_OP_OBJECT_WRITE: {
+        bool report = false;
+        o->res = obj_write(bl, &q, &report);
         if (o->res == R_CUT)
             break;
         /* PRN: counted per write, answered as a CRC_GET (§2.3) */
@@ -955,8 +1002,11 @@ static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
             bl->prn_count = 0;
             o->respond = true;
             op = DK_OP_CRC_GET;
+            if (report)
+                crc_report(bl, &o->m);
         }
         break;
+    }
     case DK_OP_PING:
         o->m.rsp.ping.id = q.req.ping.id;
         break;
@@ -993,6 +1043,8 @@ int dk_bl_handle(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uin
         return 0;
     if (now_ms >= bl->deadline)
         return dk_bl_tick(bl, now_ms);
+    if (req[0] != DK_OP_OBJECT_WRITE)
+        crc_sync(bl);
     outcome o;
     memset(&o, 0, sizeof o);
     dispatch(bl, req, len, now_ms, &o);

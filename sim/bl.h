@@ -118,8 +118,10 @@ int dk_bl_tick(dk_bl *bl, uint64_t now_ms);
 uint64_t dk_bl_image_bytes(const dk_bl *bl); /* data bytes accepted by WRITE this boot */
 uint64_t dk_bl_boots(const dk_bl *bl);       /* completed boots (resets included) */
 
-/* Read-only views for tests and the adapter. */
-const dk_settings *dk_bl_settings(const dk_bl *bl);   /* the RAM copy (s_dfu_settings) */
+/* Read-only views for tests and the adapter.  dk_bl_settings is the RAM copy
+ * (s_dfu_settings); it first folds the data CRC of the latest WRITEs, which
+ * the core computes once per run of WRITEs. */
+const dk_settings *dk_bl_settings(dk_bl *bl);
 const dk_bl_config *dk_bl_get_config(const dk_bl *bl);
 dk_flash *dk_bl_flash(const dk_bl *bl);
 uint32_t dk_bl_bank0_start(const dk_bl *bl);
