@@ -834,13 +834,16 @@ static int run(sim *s)
         if (host)
             note_host(s, true);
         bool want_read = s->inpos >= s->inlen;
-        struct pollfd pf[4];
+        struct pollfd pf[5];
         int n = 0;
         pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
-        int pty_i = -1, lis_i = -1, con_i = -1;
+        int pty_i = -1, open_i = -1, lis_i = -1, con_i = -1;
         if (want_read && host) { /* a hung-up master polls HUP at once: left out */
             pty_i = n;
             pf[n++] = (struct pollfd){ .fd = s->pty.master, .events = POLLIN };
+        } else if (want_read && s->pty.opened >= 0) { /* wake as a host opens the port */
+            open_i = n;
+            pf[n++] = (struct pollfd){ .fd = s->pty.opened, .events = POLLIN };
         }
         if (s->ctl_fd >= 0) {
             lis_i = n;
@@ -878,6 +881,8 @@ static int run(sim *s)
         }
         if (r > 0 && con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
             ctl_read(s);
+        if (r > 0 && open_i >= 0 && pf[open_i].revents)
+            dk_pty_opened_drain(&s->pty);
         /* Bytes that came while poll watched the pty arrived when it woke;
          * bytes found waiting came right after the pty was last seen empty. */
         bool waited = pty_i >= 0 && woke >= now + 1000;

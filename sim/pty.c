@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ dk_status dk_pty_open(dk_pty *p, dk_err *err)
 {
     memset(p, 0, sizeof *p);
     p->master = -1;
+    p->opened = -1;
     /* posix_openpt rather than openpty: <pty.h> would be shadowed by ours. */
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     if (m < 0)
@@ -47,6 +49,12 @@ dk_status dk_pty_open(dk_pty *p, dk_err *err)
     fcntl(m, F_SETFD, FD_CLOEXEC);
     p->master = m;
     snprintf(p->slave, sizeof p->slave, "%s", name);
+    /* Without the watch the caller only looks for a host now and then. */
+    p->opened = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (p->opened >= 0 && inotify_add_watch(p->opened, name, IN_OPEN) < 0) {
+        close(p->opened);
+        p->opened = -1;
+    }
     return DK_OK;
 }
 
@@ -101,6 +109,9 @@ void dk_pty_close(dk_pty *p)
     if (p->master >= 0)
         close(p->master);
     p->master = -1;
+    if (p->opened >= 0)
+        close(p->opened);
+    p->opened = -1;
 }
 
 ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap)
@@ -121,6 +132,13 @@ bool dk_pty_host_open(const dk_pty *p)
     if (poll(&pf, 1, 0) < 0)
         return true;
     return !(pf.revents & (POLLHUP | POLLERR));
+}
+
+void dk_pty_opened_drain(dk_pty *p)
+{
+    char ev[256];
+    while (p->opened >= 0 && read(p->opened, ev, sizeof ev) > 0)
+        ;
 }
 
 size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)

@@ -4,7 +4,8 @@
  * number of times.  dfusim keeps only the master: while no slave is open the
  * master reads EIO and polls POLLHUP, which dk_pty_read reports as "no host"
  * (the caller then sleeps a little instead of spinning).  Termios settings the
- * host makes are visible through the master (dk_pty_describe).
+ * host makes are visible through the master (dk_pty_describe).  An inotify
+ * watch on the slave (IN_OPEN) tells at once when a host opens it.
  */
 #ifndef DFUSIM_PTY_H
 #define DFUSIM_PTY_H
@@ -20,6 +21,7 @@ typedef struct {
     int master;        /* non-blocking, close-on-exec */
     char slave[128];   /* /dev/pts/N */
     char *link;        /* symlink we made (removed by dk_pty_close), or NULL */
+    int opened;        /* polls readable once the slave is opened (inotify), or -1 */
 } dk_pty;
 
 /* openpty, slave set raw and chmod 0600, slave fd closed, master kept. */
@@ -39,6 +41,9 @@ ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap);
 
 /* Whether a host has the slave open right now (poll without POLLHUP). */
 bool dk_pty_host_open(const dk_pty *p);
+
+/* Empty p->opened after it polled readable. */
+void dk_pty_opened_drain(dk_pty *p);
 
 /* Send bytes to the host.  Returns the number written: len, or less when the
  * host stopped reading for timeout_ms.  Bytes written while no host has the
