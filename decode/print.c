@@ -62,6 +62,14 @@ static void put_u64(line *l, uint64_t v)
     put_mem(l, d + i, sizeof d - i);
 }
 
+static void put_spaces(line *l, size_t n)
+{
+    if (n > LINE_CAP - 1 - l->n)
+        n = LINE_CAP - 1 - l->n;
+    memset(l->b + l->n, ' ', n);
+    l->n += n;
+}
+
 /* "0x%08x" */
 static void put_hex32(line *l, uint32_t v)
 {
@@ -71,29 +79,34 @@ static void put_hex32(line *l, uint32_t v)
     put_mem(l, d, sizeof d);
 }
 
-/* v / 10^dec with exactly dec decimals (dec <= 6): "%.6f" of microseconds
- * as seconds, "%.3f" of microseconds as milliseconds, without a double. */
-static void put_fixed(line *l, int64_t v, unsigned dec)
+/* v / 10^dec with exactly dec decimals (dec 3 or 6), right-aligned in
+ * width: "%*.6f" of microseconds as seconds, "%.3f" as milliseconds,
+ * without a double.  Built backwards in a small buffer. */
+static void put_fixed_w(line *l, int64_t v, unsigned dec, size_t width)
 {
-    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, scale = 1;
-    for (unsigned i = 0; i < dec; i++)
-        scale *= 10;
-    if (v < 0)
-        put_mem(l, "-", 1);
-    put_u64(l, m / scale);
-    char d[7] = { '.' };
-    uint64_t f = m % scale;
-    for (unsigned i = dec; i > 0; i--) {
-        d[i] = (char)('0' + f % 10);
-        f /= 10;
+    char b[32];
+    size_t i = sizeof b;
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    uint64_t scale = dec == 6 ? 1000000 : 1000;
+    uint64_t whole = m / scale, frac = m % scale;
+    for (unsigned k = 0; k < dec; k++) {
+        b[--i] = (char)('0' + frac % 10);
+        frac /= 10;
     }
-    put_mem(l, d, dec + 1);
+    b[--i] = '.';
+    do {
+        b[--i] = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole);
+    if (v < 0)
+        b[--i] = '-';
+    put_spaces(l, sizeof b - i < width ? width - (sizeof b - i) : 0);
+    put_mem(l, b + i, sizeof b - i);
 }
 
-static void put_spaces(line *l, size_t n)
+static void put_fixed(line *l, int64_t v, unsigned dec)
 {
-    while (n--)
-        put_mem(l, " ", 1);
+    put_fixed_w(l, v, dec, 0);
 }
 
 static void line_out(printer *p, line *l)
@@ -114,11 +127,7 @@ static void stamp(printer *p, line *l, int64_t t, uint64_t pos, dk_dir dir)
         p->t0 = t;
     size_t from = l->n;
     if (t >= 0) {
-        line num;
-        num.n = 0;
-        put_fixed(&num, t - p->t0, 6);
-        put_spaces(l, num.n < 11 ? 11 - num.n : 0);
-        put_mem(l, num.b, num.n);
+        put_fixed_w(l, t - p->t0, 6, 11);
     } else {
         put_mem(l, "@", 1);
         if (p->split)
