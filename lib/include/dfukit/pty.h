@@ -1,0 +1,88 @@
+/* pty.h - a pseudo-terminal for a host tool to open as if it were a UART.
+ *
+ * An I/O adapter, not a core: it calls posix_openpt, termios, poll, read and
+ * write, and is kept thin.  dfusim serves its bootloader on one; dfusniff puts
+ * one between the host tool and the real port.
+ *
+ *   host tool --open--> /dev/pts/N (slave, mode 0600) == master <-- the tool
+ *                       [--link PATH -> /dev/pts/N]
+ *
+ * The tool keeps only the master.  The host may open and close the slave any
+ * number of times.  What Linux does, and what this module builds on:
+ *   - termios calls on the master act on the slave: the host's settings are
+ *     read there (dk_pty_cfg, dk_pty_describe), and the initial ones set there;
+ *   - while no slave is open (after one has been), the master reads EIO and
+ *     polls POLLHUP, at once and every time: leave it out of poll then;
+ *   - there is no event when a slave opens: look again (dk_pty_host_open);
+ *   - a master that has never had its slave opened looks as if a host had it
+ *     open (no POLLHUP) until the first host closes it; DK_PTY_NO_HOST makes a
+ *     fresh pty report "no host" from the start instead;
+ *   - bytes written to the master while no host has the slave open, and bytes
+ *     the last host did not read, wait for the next opener (a UART would have
+ *     lost them): write only while a host is there, dk_pty_drop_unread on a
+ *     change of host.
+ */
+#ifndef DFUKIT_PTY_H
+#define DFUKIT_PTY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dfukit/err.h"
+#include "dfukit/serial.h"
+
+typedef struct {
+    int master;      /* non-blocking, close-on-exec; -1 when not open */
+    char slave[128]; /* /dev/pts/N */
+    char *link;      /* symlink we made (removed by dk_pty_close), or NULL */
+} dk_pty;
+
+enum {
+    DK_PTY_NO_HOST = 1, /* open and close the slave once: "no host" until one opens it */
+};
+
+/* Create a pty: slave mode 0600, raw with c's settings (NULL: 115200 8N1),
+ * master kept.  Errors (DK_E_IO, DK_E_USAGE for a baud termios lacks):
+ * "cannot create a pty: ...", "/dev/pts/N: cannot set mode 0600: ...",
+ * "/dev/pts/N: cannot set line settings: ...". */
+dk_status dk_pty_open(dk_pty *p, const dk_serial_cfg *c, unsigned flags, dk_err *err);
+
+/* Make path a symlink to the slave, atomically.  An existing path is replaced
+ * only when it is a symlink into /dev/pts/ (what a killed tool leaves
+ * behind).  Anything else is left alone and refused with DK_E_USAGE:
+ * "exists and is not a symlink; not replacing it", or "exists and is a
+ * symlink to T, not to a pty; not replacing it".  Other failures DK_E_IO,
+ * "cannot make the link: ...". */
+dk_status dk_pty_link(dk_pty *p, const char *path, dk_err *err);
+
+/* Remove the link if it still points at our slave, close the master.  Safe
+ * on a pty whose open failed and on one closed before (master -1). */
+void dk_pty_close(dk_pty *p);
+
+/* Read what the host sent.  >0: bytes; 0: nothing right now; -1: no host has
+ * the port open (and nothing is left to read); -2: another error (errno). */
+ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap);
+
+/* Whether a host has the slave open right now (poll reports no hang-up). */
+bool dk_pty_host_open(const dk_pty *p);
+
+/* Send bytes to the host.  Returns the number written: len, or less when the
+ * host stopped reading for timeout_ms.  Bytes written while no host has the
+ * port open wait in the pty for the next opener: the caller checks first. */
+size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms);
+
+/* Throw away what was sent to the host but not read, in the master's queue
+ * and in the slave's line discipline (a UART would not keep it for the next
+ * opener; a pty does). */
+void dk_pty_drop_unread(dk_pty *p);
+
+/* The host's line settings.  false when the master cannot tell. */
+bool dk_pty_cfg(const dk_pty *p, dk_serial_cfg *c);
+
+/* The host's line settings as text, e.g. "115200 8N1 raw rtscts" (speed -1
+ * when it has no Bxxx constant), or "" if unknown. */
+void dk_pty_describe(const dk_pty *p, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,401 @@
+/* test_serial.c - serial lines (serial.h) on pty pairs: the settings <->
+ * termios mapping, open (by path and through a symlink), settings read back
+ * from the other end, reads with and without a timeout, write all, a
+ * read-only line that refuses to write, dropping input from before the open,
+ * presence, and one-line errors for unusable paths. */
+#define _GNU_SOURCE /* posix_openpt, ptsname_r */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "dfukit/serial.h"
+#include "dk_test.h"
+
+static char g_dir[256];
+
+static const char *tmp_path(const char *name)
+{
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", g_dir, name);
+    return p[k];
+}
+
+/* A pty pair standing in for a UART: the test holds the master (the far
+ * end), raw so nothing is echoed; the slave is the port under test. */
+static int far_end(char *slave, size_t cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(m >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    assert_int_equal(ptsname_r(m, slave, cap), 0);
+    struct termios t;
+    assert_int_equal(tcgetattr(m, &t), 0);
+    cfmakeraw(&t);
+    assert_int_equal(tcsetattr(m, TCSANOW, &t), 0);
+    return m;
+}
+
+/* Read exactly n bytes from fd (non-blocking), waiting as needed. */
+static void get_all(int fd, uint8_t *buf, size_t n)
+{
+    while (n) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        assert_true(poll(&pf, 1, 5000) > 0);
+        ssize_t k = read(fd, buf, n);
+        if (k < 0 && errno == EAGAIN)
+            continue;
+        assert_true(k > 0);
+        buf += k;
+        n -= (size_t)k;
+    }
+}
+
+/* ---- settings, pure ---- */
+
+static void test_cfg_termios_round_trip(void **state)
+{
+    (void)state;
+    static const dk_serial_cfg cases[] = {
+        {115200, 8, 'N', 1, DK_SERIAL_FLOW_NONE}, {9600, 7, 'E', 2, DK_SERIAL_FLOW_RTSCTS},
+        {1000000, 8, 'O', 1, DK_SERIAL_FLOW_XONXOFF}, {300, 5, 'M', 1, DK_SERIAL_FLOW_BOTH},
+        {57600, 6, 'S', 2, DK_SERIAL_FLOW_NONE}, {4000000, 8, 'N', 1, DK_SERIAL_FLOW_RTSCTS},
+        {0, 8, 'N', 1, DK_SERIAL_FLOW_NONE}, /* B0: hang up */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct termios t;
+        memset(&t, 0xa5, sizeof t); /* whatever was there before: raw afterwards */
+        assert_true(dk_serial_cfg_to_termios(&cases[i], &t));
+        assert_int_equal(t.c_lflag & (ICANON | ECHO | ISIG | IEXTEN), 0);
+        assert_int_equal(t.c_oflag & OPOST, 0);
+        assert_int_equal(t.c_cflag & (CREAD | CLOCAL), CREAD | CLOCAL);
+        assert_int_equal(t.c_cc[VMIN], 1);
+        assert_int_equal(t.c_cc[VTIME], 0);
+        dk_serial_cfg back = dk_serial_cfg_from_termios(&t);
+        assert_true(dk_serial_cfg_eq(&back, &cases[i]));
+    }
+}
+
+static void test_cfg_unsupported_baud(void **state)
+{
+    (void)state;
+    dk_serial_cfg odd = {12345, 8, 'N', 1, DK_SERIAL_FLOW_NONE};
+    struct termios t, before;
+    memset(&t, 0x5a, sizeof t);
+    before = t;
+    assert_false(dk_serial_cfg_to_termios(&odd, &t));
+    assert_memory_equal(&t, &before, sizeof t); /* untouched */
+    assert_int_equal(dk_serial_speed_of_baud(12345), 0);
+    assert_int_equal(dk_serial_speed_of_baud(0), 0);
+    assert_int_equal(dk_serial_speed_of_baud(921600), B921600);
+    assert_int_equal(dk_serial_baud_of_speed(B1000000), 1000000);
+    assert_int_equal(dk_serial_baud_of_speed(B0), 0);
+}
+
+static void test_cfg_str_eq(void **state)
+{
+    (void)state;
+    char buf[64];
+    dk_serial_cfg c = {9600, 7, 'E', 2, DK_SERIAL_FLOW_RTSCTS};
+    assert_string_equal(dk_serial_cfg_str(&c, buf, sizeof buf), "9600 7E2 rtscts");
+    dk_serial_cfg d = dk_serial_cfg_default(115200);
+    assert_string_equal(dk_serial_cfg_str(&d, buf, sizeof buf), "115200 8N1 none");
+    d.flow = DK_SERIAL_FLOW_BOTH;
+    assert_string_equal(dk_serial_cfg_str(&d, buf, sizeof buf), "115200 8N1 rtscts+xonxoff");
+    dk_serial_cfg e = dk_serial_cfg_default(115200);
+    assert_false(dk_serial_cfg_eq(&d, &e));
+    e.flow = DK_SERIAL_FLOW_BOTH;
+    assert_true(dk_serial_cfg_eq(&d, &e));
+    e.stop = 2;
+    assert_false(dk_serial_cfg_eq(&d, &e));
+}
+
+/* ---- an open line on a pty ---- */
+
+static void test_open_pty_settings(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg c = {230400, 8, 'N', 2, DK_SERIAL_FLOW_RTSCTS};
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
+    assert_non_null(s);
+    assert_string_equal(dk_serial_kind(s), "termios"); /* libserialport cannot open a pty */
+    assert_false(dk_serial_is_real(s));
+    assert_string_equal(dk_serial_path(s), slave);
+    int fd = dk_serial_fd(s);
+    assert_true(fd >= 0);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+    /* what the other end sees: termios on the master acts on the slave */
+    struct termios t;
+    assert_int_equal(tcgetattr(m, &t), 0);
+    dk_serial_cfg seen = dk_serial_cfg_from_termios(&t);
+    assert_true(dk_serial_cfg_eq(&seen, &c));
+    assert_int_equal(t.c_lflag & (ICANON | ECHO), 0);
+
+    /* new settings on the open line */
+    dk_serial_cfg c2 = {9600, 8, 'N', 1, DK_SERIAL_FLOW_XONXOFF};
+    assert_int_equal(dk_serial_apply(s, &c2, &e), DK_OK);
+    assert_int_equal(tcgetattr(m, &t), 0);
+    seen = dk_serial_cfg_from_termios(&t);
+    assert_true(dk_serial_cfg_eq(&seen, &c2));
+
+    dk_serial_cfg bad = {12345, 8, 'N', 1, DK_SERIAL_FLOW_NONE};
+    assert_int_equal(dk_serial_apply(s, &bad, &e), DK_E_USAGE);
+    assert_string_equal(e.msg, "baud 12345 is not one termios knows");
+    assert_int_equal(tcgetattr(m, &t), 0); /* the line keeps what it had */
+    seen = dk_serial_cfg_from_termios(&t);
+    assert_true(dk_serial_cfg_eq(&seen, &c2));
+
+    dk_serial_close(s);
+    close(m);
+}
+
+static void test_read_timeout_and_data(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
+    assert_non_null(s);
+    uint8_t buf[64];
+    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 0, &e), 0);  /* nothing, no wait */
+    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 20, &e), 0); /* nothing within 20 ms */
+
+    assert_int_equal(write(m, "\x09\x01\xc0", 3), 3);
+    size_t got = 0;
+    while (got < 3) { /* the bytes may come in pieces */
+        long n = dk_serial_read(s, buf + got, sizeof buf - got, 5000, &e);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "\x09\x01\xc0", 3);
+    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 0, &e), 0);
+    dk_serial_close(s);
+    close(m);
+}
+
+typedef struct {
+    int fd;
+    size_t len;
+    uint8_t *buf;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    get_all(a->fd, a->buf, a->len);
+    return NULL;
+}
+
+/* More than a pty holds at once: dk_serial_write waits while it is full. */
+static void test_write_all(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
+    assert_non_null(s);
+    size_t len = 256 * 1024;
+    uint8_t *out = malloc(len), *in = malloc(len);
+    assert_non_null(out);
+    assert_non_null(in);
+    dk_test_fill(out, len, 7);
+    reader_arg a = {m, len, in};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
+    assert_int_equal(dk_serial_write(s, out, len, &e), DK_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_memory_equal(in, out, len);
+    free(out);
+    free(in);
+    dk_serial_close(s);
+    close(m);
+}
+
+static void test_write_after_far_end_closed(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
+    assert_non_null(s);
+    close(m);
+    assert_int_equal(dk_serial_write(s, (const uint8_t *)"x", 1, &e), DK_E_IO);
+    assert_non_null(strstr(e.msg, "write"));
+    dk_serial_close(s);
+}
+
+static void test_read_only(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(slave, &c, DK_SERIAL_READ_ONLY, &e);
+    assert_non_null(s);
+    assert_int_equal(fcntl(dk_serial_fd(s), F_GETFL) & O_ACCMODE, O_RDONLY);
+    assert_int_equal(dk_serial_write(s, (const uint8_t *)"\xc0", 1, &e), DK_E_USAGE);
+    assert_string_equal(e.msg, "the port is open read-only");
+    uint8_t b[4];
+    struct pollfd pf = {.fd = m, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 50), 0); /* nothing reached the far end */
+
+    assert_int_equal(write(m, "ok", 2), 2); /* reading still works */
+    size_t got = 0;
+    while (got < 2) {
+        long n = dk_serial_read(s, b + got, sizeof b - got, 5000, &e);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_memory_equal(b, "ok", 2);
+    dk_serial_close(s);
+    close(m);
+}
+
+/* Bytes that reached the port before it was opened: dropped with
+ * DK_SERIAL_FLUSH_INPUT, read without. */
+static void test_flush_input(void **state)
+{
+    (void)state;
+    for (int flush = 0; flush < 2; flush++) {
+        char slave[128];
+        int m = far_end(slave, sizeof slave);
+        int keep = open(slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC); /* holds the line's state */
+        assert_true(keep >= 0);
+        struct termios t;
+        assert_int_equal(tcgetattr(keep, &t), 0);
+        cfmakeraw(&t);
+        assert_int_equal(tcsetattr(keep, TCSANOW, &t), 0);
+        assert_int_equal(write(m, "old", 3), 3);
+        struct pollfd pf = {.fd = keep, .events = POLLIN};
+        assert_int_equal(poll(&pf, 1, 5000), 1); /* arrived, not read */
+
+        dk_serial_cfg c = dk_serial_cfg_default(115200);
+        dk_err e = {0};
+        dk_serial *s = dk_serial_open(slave, &c, flush ? DK_SERIAL_FLUSH_INPUT : 0, &e);
+        assert_non_null(s);
+        uint8_t b[8];
+        long n = dk_serial_read(s, b, sizeof b, flush ? 0 : 5000, &e);
+        if (flush) {
+            assert_int_equal(n, 0);
+        } else {
+            assert_int_equal(n, 3);
+            assert_memory_equal(b, "old", 3);
+        }
+        dk_serial_close(s);
+        close(keep);
+        close(m);
+    }
+}
+
+/* Through a symlink (dfusim --link): still a pty, still termios; present
+ * until the name goes away. */
+static void test_symlink_and_presence(void **state)
+{
+    (void)state;
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    const char *link = tmp_path("port");
+    assert_int_equal(symlink(slave, link), 0);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    dk_err e = {0};
+    dk_serial *s = dk_serial_open(link, &c, 0, &e);
+    assert_non_null(s);
+    assert_string_equal(dk_serial_kind(s), "termios");
+    assert_string_equal(dk_serial_path(s), link);
+    assert_true(dk_serial_present(s));
+    uint8_t lines = 0x7f;
+    assert_false(dk_serial_signals(s, &lines)); /* Linux ptys refuse TIOCMGET */
+    assert_int_equal(lines, 0x7f);
+    assert_int_equal(unlink(link), 0);
+    assert_false(dk_serial_present(s));
+    dk_serial_close(s);
+    close(m);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    const char *plain = tmp_path("plain-file");
+    assert_int_equal(dk_test_write_file(plain, "x", 1), 0);
+    char slave[128];
+    int m = far_end(slave, sizeof slave);
+    dk_serial_cfg ok = dk_serial_cfg_default(115200), odd = dk_serial_cfg_default(12345);
+    const struct {
+        const char *path;
+        const dk_serial_cfg *cfg;
+        dk_status status;
+        const char *msg;
+    } cases[] = {
+        {"/dev/nonexistent-tty", &ok, DK_E_IO, "cannot open port: No such file or directory"},
+        {plain, &ok, DK_E_IO, "not a serial port (not a character device)"},
+        {"/dev/null", &ok, DK_E_IO, "not a serial port (not a terminal)"},
+        {slave, &odd, DK_E_USAGE, "baud 12345 is not one termios knows"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dk_err e = {0};
+        assert_null(dk_serial_open(cases[i].path, cases[i].cfg, 0, &e));
+        assert_int_equal(e.status, cases[i].status);
+        assert_string_equal(e.msg, cases[i].msg);
+        assert_null(strchr(e.msg, '\n'));
+    }
+    assert_null(dk_serial_open("/dev/nonexistent-tty", &ok, 0, NULL)); /* err may be NULL */
+    close(m);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return dk_test_tmpdir(g_dir, sizeof g_dir);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dk_test_rmtree(g_dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cfg_termios_round_trip),
+        cmocka_unit_test(test_cfg_unsupported_baud),
+        cmocka_unit_test(test_cfg_str_eq),
+        cmocka_unit_test(test_open_pty_settings),
+        cmocka_unit_test(test_read_timeout_and_data),
+        cmocka_unit_test(test_write_all),
+        cmocka_unit_test(test_write_after_far_end_closed),
+        cmocka_unit_test(test_read_only),
+        cmocka_unit_test(test_flush_input),
+        cmocka_unit_test(test_symlink_and_presence),
+        cmocka_unit_test(test_open_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
