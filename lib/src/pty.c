@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ dk_status dk_pty_open(dk_pty *p, const dk_serial_cfg *c, unsigned flags, dk_err 
 {
     memset(p, 0, sizeof *p);
     p->master = -1;
+    p->opened = -1;
     dk_serial_cfg def = dk_serial_cfg_default(115200);
     if (!c)
         c = &def;
@@ -58,6 +60,13 @@ dk_status dk_pty_open(dk_pty *p, const dk_serial_cfg *c, unsigned flags, dk_err 
             return dk_err_set(err, DK_E_IO, -1, "%s: cannot open: %s", p->slave, strerror(e));
         }
         close(s);
+    }
+    if (flags & DK_PTY_WATCH_OPEN) { /* after our own open: it is no host */
+        p->opened = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (p->opened >= 0 && inotify_add_watch(p->opened, p->slave, IN_OPEN) < 0) {
+            close(p->opened);
+            p->opened = -1;
+        }
     }
     return DK_OK;
 }
@@ -121,6 +130,9 @@ void dk_pty_close(dk_pty *p)
     if (p->master >= 0)
         close(p->master);
     p->master = -1;
+    if (p->opened >= 0)
+        close(p->opened);
+    p->opened = -1;
 }
 
 ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap)
@@ -141,6 +153,13 @@ bool dk_pty_host_open(const dk_pty *p)
     if (poll(&pf, 1, 0) < 0)
         return true;
     return !(pf.revents & (POLLHUP | POLLERR));
+}
+
+void dk_pty_opened_drain(dk_pty *p)
+{
+    char ev[256];
+    while (p->opened >= 0 && read(p->opened, ev, sizeof ev) > 0)
+        ;
 }
 
 size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)

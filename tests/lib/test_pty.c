@@ -1,9 +1,9 @@
 /* test_pty.c - the pty a host tool opens (pty.h): mode 0600, settings at
  * creation and as the host changes them, host-open detection with and
- * without DK_PTY_NO_HOST, reads and writes, answers the last host left
- * unread dropped (and kept without the drop), --link made, replacing only a
- * stale pty link, refusing files, directories and foreign links, removed at
- * close only while it is still ours. */
+ * without DK_PTY_NO_HOST, the IN_OPEN watch, reads and writes, answers the
+ * last host left unread dropped (and kept without the drop), --link made,
+ * replacing only a stale pty link, refusing files, directories and foreign
+ * links, removed at close only while it is still ours. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,6 +146,33 @@ static void test_host_open_detection(void **state)
         assert_int_equal(dk_pty_read(&p, b, sizeof b), -1);
     }
     dk_pty_close(&p);
+}
+
+/* DK_PTY_WATCH_OPEN: p.opened wakes poll when a host opens the slave, not
+ * for the pty's own open at creation. */
+static void test_watch_open(void **state)
+{
+    (void)state;
+    dk_pty p = DK_PTY_CLOSED;
+    dk_pty_close(&p); /* never opened: nothing to close */
+    dk_err e = {0};
+    assert_int_equal(dk_pty_open(&p, NULL, DK_PTY_NO_HOST, &e), DK_OK);
+    assert_int_equal(p.opened, -1); /* not asked for */
+    dk_pty_close(&p);
+
+    assert_int_equal(dk_pty_open(&p, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &e), DK_OK);
+    assert_true(p.opened >= 0);
+    assert_true(fcntl(p.opened, F_GETFD) & FD_CLOEXEC);
+    struct pollfd pf = {.fd = p.opened, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 0), 0);
+    int h = host_open(&p);
+    assert_int_equal(poll(&pf, 1, 5000), 1);
+    dk_pty_opened_drain(&p);
+    assert_int_equal(poll(&pf, 1, 0), 0);
+    assert_true(dk_pty_host_open(&p));
+    close(h);
+    dk_pty_close(&p);
+    assert_int_equal(p.opened, -1);
 }
 
 static void test_write(void **state)
@@ -308,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_open_mode_and_settings),
         cmocka_unit_test(test_open_bad_baud),
         cmocka_unit_test(test_host_open_detection),
+        cmocka_unit_test(test_watch_open),
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_drop_unread),
         cmocka_unit_test(test_link),

@@ -13,7 +13,9 @@
  *     read there (dk_pty_cfg, dk_pty_describe), and the initial ones set there;
  *   - while no slave is open (after one has been), the master reads EIO and
  *     polls POLLHUP, at once and every time: leave it out of poll then;
- *   - there is no event when a slave opens: look again (dk_pty_host_open);
+ *   - the master gives no event when a slave opens: look again
+ *     (dk_pty_host_open), or watch the slave's IN_OPEN with inotify
+ *     (DK_PTY_WATCH_OPEN) to know at once;
  *   - a master that has never had its slave opened looks as if a host had it
  *     open (no POLLHUP) until the first host closes it; DK_PTY_NO_HOST makes a
  *     fresh pty report "no host" from the start instead;
@@ -37,10 +39,17 @@ typedef struct {
     int master;      /* non-blocking, close-on-exec; -1 when not open */
     char slave[128]; /* /dev/pts/N */
     char *link;      /* symlink we made (removed by dk_pty_close), or NULL */
+    int opened;      /* DK_PTY_WATCH_OPEN: polls readable once the slave has been
+                      * opened since the last dk_pty_opened_drain; else -1 */
 } dk_pty;
 
+/* A dk_pty not opened yet, safe to dk_pty_close. */
+#define DK_PTY_CLOSED ((dk_pty){.master = -1, .opened = -1})
+
 enum {
-    DK_PTY_NO_HOST = 1, /* open and close the slave once: "no host" until one opens it */
+    DK_PTY_NO_HOST = 1,    /* open and close the slave once: "no host" until one opens it */
+    DK_PTY_WATCH_OPEN = 2, /* p->opened: an inotify IN_OPEN watch on the slave (-1 when
+                            * inotify refuses: look now and then instead) */
 };
 
 /* Create a pty: slave mode 0600, raw with c's settings (NULL: 115200 8N1),
@@ -57,8 +66,9 @@ dk_status dk_pty_open(dk_pty *p, const dk_serial_cfg *c, unsigned flags, dk_err 
  * "cannot make the link: ...". */
 dk_status dk_pty_link(dk_pty *p, const char *path, dk_err *err);
 
-/* Remove the link if it still points at our slave, close the master.  Safe
- * on a pty whose open failed and on one closed before (master -1). */
+/* Remove the link if it still points at our slave, close the master and
+ * the watch.  Safe on a pty whose open failed and on one closed before
+ * (master -1, opened -1). */
 void dk_pty_close(dk_pty *p);
 
 /* Read what the host sent.  >0: bytes; 0: nothing right now; -1: no host has
@@ -67,6 +77,10 @@ ssize_t dk_pty_read(dk_pty *p, uint8_t *buf, size_t cap);
 
 /* Whether a host has the slave open right now (poll reports no hang-up). */
 bool dk_pty_host_open(const dk_pty *p);
+
+/* Empty p->opened after it polled readable.  Opens of our own
+ * (dk_pty_drop_unread) show there too: check dk_pty_host_open after. */
+void dk_pty_opened_drain(dk_pty *p);
 
 /* Send bytes to the host.  Returns the number written: len, or less when the
  * host stopped reading for timeout_ms.  Bytes written while no host has the
