@@ -112,7 +112,8 @@ static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
  * looking for END/ESC (cheaper than finding the END first and copying only
  * frames with escapes).  False when the deframer must judge: no END in p, a
  * bad escape, an empty or too long frame. */
-static bool fast_frame(const uint8_t *p, size_t n, uint8_t *out, size_t *len, size_t *used)
+__attribute__((always_inline)) static inline bool fast_frame(const uint8_t *p, size_t n, uint8_t *out,
+                                                            size_t *len, size_t *used)
 {
     size_t i = 0, o = 0;
     for (;;) {
@@ -152,39 +153,40 @@ __attribute__((noinline)) static bool deframe(dd_units *u, dk_slip_dec *d, dd_un
     return u->got;
 }
 
-/* dd_units_next, inlined into the decoder's own loop. */
-static inline bool units_next(dd_units *u, dd_unit *out)
+/* The fast path: a whole frame while the deframer is between frames,
+ * decoded into u->fast.  Anything else (a frame across chunks, bad escapes,
+ * empty frames, the first frame of a line) goes through the deframer. */
+static inline bool fast_unit(dd_units *u, size_t *len, uint64_t *start, uint64_t *end)
 {
-    while (u->used < u->len) {
-        dk_slip_dec *d = &u->dec[u->dir];
-        /* Fast path: a whole frame while the deframer is between frames.
-         * Anything else (a frame across chunks, bad escapes, empty frames,
-         * the first frame of a line) goes through the deframer. */
-        size_t len, n;
-        if (d->raw_in_frame == 0 && d->seen_end &&
-            fast_frame(u->p + u->used, u->len - u->used, u->fast, &len, &n)) {
-            uint64_t at = u->pos + u->used;
-            u->used += n;
-            out->ev = (dk_slip_event){
-                .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = at, .end = at + n,
-                .raw_len = n,
-            };
-            out->dir = u->dir;
-            out->t_us = u->t;
-            return true;
-        }
-        if (deframe(u, d, out)) {
-            out->dir = u->dir;
-            out->t_us = u->t;
-            return true;
-        }
-    }
-    return false;
+    const dk_slip_dec *d = &u->dec[u->dir];
+    size_t n;
+    if (d->raw_in_frame != 0 || !d->seen_end ||
+        !fast_frame(u->p + u->used, u->len - u->used, u->fast, len, &n))
+        return false;
+    *start = u->pos + u->used;
+    *end = *start + n;
+    u->used += n;
+    return true;
 }
 
 bool dd_units_next(dd_units *u, dd_unit *out)
 {
-    return units_next(u, out);
+    while (u->used < u->len) {
+        size_t len;
+        uint64_t start, end;
+        if (fast_unit(u, &len, &start, &end)) {
+            out->ev = (dk_slip_event){
+                .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = start, .end = end,
+                .raw_len = end - start,
+            };
+        } else if (!deframe(u, &u->dec[u->dir], out)) {
+            continue;
+        }
+        out->dir = u->dir;
+        out->t_us = u->t;
+        return true;
+    }
+    return false;
 }
 
 bool dd_units_flush(dd_units *u, dd_unit *out)
@@ -256,14 +258,20 @@ void dd_decoder_unit(dd_decoder *d, const dd_unit *u)
 void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *data, size_t len,
                       uint64_t pos)
 {
-    dd_unit un;
-    dd_units_put(d->u, t_us, dir, data, len, pos);
-    while (units_next(d->u, &un)) {
-        if (un.ev.kind == DK_SLIP_FRAME) /* the common case, one call less */
-            dk_session_frame(d->s, un.ev.data, un.ev.len, un.ev.first, un.t_us, un.dir,
-                             un.ev.start, un.ev.end);
-        else
+    dd_units *u = d->u;
+    dd_units_put(u, t_us, dir, data, len, pos);
+    /* dd_units_next, with fast frames handed straight to the tracker */
+    while (u->used < u->len) {
+        size_t n;
+        uint64_t start, end;
+        dd_unit un;
+        if (fast_unit(u, &n, &start, &end)) {
+            dk_session_frame(d->s, u->fast, n, false, u->t, u->dir, start, end);
+        } else if (deframe(u, &u->dec[u->dir], &un)) {
+            un.dir = u->dir;
+            un.t_us = u->t;
             dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
+        }
     }
 }
 

@@ -193,6 +193,7 @@ struct dk_session {
     bool port_gap;          /* closed since the last message */
     int64_t closed_us;      /* message gaps across a closed port */
 
+    bool stream_ok;         /* write_streaming may skip its slow-changing checks */
     bool err_open;          /* the target's last word so far was an error */
     dk_check bad_check;     /* the last CRC/offset mismatch an answer reported, */
     uint64_t bad_check_req; /* ... and the request count then */
@@ -310,6 +311,7 @@ static void note_in(dk_session *s, const pending *p, dk_anomaly_id id, int64_t t
 void dk_session_note(dk_session *s, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
                      uint64_t end, const char *fmt, ...)
 {
+    s->stream_ok = false;
     va_list ap;
     va_start(ap, fmt);
     vnote(s, NULL, id, t_us, dir, start, end, 0, fmt, ap);
@@ -397,11 +399,13 @@ const dk_summary *dk_session_summary(const dk_session *s)
 
 void dk_session_write_crc(dk_session *s, bool on)
 {
+    s->stream_ok = false;
     s->write_crc = on;
 }
 
 void dk_session_write_events(dk_session *s, bool on)
 {
+    s->stream_ok = false;
     s->write_events = on;
 }
 
@@ -1120,13 +1124,20 @@ static inline bool write_streaming(dk_session *s, const uint8_t *data, size_t le
                                    uint64_t end)
 {
     dk_writes *r = &s->run.u.run;
+    /* What only other events change is checked once (stream_ok is cleared
+     * by every entry point but this path). */
+    if (!s->stream_ok) {
+        if (s->sel != DK_OBJ_DATA || s->write_events || s->write_crc || s->resume_on ||
+            !s->run_on || r->obj_type != DK_OBJ_DATA || r->off_end != s->data_off ||
+            s->run.image != s->image || !s->obj_open || !s->data_crc_known || !s->img ||
+            s->image == 0 || s->img_done ||
+            (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)))
+            return false;
+        s->stream_ok = true;
+    }
     uint64_t off_end = (uint64_t)s->data_off + len;
-    if (s->sel != DK_OBJ_DATA || s->write_events || s->write_crc || s->resume_on || !s->run_on ||
-        r->obj_type != DK_OBJ_DATA || r->off_end != s->data_off || s->run.image != s->image ||
-        !s->obj_open || off_end > (uint64_t)s->obj_start + s->obj_size || !s->data_crc_known ||
-        len > STAGE - s->stage_len || !s->img || s->image == 0 || (s->img_done && s->img_active) ||
-        (s->prn && s->prn_count + 1 >= s->prn) ||
-        (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)))
+    if (off_end > (uint64_t)s->obj_start + s->obj_size || len > STAGE - s->stage_len ||
+        (s->prn && s->prn_count + 1 >= s->prn))
         return false;
     s->sum.writes++;
     s->img_active = true;
@@ -1452,6 +1463,7 @@ static void port_flush(dk_session *s, unsigned n)
 
 void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
 {
+    s->stream_ok = false;
     int was = s->port;
     s->port = open;
     if (was < 0 || was == (int)open)
@@ -1490,6 +1502,7 @@ static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, u
 void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, uint64_t start,
                     uint64_t end)
 {
+    s->stream_ok = false;
     (void)dir;
     process(s, m, t_us, start, end);
 }
@@ -1626,10 +1639,13 @@ void dk_session_frame(dk_session *s, const uint8_t *frame, size_t len, bool firs
     if (len > 0 && frame[0] == DK_OP_OBJECT_WRITE && dir != DK_DIR_TARGET) {
         seen_at(s, t_us);
         s->sum.requests++;
-        if (!write_streaming(s, frame + 1, len - 1, t_us, end))
-            on_write(s, frame + 1, len - 1, t_us, start, end);
+        if (write_streaming(s, frame + 1, len - 1, t_us, end))
+            return;
+        s->stream_ok = false;
+        on_write(s, frame + 1, len - 1, t_us, start, end);
         return;
     }
+    s->stream_ok = false;
     frame_parse(s, frame, len, first, t_us, dir, start, end);
 }
 
@@ -1637,6 +1653,8 @@ void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_di
 {
     /* Bytes of the line; the span may also cover capture headers. */
     unsigned long long line = ev->raw_len ? ev->raw_len : ev->end - ev->start;
+    if (ev->kind != DK_SLIP_FRAME)
+        s->stream_ok = false;
     switch (ev->kind) {
     case DK_SLIP_FRAME:
         dk_session_frame(s, ev->data, ev->len, ev->first, t_us, dir, ev->start, ev->end);
@@ -1663,6 +1681,7 @@ void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_di
 
 void dk_session_finish(dk_session *s)
 {
+    s->stream_ok = false;
     if (s->finished)
         return;
     s->finished = true;
