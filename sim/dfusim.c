@@ -30,12 +30,12 @@
 #include "dfukit/capfile.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
+#include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "fault.h"
 #include "flash.h"
-#include "pty.h"
 #include "settings.h"
 
 #define TOOL "dfusim"
@@ -1384,12 +1384,13 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
         return 1;
     }
-    if (dk_pty_open(&s.pty, &err) != DK_OK) {
+    if (dk_pty_open(&s.pty, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &err) != DK_OK) {
         dk_err_print(stderr, TOOL, NULL, &err);
         return 1;
     }
     if (s.o.link && dk_pty_link(&s.pty, s.o.link, &err) != DK_OK) {
-        dk_err_print(stderr, TOOL, NULL, &err);
+        fprintf(stderr, TOOL ": --link %s: %s\n", s.o.link,
+                err.status == DK_E_USAGE ? "exists and is not a dfusim pty link; not replacing it" : err.msg);
         dk_pty_close(&s.pty);
         return 1;
     }
