@@ -709,11 +709,11 @@ static int postvalidate(dk_bl *bl)
     const dk_init_cmd *c = &bl->pkt.init;
     const uint8_t *img = dk_flash_mem(bl->fl) + bl->fw_start;
     int res = OK;
+    uint8_t h[32]; /* the image's hash, as the boot validation may store it */
     if (!bl->valid_init || bl->fw_size == 0 ||
         bl->fw_start + (uint64_t)bl->fw_size > dk_flash_size(bl->fl)) {
         res = DK_RES_INVALID_OBJECT;
     } else {
-        uint8_t h[32];
         dk_sha256_le(img, bl->fw_size, h);
         if (c->hash_len != 32 || memcmp(h, c->hash, 32))
             res = EXT(DK_EXT_VERIFICATION_FAILED);
@@ -726,7 +726,7 @@ static int postvalidate(dk_bl *bl)
             bv.type = DK_BV_NO_VALIDATION;
         } else if (bvt == DK_VAL_VALIDATE_SHA256) {
             bv.type = DK_BV_SHA256;
-            dk_sha256_le(img, bl->fw_size, bv.bytes);
+            memcpy(bv.bytes, h, sizeof h);
         } else if (bvt == DK_VAL_VALIDATE_ECDSA_P256_SHA256) {
             bv.type = DK_BV_ECDSA;
             memcpy(bv.bytes, c->bv[0].bytes, c->bv[0].len <= 64 ? c->bv[0].len : 64);
