@@ -44,13 +44,21 @@ static void on_slip(void *ctx, const dk_slip_event *ev)
     }
 }
 
+/* raw 8N1 at baud, RTS/CTS when asked; what came in before the open is dropped */
+static dk_serial *open_port(const char *path, unsigned baud, bool flow, dk_err *err)
+{
+    dk_serial_cfg c = dk_serial_cfg_default(baud);
+    c.flow = flow ? DK_SERIAL_FLOW_RTSCTS : DK_SERIAL_FLOW_NONE;
+    return dk_serial_open(path, &c, DK_SERIAL_FLUSH_INPUT, err);
+}
+
 static int flush_out(dh_link *l)
 {
     if (!l->out_len)
         return 0;
     if (l->cap)
         dk_cap_write(l->cap, -1, DK_DIR_HOST, l->out, l->out_len, NULL);
-    if (dh_port_write(l->port, l->out, l->out_len, &l->err) != DK_OK)
+    if (dk_serial_write(l->port, l->out, l->out_len, &l->err) != DK_OK)
         return -1;
     l->out_len = 0;
     return 0;
@@ -89,7 +97,7 @@ static int link_recv(void *ctx, uint8_t *buf, size_t cap, size_t *len, uint32_t 
         uint64_t t = mono_ms();
         int wait = t >= deadline ? 0 : (int)(deadline - t);
         uint8_t raw[4096];
-        long n = dh_port_read(l->port, raw, sizeof raw, wait, &l->err);
+        long n = dk_serial_read(l->port, raw, sizeof raw, wait, &l->err);
         if (n < 0)
             return -1;
         if (n == 0) {
@@ -113,13 +121,13 @@ static int link_reopen(void *ctx)
 {
     dh_link *l = ctx;
     flush_out(l);
-    dh_port_close(l->port);
+    dk_serial_close(l->port);
     l->port = NULL;
     dk_slip_dec_reset(&l->dec);
     l->qn = 0;
     /* A USB CDC target re-enumerates after its reset: give it a moment. */
     for (int t = 0; t < 50; t++) {
-        l->port = dh_port_open(l->path, l->baud, l->flow, &l->err);
+        l->port = open_port(l->path, l->baud, l->flow, &l->err);
         if (l->port)
             return 0;
         struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -137,7 +145,7 @@ dk_status dh_link_open(dh_link *l, const char *path, unsigned baud, bool flow,
     l->flow = flow;
     dk_slip_dec_init(&l->dec, l->dec_buf, sizeof l->dec_buf);
     l->cap = cap;
-    l->port = dh_port_open(path, baud, flow, err);
+    l->port = open_port(path, baud, flow, err);
     if (!l->port) {
         if (l->cap)
             dk_cap_close_writer(l->cap, NULL);
@@ -151,7 +159,7 @@ void dh_link_close(dh_link *l)
 {
     if (l->port) {
         flush_out(l);
-        dh_port_close(l->port);
+        dk_serial_close(l->port);
         l->port = NULL;
     }
     if (l->cap) {

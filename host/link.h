@@ -1,7 +1,7 @@
 /* link.h - the master's transport on a real line: SLIP framing over a
- * dh_port, outgoing frames batched until the master waits for an answer, and
- * every byte that crosses the line recorded in a capture (lib capfile) when
- * asked.
+ * dk_serial line (lib serial.h), outgoing frames batched until the master
+ * waits for an answer, and every byte that crosses the line recorded in a
+ * capture (lib capfile) when asked.
  *
  *   master --frames--> link --SLIP bytes--> port   (capture: TX packets)
  *   master <--frames-- link <--SLIP bytes-- port   (capture: RX packets)
@@ -14,15 +14,15 @@
 
 #include "dfukit/capfile.h"
 #include "dfukit/err.h"
+#include "dfukit/serial.h"
 #include "dfukit/slip.h"
 #include "master.h"
-#include "port.h"
 
 typedef struct {
     const char *path;
     unsigned baud;
     bool flow;
-    dh_port *port;
+    dk_serial *port;
     dk_cap_writer *cap;      /* NULL: no capture */
     dk_slip_dec dec;
     uint8_t dec_buf[DH_FRAME_MAX];

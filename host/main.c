@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     link.ctx = &u;
     if (u.verbose)
         fprintf(stderr, "%s: %s opened with %s at %u baud%s\n", prog, port,
-                dh_port_kind(link.port), baud, flow ? ", RTS/CTS" : "");
+                dk_serial_kind(link.port), baud, flow ? ", RTS/CTS" : "");
 
     u.nimg = pkg.n;
     o.on_event = on_event;
