@@ -1076,13 +1076,10 @@ static void derive_faults(dk_scen_builder *b, const dk_summary *sum, const dk_di
             lost = b->bad_writes;
         for (uint64_t i = 0; i < lost; i++)
             dk_scen_fault(o, "op=0x08#%llu:lose-request", (unsigned long long)(b->bad_writes - lost + 1 + i));
-        dk_scen_note(o, "%llu WRITE%s lost on the way in (CRC_GET #%u reported %u of %u bytes)%s; the "
-                        "last ones before it are lost in the rerun",
+        dk_scen_note(o, "%llu WRITE%s lost on the way in (CRC_GET #%u reported %u of %u bytes); the "
+                        "rerun loses the last ones before it%s",
                      (unsigned long long)lost, lost == 1 ? "" : "s", b->bad_k, b->bad_off, b->bad_exp_off,
-                     over ? ": the UART overran while flash was busy and no flow control held the "
-                            "host back (§1.3); dfusim --realtime models that cause, with "
-                            "timing-dependent losses"
-                          : "");
+                     over ? " (a UART overrun while flash was busy, no flow control: §1.3)" : "");
         return;
     }
     if (crc_bad || off_bad) {
