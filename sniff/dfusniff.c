@@ -4,24 +4,20 @@
  * captured with its direction and read time, line settings the host sets on
  * the pty copied to the port.  Passive tap: two ports, read only.
  */
-#define _GNU_SOURCE /* posix_openpt, ptsname_r */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "dfukit/capfile.h"
-#include "line.h"
+#include "dfukit/pty.h"
+#include "dfukit/serial.h"
 #include "live.h"
 #include "opts.h"
-#include "port.h"
 
 #define TOOL "dfusniff"
 #define TICK_MS 50
@@ -148,95 +144,67 @@ static int pull(ctx *c, int fd, dk_dir dir, pend *q)
 
 /* ---- man in the middle ---- */
 
+/* The pty is created without DK_PTY_NO_HOST: a fresh master counts as
+ * opened, so a host that opens it and writes at once is served at once. */
 typedef struct {
-    int master;
-    char slave[128];
-    bool present;       /* the host has the pty open */
-    sn_line line;       /* settings last copied to the port */
-    uint64_t dropped;   /* target bytes that arrived while the host was away */
+    dk_pty pty;
+    bool present;         /* the host has the pty open */
+    dk_serial_cfg line;   /* settings last copied to the port */
+    uint64_t dropped;     /* target bytes that arrived while the host was away */
 } host_pty;
 
-static int open_host_pty(host_pty *h, const sn_line *l, char *err, size_t cap)
-{
-    h->master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (h->master < 0 || grantpt(h->master) < 0 || unlockpt(h->master) < 0 ||
-        ptsname_r(h->master, h->slave, sizeof h->slave) != 0) {
-        snprintf(err, cap, "cannot create a pty: %s", strerror(errno));
-        return -1;
-    }
-    if (chmod(h->slave, 0600) < 0) {
-        snprintf(err, cap, "%s: cannot set mode 0600: %s", h->slave, strerror(errno));
-        return -1;
-    }
-    /* Termios calls on the master act on the slave: start it raw at -b. */
-    struct termios t;
-    if (tcgetattr(h->master, &t) < 0 || !sn_line_to_termios(l, &t) ||
-        tcsetattr(h->master, TCSANOW, &t) < 0) {
-        snprintf(err, cap, "%s: cannot set line settings: %s", h->slave, strerror(errno));
-        return -1;
-    }
-    h->line = *l;
-    return 0;
-}
-
-/* The host has the slave open exactly when the master does not report a hangup. */
-static bool host_is_there(int master)
-{
-    struct pollfd p = {.fd = master, .events = 0};
-    return poll(&p, 1, 0) == 0 || !(p.revents & POLLHUP);
-}
-
 /* Copy line settings the host set on the pty to the port. */
-static void follow_host(ctx *c, host_pty *h, sn_port *port)
+static void follow_host(ctx *c, host_pty *h, dk_serial *port)
 {
-    struct termios t;
-    if (tcgetattr(h->master, &t) < 0)
+    dk_serial_cfg l;
+    if (!dk_pty_cfg(&h->pty, &l))
         return;
-    sn_line l = sn_line_from_termios(&t);
-    if (sn_line_eq(&l, &h->line))
+    if (dk_serial_cfg_eq(&l, &h->line))
         return;
-    char a[64], b[64], err[256];
+    char a[64], b[64];
     if (l.baud == 0) {
         note(c, "host set speed 0 (hang up) or an unsupported rate: port keeps %s",
-             sn_line_str(&h->line, a, sizeof a));
+             dk_serial_cfg_str(&h->line, a, sizeof a));
         h->line = l;
         return;
     }
-    if (sn_port_apply(port, &l, err, sizeof err) < 0)
-        fprintf(stderr, TOOL ": %s: host set %s: %s\n", sn_port_path(port), sn_line_str(&l, a, sizeof a), err);
+    dk_err e = {0};
+    if (dk_serial_apply(port, &l, &e) != DK_OK)
+        fprintf(stderr, TOOL ": %s: host set %s: %s\n", dk_serial_path(port), dk_serial_cfg_str(&l, a, sizeof a),
+                e.msg);
     else
-        note(c, "host set %s (was %s): port follows", sn_line_str(&l, a, sizeof a),
-             sn_line_str(&h->line, b, sizeof b));
+        note(c, "host set %s (was %s): port follows", dk_serial_cfg_str(&l, a, sizeof a),
+             dk_serial_cfg_str(&h->line, b, sizeof b));
     h->line = l;
 }
 
-static int poll_signals(ctx *c, sn_port *port)
+static int poll_signals(ctx *c, dk_serial *port)
 {
     uint8_t in;
-    if (!sn_port_signals(port, &in))
+    if (!dk_serial_signals(port, &in))
         return 0;
     /* A real port opened by us drives DTR (and RTS unless the UART owns it). */
     uint8_t lines = in;
-    if (sn_port_is_real(port))
+    if (dk_serial_is_real(port))
         lines |= DK_LINE_DTR | DK_LINE_RTS;
     return record_lines(c, lines);
 }
 
-static int run_mitm(ctx *c, sn_port *port, host_pty *h)
+static int run_mitm(ctx *c, dk_serial *port, host_pty *h)
 {
     static pend h2t, t2h; /* host -> target, target -> host */
-    int pfd = sn_port_fd(port);
+    int pfd = dk_serial_fd(port);
     int64_t next_tick = 0;
-    h->present = host_is_there(h->master);
+    h->present = dk_pty_host_open(&h->pty);
     while (!stop_sig) {
         int64_t now = dk_now_us();
         if (now >= next_tick) {
             next_tick = now + TICK_MS * 1000;
-            if (!sn_port_present(port))
-                return port_gone(c, sn_port_path(port), "device node vanished");
-            if (!h->present && host_is_there(h->master)) {
+            if (!dk_serial_present(port))
+                return port_gone(c, dk_serial_path(port), "device node vanished");
+            if (!h->present && dk_pty_host_open(&h->pty)) {
                 h->present = true;
-                note(c, "host opened %s", h->slave);
+                note(c, "host opened %s", h->pty.slave);
             }
             if (h->present)
                 follow_host(c, h, port);
@@ -246,7 +214,7 @@ static int run_mitm(ctx *c, sn_port *port, host_pty *h)
         struct pollfd pf[2] = {
             {.fd = pfd, .events = (short)((t2h.len ? 0 : POLLIN) | (h2t.len ? POLLOUT : 0))},
             /* left out while it has nothing to do: a hang-up would wake us at once */
-            {.fd = h->present && (!h2t.len || t2h.len) ? h->master : -1,
+            {.fd = h->present && (!h2t.len || t2h.len) ? h->pty.master : -1,
              .events = (short)((h2t.len ? 0 : POLLIN) | (t2h.len ? POLLOUT : 0))},
         };
         int r = poll(pf, 2, TICK_MS);
@@ -264,38 +232,38 @@ static int run_mitm(ctx *c, sn_port *port, host_pty *h)
                 if (k == -2)
                     return c->exit_code = 1, -1;
                 if (k == -1)
-                    return port_gone(c, sn_port_path(port), errno ? strerror(errno) : "end of file");
+                    return port_gone(c, dk_serial_path(port), errno ? strerror(errno) : "end of file");
                 if (k == 1 && !h->present) {
                     h->dropped += t2h.len;
                     t2h.len = 0;
                 }
             } else if (pf[0].revents & (POLLHUP | POLLERR)) {
-                return port_gone(c, sn_port_path(port), "hang-up");
+                return port_gone(c, dk_serial_path(port), "hang-up");
             }
         }
         if (h2t.len && flush_pend(pfd, &h2t) < 0)
-            return port_gone(c, sn_port_path(port), strerror(errno));
+            return port_gone(c, dk_serial_path(port), strerror(errno));
         /* Host side. */
         if (h->present && (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !h2t.len) {
             follow_host(c, h, port); /* settings first: the host set them before writing */
-            int k = pull(c, h->master, DK_DIR_HOST, &h2t);
+            int k = pull(c, h->pty.master, DK_DIR_HOST, &h2t);
             if (k == -2)
                 return c->exit_code = 1, -1;
             if (k == -1) {
                 h->present = false;
-                note(c, "host closed %s (capture goes on)", h->slave);
+                note(c, "host closed %s (capture goes on)", h->pty.slave);
                 if (t2h.len)
                     h->dropped += t2h.len, t2h.len = 0;
             } else if (k == 1 && flush_pend(pfd, &h2t) < 0) {
-                return port_gone(c, sn_port_path(port), strerror(errno));
+                return port_gone(c, dk_serial_path(port), strerror(errno));
             }
         }
         /* A pty master accepts writes while no slave is open and the slave
          * reads them later: check the host is there before each write, so a
          * host that reopens does not read answers meant for its predecessor. */
-        if (h->present && t2h.len && (!host_is_there(h->master) || flush_pend(h->master, &t2h) < 0)) {
+        if (h->present && t2h.len && (!dk_pty_host_open(&h->pty) || flush_pend(h->pty.master, &t2h) < 0)) {
             h->present = false;
-            note(c, "host closed %s (capture goes on)", h->slave);
+            note(c, "host closed %s (capture goes on)", h->pty.slave);
             h->dropped += t2h.len;
             t2h.len = 0;
         }
@@ -305,10 +273,10 @@ static int run_mitm(ctx *c, sn_port *port, host_pty *h)
 
 /* ---- passive tap ---- */
 
-static int run_tap(ctx *c, sn_port *hp, sn_port *tp)
+static int run_tap(ctx *c, dk_serial *hp, dk_serial *tp)
 {
     static pend buf;
-    sn_port *ports[2] = {hp, tp};
+    dk_serial *ports[2] = {hp, tp};
     const dk_dir dirs[2] = {DK_DIR_HOST, DK_DIR_TARGET};
     int64_t next_tick = 0;
     while (!stop_sig) {
@@ -318,9 +286,9 @@ static int run_tap(ctx *c, sn_port *hp, sn_port *tp)
             uint8_t lines = 0, in;
             bool any = false;
             for (int i = 0; i < 2; i++) {
-                if (!sn_port_present(ports[i]))
-                    return port_gone(c, sn_port_path(ports[i]), "device node vanished");
-                if (!sn_port_signals(ports[i], &in))
+                if (!dk_serial_present(ports[i]))
+                    return port_gone(c, dk_serial_path(ports[i]), "device node vanished");
+                if (!dk_serial_signals(ports[i], &in))
                     continue;
                 any = true;
                 /* A tap cable wires the host's RTS/DTR to the host tap's CTS/DSR. */
@@ -332,7 +300,7 @@ static int run_tap(ctx *c, sn_port *hp, sn_port *tp)
             if (any && record_lines(c, lines) < 0)
                 return -1;
         }
-        struct pollfd pf[2] = {{.fd = sn_port_fd(hp), .events = POLLIN}, {.fd = sn_port_fd(tp), .events = POLLIN}};
+        struct pollfd pf[2] = {{.fd = dk_serial_fd(hp), .events = POLLIN}, {.fd = dk_serial_fd(tp), .events = POLLIN}};
         int r = poll(pf, 2, TICK_MS);
         if (r < 0) {
             if (errno == EINTR)
@@ -349,48 +317,13 @@ static int run_tap(ctx *c, sn_port *hp, sn_port *tp)
             if (k == -2)
                 return c->exit_code = 1, -1;
             if (k == -1)
-                return port_gone(c, sn_port_path(ports[i]), errno ? strerror(errno) : "end of file");
+                return port_gone(c, dk_serial_path(ports[i]), errno ? strerror(errno) : "end of file");
         }
     }
     return 0;
 }
 
 /* ---- main ---- */
-
-static char *link_made;
-
-static int make_link(const char *link, const char *target)
-{
-    struct stat st;
-    if (lstat(link, &st) == 0) {
-        if (!S_ISLNK(st.st_mode)) {
-            fprintf(stderr, TOOL ": %s: exists and is not a symlink; not replacing it\n", link);
-            return -1;
-        }
-        unlink(link);
-    }
-    if (symlink(target, link) < 0) {
-        fprintf(stderr, TOOL ": %s: cannot make the link: %s\n", link, strerror(errno));
-        return -1;
-    }
-    link_made = strdup(link);
-    return 0;
-}
-
-static void remove_link(const char *target)
-{
-    if (!link_made)
-        return;
-    char buf[256];
-    ssize_t n = readlink(link_made, buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        if (!strcmp(buf, target))
-            unlink(link_made);
-    }
-    free(link_made);
-    link_made = NULL;
-}
 
 int main(int argc, char **argv)
 {
@@ -420,36 +353,39 @@ int main(int argc, char **argv)
     bool cap_stdout = o.out && !strcmp(o.out, "-");
     FILE *info = cap_stdout ? stderr : stdout; /* pty path, live transcript */
     ctx c = {.o = &o};
-    sn_line l = sn_line_default(o.baud);
-    sn_port *port = NULL, *tap_h = NULL, *tap_t = NULL;
-    host_pty h = {.master = -1};
+    dk_serial_cfg l = dk_serial_cfg_default(o.baud);
+    dk_serial *port = NULL, *tap_h = NULL, *tap_t = NULL;
+    host_pty h = {.pty = DK_PTY_CLOSED};
+    dk_err pe = {0};
 
     if (o.mode == SN_MODE_MITM) {
-        port = sn_port_open(o.port, &l, false, err, sizeof err);
+        port = dk_serial_open(o.port, &l, 0, &pe);
         if (!port) {
-            fprintf(stderr, TOOL ": %s: %s\n", o.port, err);
+            dk_err_print(stderr, TOOL, o.port, &pe);
             return 2;
         }
-        if (open_host_pty(&h, &l, err, sizeof err) < 0) {
-            fprintf(stderr, TOOL ": %s\n", err);
-            sn_port_close(port);
+        if (dk_pty_open(&h.pty, &l, 0, &pe) != DK_OK) {
+            dk_err_print(stderr, TOOL, NULL, &pe);
+            dk_serial_close(port);
             return 2;
         }
-        if (o.link && make_link(o.link, h.slave) < 0) {
-            sn_port_close(port);
-            close(h.master);
+        h.line = l;
+        if (o.link && dk_pty_link(&h.pty, o.link, &pe) != DK_OK) {
+            dk_err_print(stderr, TOOL, o.link, &pe);
+            dk_serial_close(port);
+            dk_pty_close(&h.pty);
             return 2;
         }
     } else {
-        tap_h = sn_port_open(o.tap_host, &l, true, err, sizeof err);
+        tap_h = dk_serial_open(o.tap_host, &l, DK_SERIAL_READ_ONLY, &pe);
         if (!tap_h) {
-            fprintf(stderr, TOOL ": %s: %s\n", o.tap_host, err);
+            dk_err_print(stderr, TOOL, o.tap_host, &pe);
             return 2;
         }
-        tap_t = sn_port_open(o.tap_target, &l, true, err, sizeof err);
+        tap_t = dk_serial_open(o.tap_target, &l, DK_SERIAL_READ_ONLY, &pe);
         if (!tap_t) {
-            fprintf(stderr, TOOL ": %s: %s\n", o.tap_target, err);
-            sn_port_close(tap_h);
+            dk_err_print(stderr, TOOL, o.tap_target, &pe);
+            dk_serial_close(tap_h);
             return 2;
         }
     }
@@ -473,10 +409,9 @@ int main(int argc, char **argv)
         }
     }
     if (o.mode == SN_MODE_MITM) {
-        fprintf(info, "%s\n", h.slave);
+        fprintf(info, "%s\n", h.pty.slave);
         fflush(info);
-        note(&c, "%s <-> %s (%s), %s", h.slave, o.port, sn_port_is_real(port) ? "libserialport" : "termios",
-             sn_line_str(&l, err, sizeof err));
+        note(&c, "%s <-> %s (%s), %s", h.pty.slave, o.port, dk_serial_kind(port), dk_serial_cfg_str(&l, err, sizeof err));
         run_mitm(&c, port, &h);
         if (h.dropped)
             fprintf(stderr, TOOL ": %llu bytes from the target arrived while no host had the pty open (captured, not delivered)\n",
@@ -499,11 +434,9 @@ out:
             rc = rc ? rc : 1;
         }
     }
-    remove_link(h.slave);
-    if (h.master >= 0)
-        close(h.master);
-    sn_port_close(port);
-    sn_port_close(tap_h);
-    sn_port_close(tap_t);
+    dk_pty_close(&h.pty); /* and its link */
+    dk_serial_close(port);
+    dk_serial_close(tap_h);
+    dk_serial_close(tap_t);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "line.h"
+#include "dfukit/serial.h"
 
 const char sn_usage[] =
     "usage: dfusniff --port PORT [--link PATH] [-b BAUD] [-w FILE|-] [--live] [-v]\n"
@@ -102,7 +102,7 @@ sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err
         char *end;
         errno = 0;
         unsigned long b = strtoul(val, &end, 10);
-        if (errno || *end || val[0] == '-' || b == 0 || !sn_speed_of_baud((uint32_t)b) || b > UINT32_MAX)
+        if (errno || *end || val[0] == '-' || b == 0 || !dk_serial_speed_of_baud((uint32_t)b) || b > UINT32_MAX)
             return bad(err, cap, "unsupported baud rate %s (use a standard rate, e.g. 115200)", val);
         if (baud_set)
             return bad(err, cap, "option %s given twice", name);
