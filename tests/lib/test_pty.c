@@ -25,13 +25,13 @@
 
 static char g_dir[256];
 
-static const char *tmp_path(const char *name)
+/* name in the scratch directory (a few at once: a ring of buffers) */
+static const char *in_dir(const char *name)
 {
-    static char p[4][512];
-    static int k;
+    static char ring[4][512];
+    static unsigned k;
     k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", g_dir, name);
-    return p[k];
+    return dk_test_path(ring[k], sizeof ring[k], g_dir, name);
 }
 
 static int host_open(const dk_pty *p)
@@ -249,7 +249,7 @@ static void test_link(void **state)
     dk_pty p;
     dk_err e = {0};
     assert_int_equal(dk_pty_open(&p, NULL, 0, &e), DK_OK);
-    const char *link = tmp_path("port");
+    const char *link = in_dir("port");
     assert_int_equal(dk_pty_link(&p, link, &e), DK_OK);
     assert_link_to(link, p.slave);
     char tmpname[600];
@@ -279,7 +279,7 @@ static void test_link_refused(void **state)
     dk_err e = {0};
     assert_int_equal(dk_pty_open(&p, NULL, 0, &e), DK_OK);
 
-    const char *file = tmp_path("file");
+    const char *file = in_dir("file");
     assert_int_equal(dk_test_write_file(file, "keep", 4), 0);
     assert_int_equal(dk_pty_link(&p, file, &e), DK_E_USAGE);
     assert_string_equal(e.msg, "exists and is not a symlink; not replacing it");
@@ -290,7 +290,7 @@ static void test_link_refused(void **state)
     assert_memory_equal(kept, "keep", 4);
     free(kept);
 
-    const char *dir = tmp_path("dir");
+    const char *dir = in_dir("dir");
     assert_int_equal(mkdir(dir, 0700), 0);
     assert_int_equal(dk_pty_link(&p, dir, &e), DK_E_USAGE);
     assert_string_equal(e.msg, "exists and is not a symlink; not replacing it");
@@ -298,7 +298,7 @@ static void test_link_refused(void **state)
     assert_int_equal(lstat(dir, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
 
-    const char *other = tmp_path("other");
+    const char *other = in_dir("other");
     assert_int_equal(symlink(file, other), 0);
     assert_int_equal(dk_pty_link(&p, other, &e), DK_E_USAGE);
     char want[700];
@@ -306,7 +306,7 @@ static void test_link_refused(void **state)
     assert_string_equal(e.msg, want);
     assert_link_to(other, file);
 
-    const char *nowhere = tmp_path("no-such-dir/port");
+    const char *nowhere = in_dir("no-such-dir/port");
     assert_int_equal(dk_pty_link(&p, nowhere, &e), DK_E_IO);
     assert_string_equal(e.msg, "cannot make the link: No such file or directory");
 

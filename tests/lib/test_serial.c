@@ -23,17 +23,6 @@
 #include "dfukit/serial.h"
 #include "dk_test.h"
 
-static char g_dir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", g_dir, name);
-    return p[k];
-}
-
 /* A pty pair standing in for a UART: the test holds the master (the far
  * end), raw so nothing is echoed; the slave is the port under test. */
 static int far_end(char *slave, size_t cap)
@@ -48,6 +37,53 @@ static int far_end(char *slave, size_t cap)
     cfmakeraw(&t);
     assert_int_equal(tcsetattr(m, TCSANOW, &t), 0);
     return m;
+}
+
+/* Per test: a far end, a line on it opened 115200 8N1 (flags from the
+ * test's entry in main), and a scratch directory. */
+typedef struct {
+    int m;
+    char slave[128];
+    dk_serial *s;
+    char dir[256];
+} line_fx;
+
+static int line_up(void **state, unsigned flags)
+{
+    line_fx *f = calloc(1, sizeof *f);
+    if (!f || dk_test_tmpdir(f->dir, sizeof f->dir) < 0)
+        return -1;
+    f->m = far_end(f->slave, sizeof f->slave);
+    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    f->s = dk_serial_open(f->slave, &c, flags, NULL);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static int line_rw(void **state) { return line_up(state, 0); }
+static int line_ro(void **state) { return line_up(state, DK_SERIAL_READ_ONLY); }
+
+static int line_down(void **state)
+{
+    line_fx *f = *state;
+    dk_serial_close(f->s);
+    if (f->m >= 0)
+        close(f->m);
+    dk_test_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Read exactly n bytes from a line (they may come in pieces). */
+static void read_exact(dk_serial *s, uint8_t *buf, size_t n)
+{
+    dk_err e = {0};
+    while (n) {
+        long k = dk_serial_read(s, buf, n, 5000, &e);
+        assert_true(k > 0);
+        buf += k;
+        n -= (size_t)k;
+    }
 }
 
 /* Read exactly n bytes from fd (non-blocking), waiting as needed. */
@@ -170,29 +206,15 @@ static void test_open_pty_settings(void **state)
 
 static void test_read_timeout_and_data(void **state)
 {
-    (void)state;
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
-    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    line_fx *f = *state;
     dk_err e = {0};
-    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
-    assert_non_null(s);
     uint8_t buf[64];
-    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 0, &e), 0);  /* nothing, no wait */
-    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 20, &e), 0); /* nothing within 20 ms */
-
-    assert_int_equal(write(m, "\x09\x01\xc0", 3), 3);
-    size_t got = 0;
-    while (got < 3) { /* the bytes may come in pieces */
-        long n = dk_serial_read(s, buf + got, sizeof buf - got, 5000, &e);
-        assert_true(n > 0);
-        got += (size_t)n;
-    }
-    assert_int_equal(got, 3);
+    assert_int_equal(dk_serial_read(f->s, buf, sizeof buf, 0, &e), 0);  /* nothing, no wait */
+    assert_int_equal(dk_serial_read(f->s, buf, sizeof buf, 20, &e), 0); /* nothing within 20 ms */
+    assert_int_equal(write(f->m, "\x09\x01\xc0", 3), 3);
+    read_exact(f->s, buf, 3);
     assert_memory_equal(buf, "\x09\x01\xc0", 3);
-    assert_int_equal(dk_serial_read(s, buf, sizeof buf, 0, &e), 0);
-    dk_serial_close(s);
-    close(m);
+    assert_int_equal(dk_serial_read(f->s, buf, sizeof buf, 0, &e), 0);
 }
 
 typedef struct {
@@ -211,106 +233,71 @@ static void *reader(void *p)
 /* More than a pty holds at once: dk_serial_write waits while it is full. */
 static void test_write_all(void **state)
 {
-    (void)state;
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
-    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    line_fx *f = *state;
     dk_err e = {0};
-    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
-    assert_non_null(s);
     size_t len = 256 * 1024;
     uint8_t *out = malloc(len), *in = malloc(len);
     assert_non_null(out);
     assert_non_null(in);
     dk_test_fill(out, len, 7);
-    reader_arg a = {m, len, in};
+    reader_arg a = {f->m, len, in};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
-    assert_int_equal(dk_serial_write(s, out, len, &e), DK_OK);
+    assert_int_equal(dk_serial_write(f->s, out, len, &e), DK_OK);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_memory_equal(in, out, len);
     free(out);
     free(in);
-    dk_serial_close(s);
-    close(m);
 }
 
 static void test_write_after_far_end_closed(void **state)
 {
-    (void)state;
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
-    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    line_fx *f = *state;
     dk_err e = {0};
-    dk_serial *s = dk_serial_open(slave, &c, 0, &e);
-    assert_non_null(s);
-    close(m);
-    assert_int_equal(dk_serial_write(s, (const uint8_t *)"x", 1, &e), DK_E_IO);
+    close(f->m);
+    f->m = -1;
+    assert_int_equal(dk_serial_write(f->s, (const uint8_t *)"x", 1, &e), DK_E_IO);
     assert_non_null(strstr(e.msg, "write"));
-    dk_serial_close(s);
 }
 
 static void test_read_only(void **state)
 {
-    (void)state;
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
-    dk_serial_cfg c = dk_serial_cfg_default(115200);
+    line_fx *f = *state;
     dk_err e = {0};
-    dk_serial *s = dk_serial_open(slave, &c, DK_SERIAL_READ_ONLY, &e);
-    assert_non_null(s);
-    assert_int_equal(fcntl(dk_serial_fd(s), F_GETFL) & O_ACCMODE, O_RDONLY);
-    assert_int_equal(dk_serial_write(s, (const uint8_t *)"\xc0", 1, &e), DK_E_USAGE);
+    assert_int_equal(fcntl(dk_serial_fd(f->s), F_GETFL) & O_ACCMODE, O_RDONLY);
+    assert_int_equal(dk_serial_write(f->s, (const uint8_t *)"\xc0", 1, &e), DK_E_USAGE);
     assert_string_equal(e.msg, "the port is open read-only");
-    uint8_t b[4];
-    struct pollfd pf = {.fd = m, .events = POLLIN};
+    struct pollfd pf = {.fd = f->m, .events = POLLIN};
     assert_int_equal(poll(&pf, 1, 50), 0); /* nothing reached the far end */
-
-    assert_int_equal(write(m, "ok", 2), 2); /* reading still works */
-    size_t got = 0;
-    while (got < 2) {
-        long n = dk_serial_read(s, b + got, sizeof b - got, 5000, &e);
-        assert_true(n > 0);
-        got += (size_t)n;
-    }
+    assert_int_equal(write(f->m, "ok", 2), 2); /* reading still works */
+    uint8_t b[2];
+    read_exact(f->s, b, 2);
     assert_memory_equal(b, "ok", 2);
-    dk_serial_close(s);
-    close(m);
 }
 
 /* Bytes that reached the port before it was opened: dropped with
  * DK_SERIAL_FLUSH_INPUT, read without. */
 static void test_flush_input(void **state)
 {
-    (void)state;
+    line_fx *f = *state;
     for (int flush = 0; flush < 2; flush++) {
-        char slave[128];
-        int m = far_end(slave, sizeof slave);
-        int keep = open(slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC); /* holds the line's state */
-        assert_true(keep >= 0);
-        struct termios t;
-        assert_int_equal(tcgetattr(keep, &t), 0);
-        cfmakeraw(&t);
-        assert_int_equal(tcsetattr(keep, TCSANOW, &t), 0);
-        assert_int_equal(write(m, "old", 3), 3);
-        struct pollfd pf = {.fd = keep, .events = POLLIN};
+        assert_int_equal(write(f->m, "old", 3), 3);
+        struct pollfd pf = {.fd = dk_serial_fd(f->s), .events = POLLIN};
         assert_int_equal(poll(&pf, 1, 5000), 1); /* arrived, not read */
 
         dk_serial_cfg c = dk_serial_cfg_default(115200);
         dk_err e = {0};
-        dk_serial *s = dk_serial_open(slave, &c, flush ? DK_SERIAL_FLUSH_INPUT : 0, &e);
+        dk_serial *s = dk_serial_open(f->slave, &c, flush ? DK_SERIAL_FLUSH_INPUT : 0, &e);
         assert_non_null(s);
         uint8_t b[8];
-        long n = dk_serial_read(s, b, sizeof b, flush ? 0 : 5000, &e);
         if (flush) {
-            assert_int_equal(n, 0);
+            assert_int_equal(dk_serial_read(s, b, sizeof b, 0, &e), 0);
+            assert_int_equal(dk_serial_read(f->s, b, sizeof b, 0, &e), 0); /* one queue per line */
         } else {
-            assert_int_equal(n, 3);
+            read_exact(s, b, 3);
             assert_memory_equal(b, "old", 3);
         }
         dk_serial_close(s);
-        close(keep);
-        close(m);
     }
 }
 
@@ -318,11 +305,10 @@ static void test_flush_input(void **state)
  * until the name goes away. */
 static void test_symlink_and_presence(void **state)
 {
-    (void)state;
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
-    const char *link = tmp_path("port");
-    assert_int_equal(symlink(slave, link), 0);
+    line_fx *f = *state;
+    char link[512];
+    dk_test_path(link, sizeof link, f->dir, "port");
+    assert_int_equal(symlink(f->slave, link), 0);
     dk_serial_cfg c = dk_serial_cfg_default(115200);
     dk_err e = {0};
     dk_serial *s = dk_serial_open(link, &c, 0, &e);
@@ -336,16 +322,14 @@ static void test_symlink_and_presence(void **state)
     assert_int_equal(unlink(link), 0);
     assert_false(dk_serial_present(s));
     dk_serial_close(s);
-    close(m);
 }
 
 static void test_open_errors(void **state)
 {
-    (void)state;
-    const char *plain = tmp_path("plain-file");
+    line_fx *f = *state;
+    char plain[512];
+    dk_test_path(plain, sizeof plain, f->dir, "plain-file");
     assert_int_equal(dk_test_write_file(plain, "x", 1), 0);
-    char slave[128];
-    int m = far_end(slave, sizeof slave);
     dk_serial_cfg ok = dk_serial_cfg_default(115200), odd = dk_serial_cfg_default(12345);
     const struct {
         const char *path;
@@ -356,7 +340,7 @@ static void test_open_errors(void **state)
         {"/dev/nonexistent-tty", &ok, DK_E_IO, "cannot open port: No such file or directory"},
         {plain, &ok, DK_E_IO, "not a serial port (not a character device)"},
         {"/dev/null", &ok, DK_E_IO, "not a serial port (not a terminal)"},
-        {slave, &odd, DK_E_USAGE, "baud 12345 is not one termios knows"},
+        {f->slave, &odd, DK_E_USAGE, "baud 12345 is not one termios knows"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dk_err e = {0};
@@ -366,36 +350,23 @@ static void test_open_errors(void **state)
         assert_null(strchr(e.msg, '\n'));
     }
     assert_null(dk_serial_open("/dev/nonexistent-tty", &ok, 0, NULL)); /* err may be NULL */
-    close(m);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return dk_test_tmpdir(g_dir, sizeof g_dir);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    dk_test_rmtree(g_dir);
-    return 0;
 }
 
 int main(void)
 {
+#define LINE_TEST(t, up) cmocka_unit_test_setup_teardown(t, up, line_down)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfg_termios_round_trip),
         cmocka_unit_test(test_cfg_unsupported_baud),
         cmocka_unit_test(test_cfg_str_eq),
         cmocka_unit_test(test_open_pty_settings),
-        cmocka_unit_test(test_read_timeout_and_data),
-        cmocka_unit_test(test_write_all),
-        cmocka_unit_test(test_write_after_far_end_closed),
-        cmocka_unit_test(test_read_only),
-        cmocka_unit_test(test_flush_input),
-        cmocka_unit_test(test_symlink_and_presence),
-        cmocka_unit_test(test_open_errors),
+        LINE_TEST(test_read_timeout_and_data, line_rw),
+        LINE_TEST(test_write_all, line_rw),
+        LINE_TEST(test_write_after_far_end_closed, line_rw),
+        LINE_TEST(test_read_only, line_ro),
+        LINE_TEST(test_flush_input, line_rw),
+        LINE_TEST(test_symlink_and_presence, line_rw),
+        LINE_TEST(test_open_errors, line_rw),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
