@@ -53,9 +53,10 @@ enum {
 };
 
 /* Create a pty: slave mode 0600, raw with c's settings (NULL: 115200 8N1),
- * master kept.  Errors (DK_E_IO, DK_E_USAGE for a baud termios lacks):
+ * master kept (flags: DK_PTY_*).  Errors, DK_E_IO unless said:
  * "cannot create a pty: ...", "/dev/pts/N: cannot set mode 0600: ...",
- * "/dev/pts/N: cannot set line settings: ...". */
+ * "/dev/pts/N: cannot set line settings: ...", "/dev/pts/N: baud B is not
+ * one termios knows" (DK_E_USAGE), "/dev/pts/N: cannot open: ..." (NO_HOST). */
 dk_status dk_pty_open(dk_pty *p, const dk_serial_cfg *c, unsigned flags, dk_err *err);
 
 /* Make path a symlink to the slave, atomically.  An existing path is replaced

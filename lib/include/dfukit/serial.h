@@ -26,8 +26,9 @@
  * bits and flow control stick.
  *
  * Errors: one line in dk_err without the port name (the caller prints
- * "TOOL: PORT: MESSAGE"); DK_E_IO when the system refused, DK_E_USAGE for a
- * setting the port cannot take or a write on a read-only line.
+ * "TOOL: PORT: MESSAGE"); DK_E_IO when the system or libserialport refused,
+ * DK_E_USAGE for a baud termios has no constant for and for a write on a
+ * read-only line.
  */
 #ifndef DFUKIT_SERIAL_H
 #define DFUKIT_SERIAL_H
