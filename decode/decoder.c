@@ -214,7 +214,31 @@ struct dd_decoder {
     bool lines_known;
     bool dtr;           /* the capture's DTR: the host has the port open */
     bool finished;
+    dk_diag_facts facts;
+    dk_scen_builder *scen;
+    const dk_diag_row *diag;
+    dk_logrd_stats log;
+    uint64_t log_notes;
 };
+
+/* Between the session and the printer: facts and the scenario builder see
+ * every event; the summary goes out with the diagnosis the facts pick. */
+static void on_event(void *ctx, const dk_event *ev)
+{
+    dd_decoder *d = ctx;
+    dk_diag_facts_event(&d->facts, ev);
+    if (d->scen)
+        dk_scen_builder_event(d->scen, ev);
+    if (ev->kind != DK_EV_SUMMARY) {
+        printer_event(&d->pr, ev);
+        return;
+    }
+    dk_summary sum = *ev->u.sum;
+    sum.diag = d->diag = dk_diag_pick_facts(&sum, &d->facts);
+    dk_event e = *ev;
+    e.u.sum = &sum;
+    printer_event(&d->pr, &e);
+}
 
 dd_decoder *dd_decoder_new(FILE *out, const dd_opts *o)
 {
@@ -224,7 +248,9 @@ dd_decoder *dd_decoder_new(FILE *out, const dd_opts *o)
     printer_init(&d->pr, out, o->json, o->verbose);
     d->pr.split = o->split;
     d->pr.pkg = o->pkg;
-    d->s = dk_session_new(printer_event, &d->pr);
+    dk_diag_facts_init(&d->facts);
+    d->pr.facts = &d->facts;
+    d->s = dk_session_new(on_event, d);
     d->u = dd_units_new();
     if (!d->s || !d->u) {
         dd_decoder_free(d);
@@ -316,4 +342,51 @@ void dd_decoder_finish(dd_decoder *d)
 const dk_summary *dd_decoder_summary(const dd_decoder *d)
 {
     return dk_session_summary(d->s);
+}
+
+void dd_decoder_record(dd_decoder *d, const dk_logrec *rec)
+{
+    switch (rec->kind) {
+    case DK_LR_MSG:
+        dk_session_frame(d->s, rec->data, rec->len, false, rec->t_us, rec->dir, rec->off,
+                         rec->off + rec->line_len);
+        break;
+    case DK_LR_RAW:
+        dd_decoder_bytes(d, rec->t_us, rec->dir, rec->data, rec->len, rec->off);
+        break;
+    case DK_LR_TOOL:
+        dk_diag_facts_tool(&d->facts, rec->tool);
+        d->pr.log_tool = dk_log_format_name(rec->fmt);
+        printer_tool(&d->pr, rec->t_us, rec->off, rec->line, rec->tool);
+        break;
+    case DK_LR_UNKNOWN:
+    case DK_LR_LONG:
+    case DK_LR_CUT:
+        if (rec->kind == DK_LR_UNKNOWN && rec->text)
+            dk_diag_facts_text(&d->facts, rec->text, rec->text_len);
+        if (d->log_notes++ < DD_LOG_NOTES || rec->kind == DK_LR_CUT)
+            printer_logline(&d->pr, rec);
+        break;
+    }
+}
+
+void dd_decoder_log_done(dd_decoder *d, const dk_logrd_stats *st)
+{
+    d->log = *st;
+    d->pr.log = &d->log;
+}
+
+void dd_decoder_scenario(dd_decoder *d, dk_scen_builder *b)
+{
+    d->scen = b;
+}
+
+const dk_diag_facts *dd_decoder_facts(const dd_decoder *d)
+{
+    return &d->facts;
+}
+
+const dk_diag_row *dd_decoder_diag(const dd_decoder *d)
+{
+    return d->diag;
 }

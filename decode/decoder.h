@@ -8,8 +8,16 @@
  *   dd_decoder_bytes    SLIP-framed line bytes, in chunks of any size
  *   dd_decoder_frame    one message without SLIP framing (a log that shows messages)
  *   dd_decoder_session  the tracker itself (dk_session_note, dk_session_msg)
+ *   dd_decoder_record   a record of a text log (logread.h): messages, line
+ *                       bytes, what the host tool says, lines not understood
  * and calls dd_decoder_finish once at the end (partial frames, the summary,
- * the package report).  Positions (pos, start, end) are byte offsets in the
+ * the package report).  A log source hands over its reader's statistics with
+ * dd_decoder_log_done before dd_decoder_finish: the summary then says how far
+ * the log was understood.
+ *
+ * The diagnosis is picked with facts (diag.h) gathered from the session's
+ * events and the tool records; dd_decoder_scenario hands the same events to a
+ * scenario builder (scenario.h).  Positions (pos, start, end) are byte offsets in the
  * input; a live source counts the bytes it has fed.
  *
  * Lines are written to the FILE as soon as they are complete (a folded run
@@ -29,6 +37,9 @@
 #include <stdio.h>
 
 #include "dfukit/capfile.h"
+#include "dfukit/diag.h"
+#include "dfukit/logread.h"
+#include "dfukit/scenario.h"
 #include "dfukit/session.h"
 #include "dfukit/slip.h"
 #include "pkgcheck.h"
@@ -84,6 +95,30 @@ void dd_decoder_unit(dd_decoder *d, const dd_unit *u);
 void dd_decoder_frame(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *frame, size_t len,
                       uint64_t start, uint64_t end);
 dk_session *dd_decoder_session(dd_decoder *d);
+
+/* One record of a log reader (logread.h), in log order:
+ *   MSG      an unframed message: enters the session at the message layer
+ *   RAW      line bytes: enter the SLIP layer (the deframer of rec->dir)
+ *   TOOL     what the host tool says: a transcript line ("## ..."; DEBUG
+ *            echoes of messages only with -v) and a fact for the diagnosis
+ *   UNKNOWN, LONG, CUT   a note ("?? ..."; the first DD_LOG_NOTES of them,
+ *            and CUT always); an UNKNOWN shell line naming the host's options
+ *            (flow control, baud, PRN) is a fact
+ * Positions are the byte offsets of the log lines. */
+#define DD_LOG_NOTES 20
+void dd_decoder_record(dd_decoder *d, const dk_logrec *rec);
+
+/* The log reader's statistics, for the summary (before dd_decoder_finish). */
+void dd_decoder_log_done(dd_decoder *d, const dk_logrd_stats *st);
+
+/* Feed every session event to b too (NULL: stop); b stays the caller's. */
+void dd_decoder_scenario(dd_decoder *d, dk_scen_builder *b);
+
+/* The facts gathered so far. */
+const dk_diag_facts *dd_decoder_facts(const dd_decoder *d);
+
+/* The diagnosis (after dd_decoder_finish; NULL before). */
+const dk_diag_row *dd_decoder_diag(const dd_decoder *d);
 
 /* Partial frames, end of the session (summary), package report.  Once. */
 void dd_decoder_finish(dd_decoder *d);

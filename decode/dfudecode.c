@@ -18,6 +18,9 @@
 #include "dfukit/capfile.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/logread.h"
+#include "dfukit/pkg.h"
+#include "dfukit/scenario.h"
 #include "dfukit/session.h"
 #include "pkgcheck.h"
 
@@ -105,18 +108,149 @@ static line_src *merge(dd_decoder *d, line_src *host, line_src *target)
     return rh < 0 ? host : rt < 0 ? target : NULL;
 }
 
+static int input_error(const char *file, const dk_err *e);
+
+/* The decoder's diagnosis says the update completed (a log without
+ * messages may say so through the host's own words). */
+static bool completed(const dd_decoder *d)
+{
+    const dk_diag_row *r = dd_decoder_diag(d);
+    return r && strcmp(r->id, "update.completed") == 0;
+}
+
+/* A regular file whose first bytes look like text (capfile's sniffer):
+ * read as a log.  Pipes keep today's behaviour (--format log for them). */
+static bool sniff_log(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false; /* the reader reports it */
+    uint8_t head[4096];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return n > 0 && dk_cap_sniff(head, n) == DK_FMT_LOG;
+}
+
+/* --scenario: build it from what the decoder saw and write it.  0, or the
+ * exit status after a one-line error. */
+static int write_scenario(dd_decoder *d, dk_scen_builder *b, const char *out, const char *pkg_path,
+                          const char *src, const char *format)
+{
+    const dk_summary *sum = dd_decoder_summary(d);
+    const dk_diag_facts *f = dd_decoder_facts(d);
+    dk_err e = { 0 };
+    if (f->prog_error || (sum->requests + sum->responses == 0 && !f->no_ping && !f->has_exc)) {
+        dk_err_set(&e, DK_E_UNSUPPORTED, -1, "no serial DFU session to reproduce%s",
+                   f->prog_error || f->done ? " (a Programmer/debugger log)" : "");
+        return input_error(src, &e);
+    }
+    dk_pkg pkg;
+    memset(&pkg, 0, sizeof pkg);
+    const uint8_t *dat = NULL;
+    size_t dlen = 0;
+    if (pkg_path && dk_pkg_open(pkg_path, &pkg, &e) == DK_OK && pkg.n) {
+        /* the image the session stopped in (images go in package order) */
+        size_t i = sum->n_images ? sum->n_images - 1 : 0;
+        if (i >= pkg.n)
+            i = pkg.n - 1;
+        dat = pkg.img[i].dat;
+        dlen = pkg.img[i].dat_len;
+    }
+    static dk_scenario s;
+    dk_scen_builder_finish(b, sum, f, dd_decoder_diag(d), dat, dlen, src, format, &s);
+    dk_pkg_free(&pkg);
+    if (dk_scen_write(&s, out, &e) != DK_OK)
+        return input_error(out, &e);
+    return 0;
+}
+
+typedef struct {
+    dd_decoder *d;
+} log_ctx;
+
+static void on_record(void *ctx, const dk_logrec *rec)
+{
+    dd_decoder_record(((log_ctx *)ctx)->d, rec);
+}
+
+/* A text log: records -> decoder.  Exit status as for captures. */
+static int decode_log(const char *path, dk_log_format lf, bool json, bool verbose, pkgcheck *pc,
+                      const char *scen_path, const char *pkg_path)
+{
+    dd_opts o = { .json = json, .verbose = verbose, .pkg = pc };
+    dd_decoder *d = dd_decoder_new(stdout, &o);
+    dk_scen_builder *b = scen_path ? dk_scen_builder_new() : NULL;
+    if (!d || (scen_path && !b)) {
+        dd_decoder_free(d);
+        dk_scen_builder_free(b);
+        fprintf(stderr, TOOL ": out of memory\n");
+        return EXIT_INPUT;
+    }
+    dd_decoder_scenario(d, b);
+    log_ctx c = { d };
+    dk_logrd_stats st;
+    memset(&st, 0, sizeof st);
+    dk_err e = { 0 };
+    dk_status ls = dk_logrd_file(path, lf, 0, on_record, &c, &st, &e);
+    int rc;
+    if (ls == DK_E_FORMAT && st.records == 0) {
+        /* AUTO found no log format it knows: nothing was printed */
+        dk_err_set(&e, DK_E_FORMAT, 0, "not a log dfudecode reads (no line of a known format in the "
+                                       "first %u lines; --log-format forces one)",
+                   DK_LOG_SNIFF_LINES);
+        rc = input_error(path, &e);
+        goto out;
+    }
+    if (ls == DK_E_IO && st.bytes == 0 && st.records == 0) {
+        rc = input_error(path, &e);
+        goto out;
+    }
+    dd_decoder_log_done(d, &st);
+    dd_decoder_finish(d);
+    const dk_summary *sum = dd_decoder_summary(d);
+    const dk_diag_facts *f = dd_decoder_facts(d);
+    rc = completed(d) && (!pc || pkgcheck_ok(pc)) ? EXIT_DONE : EXIT_FAILED;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
+        rc = EXIT_INPUT;
+    } else if (ls != DK_OK) {
+        rc = input_error(path, &e);
+    } else if (sum->requests + sum->responses == 0 && !f->tool) {
+        dk_err_set(&e, DK_E_FORMAT, -1, "no DFU message found (%s log: %llu lines, %llu understood)",
+                   dk_log_format_name(st.fmt), (unsigned long long)st.lines,
+                   (unsigned long long)st.understood);
+        rc = input_error(path, &e);
+    } else if (scen_path) {
+        int src = write_scenario(d, b, scen_path, pkg_path, path, dk_log_format_name(st.fmt));
+        if (src)
+            rc = src;
+    }
+out:
+    dk_scen_builder_free(b);
+    dd_decoder_free(d);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: " TOOL " [options] FILE\n"
             "       " TOOL " [options] --host FILE --target FILE\n"
-            "Decode a Nordic Secure DFU serial capture into an annotated transcript.\n"
+            "Decode a Nordic Secure DFU serial capture or a host tool's log into an\n"
+            "annotated transcript.\n"
             "\n"
             "  --format raw|pcap|log  input format (default: detected from the content)\n"
+            "  --log-format NAME      read a text log as NAME: nrfutil, ble, socat, hexdump,\n"
+            "                         hex, saleae, programmer (default: detected)\n"
             "  --host FILE            raw capture of the host -> target line\n"
             "  --target FILE          raw capture of the target -> host line\n"
             "  --json                 JSON Lines, one object per event (decode/README.md)\n"
             "  --pkg FILE.zip         check every byte sent against a DFU package\n"
+            "  --scenario OUT.json    write a dfusim scenario that fails the same way\n"
+            "                         (with --pkg: the init packet from the package\n"
+            "                         when the input does not show it)\n"
             "  -v, --verbose          every frame (no folding of writes)\n"
             "  --list                 list anomaly ids and diagnosis signatures\n"
             "  -h, --help             this help\n"
@@ -148,7 +282,7 @@ static int input_error(const char *file, const dk_err *e)
 
 int main(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_HOST, O_TARGET, O_JSON, O_PKG, O_LIST };
+    enum { O_FORMAT = 256, O_HOST, O_TARGET, O_JSON, O_PKG, O_LIST, O_LOGFMT, O_SCENARIO };
     static const struct option opts[] = {
         { "format", required_argument, NULL, O_FORMAT },
         { "host", required_argument, NULL, O_HOST },
@@ -156,12 +290,15 @@ int main(int argc, char **argv)
         { "json", no_argument, NULL, O_JSON },
         { "pkg", required_argument, NULL, O_PKG },
         { "list", no_argument, NULL, O_LIST },
+        { "log-format", required_argument, NULL, O_LOGFMT },
+        { "scenario", required_argument, NULL, O_SCENARIO },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     dk_cap_format fmt = DK_FMT_AUTO;
-    const char *host = NULL, *target = NULL, *pkg_path = NULL;
+    const char *host = NULL, *target = NULL, *pkg_path = NULL, *scen_path = NULL;
+    dk_log_format logfmt = DK_LOG_AUTO;
     bool json = false, verbose = false;
     opterr = 0;
     int c;
@@ -184,6 +321,19 @@ int main(int argc, char **argv)
         case O_JSON: json = true; break;
         case O_PKG: pkg_path = optarg; break;
         case O_LIST: list_tables(); return 0;
+        case O_LOGFMT: {
+            int lf = dk_log_format_by_name(optarg);
+            if (lf < 0) {
+                fprintf(stderr, TOOL ": unknown log format '%s' (nrfutil, ble, socat, hexdump, hex, "
+                                "saleae, programmer, auto)\n", optarg);
+                return EXIT_INPUT;
+            }
+            logfmt = (dk_log_format)lf;
+            if (logfmt != DK_LOG_AUTO)
+                fmt = DK_FMT_LOG;
+            break;
+        }
+        case O_SCENARIO: scen_path = optarg; break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         case ':':
@@ -204,10 +354,12 @@ int main(int argc, char **argv)
                 optind >= argc ? "no capture file given" : "more than one capture file given");
         return EXIT_INPUT;
     }
-    if (fmt == DK_FMT_LOG) {
-        fprintf(stderr, TOOL ": %s: text logs are not supported yet\n", two ? host : argv[optind]);
+    if (two && fmt == DK_FMT_LOG) {
+        fprintf(stderr, TOOL ": --host/--target take raw captures, not text logs\n");
         return EXIT_INPUT;
     }
+    if (!two && fmt == DK_FMT_AUTO && sniff_log(argv[optind]))
+        fmt = DK_FMT_LOG;
     if (two && fmt == DK_FMT_PCAP) {
         fprintf(stderr, TOOL ": --host/--target take raw captures (a pcap holds both lines)\n");
         return EXIT_INPUT;
@@ -224,12 +376,18 @@ int main(int argc, char **argv)
         if (!pc)
             return input_error(pkg_path, &e);
     }
+    if (fmt == DK_FMT_LOG) {
+        int lrc = decode_log(argv[optind], logfmt, json, verbose, pc, scen_path, pkg_path);
+        pkgcheck_free(pc);
+        return lrc;
+    }
     const char *fa = two ? host : argv[optind];
     dk_cap_reader *r = NULL;
     line_src lh, lt;
     memset(&lh, 0, sizeof lh);
     memset(&lt, 0, sizeof lt);
     dd_decoder *d = NULL;
+    dk_scen_builder *scen = NULL;
     int rc = EXIT_INPUT;
     dk_err e = { 0 };
     if (!two) {
@@ -252,6 +410,11 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": out of memory\n");
         goto out;
     }
+    if (scen_path && !(scen = dk_scen_builder_new())) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        goto out;
+    }
+    dd_decoder_scenario(d, scen);
     const char *failed = NULL; /* the file that could not be read to its end */
     const dk_err *ferr = NULL;
     if (!two) {
@@ -273,9 +436,7 @@ int main(int argc, char **argv)
     dd_decoder_finish(d);
 
     const dk_summary *sum = dd_decoder_summary(d);
-    rc = EXIT_FAILED;
-    if (sum->outcome == DK_OUTCOME_COMPLETED && (!pc || pkgcheck_ok(pc)))
-        rc = EXIT_DONE;
+    rc = completed(d) && (!pc || pkgcheck_ok(pc)) ? EXIT_DONE : EXIT_FAILED;
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
         rc = EXIT_INPUT;
@@ -286,8 +447,13 @@ int main(int argc, char **argv)
         dk_err_set(&e, DK_E_FORMAT, 0, "no DFU message found (%llu frames, %u anomalies)",
                    (unsigned long long)sum->frames, sum->anomalies);
         rc = input_error(fa, &e);
+    } else if (scen_path) {
+        int src = write_scenario(d, scen, scen_path, pkg_path, fa, fmt == DK_FMT_PCAP ? "pcap" : "raw");
+        if (src)
+            rc = src;
     }
 out:
+    dk_scen_builder_free(scen);
     dd_decoder_free(d);
     if (r)
         dk_cap_close(r);

@@ -317,6 +317,54 @@ static void text_exchange(printer *p, const dk_event *ev)
     line_out(p, &l);
 }
 
+/* The host's last word and a Programmer failure (host logs). */
+static void text_host(printer *p, const dk_summary *s)
+{
+    (void)s;
+    const dk_diag_facts *fa = p->facts;
+    if (!fa)
+        return;
+    if (fa->has_exc)
+        fprintf(p->f, "  host:       %s: %s\n", fa->exc_class[0] ? fa->exc_class : dk_nx_name(fa->exc),
+                fa->exc_text);
+    if (fa->prog_error) {
+        fprintf(p->f, "  programmer: %s\n", fa->prog_text);
+        const char *n = fa->prog_has_code ? dk_progjs_err_name(fa->prog_code) : NULL;
+        if (fa->prog_has_code)
+            fprintf(p->f, "              error code %d %s: %s\n", fa->prog_code, n ? n : "(unknown)",
+                    n ? dk_progjs_err_hint(fa->prog_code) : "not in the table");
+        n = fa->prog_has_lowlevel ? dk_jprog_err_name(fa->prog_lowlevel) : NULL;
+        if (fa->prog_has_lowlevel)
+            fprintf(p->f, "              low-level error %d %s: %s\n", (int)fa->prog_lowlevel,
+                    n ? n : "(unknown)", n ? dk_jprog_err_hint(fa->prog_lowlevel) : "not in the table");
+    }
+}
+
+/* How far a log was understood. */
+static void text_log(printer *p)
+{
+    const dk_logrd_stats *st = p->log;
+    if (!st)
+        return;
+    fprintf(p->f, "  log:        %s, %" PRIu64 " lines, %" PRIu64 " understood", dk_log_format_name(st->fmt),
+            st->lines, st->understood);
+    if (!st->unknown && !st->long_lines && !st->cut) {
+        fprintf(p->f, "; all understood\n");
+        return;
+    }
+    if (st->first_unknown)
+        fprintf(p->f, "; stopped understanding at line %" PRIu64, st->first_unknown);
+    if (st->unknown)
+        fprintf(p->f, "; %" PRIu64 " line%s not understood", st->unknown, st->unknown == 1 ? "" : "s");
+    if (st->long_lines)
+        fprintf(p->f, "; %" PRIu64 " too long", st->long_lines);
+    if (st->cut)
+        fprintf(p->f, "; cut off at the end");
+    if (st->last_understood)
+        fprintf(p->f, "; last line understood: %" PRIu64, st->last_understood);
+    fputc('\n', p->f);
+}
+
 /* The rest of the outcome line: " of SIZE", the object left open. */
 static void stop_where(FILE *f, const dk_summary *s)
 {
@@ -374,7 +422,16 @@ static void text_summary(printer *p, const dk_summary *s)
     }
     fprintf(f, "%s\n", first ? "" : ")");
     fprintf(f, "  outcome:    ");
-    switch (s->outcome) {
+    dk_diag_failure eff;
+    dk_diag_effective(s, p->facts, &eff);
+    if (eff.from_tool) {
+        fprintf(f, "failed with error %s", dk_result_str((unsigned)eff.result, b));
+        if (eff.ext >= 0)
+            fprintf(f, " %s (0x%02x)", dk_ext_str((unsigned)eff.ext, b2), (unsigned)eff.ext);
+        if (eff.op >= 0)
+            fprintf(f, " on %s (%s)", dk_op_str((unsigned)eff.op, b2), dk_stage_name(eff.stage));
+        fprintf(f, ", as the host's log reports it\n");
+    } else switch (s->outcome) {
     case DK_OUTCOME_COMPLETED:
         fprintf(f, "completed\n");
         break;
@@ -401,10 +458,12 @@ static void text_summary(printer *p, const dk_summary *s)
         fprintf(f, "no DFU messages\n");
         break;
     }
+    text_host(p, s);
     if (s->diag) {
         fprintf(f, "  diagnosis:  %s [%s]\n", s->diag->explain, s->diag->id);
         fprintf(f, "  try:        %s\n", s->diag->try_);
     }
+    text_log(p);
 }
 
 static void text_anomaly(printer *p, const dk_event *ev)
@@ -750,7 +809,7 @@ static json_t *jinit(const dk_initpkt *k)
     return o;
 }
 
-static json_t *jsummary(const dk_summary *s)
+static json_t *jsummary(const printer *p, const dk_summary *s)
 {
     char b[DK_NAME_BUFSZ];
     json_t *o = json_object();
@@ -816,7 +875,51 @@ static json_t *jsummary(const dk_summary *s)
         jset(fo, "pos", json_integer((json_int_t)s->fail_pos));
         jset(o, "failure", fo);
     } else {
-        jset(o, "failure", json_null());
+        dk_diag_failure e;
+        dk_diag_effective(s, p->facts, &e);
+        if (e.from_tool) {
+            json_t *fo = json_object();
+            jset(fo, "stage", e.stage ? json_string(dk_stage_name(e.stage)) : json_null());
+            jset(fo, "op", e.op >= 0 ? json_string(dk_op_str((unsigned)e.op, b)) : json_null());
+            jset(fo, "result", json_string(dk_result_str((unsigned)e.result, b)));
+            jset(fo, "result_code", json_integer(e.result));
+            if (e.ext >= 0) {
+                jset(fo, "ext", json_integer(e.ext));
+                jset(fo, "ext_name", json_string(dk_ext_str((unsigned)e.ext, b)));
+            }
+            jset(fo, "pos", json_null());
+            jset(fo, "from_host_log", json_true());
+            jset(o, "failure", fo);
+        } else {
+            jset(o, "failure", json_null());
+        }
+    }
+    if (p->facts && (p->facts->has_exc || p->facts->prog_error)) {
+        const dk_diag_facts *fa = p->facts;
+        json_t *h = json_object();
+        jset(h, "kind", fa->has_exc ? json_string(dk_nx_name(fa->exc)) : json_null());
+        jset(h, "text", fa->has_exc ? json_string(fa->exc_text) : json_null());
+        jset(h, "programmer", fa->prog_error ? json_string(fa->prog_text) : json_null());
+        jset(h, "code", fa->prog_error && fa->prog_has_code ? json_integer(fa->prog_code) : json_null());
+        jset(h, "lowlevel",
+             fa->prog_error && fa->prog_has_lowlevel ? json_integer(fa->prog_lowlevel) : json_null());
+        jset(o, "host_error", h);
+    } else if (p->log) {
+        jset(o, "host_error", json_null());
+    }
+    if (p->log) {
+        const dk_logrd_stats *st = p->log;
+        json_t *l = json_object();
+        jset(l, "format", json_string(dk_log_format_name(st->fmt)));
+        jset(l, "lines", json_integer((json_int_t)st->lines));
+        jset(l, "understood", json_integer((json_int_t)st->understood));
+        jset(l, "unknown", json_integer((json_int_t)st->unknown));
+        jset(l, "long", json_integer((json_int_t)st->long_lines));
+        jset(l, "cut", json_boolean(st->cut));
+        jset(l, "first_unknown", st->first_unknown ? json_integer((json_int_t)st->first_unknown) : json_null());
+        jset(l, "last_understood",
+             st->last_understood ? json_integer((json_int_t)st->last_understood) : json_null());
+        jset(o, "log", l);
     }
     if (s->diag) {
         json_t *d = json_object();
@@ -981,7 +1084,7 @@ static void json_event(printer *p, const dk_event *ev)
         break;
     }
     case DK_EV_SUMMARY: {
-        json_t *js = jsummary(ev->u.sum);
+        json_t *js = jsummary(p, ev->u.sum);
         json_object_update(o, js);
         json_decref(js);
         break;
@@ -1041,4 +1144,232 @@ void printer_note(printer *p, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(p->f, fmt, ap);
     va_end(ap);
+}
+
+/* ---- host tool records and log lines ---------------------------------- */
+
+static const char *tool_kind_name(dk_tool_kind k)
+{
+    switch (k) {
+    case DK_TOOL_TEXT: return "text";
+    case DK_TOOL_PORT: return "port";
+    case DK_TOOL_IMAGE: return "image";
+    case DK_TOOL_SEND_INIT: return "send_init";
+    case DK_TOOL_SEND_FW: return "send_firmware";
+    case DK_TOOL_IMAGE_SENT: return "image_sent";
+    case DK_TOOL_SET_PRN: return "set_prn";
+    case DK_TOOL_SELECTING: return "selecting";
+    case DK_TOOL_SELECTED: return "selected";
+    case DK_TOOL_STREAMING: return "streaming";
+    case DK_TOOL_NO_PING: return "no_ping";
+    case DK_TOOL_PROGRESS: return "progress";
+    case DK_TOOL_TRACEBACK: return "traceback";
+    case DK_TOOL_EXCEPTION: return "exception";
+    case DK_TOOL_DONE: return "done";
+    case DK_TOOL_PROG_STEP: return "programmer_step";
+    case DK_TOOL_PROG_ERROR: return "programmer_error";
+    }
+    return "text";
+}
+
+/* DEBUG lines that only repeat the messages next to them. */
+static bool tool_echo(dk_tool_kind k)
+{
+    return k == DK_TOOL_SELECTING || k == DK_TOOL_SELECTED || k == DK_TOOL_STREAMING ||
+           k == DK_TOOL_TRACEBACK;
+}
+
+static void json_tool(printer *p, int64_t t, uint64_t pos, uint64_t line_no, const dk_tool_ev *tv)
+{
+    char b[DK_NAME_BUFSZ];
+    json_t *o = json_object();
+    jset(o, "event", json_string("tool"));
+    jset(o, "time", jtime(p, t));
+    jset(o, "pos", json_integer((json_int_t)pos));
+    jset(o, "end", json_integer((json_int_t)pos));
+    jset(o, "image", json_null());
+    jset(o, "line", json_integer((json_int_t)line_no));
+    jset(o, "kind", json_string(tool_kind_name(tv->kind)));
+    jset(o, "text", json_string(tv->text));
+    switch (tv->kind) {
+    case DK_TOOL_SET_PRN:
+        jset(o, "prn", json_integer(tv->u.prn.prn));
+        break;
+    case DK_TOOL_SELECTED:
+        jset(o, "max_size", json_integer(tv->u.selected.max_size));
+        jset(o, "offset", json_integer(tv->u.selected.offset));
+        jset(o, "crc", jcrc(tv->u.selected.crc));
+        break;
+    case DK_TOOL_STREAMING:
+        jset(o, "len", json_integer(tv->u.stream.len));
+        jset(o, "offset", json_integer(tv->u.stream.offset));
+        jset(o, "crc", jcrc(tv->u.stream.crc));
+        break;
+    case DK_TOOL_PROGRESS:
+        jset(o, "percent", json_integer(tv->u.progress.percent));
+        break;
+    case DK_TOOL_EXCEPTION:
+        jset(o, "class", json_string(tv->u.exc.cls));
+        jset(o, "what", json_string(dk_nx_name(tv->u.exc.nx)));
+        if (tv->u.exc.nx == DK_NX_EXT_ERROR) {
+            jset(o, "ext", json_integer(tv->u.exc.ext));
+            jset(o, "ext_name", json_string(dk_ext_str(tv->u.exc.ext, b)));
+        }
+        if (tv->u.exc.nx == DK_NX_RESULT && tv->u.exc.result != 0xFF)
+            jset(o, "result", json_string(dk_result_str(tv->u.exc.result, b)));
+        if (tv->u.exc.has_values) {
+            jset(o, "expected", json_integer(tv->u.exc.expected));
+            jset(o, "received", json_integer(tv->u.exc.received));
+        }
+        break;
+    case DK_TOOL_PROG_ERROR: {
+        const char *n;
+        if (tv->u.perr.has_code) {
+            n = dk_progjs_err_name(tv->u.perr.code);
+            jset(o, "code", json_integer(tv->u.perr.code));
+            jset(o, "code_name", n ? json_string(n) : json_null());
+            jset(o, "code_hint", n ? json_string(dk_progjs_err_hint(tv->u.perr.code)) : json_null());
+        }
+        if (tv->u.perr.has_lowlevel) {
+            n = dk_jprog_err_name(tv->u.perr.lowlevel);
+            jset(o, "lowlevel", json_integer(tv->u.perr.lowlevel));
+            jset(o, "lowlevel_name", n ? json_string(n) : json_null());
+            jset(o, "lowlevel_hint", n ? json_string(dk_jprog_err_hint(tv->u.perr.lowlevel)) : json_null());
+        }
+        jset(o, "modem", json_boolean(tv->u.perr.modem));
+        break;
+    }
+    default:
+        break;
+    }
+    jprint(p, o);
+}
+
+void printer_tool(printer *p, int64_t t, uint64_t pos, uint64_t line_no, const dk_tool_ev *tv)
+{
+    if (tool_echo(tv->kind) && !p->verbose)
+        return;
+    if (p->json) {
+        json_tool(p, t, pos, line_no, tv);
+        return;
+    }
+    char b[DK_NAME_BUFSZ];
+    line l;
+    l.n = 0;
+    stamp(p, &l, t, pos, DK_DIR_HOST);
+    put(&l, "## ");
+    put(&l, p->log_tool ? p->log_tool : "host");
+    put(&l, ": ");
+    switch (tv->kind) {
+    case DK_TOOL_PORT:
+        put(&l, "port ");
+        put(&l, tv->text);
+        break;
+    case DK_TOOL_PROGRESS:
+        put(&l, "progress ");
+        put_u64(&l, tv->u.progress.percent);
+        put(&l, "%");
+        break;
+    case DK_TOOL_EXCEPTION:
+        put(&l, tv->u.exc.cls);
+        put(&l, ": ");
+        put(&l, tv->text);
+        if (tv->u.exc.has_values && tv->u.exc.nx == DK_NX_UNEXPECTED_OP) {
+            put(&l, " [expected ");
+            put(&l, dk_op_str(tv->u.exc.expected, b));
+            put(&l, ", received ");
+            put(&l, dk_op_str(tv->u.exc.received, b));
+            put(&l, "]");
+        } else if (tv->u.exc.has_values) {
+            put(&l, " [expected ");
+            put_u64(&l, tv->u.exc.expected);
+            put(&l, ", received ");
+            put_u64(&l, tv->u.exc.received);
+            put(&l, "]");
+        }
+        break;
+    default:
+        put(&l, tv->text);
+        break;
+    }
+    line_out(p, &l);
+    const char *h = NULL, *n = NULL;
+    if (tv->kind == DK_TOOL_EXCEPTION && tv->u.exc.nx == DK_NX_EXT_ERROR)
+        h = dk_ext_hint(tv->u.exc.ext);
+    if (h) {
+        put(&l, INDENT "   try: ");
+        put(&l, h);
+        line_out(p, &l);
+    }
+    if (tv->kind == DK_TOOL_PROG_ERROR && tv->u.perr.has_code) {
+        n = dk_progjs_err_name(tv->u.perr.code);
+        put(&l, INDENT "   error code ");
+        put(&l, n ? n : "(unknown)");
+        put(&l, ": ");
+        put(&l, n ? dk_progjs_err_hint(tv->u.perr.code) : "not in the table");
+        line_out(p, &l);
+    }
+    if (tv->kind == DK_TOOL_PROG_ERROR && tv->u.perr.has_lowlevel) {
+        n = dk_jprog_err_name(tv->u.perr.lowlevel);
+        put(&l, INDENT "   low-level ");
+        put(&l, n ? n : "(unknown)");
+        put(&l, ": ");
+        put(&l, n ? dk_jprog_err_hint(tv->u.perr.lowlevel) : "not in the table");
+        line_out(p, &l);
+    }
+}
+
+void printer_logline(printer *p, const dk_logrec *rec)
+{
+    const char *kind = rec->kind == DK_LR_LONG ? "long" : rec->kind == DK_LR_CUT ? "cut" : "unknown";
+    size_t tl = rec->text_len > 60 ? 60 : rec->text_len;
+    if (p->json) {
+        json_t *o = json_object();
+        jset(o, "event", json_string("log"));
+        jset(o, "time", jtime(p, rec->t_us));
+        jset(o, "pos", json_integer((json_int_t)rec->off));
+        jset(o, "end", json_integer((json_int_t)(rec->off + rec->line_len)));
+        jset(o, "image", json_null());
+        jset(o, "kind", json_string(kind));
+        jset(o, "line", json_integer((json_int_t)rec->line));
+        jset(o, "why", json_string(rec->why ? rec->why : ""));
+        char txt[64];
+        for (size_t i = 0; i < tl; i++)
+            txt[i] = rec->text[i] >= 0x20 && rec->text[i] < 0x7F ? rec->text[i] : '.';
+        txt[tl] = 0;
+        jset(o, "text", rec->text ? json_string(txt) : json_null());
+        jprint(p, o);
+        return;
+    }
+    line l;
+    l.n = 0;
+    stamp(p, &l, rec->t_us, rec->off, DK_DIR_HOST);
+    put(&l, "?? ");
+    if (rec->kind == DK_LR_CUT) {
+        put(&l, "the log stops inside something: ");
+        put(&l, rec->why ? rec->why : "");
+        put(&l, " (line ");
+        put_u64(&l, rec->line);
+        put(&l, ")");
+    } else {
+        put(&l, "line ");
+        put_u64(&l, rec->line);
+        if (rec->kind == DK_LR_LONG) {
+            put(&l, ": ");
+            put_u64(&l, rec->line_len);
+            put(&l, " bytes long, skipped");
+        } else {
+            put(&l, ": not understood (");
+            put(&l, rec->why ? rec->why : "");
+            put(&l, "): ");
+            /* printable bytes only */
+            for (size_t i = 0; i < tl; i++) {
+                char c = rec->text[i];
+                put_mem(&l, c >= 0x20 && c < 0x7F ? &c : ".", 1);
+            }
+            if (rec->text_len > tl)
+                put(&l, "...");
+        }
+    }
+    line_out(p, &l);
 }
