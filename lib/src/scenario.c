@@ -627,7 +627,7 @@ static void read_all(rd_ctx *c, json_t *root, dk_scenario *s)
     if (!want_object(c, h, "host"))
         return;
     get_int(c, h, "prn", "host", &s->host.prn, 0xFFFF);
-    bool fc;
+    bool fc = false;
     if (member(h, "flow_control") && get_bool(c, h, "flow_control", "host", &fc))
         s->host.flow_control = fc;
     get_u32(c, h, "baud", "host", &s->host.baud);
