@@ -448,7 +448,8 @@ int main(int argc, char **argv)
                    (unsigned long long)sum->frames, sum->anomalies);
         rc = input_error(fa, &e);
     } else if (scen_path) {
-        int src = write_scenario(d, scen, scen_path, pkg_path, fa, fmt == DK_FMT_PCAP ? "pcap" : "raw");
+        bool pcap = r ? dk_cap_format_of(r) == DK_FMT_PCAP : fmt == DK_FMT_PCAP;
+        int src = write_scenario(d, scen, scen_path, pkg_path, fa, pcap ? "pcap" : "raw");
         if (src)
             rc = src;
     }
