@@ -113,7 +113,7 @@ static void on_init(pkgcheck *pc, printer *p, const dk_event *ev)
         return;
     sl->init_diff = true;
     sl->init_first = i;
-    char t[200];
+    char t[512]; /* member names run up to 255 bytes */
     if (i < n)
         snprintf(t, sizeof t, "init packet differs from %s at byte %zu: sent 0x%02x, package has 0x%02x",
                  im->dat_name, i, iv->bytes[i], im->dat[i]);
@@ -133,7 +133,7 @@ static void on_write(pkgcheck *pc, printer *p, const dk_event *ev)
     sl->checked += w->len;
     if (sl->diff)
         return; /* the first difference is what counts */
-    char t[200];
+    char t[512]; /* member names run up to 255 bytes */
     if ((uint64_t)w->offset + w->len > im->bin_len) {
         uint32_t at = w->offset > im->bin_len ? w->offset : (uint32_t)im->bin_len;
         size_t lim = w->offset < im->bin_len ? im->bin_len - w->offset : 0;
