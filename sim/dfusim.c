@@ -741,6 +741,9 @@ static void note_host(sim *s, bool open)
     s->host_open = open;
     dk_pty_drop_unread(&s->pty); /* nothing stale for this host, or the next */
     if (open) {
+        /* Nothing was on the line before the host opened it: bytes found
+         * waiting later arrived after this moment, not after an older look. */
+        s->rt_idle_us = now_us(s);
         dk_pty_describe(&s->pty, s->line, sizeof s->line);
         logx(s, 1, "host opened the port (%s)", s->line);
     } else {
