@@ -10,7 +10,7 @@
 #include "dfukit/diag.h"
 
 #define CMD_MAX 512     /* INIT_COMMAND_MAX_SIZE, SDK 17.1 (§4) */
-#define PRN_Q 8         /* PRN notifications due but not yet seen */
+#define OUT_Q 16        /* answers owed: requests and PRN notifications */
 #define CHECKPOINTS 16  /* (offset, crc) at recent executed data boundaries */
 #define REQ_RAW 16      /* requests other than WRITE are at most 6 bytes */
 #define RESYNC_MAX 64   /* noise bytes searched at the front of a frame */
@@ -103,14 +103,20 @@ const char *dk_stage_name(dk_stage s)
     }
 }
 
+/* An answer the target owes, in the order it owes them (§6.1): a request,
+ * or a PRN notification due after a WRITE (§2.3). */
 typedef struct {
     bool on;
+    bool prn;         /* a PRN notification; m is not used */
     dk_msg m;
     uint8_t raw[REQ_RAW];
     uint8_t obj;
     bool final;       /* an EXECUTE that ends the image */
     bool exec_open;   /* a data EXECUTE: the object it executes, if one was open */
     uint32_t exec_start;
+    uint32_t exp_off; /* CRC_GET, PRN: the offset of obj when it was sent */
+    uint32_t exp_crc; /* PRN: the CRC there */
+    bool crc_known;   /* PRN: exp_crc is known */
     int64_t t;
     uint64_t start, end;
 } pending;
@@ -128,14 +134,16 @@ struct dk_session {
     void *ctx;
     dk_summary sum;
 
-    pending cur, overdue;
+    pending out[OUT_Q];     /* owed answers, oldest first (ring) */
+    unsigned out_head, out_n;
+    unsigned out_req;       /* of them, requests */
     uint8_t sel;            /* selected object type (device rule, §6.1) */
     bool sel_flagged;       /* write_without_object reported for this selection */
 
-    uint16_t prn;
+    uint16_t prn;           /* notifications expected every prn WRITEs (0: none) */
+    uint16_t prn_set;       /* what the host last set */
+    bool prn_reset;         /* the target reset since: its PRN is 0 (RAM) */
     uint32_t prn_count;
-    snapshot prn_q[PRN_Q];
-    unsigned prn_head, prn_n;
 
     /* current image */
     unsigned image;         /* 0: none yet */
@@ -143,6 +151,8 @@ struct dk_session {
     bool img_active;        /* something was written or executed */
     bool img_done;          /* completed or failed at the end: the target reset */
     bool restart_counted;
+    bool data_lost;         /* the target reported data offset 0 after a reset:
+                               the next data CREATE restarts the image */
     enum init_state init;
     bool cmd_created;
     bool cmd_grounded;      /* cmd_off/cmd_crc are known (CREATE or a report) */
@@ -411,7 +421,7 @@ void dk_session_write_events(dk_session *s, bool on)
 
 bool dk_session_awaiting(const dk_session *s)
 {
-    return s->cur.on || s->prn_n > 0;
+    return s->out_n > 0;
 }
 
 /* ---- images --------------------------------------------------------- */
@@ -441,6 +451,7 @@ static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t
     s->img_active = false;
     s->img_done = false;
     s->restart_counted = false;
+    s->data_lost = false;
     s->init = created ? INIT_NONE : INIT_UNKNOWN;
     s->cmd_created = created;
     s->cmd_grounded = created;
@@ -550,6 +561,18 @@ static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t s
 
 /* ---- reported offset/CRC checks ------------------------------------ */
 
+/* The target reset (power cut, ABORT, the end of an image): its PRN target
+ * is 0 again (RAM) until the host sets it (§2.3, §6.9). */
+static void target_reset(dk_session *s)
+{
+    if (s->prn) {
+        s->prn_set = s->prn;
+        s->prn = 0;
+        s->prn_reset = true;
+    }
+    s->prn_count = 0;
+}
+
 typedef struct {
     dk_check check;
     uint32_t exp_off, exp_crc;
@@ -584,6 +607,8 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
                              what, (unsigned)crc, (unsigned)off, (unsigned)c);
                 }
             }
+            if (is_select)
+                target_reset(s); /* only a reset loses RAM progress (§6.9) */
             if (r->an == DK_AN_COUNT) {
                 r->an = is_select ? DK_AN_DFU_OFFSET_BACKWARDS : DK_AN_DFU_OFFSET_MISMATCH;
                 snprintf(r->text, sizeof r->text,
@@ -634,6 +659,11 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
         }
     } else if (off < s->data_off) {
         r->check = DK_CHECK_OFFSET_BAD;
+        if (is_select) {
+            target_reset(s);
+            /* The host can only go on from 0: a restart when it does. */
+            s->data_lost = off == 0;
+        }
         const snapshot *c = cp_find(s, off);
         if (c && c->crc != crc) {
             r->an = DK_AN_DFU_CRC_MISMATCH;
@@ -646,7 +676,7 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
             if (off == 0)
                 snprintf(r->text, sizeof r->text,
                          "%s reports offset 0 after %u bytes were sent: the target lost its "
-                         "progress, the image restarts from 0",
+                         "progress (it reset), the data must be sent again from 0",
                          what, (unsigned)s->data_off);
             else
                 snprintf(r->text, sizeof r->text,
@@ -758,6 +788,114 @@ static void unanswered(dk_session *s, pending *p, const char *why)
     note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
             "%s (%s object) was never answered%s", op_word(p->m.op, b), obj_word(p->obj), why);
     emit_init_if_due(s);
+}
+
+/* ---- owed answers ---------------------------------------------------- */
+
+static pending *out_at(dk_session *s, unsigned i)
+{
+    return &s->out[(s->out_head + i) % OUT_Q];
+}
+
+static pending out_pop(dk_session *s)
+{
+    pending p = s->out[s->out_head];
+    s->out_head = (s->out_head + 1) % OUT_Q;
+    s->out_n--;
+    if (!p.prn)
+        s->out_req--;
+    return p;
+}
+
+/* PRN notifications that will never come, folded into one note. */
+typedef struct {
+    unsigned n;
+    uint8_t obj;
+    uint32_t first, last;
+    int64_t t;
+    uint64_t start, end;
+} prn_void;
+
+static void prn_void_flush(dk_session *s, prn_void *v, const char *why)
+{
+    if (!v->n)
+        return;
+    if (v->n == 1)
+        note_op(s, DK_AN_DFU_NO_RESPONSE, v->t, DK_DIR_HOST, v->start, v->end, DK_OP_OBJECT_WRITE,
+                "the PRN notification due at %s offset %u never came%s", obj_word(v->obj),
+                (unsigned)v->first, why);
+    else
+        note_op(s, DK_AN_DFU_NO_RESPONSE, v->t, DK_DIR_HOST, v->start, v->end, DK_OP_OBJECT_WRITE,
+                "%u PRN notifications due at %s offsets %u to %u never came%s", v->n,
+                obj_word(v->obj), (unsigned)v->first, (unsigned)v->last, why);
+    v->n = 0;
+}
+
+/* The k oldest owed answers will never come: the target answers in order
+ * (§6.1), and something later was answered, or the capture ends. */
+static void out_close(dk_session *s, unsigned k, const char *why)
+{
+    prn_void v = { 0 };
+    while (k-- > 0 && s->out_n > 0) {
+        pending p = out_pop(s);
+        if (!p.prn) {
+            prn_void_flush(s, &v, why);
+            unanswered(s, &p, why);
+            continue;
+        }
+        if (v.n && v.obj != p.obj)
+            prn_void_flush(s, &v, why);
+        if (!v.n) {
+            v.obj = p.obj;
+            v.first = p.exp_off;
+            v.t = p.t;
+            v.start = p.start;
+        }
+        v.n++;
+        v.last = p.exp_off;
+        v.end = p.end;
+    }
+    prn_void_flush(s, &v, why);
+}
+
+/* Room for one more owed answer (the oldest gives way) and a slot for it. */
+static pending *out_push(dk_session *s, bool prn)
+{
+    if (s->out_n == OUT_Q)
+        out_close(s, 1, "");
+    pending *p = out_at(s, s->out_n);
+    s->out_n++;
+    if (!prn)
+        s->out_req++;
+    return p;
+}
+
+/* Which owed answer a response is: the oldest it can be (§6.1), skipping
+ * answers that never came.  A CRC_GET-shaped response is a PRN
+ * notification or a CRC_GET's answer: the first of those whose offset it
+ * reports, else the oldest (§2.3).  A PING echo names its request (§2.2).
+ * -1: none. */
+static int out_match(dk_session *s, const dk_msg *m)
+{
+    int first = -1;
+    bool by_off = m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS;
+    for (unsigned i = 0; i < s->out_n; i++) {
+        const pending *p = out_at(s, i);
+        if (m->op == DK_OP_CRC_GET) {
+            if (!p->prn && p->m.op != DK_OP_CRC_GET)
+                continue;
+            if (first < 0)
+                first = (int)i;
+            if (!by_off || p->exp_off == m->rsp.crc.offset)
+                return (int)i;
+        } else if (!p->prn && p->m.op == m->op) {
+            if (first < 0)
+                first = (int)i;
+            if (m->op != DK_OP_PING || p->m.req.ping.id == m->rsp.ping.id)
+                return (int)i;
+        }
+    }
+    return first;
 }
 
 /* A CRC or offset mismatch the target reported (see dk_summary.stop_check). */
@@ -949,6 +1087,8 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
         error_anomaly(s, p, m, ctx, t, start, end);
     }
     emit_init_if_due(s);
+    if (completed || (p->m.op == DK_OP_OBJECT_EXECUTE && p->final))
+        target_reset(s); /* after the final EXECUTE, either way (§6.6) */
     if (completed)
         image_done(s, t, start, end);
 }
@@ -1060,15 +1200,17 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
 
     if (s->prn && ++s->prn_count >= s->prn) {
         s->prn_count = 0;
-        snapshot *q = &s->prn_q[(s->prn_head + s->prn_n) % PRN_Q];
-        if (s->prn_n == PRN_Q) /* too many due: drop the oldest */
-            s->prn_head = (s->prn_head + 1) % PRN_Q;
-        else
-            s->prn_n++;
+        pending *q = out_push(s, true);
+        memset(q, 0, sizeof *q);
+        q->on = true;
+        q->prn = true;
         q->obj = obj;
-        q->offset = off_end;
-        q->crc = crc;
+        q->exp_off = off_end;
+        q->exp_crc = crc;
         q->crc_known = crc_known;
+        q->t = t;
+        q->start = start;
+        q->end = end;
     }
 
     if (s->write_events) {
@@ -1174,13 +1316,6 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         (m->op == DK_OP_PING || m->op == DK_OP_OBJECT_CREATE || m->op == DK_OP_OBJECT_EXECUTE))
         s->resume_open = false;
 
-    if (s->cur.on) {
-        if (s->overdue.on)
-            unanswered(s, &s->overdue, "");
-        s->overdue = s->cur;
-        s->cur.on = false;
-    }
-
     pending p;
     memset(&p, 0, sizeof p);
     p.on = true;
@@ -1218,6 +1353,10 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
                 s->data_crc = s->last_crc;
                 s->data_crc_known = s->last_crc_known;
             }
+            if (s->data_lost && s->data_off == 0) {
+                s->sum.restarts++; /* the data again from 0 after a reset (§6.9) */
+                s->data_lost = false;
+            }
             s->obj_open = true;
             s->obj_start = s->data_off;
             s->obj_size = m->req.create.size;
@@ -1230,7 +1369,8 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         s->sel_flagged = false;
         break;
     case DK_OP_RECEIPT_NOTIF_SET:
-        s->prn = m->req.prn.target;
+        s->prn = s->prn_set = m->req.prn.target;
+        s->prn_reset = false;
         s->prn_count = 0;
         break;
     case DK_OP_OBJECT_EXECUTE:
@@ -1295,10 +1435,13 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
     else if (m->op == DK_OP_OBJECT_SELECT)
         p.obj = m->req.select.type;
 
+    if (m->op == DK_OP_CRC_GET)
+        p.exp_off = p.obj == DK_OBJ_COMMAND ? s->cmd_off : s->data_off;
     if (dk_msg_expects_response(m->op)) {
-        s->cur = p;
+        *out_push(s, false) = p;
     } else {
-        /* ABORT: the target resets without answering (§2.2). */
+        /* ABORT: the target resets without answering (§2.2, §6.8). */
+        target_reset(s);
         dk_event ev;
         exchange_base(&ev, &p);
         emit(s, &ev);
@@ -1308,11 +1451,10 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
 
 /* ---- responses ------------------------------------------------------ */
 
-static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+/* A PRN notification, checked against the write q that made it due. */
+static void on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, uint64_t start,
+                   uint64_t end)
 {
-    snapshot q = s->prn_q[s->prn_head];
-    s->prn_head = (s->prn_head + 1) % PRN_Q;
-    s->prn_n--;
     dk_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = DK_EV_PRN;
@@ -1321,29 +1463,29 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
     ev.end = end;
     ev.dir = DK_DIR_TARGET;
     dk_prn *n = &ev.u.prn;
-    n->obj_type = q.obj;
+    n->obj_type = q->obj;
     n->offset = m->rsp.crc.offset;
     n->crc = m->rsp.crc.crc;
-    n->exp_offset = q.offset;
-    n->exp_crc = q.crc;
+    n->exp_offset = q->exp_off;
+    n->exp_crc = q->exp_crc;
     n->result = m->result;
     report r = { .check = DK_CHECK_NONE, .an = DK_AN_COUNT };
     if (m->result != DK_RES_SUCCESS) {
         n->check = DK_CHECK_NONE;
-    } else if (!q.crc_known) {
+    } else if (!q->crc_known) {
         n->check = DK_CHECK_ADOPTED;
-    } else if (n->offset != q.offset) {
+    } else if (n->offset != q->exp_off) {
         n->check = DK_CHECK_OFFSET_BAD;
         r.an = DK_AN_DFU_OFFSET_MISMATCH;
         snprintf(r.text, sizeof r.text,
                  "PRN reports %s offset %u, but %u bytes had been sent at that write",
-                 obj_word(q.obj), (unsigned)n->offset, (unsigned)q.offset);
-    } else if (n->crc != q.crc) {
+                 obj_word(q->obj), (unsigned)n->offset, (unsigned)q->exp_off);
+    } else if (n->crc != q->exp_crc) {
         n->check = DK_CHECK_CRC_BAD;
         r.an = DK_AN_DFU_CRC_MISMATCH;
         snprintf(r.text, sizeof r.text,
                  "PRN reports %s crc=0x%08x at offset %u, the bytes sent give 0x%08x",
-                 obj_word(q.obj), (unsigned)n->crc, (unsigned)n->offset, (unsigned)q.crc);
+                 obj_word(q->obj), (unsigned)n->crc, (unsigned)n->offset, (unsigned)q->exp_crc);
     } else {
         n->check = DK_CHECK_OK;
     }
@@ -1358,10 +1500,10 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
         note_op(s, r.an, t, DK_DIR_TARGET, start, end, DK_OP_CRC_GET, "%s", r.text);
         mismatch_seen(s, r.an);
         /* Take the target's word where it speaks of the present. */
-        if (q.obj == DK_OBJ_DATA && q.offset == s->data_off) {
+        if (q->obj == DK_OBJ_DATA && q->exp_off == s->data_off) {
             s->data_off = n->offset;
             s->data_crc = n->crc;
-        } else if (q.obj == DK_OBJ_COMMAND && q.offset == s->cmd_off) {
+        } else if (q->obj == DK_OBJ_COMMAND && q->exp_off == s->cmd_off) {
             s->cmd_off = n->offset;
             s->cmd_crc = n->crc;
             s->cmd_known = false;
@@ -1371,7 +1513,7 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
         pending p;
         memset(&p, 0, sizeof p);
         p.m.op = DK_OP_OBJECT_WRITE;
-        p.obj = q.obj;
+        p.obj = q->obj;
         fail_note(s, &p, m, start);
         error_anomaly(s, NULL, m, "PRN on a failed write: ", t, start, end);
     } else {
@@ -1379,28 +1521,50 @@ static void on_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, ui
     }
 }
 
+/* A notification while the tracker takes the target's PRN to be 0 after a
+ * reset: it was not reset after all (or the host set PRN without the
+ * capture showing it).  Checked only against the present offset. */
+static void stray_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
+{
+    s->prn = s->prn_set;
+    s->prn_reset = false;
+    s->prn_count = 0;
+    pending q;
+    memset(&q, 0, sizeof q);
+    q.obj = s->sel;
+    bool data = q.obj == DK_OBJ_DATA;
+    q.exp_off = data ? s->data_off : s->cmd_off;
+    q.exp_crc = data ? s->data_crc : s->cmd_crc;
+    q.crc_known = data ? s->data_seen && s->data_crc_known : s->cmd_grounded;
+    if (m->rsp.crc.offset < q.exp_off) { /* an earlier write's: nothing to compare */
+        q.exp_off = m->rsp.crc.offset;
+        q.crc_known = false;
+    }
+    on_prn(s, &q, m, t, start, end);
+}
+
 static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
 {
     s->sum.responses++;
     settle(s);
-    if (m->op == DK_OP_CRC_GET && s->prn_n > 0) {
-        on_prn(s, m, t, start, end);
+    int i = out_match(s, m);
+    if (i >= 0) {
+        out_close(s, (unsigned)i, "");
+        pending p = out_pop(s);
+        if (p.prn)
+            on_prn(s, &p, m, t, start, end);
+        else
+            pair(s, &p, m, s->out_req > 0, t, start, end);
         return;
     }
-    if (s->cur.on && m->op == s->cur.m.op) {
-        pending p = s->cur;
-        s->cur.on = false;
-        if (s->overdue.on)
-            unanswered(s, &s->overdue, "");
-        pair(s, &p, m, false, t, start, end);
+    if (m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS && s->prn_reset && s->prn_set) {
+        stray_prn(s, m, t, start, end);
         return;
     }
-    if (s->overdue.on && m->op == s->overdue.m.op) {
-        pending p = s->overdue;
-        s->overdue.on = false;
-        pair(s, &p, m, true, t, start, end);
-        return;
-    }
+    const pending *w = NULL; /* the request whose answer is due */
+    for (unsigned k = 0; k < s->out_n && !w; k++)
+        if (!out_at(s, k)->prn)
+            w = out_at(s, k);
     dk_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = DK_EV_EXCHANGE;
@@ -1417,10 +1581,10 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
     ev.u.x.latency_us = -1;
     emit(s, &ev);
     char b1[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
-    if (s->cur.on)
+    if (w)
         note_op(s, DK_AN_DFU_UNEXPECTED_OPCODE, t, DK_DIR_TARGET, start, end, m->op,
                 "a response to %s arrived while %s waits for its answer", op_word(m->op, b1),
-                op_word(s->cur.m.op, b2));
+                op_word(w->m.op, b2));
     else if (m->op == DK_OP_CRC_GET && s->prn)
         note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
                 "PRN notification after %u writes, but PRN is every %u", (unsigned)s->prn_count,
@@ -1479,7 +1643,7 @@ void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
         s->t_closed = t_us;
         s->port_gap = s->sum.t_first >= 0;
     }
-    if (!s->cur.on && !s->overdue.on) {
+    if (!s->out_req) {
         emit(s, &ev);
         return;
     }
@@ -1495,7 +1659,7 @@ static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, u
         on_response(s, m, t, start, end);
     else
         on_request(s, m, t, start, end);
-    if (s->port_n && !s->cur.on && !s->overdue.on)
+    if (s->port_n && !s->out_req)
         port_flush(s, s->port_n);
 }
 
@@ -1686,8 +1850,13 @@ void dk_session_finish(dk_session *s)
         return;
     s->finished = true;
     settle(s);
-    unanswered(s, &s->overdue, "");
-    unanswered(s, &s->cur, " (the capture ends)");
+    /* The newest request and what is owed after it: the capture ended. */
+    unsigned last = s->out_n;
+    for (unsigned i = s->out_n; i-- > 0 && last == s->out_n;)
+        if (!out_at(s, i)->prn)
+            last = i;
+    out_close(s, last == s->out_n ? 0 : last, "");
+    out_close(s, s->out_n, " (the capture ends)");
     port_flush(s, s->port_n);
     flush_run(s);
     dk_summary *u = &s->sum;

@@ -726,7 +726,425 @@ static void offset_backwards_restart_and_resume(void **state)
     for (int i = 0; i < r->n; i++)
         if (r->ev[i].kind == DK_EV_ANOMALY && r->ev[i].u.an.id == DK_AN_DFU_OFFSET_BACKWARDS)
             b = &r->ev[i].u.an;
-    assert_non_null(strstr(b->text, "restarts from 0"));
+    assert_non_null(strstr(b->text, "must be sent again from 0"));
+    /* restarts counts what the host does: nothing resent yet */
+    assert_int_equal(dk_session_summary(r->s)->restarts, 0);
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    assert_int_equal(dk_session_summary(r->s)->restarts, 1);
+    rec_free(r);
+}
+
+/* ---- owed answers: PRN notifications and the order of answers -------- */
+
+/* The anomaly events with id, in order. */
+static const dk_event *nth_an(const rec *r, dk_anomaly_id id, int nth)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->ev[i].kind == DK_EV_ANOMALY && r->ev[i].u.an.id == id && nth-- == 0)
+            return &r->ev[i];
+    return NULL;
+}
+
+/* n 64-byte data writes from image offset *off; the target sends a PRN
+ * notification every `prn` writes (counting from *cnt) unless `mute`. */
+static void data_writes(rec *r, uint32_t *off, uint32_t *crc, unsigned n, uint16_t prn,
+                        unsigned *cnt, bool mute)
+{
+    for (unsigned i = 0; i < n; i++) {
+        tx(r, q_write(image + *off, 64));
+        *crc = dk_crc32(*crc, image + *off, 64);
+        *off += 64;
+        if (prn && ++*cnt == prn) {
+            *cnt = 0;
+            if (!mute)
+                rx(r, a_crc(*off, *crc));
+        }
+    }
+}
+
+/* Up to the data object [4096, 6000) created, with PRN every prn writes. */
+static void to_object2(rec *r, uint16_t prn, uint32_t *crc)
+{
+    connect_(r, prn);
+    send_init(r, dat, dat_len, prn);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 0, 0));
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    uint32_t off = 0;
+    unsigned cnt = 0;
+    *crc = 0;
+    data_writes(r, &off, crc, 64, prn, &cnt, false);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096, *crc));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_create(DK_OBJ_DATA, 1904));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+}
+
+/* captures/sim/kill-resume: the notification due after the 16th write of
+ * object 2 (offset 5120) is lost and the host killed; a second host resumes
+ * (PING, RECEIPT_NOTIF_SET 8, ...) at 5120.  The target answers in order
+ * (§6.1) and RECEIPT_NOTIF_SET resets its counter (§2.3): the owed
+ * notification never comes, and is said once; the later notification and
+ * the CRC_GET answer pair with their own requests. */
+static void prn_owed_across_restart(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    uint32_t crc, off = 4096;
+    unsigned cnt = 0;
+    to_object2(r, 8, &crc);
+    data_writes(r, &off, &crc, 8, 8, &cnt, false);  /* PRN at 4608 comes */
+    uint64_t w16 = r->pos;
+    data_writes(r, &off, &crc, 8, 8, &cnt, true);   /* PRN at 5120 lost */
+    uint64_t w16_end = r->pos;
+    assert_true(dk_session_awaiting(r->s));
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 0);
+    /* the second host */
+    connect_(r, 8);
+    const dk_event *v = nth_an(r, DK_AN_DFU_NO_RESPONSE, 0);
+    assert_non_null(v);
+    assert_string_equal(v->u.an.text, "the PRN notification due at data offset 5120 never came");
+    assert_int_equal(v->u.an.op, DK_OP_OBJECT_WRITE);
+    assert_true(v->u.an.start >= w16 - 70 && v->u.an.end == w16_end); /* the 16th write */
+    assert_true(v->u.an.start < w16_end);
+    tx(r, q_select(DK_OBJ_COMMAND));
+    rx(r, a_select(512, (uint32_t)dat_len, dk_crc32(0, dat, dat_len)));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 5120, crc));
+    cnt = 0;
+    data_writes(r, &off, &crc, 8, 8, &cnt, false);  /* PRN at 5632 */
+    tx(r, q_write(image + off, 6000 - off));
+    crc = dk_crc32(crc, image + off, 6000 - off);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(6000, crc));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    dk_session_finish(r->s);
+    assert_int_equal(total_an(r), 1); /* only the lost notification */
+    assert_int_equal(r->sum.outcome, DK_OUTCOME_COMPLETED);
+    assert_int_equal(r->sum.resumes, 1);
+    assert_int_equal(r->sum.restarts, 0);
+    /* every notification that came matched its own write */
+    for (int i = 0; i < r->n; i++)
+        if (r->ev[i].kind == DK_EV_PRN)
+            assert_int_equal(r->ev[i].u.prn.check, DK_CHECK_OK);
+    assert_int_equal(r->prns, 64 / 8 + 1 + 1);
+    rec_free(r);
+}
+
+/* An owed notification is void once a later request is answered; a
+ * notification already on its way when RECEIPT_NOTIF_SET or CREATE is sent
+ * arrives before their answers and is still the notification (§6.1). */
+static void prn_owed_void_at_answers(void **state)
+{
+    (void)state;
+    /* RECEIPT_NOTIF_SET answered: void */
+    rec *r = rec_new();
+    uint32_t crc, off = 4096;
+    unsigned cnt = 0;
+    to_object2(r, 4, &crc);
+    data_writes(r, &off, &crc, 4, 4, &cnt, true);
+    tx(r, q_prn(4));
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 0);
+    rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    /* counting starts again: 4 writes, a notification, nothing else owed */
+    cnt = 0;
+    data_writes(r, &off, &crc, 4, 4, &cnt, false);
+    assert_false(dk_session_awaiting(r->s));
+    /* CREATE answered: void */
+    data_writes(r, &off, &crc, 4, 4, &cnt, true);
+    tx(r, q_create(DK_OBJ_DATA, 1904));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 2);
+    assert_non_null(strstr(nth_an(r, DK_AN_DFU_NO_RESPONSE, 1)->u.an.text, "offset 4864 "));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 2);
+    assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_MISMATCH), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST), 0);
+    rec_free(r);
+
+    /* in flight: the notification comes after the request, before its answer */
+    r = rec_new();
+    off = 4096;
+    cnt = 0;
+    to_object2(r, 4, &crc);
+    data_writes(r, &off, &crc, 4, 4, &cnt, true);
+    tx(r, q_prn(4));
+    rx(r, a_crc(off, crc));
+    rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+    tx(r, q_ping(9));
+    rx(r, a_ping(9));
+    dk_session_finish(r->s);
+    assert_int_equal(total_an(r), 0);
+    assert_int_equal(r->prns, 64 / 4 + 1);
+    rec_free(r);
+
+    /* the capture ends while two are owed: said once, with the reason */
+    r = rec_new();
+    off = 4096;
+    cnt = 0;
+    to_object2(r, 4, &crc);
+    data_writes(r, &off, &crc, 8, 4, &cnt, true);
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    assert_string_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->text,
+                        "2 PRN notifications due at data offsets 4352 to 4608 never came "
+                        "(the capture ends)");
+    rec_free(r);
+}
+
+/* A power cut after the EXECUTE of object 1 (§6.9, SAVE_PROGRESS 0): the
+ * target's PRN is 0 again (RAM) and the host does not set it.  SELECT data
+ * going back shows the reset: no notification is expected until the next
+ * RECEIPT_NOTIF_SET, so each CRC_GET answer is the CRC_GET's.  The data is
+ * sent again from 0: a restart. */
+static void prn_off_after_reset(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    connect_(r, 8);
+    send_init(r, dat, dat_len, 8);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 0, 0));
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    uint32_t off = 0, crc = 0;
+    unsigned cnt = 0;
+    data_writes(r, &off, &crc, 64, 8, &cnt, false);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096, crc));
+    tx(r, q(DK_OP_OBJECT_EXECUTE)); /* power cut: no answer */
+    tx(r, q_ping(2));
+    rx(r, a_ping(2));
+    tx(r, q_select(DK_OBJ_COMMAND));
+    rx(r, a_select(512, (uint32_t)dat_len, dk_crc32(0, dat, dat_len)));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 0, 0));
+    assert_int_equal(dk_session_summary(r->s)->restarts, 0);
+    off = crc = 0;
+    for (uint32_t o = 0; o < 6000; o += 4096) {
+        uint32_t k = 6000 - o < 4096 ? 6000 - o : 4096;
+        tx(r, q_create(DK_OBJ_DATA, k));
+        rx(r, a_ok(DK_OP_OBJECT_CREATE));
+        data_writes(r, &off, &crc, k / 64, 0, &cnt, true);
+        if (k % 64) {
+            tx(r, q_write(image + off, k % 64));
+            crc = dk_crc32(crc, image + off, k % 64);
+            off += k % 64;
+        }
+        assert_false(dk_session_awaiting(r->s)); /* no notification owed */
+        tx(r, q_ping((uint8_t)(3 + o / 4096)));
+        rx(r, a_ping((uint8_t)(3 + o / 4096)));
+        tx(r, q(DK_OP_CRC_GET));
+        rx(r, a_crc(off, crc));
+        tx(r, q(DK_OP_OBJECT_EXECUTE));
+        rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    }
+    dk_session_finish(r->s);
+    /* the true events: the EXECUTE the cut swallowed, the lost progress */
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    assert_int_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->op, DK_OP_OBJECT_EXECUTE);
+    assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_BACKWARDS), 1);
+    assert_int_equal(total_an(r), 2);
+    assert_int_equal(r->sum.outcome, DK_OUTCOME_COMPLETED);
+    assert_int_equal(r->sum.restarts, 1);
+    assert_int_equal(r->sum.resumes, 1); /* the init packet was kept */
+    int crc_ok = 0;
+    for (int i = 0; i < r->n; i++)
+        crc_ok += r->ev[i].kind == DK_EV_EXCHANGE && r->ev[i].u.x.req.op == DK_OP_CRC_GET &&
+                  r->ev[i].u.x.check == DK_CHECK_OK;
+    assert_int_equal(crc_ok, 1 + 1 + 2);
+    rec_free(r);
+}
+
+/* The host sets PRN again after the reset: notifications are expected and
+ * checked again.  A target that did not reset after all (SELECT lower for
+ * another reason) and keeps sending them is believed, not flagged. */
+static void prn_after_reset_set_again_or_kept(void **state)
+{
+    (void)state;
+    for (int again = 0; again < 2; again++) {
+        rec *r = rec_new();
+        uint32_t crc, off = 4096;
+        unsigned cnt = 0;
+        to_object2(r, 8, &crc);
+        data_writes(r, &off, &crc, 8, 8, &cnt, false);
+        /* reconnect: the target reports the executed boundary only */
+        tx(r, q_ping(2));
+        rx(r, a_ping(2));
+        if (again) {
+            tx(r, q_prn(8));
+            rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+        }
+        tx(r, q_select(DK_OBJ_DATA));
+        rx(r, a_select(4096, 4096, dk_crc32(0, image, 4096)));
+        if (!again) {
+            tx(r, q_prn(0)); /* (the next RECEIPT_NOTIF_SET decides; here: off) */
+            rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+            tx(r, q_prn(8));
+            rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+        }
+        tx(r, q_create(DK_OBJ_DATA, 1904));
+        rx(r, a_ok(DK_OP_OBJECT_CREATE));
+        off = 4096;
+        crc = dk_crc32(0, image, 4096);
+        cnt = 0;
+        data_writes(r, &off, &crc, 16, 8, &cnt, false);
+        dk_session_finish(r->s);
+        assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_BACKWARDS), 1);
+        assert_int_equal(total_an(r), 1);
+        assert_int_equal(r->prns, 8 + 1 + 2);
+        rec_free(r);
+    }
+
+    /* no RECEIPT_NOTIF_SET after the SELECT, and the notifications still come */
+    rec *r = rec_new();
+    uint32_t crc, off = 4096;
+    unsigned cnt = 0;
+    to_object2(r, 8, &crc);
+    data_writes(r, &off, &crc, 8, 8, &cnt, false);
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 4096, dk_crc32(0, image, 4096)));
+    tx(r, q_create(DK_OBJ_DATA, 1904));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    off = 4096;
+    crc = dk_crc32(0, image, 4096);
+    cnt = 0;
+    data_writes(r, &off, &crc, 24, 8, &cnt, false);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(off, crc));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST), 0);
+    assert_int_equal(total_an(r), 1); /* offset_backwards */
+    assert_int_equal(r->prns, 8 + 1 + 3);
+    for (int i = 0; i < r->n; i++)
+        if (r->ev[i].kind == DK_EV_PRN)
+            assert_true(r->ev[i].u.prn.check == DK_CHECK_OK);
+    rec_free(r);
+}
+
+/* A reset the capture cannot see (SAVE_PROGRESS 1, cut at an object
+ * boundary): notifications are still expected and none come.  The answer
+ * that reports the offset of the CRC_GET just sent, not that of an owed
+ * notification, is the CRC_GET's; the notifications are void, said once. */
+static void crc_get_answer_not_prn(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    uint32_t crc, off = 4096;
+    unsigned cnt = 0;
+    to_object2(r, 8, &crc);
+    data_writes(r, &off, &crc, 29, 8, &cnt, true);
+    tx(r, q_write(image + off, 48));
+    crc = dk_crc32(crc, image + off, 48);
+    off += 48;
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(6000, crc));
+    const dk_event *x = find_kind(r, DK_EV_EXCHANGE, 0);
+    for (int i = 0; i < r->n; i++)
+        if (r->ev[i].kind == DK_EV_EXCHANGE && r->ev[i].u.x.req.op == DK_OP_CRC_GET)
+            x = &r->ev[i];
+    assert_true(x->u.x.has_rsp);
+    assert_int_equal(x->u.x.check, DK_CHECK_OK);
+    assert_false(x->u.x.late);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    assert_string_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->text,
+                        "3 PRN notifications due at data offsets 4608 to 5632 never came");
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    dk_session_finish(r->s);
+    assert_int_equal(total_an(r), 1);
+    assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_MISMATCH), 0);
+    assert_int_equal(r->sum.outcome, DK_OUTCOME_COMPLETED);
+    rec_free(r);
+
+    /* a notification that reports fewer bytes than its write is still the
+     * notification (bytes lost), not the CRC_GET's answer */
+    r = rec_new();
+    off = 4096;
+    cnt = 0;
+    to_object2(r, 8, &crc);
+    data_writes(r, &off, &crc, 8, 8, &cnt, true);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(off - 64, dk_crc32(0, image, off - 64)));
+    assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_MISMATCH), 1);
+    assert_true(dk_session_awaiting(r->s)); /* the CRC_GET still waits */
+    rx(r, a_crc(off - 64, dk_crc32(0, image, off - 64)));
+    assert_false(dk_session_awaiting(r->s));
+    rec_free(r);
+}
+
+/* dfuhost resyncing while an answer is late: CRC_GET, PING 2, PING 3, then
+ * the CRC_GET answer, echo 2, echo 3.  Answers come in request order (§6.1):
+ * each pairs with its own request; the late ones are still late. */
+static void pipelined_answers_in_order(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    connect_(r, 0);
+    send_init(r, dat, dat_len, 0);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 0, 0));
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    uint32_t crc = 0;
+    unsigned cnt = 0;
+    writes(r, image, 4096, 0, &crc, 0, &cnt);
+    tx(r, q(DK_OP_CRC_GET));
+    tx(r, q_ping(2));
+    tx(r, q_ping(3));
+    rx(r, a_crc(4096, crc));
+    rx(r, a_ping(2));
+    rx(r, a_ping(3));
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096, crc));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_UNEXPECTED_OPCODE), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_LATE_RESPONSE), 2); /* CRC_GET, PING 2 */
+    int pings = 0;
+    for (int i = 0; i < r->n; i++) {
+        const dk_exchange *x = &r->ev[i].u.x;
+        if (r->ev[i].kind != DK_EV_EXCHANGE || !x->has_req)
+            continue;
+        assert_true(x->has_rsp);
+        if (x->req.op == DK_OP_CRC_GET)
+            assert_int_equal(x->check, DK_CHECK_OK);
+        if (x->req.op == DK_OP_PING && x->req.req.ping.id > 1) {
+            assert_int_equal(x->rsp.rsp.ping.id, x->req.req.ping.id);
+            assert_int_equal(x->late, x->req.req.ping.id == 2);
+            pings++;
+        }
+    }
+    assert_int_equal(pings, 2);
+    assert_int_equal(r->sum.stop_check, DK_CHECK_NONE);
+    rec_free(r);
+
+    /* the answer to the first request is lost: it never comes, the rest pair */
+    r = rec_new();
+    tx(r, q(DK_OP_MTU_GET));
+    tx(r, q_ping(2));
+    tx(r, q_ping(3));
+    rx(r, a_ping(2));
+    rx(r, a_ping(3));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    assert_int_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->op, DK_OP_MTU_GET);
+    assert_int_equal(count_an(r, DK_AN_DFU_LATE_RESPONSE), 1);
+    assert_int_equal(total_an(r), 2);
     rec_free(r);
 }
 
@@ -1286,6 +1704,12 @@ int main(void)
         cmocka_unit_test(crc_mismatch_on_crc_get),
         cmocka_unit_test(offset_mismatch_bytes_lost),
         cmocka_unit_test(offset_backwards_restart_and_resume),
+        cmocka_unit_test(prn_owed_across_restart),
+        cmocka_unit_test(prn_owed_void_at_answers),
+        cmocka_unit_test(prn_off_after_reset),
+        cmocka_unit_test(prn_after_reset_set_again_or_kept),
+        cmocka_unit_test(crc_get_answer_not_prn),
+        cmocka_unit_test(pipelined_answers_in_order),
         cmocka_unit_test(write_beyond_object),
         cmocka_unit_test(execute_incomplete),
         cmocka_unit_test(data_before_init),

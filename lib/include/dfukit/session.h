@@ -10,9 +10,15 @@
  *   response  target -> host   0x60, op, result, payload
  *
  * What it tracks (protocol.md §2-§6):
- *   - request/response pairing and latency; a request still waiting when the
- *     next one arrives becomes "overdue": a later answer to it is a late
- *     response (desync), no answer at all is dfu.no_response;
+ *   - request/response pairing and latency.  The target answers in request
+ *     order (§6.1), so the answers owed (requests, and PRN notifications due
+ *     after WRITEs) are kept oldest first, up to 16: a response is the oldest
+ *     owed answer it can be (same opcode; a PING echo by its id; a
+ *     CRC_GET-shaped response is a PRN notification or a CRC_GET's answer,
+ *     the first whose offset it reports, else the oldest).  Everything owed
+ *     before it will never come: dfu.no_response, once per request and once
+ *     per batch of notifications.  An answer that comes after the host sent
+ *     a later request is late (dfu.late_response);
  *   - the selected object type (only SELECT and CREATE change it, §6.1);
  *   - the command object: size, offset, running CRC and its first 512 bytes,
  *     decoded with dk_initpkt_decode at EXECUTE (INIT event);
@@ -21,7 +27,10 @@
  *     back to, §6.4);
  *   - PRN: every Nth WRITE (counter reset by CREATE, RECEIPT_NOTIF_SET and each
  *     notification, §2.3) is answered by a CRC_GET-shaped response, checked
- *     against the offset/CRC at that write;
+ *     against the offset/CRC at that write.  A reset (a SELECT reporting less
+ *     than was sent, ABORT, the end of an image) sets the target's PRN to 0
+ *     until the next RECEIPT_NOTIF_SET (§6.9); a notification that still
+ *     comes then is taken as one (the target had not reset);
  *   - every offset/CRC the target reports (SELECT, CRC_GET, PRN) is checked;
  *   - images: every command CREATE starts a new image;
  *   - resumes: a SELECT reporting offset > 0 is resolved by the host's next
@@ -64,7 +73,8 @@
       "a request sent by the target, or a response sent by the host")                          \
     X(DFU_RESPONSE_WITHOUT_REQUEST, "dfu.response_without_request", ERROR,                     \
       "a response no request asked for")                                                       \
-    X(DFU_NO_RESPONSE, "dfu.no_response", ERROR, "a request that was never answered")          \
+    X(DFU_NO_RESPONSE, "dfu.no_response", ERROR,                                               \
+      "a request that was never answered, or a PRN notification that never came")              \
     X(DFU_LATE_RESPONSE, "dfu.late_response", ERROR,                                           \
       "a response that arrived after the host had sent its next request (desync)")             \
     X(DFU_UNEXPECTED_OPCODE, "dfu.unexpected_opcode", ERROR,                                   \
@@ -275,8 +285,12 @@ typedef struct {
                                        -1 unknown */
     /* resumes: the times the host picked up the target's progress (a SELECT
      * reporting offset > 0 that it continued from).  The SELECTs of command
-     * and data object after one reconnection count once; restarts: the image
-     * sent again from its start. */
+     * and data object after one reconnection count once.  restarts: the
+     * times the host sent an image again from its start: a command CREATE
+     * after a SELECT reported progress (RESUME how RESTART), the same init
+     * packet created again after an image that did not complete, or a data
+     * CREATE at offset 0 after the target lost its data progress (a SELECT
+     * data reporting 0 after bytes were sent, dfu.offset_backwards). */
     unsigned resumes, restarts;
     unsigned anomalies;             /* all of them */
     unsigned an_count[DK_AN_COUNT];
