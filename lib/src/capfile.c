@@ -47,11 +47,14 @@ struct dk_cap_reader {
     bool be, nsec;       /* classic pcap: big-endian file, nanosecond stamps */
 };
 
+#define REC_HDR_LEN 16 /* classic pcap record header: ts_sec, ts_usec, caplen, len */
+
 struct dk_cap_writer {
     pcap_t *dead;
-    pcap_dumper_t *dump;
+    pcap_dumper_t *dump; /* writes the file header; records go out with write(2) */
     uint8_t lines;
-    uint8_t pkt[WRITE_SNAPLEN];
+    uint64_t size;       /* bytes in the file so far */
+    uint8_t rec[REC_HDR_LEN + WRITE_SNAPLEN];
 };
 
 static bool printable_run(const uint8_t *p, size_t len, size_t *i)
@@ -548,7 +551,12 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
     } else {
         w->dump = pcap_dump_open(w->dead, path);
     }
-    if (!w->dump || pcap_dump_flush(w->dump) != 0) {
+    bool flushed = w->dump && pcap_dump_flush(w->dump) == 0;
+    if (flushed) {
+        long at = pcap_dump_ftell(w->dump);
+        w->size = at > 0 ? (uint64_t)at : 24;
+    }
+    if (!flushed) {
         if (w->dump) {
             dk_err_set(err, DK_E_IO, 0, "cannot write the pcap header: %s", strerror(errno));
             pcap_dump_close(w->dump);
@@ -562,11 +570,18 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
     return w;
 }
 
+/* One record, written with a single write(2) so that a writer killed at any
+ * moment leaves whole records only (stdio would split a record into as many
+ * writes as its buffer boundaries fall). The record header is in host byte
+ * order, as libpcap writes the file header. */
 static dk_status put_packet(dk_cap_writer *w, int64_t t_us, uint8_t ev, uint8_t lines,
                             const uint8_t *data, size_t len, dk_err *err)
 {
     uint32_t sec = (uint32_t)(t_us / 1000000), usec = (uint32_t)(t_us % 1000000);
-    uint8_t *p = dk_put_be32(w->pkt, sec);
+    uint32_t caplen = (uint32_t)(DK_CAP_HDR_LEN + len);
+    uint32_t rh[4] = { sec, usec, caplen, caplen };
+    memcpy(w->rec, rh, sizeof rh);
+    uint8_t *p = dk_put_be32(w->rec + REC_HDR_LEN, sec);
     p = dk_put_be32(p, usec);
     *p++ = ev;
     *p++ = lines;
@@ -574,15 +589,18 @@ static dk_status put_packet(dk_cap_writer *w, int64_t t_us, uint8_t ev, uint8_t 
     *p++ = 0;
     if (len)
         memcpy(p, data, len);
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof h);
-    h.ts.tv_sec = (time_t)sec;
-    h.ts.tv_usec = (suseconds_t)usec;
-    h.caplen = h.len = (bpf_u_int32)(DK_CAP_HDR_LEN + len);
-    pcap_dump((u_char *)w->dump, &h, w->pkt);
-    if (pcap_dump_flush(w->dump) != 0 || ferror(pcap_dump_file(w->dump)))
-        return dk_err_set(err, DK_E_IO, (int64_t)pcap_dump_ftell64(w->dump),
-                          "cannot write pcap: %s", strerror(errno));
+    size_t total = REC_HDR_LEN + caplen, done = 0;
+    int fd = fileno(pcap_dump_file(w->dump));
+    while (done < total) {
+        ssize_t k = write(fd, w->rec + done, total - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return dk_err_set(err, DK_E_IO, (int64_t)(w->size + done), "cannot write pcap: %s",
+                              k < 0 ? strerror(errno) : "nothing written");
+        done += (size_t)k;
+    }
+    w->size += total;
     return DK_OK;
 }
 
