@@ -461,8 +461,8 @@ static const dk_diag_row rows[] = {
     { "init.fw_version", "command EXECUTE answered EXT 0x05 FW_VERSION_FAILURE (downgrade)",
       DK_OUTCOME_FAILED, DK_STAGE_INIT, DK_OP_OBJECT_EXECUTE, DK_RES_EXT_ERROR,
       DK_EXT_FW_VERSION_FAILURE, ANY, NULL,
-      "The bootloader refused the image as a downgrade: its version is lower than (or equal "
-      "to) the installed one.",
+      "The bootloader refused the image as a downgrade: its version is lower than the "
+      "installed one (a bootloader's must be higher).",
       "Raise --application-version (or --bootloader-version) above the installed version." },
     { "init.hw_version", "command EXECUTE answered EXT 0x06 HW_VERSION_FAILURE",
       DK_OUTCOME_FAILED, DK_STAGE_INIT, DK_OP_OBJECT_EXECUTE, DK_RES_EXT_ERROR,
@@ -473,7 +473,8 @@ static const dk_diag_row rows[] = {
     { "init.sd_req", "command EXECUTE answered EXT 0x07 SD_VERSION_FAILURE",
       DK_OUTCOME_FAILED, DK_STAGE_INIT, DK_OP_OBJECT_EXECUTE, DK_RES_EXT_ERROR,
       DK_EXT_SD_VERSION_FAILURE, ANY, NULL,
-      "The init packet's sd_req list does not contain the SoftDevice installed on the target.",
+      "The init packet's sd_req list does not match what the target has installed: a "
+      "SoftDevice whose FWID it does not list, or none (then sd_req must be 0x00).",
       "Add the installed SoftDevice's FWID to --sd-req (nrfutil pkg generate --help lists "
       "them); use --sd-req 0x00 for a bootloader without SoftDevice." },
     { "init.signature_missing", "command EXECUTE answered EXT 0x08 SIGNATURE_MISSING",
@@ -624,6 +625,43 @@ static const dk_diag_row rows[] = {
       "Read the anomalies above, oldest first." },
 };
 
+/* init.fw_version in the words of the image's type, from its init packet
+ * (§3.2 0x05: an application or SoftDevice may not be lower than the
+ * installed version, and NRF_DFU_APP_ACCEPT_SAME_VERSION is 1 in the SDK
+ * example config; a bootloader must be higher). */
+static const dk_diag_row fw_version_typed[2] = {
+    { "init.fw_version", "command EXECUTE answered EXT 0x05 (application or SoftDevice)",
+      DK_OUTCOME_FAILED, DK_STAGE_INIT, DK_OP_OBJECT_EXECUTE, DK_RES_EXT_ERROR,
+      DK_EXT_FW_VERSION_FAILURE, ANY, NULL,
+      "The bootloader refused the image as a downgrade: its version is lower than the "
+      "installed one (the SDK example config accepts an equal version).",
+      "Raise --application-version to at least the installed version (above it if the "
+      "bootloader sets NRF_DFU_APP_ACCEPT_SAME_VERSION 0)." },
+    { "init.fw_version", "command EXECUTE answered EXT 0x05 (bootloader)",
+      DK_OUTCOME_FAILED, DK_STAGE_INIT, DK_OP_OBJECT_EXECUTE, DK_RES_EXT_ERROR,
+      DK_EXT_FW_VERSION_FAILURE, ANY, NULL,
+      "The bootloader refused the image as a downgrade: a bootloader's version must be higher "
+      "than the installed bootloader's, and this one's is not.",
+      "Raise --bootloader-version above the installed bootloader version." },
+};
+
+static const dk_diag_row *by_fw_type(const dk_diag_row *r, const dk_summary *s)
+{
+    if (strcmp(r->id, "init.fw_version") != 0 || s->n_images == 0 ||
+        s->n_images > DK_SESSION_MAX_IMAGES || !s->img[s->n_images - 1].has_type)
+        return r;
+    switch (s->img[s->n_images - 1].fw_type) {
+    case DK_FW_APPLICATION:
+    case DK_FW_SOFTDEVICE:
+        return &fw_version_typed[0];
+    case DK_FW_BOOTLOADER:
+    case DK_FW_SOFTDEVICE_BOOTLOADER:
+        return &fw_version_typed[1];
+    default:
+        return r;
+    }
+}
+
 static bool eq(int want, int have) { return want == ANY || want == have; }
 
 static bool row_matches(const dk_diag_row *r, const dk_summary *s, const dk_diag_facts *f,
@@ -656,7 +694,7 @@ const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *
     size_t n = sizeof rows / sizeof rows[0];
     for (size_t i = 0; i < n; i++)
         if (row_matches(&rows[i], s, f, &e))
-            return &rows[i];
+            return by_fw_type(&rows[i], s);
     return &rows[n - 1];
 }
 
