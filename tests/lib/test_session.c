@@ -1238,6 +1238,48 @@ static void ext_error_sd_req(void **state)
     assert_int_equal(r->sum.fail_ext, 0x07);
     assert_true(r->sum.img[0].failed);
     assert_string_equal(r->sum.diag->id, "init.sd_req");
+    /* the capture cannot tell whether a SoftDevice is installed (§6.7) */
+    assert_non_null(strstr(r->sum.diag->explain, "or none (then sd_req must be 0x00)"));
+    rec_free(r);
+}
+
+/* §3.2 0x05: an application or SoftDevice may not be lower than the
+ * installed version (equal is accepted with the SDK example config); a
+ * bootloader must be higher.  The diagnosis says the rule of the image's
+ * type, read from its init packet. */
+static void ext_error_fw_version_by_type(void **state)
+{
+    (void)state;
+    static const struct { uint32_t type; const char *says; } cases[] = {
+        { DK_FW_APPLICATION, "accepts an equal version" },
+        { DK_FW_SOFTDEVICE, "accepts an equal version" },
+        { DK_FW_BOOTLOADER, "must be higher than the installed bootloader's" },
+        { DK_FW_SOFTDEVICE_BOOTLOADER, "must be higher than the installed bootloader's" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rec *r = rec_new();
+        uint8_t d[256];
+        size_t n = make_dat(4096, cases[i].type, d, sizeof d);
+        connect_(r, 0);
+        send_init(r, d, n, 0);
+        rx(r, a_ext(DK_OP_OBJECT_EXECUTE, DK_EXT_FW_VERSION_FAILURE));
+        dk_session_finish(r->s);
+        assert_string_equal(r->sum.diag->id, "init.fw_version");
+        if (!strstr(r->sum.diag->explain, cases[i].says))
+            fail_msg("type %u: %s", (unsigned)cases[i].type, r->sum.diag->explain);
+        assert_null(strstr(r->sum.diag->explain, "or equal"));
+        rec_free(r);
+    }
+    /* the type unknown (the init packet not in the capture): both rules */
+    rec *r = rec_new();
+    connect_(r, 0);
+    tx(r, q_select(DK_OBJ_COMMAND));
+    rx(r, a_select(512, 69, 0x11111111));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ext(DK_OP_OBJECT_EXECUTE, DK_EXT_FW_VERSION_FAILURE));
+    dk_session_finish(r->s);
+    assert_string_equal(r->sum.diag->id, "init.fw_version");
+    assert_non_null(strstr(r->sum.diag->explain, "a bootloader's must be higher"));
     rec_free(r);
 }
 
@@ -1714,6 +1756,7 @@ int main(void)
         cmocka_unit_test(execute_incomplete),
         cmocka_unit_test(data_before_init),
         cmocka_unit_test(ext_error_sd_req),
+        cmocka_unit_test(ext_error_fw_version_by_type),
         cmocka_unit_test(error_result_create),
         cmocka_unit_test(final_hash_mismatch),
         cmocka_unit_test(multi_image),
