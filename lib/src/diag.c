@@ -294,10 +294,12 @@ static bool completed(const dk_summary *s, const dk_diag_facts *f)
            (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->has_exc && !f->prog_error);
 }
 
+/* Stopped in the firmware: an image had begun (a session that never got past
+ * PING/PRN/MTU matches no signature). */
 static bool stopped_in_data(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)f;
-    return s->stop_obj == DK_OBJ_DATA;
+    return s->stop_obj == DK_OBJ_DATA && (s->n_images > 0 || s->stop_offset > 0);
 }
 
 static bool stopped_in_init(const dk_summary *s, const dk_diag_facts *f)
@@ -608,7 +610,7 @@ static const dk_diag_row rows[] = {
       "The transfer stopped during the init packet without an error from the target: the host "
       "stopped or the link was lost.",
       "Run the update again with the same package." },
-    { "transfer.interrupted", "stopped in the firmware data, without an error",
+    { "transfer.interrupted", "stopped in the firmware data (an image had begun), without an error",
       DK_OUTCOME_INTERRUPTED, ANY, ANY, ANY, ANY, ANY, stopped_in_data,
       "The transfer stopped in the middle of the firmware without an error from the target: "
       "the host stopped or the link was lost.",
@@ -619,7 +621,7 @@ static const dk_diag_row rows[] = {
       "The host tool stopped with an error that names no target error.",
       "Read the host's last message; rerun with more logging (nrfutil -vvvv) to see the "
       "messages." },
-    { "unknown", "anything else",
+    { "unknown", "anything else (e.g. a host that stopped after PING, PRN and MTU)",
       ANY, ANY, ANY, ANY, ANY, ANY, NULL,
       "The capture does not match a known failure signature.",
       "Read the anomalies above, oldest first." },

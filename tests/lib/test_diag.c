@@ -21,6 +21,7 @@ static dk_summary base(dk_outcome o)
     s.outcome = o;
     s.t_first = s.t_last = -1;
     s.requests = s.responses = 10;
+    s.n_images = 1;
     return s;
 }
 
