@@ -797,13 +797,18 @@ static pending *out_at(dk_session *s, unsigned i)
     return &s->out[(s->out_head + i) % OUT_Q];
 }
 
+static void out_drop(dk_session *s)
+{
+    if (!s->out[s->out_head].prn)
+        s->out_req--;
+    s->out_head = (s->out_head + 1) % OUT_Q;
+    s->out_n--;
+}
+
 static pending out_pop(dk_session *s)
 {
     pending p = s->out[s->out_head];
-    s->out_head = (s->out_head + 1) % OUT_Q;
-    s->out_n--;
-    if (!p.prn)
-        s->out_req--;
+    out_drop(s);
     return p;
 }
 
@@ -1201,9 +1206,8 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
     if (s->prn && ++s->prn_count >= s->prn) {
         s->prn_count = 0;
         pending *q = out_push(s, true);
-        memset(q, 0, sizeof *q);
         q->on = true;
-        q->prn = true;
+        q->prn = true; /* (the request fields are not used) */
         q->obj = obj;
         q->exp_off = off_end;
         q->exp_crc = crc;
@@ -1549,12 +1553,15 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
     settle(s);
     int i = out_match(s, m);
     if (i >= 0) {
-        out_close(s, (unsigned)i, "");
-        pending p = out_pop(s);
-        if (p.prn)
-            on_prn(s, &p, m, t, start, end);
+        if (i > 0)
+            out_close(s, (unsigned)i, "");
+        /* Used in place (neither changes the queue), then dropped. */
+        pending *p = out_at(s, 0);
+        if (p->prn)
+            on_prn(s, p, m, t, start, end);
         else
-            pair(s, &p, m, s->out_req > 0, t, start, end);
+            pair(s, p, m, s->out_req > 1, t, start, end);
+        out_drop(s);
         return;
     }
     if (m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS && s->prn_reset && s->prn_set) {
