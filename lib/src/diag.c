@@ -294,8 +294,8 @@ static bool completed(const dk_summary *s, const dk_diag_facts *f)
            (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->has_exc && !f->prog_error);
 }
 
-/* Stopped in the firmware: an image had begun (a session that never got past
- * PING/PRN/MTU matches no signature). */
+/* Stopped in the firmware (or, below, in the init packet): an image had begun
+ * (a session that never got past PING/PRN/MTU matches no signature). */
 static bool stopped_in_data(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)f;
@@ -411,7 +411,7 @@ static bool host_error(const dk_summary *s, const dk_diag_facts *f)
 
 static bool unanswered_cmd(const dk_summary *s, const dk_diag_facts *f)
 {
-    return stopped_in_init(s, f);
+    return stopped_in_init(s, f) && (s->n_images > 0 || s->stop_offset > 0);
 }
 
 /* Rows are tried in order; keep specific rows above general ones. */
@@ -605,7 +605,8 @@ static const dk_diag_row rows[] = {
       "program holds it, or the USB adapter went away.",
       "Check the port name and permissions (dialout group), close other programs using it, "
       "and reconnect the board." },
-    { "transfer.interrupted_init", "stopped while sending the init packet, without an error",
+    { "transfer.interrupted_init",
+      "stopped while sending the init packet (an image had begun), without an error",
       DK_OUTCOME_INTERRUPTED, ANY, ANY, ANY, ANY, ANY, unanswered_cmd,
       "The transfer stopped during the init packet without an error from the target: the host "
       "stopped or the link was lost.",

@@ -1,0 +1,340 @@
+/* test_diag_logs.c - every diagnosis row reached from a log: small nrfutil
+ * -vvvv / Programmer logs written here, read by logread, tracked by the
+ * session, judged with the facts (diag.h).  The signatures issue 5 names
+ * have full sample logs in captures/logs/ (tests/repro); this file gives the
+ * others a log too, and checks that together the two reach every row. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dfukit/diag.h"
+#include "dfukit/initpkt.h"
+#include "dfukit/logread.h"
+#include "dfukit/session.h"
+#include "dfukit/slip.h"
+#include "dfukit/tables.h"
+
+/* ---- writing a log ------------------------------------------------------- */
+
+typedef struct {
+    char b[1 << 16];
+    size_t n;
+    unsigned ms;
+} logbuf;
+
+static void add(logbuf *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(logbuf *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(l->b + l->n, sizeof l->b - l->n, fmt, ap);
+    va_end(ap);
+    assert_true(k > 0 && (size_t)k < sizeof l->b - l->n);
+    l->n += (size_t)k;
+}
+
+/* "SLIP: --> [..]" (host) or "SLIP: <-- [..]" (target), 1 ms apart */
+static void msg(logbuf *l, bool host, const uint8_t *p, size_t n)
+{
+    l->ms++;
+    add(l, "2024-05-14 10:00:%02u,%03u SLIP: %s [", 1 + l->ms / 1000, l->ms % 1000, host ? "-->" : "<--");
+    for (size_t i = 0; i < n; i++)
+        add(l, i ? ", %u" : "%u", p[i]);
+    add(l, "]\n");
+}
+
+#define TX(l, ...)                                                                                 \
+    do {                                                                                           \
+        const uint8_t m_[] = { __VA_ARGS__ };                                                      \
+        msg(l, true, m_, sizeof m_);                                                               \
+    } while (0)
+#define RX(l, ...)                                                                                 \
+    do {                                                                                           \
+        const uint8_t m_[] = { 0x60, __VA_ARGS__ };                                                \
+        msg(l, false, m_, sizeof m_);                                                              \
+    } while (0)
+
+static void connect_(logbuf *l)
+{
+    TX(l, 0x09, 0x01);
+    RX(l, 0x09, 0x01, 0x01);
+    TX(l, 0x02, 0x00, 0x00);
+    RX(l, 0x02, 0x01);
+    TX(l, 0x07);
+    RX(l, 0x07, 0x01, 0x83, 0x00);
+}
+
+/* SELECT, CREATE, WRITE(s) and CRC_GET of a real unsigned init packet for a
+ * 8192-byte app; the EXECUTE is the caller's */
+static void init_object(logbuf *l)
+{
+    dk_initpkt p;
+    memset(&p, 0, sizeof p);
+    p.has_plain = p.has_op_code = p.has_init = true;
+    p.op_code = 1;
+    p.init.has_fw_version = p.init.has_hw_version = p.init.has_type = p.init.has_app_size = true;
+    p.init.fw_version = 2;
+    p.init.hw_version = 52;
+    p.init.type = DK_FW_APPLICATION;
+    p.init.app_size = 8192;
+    p.init.has_hash = true;
+    p.init.hash_type = DK_HASH_SHA256;
+    p.init.hash_len = 32;
+    uint8_t dat[256], w[1 + 64];
+    size_t n = dk_initpkt_encode(&p, dat, sizeof dat);
+    assert_true(n > 0 && n <= 64);
+    TX(l, 0x06, 0x01);
+    RX(l, 0x06, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    TX(l, 0x01, 0x01, (uint8_t)n, 0, 0, 0);
+    RX(l, 0x01, 0x01);
+    w[0] = 0x08;
+    memcpy(w + 1, dat, n);
+    msg(l, true, w, n + 1);
+}
+
+static void execute_ok(logbuf *l)
+{
+    TX(l, 0x04);
+    RX(l, 0x04, 0x01);
+}
+
+/* ---- reading it: logread -> session + facts -> diagnosis --------------- */
+
+typedef struct {
+    dk_session *s;
+    dk_diag_facts f;
+    dk_summary sum;
+    dk_slip_dec dec[3];
+    uint8_t buf[3][512];
+} judge;
+
+static void on_event(void *ctx, const dk_event *ev)
+{
+    judge *j = ctx;
+    dk_diag_facts_event(&j->f, ev);
+    if (ev->kind == DK_EV_SUMMARY)
+        j->sum = *ev->u.sum;
+}
+
+typedef struct {
+    judge *j;
+    int64_t t;
+    dk_dir dir;
+} slip_ctx;
+
+static void on_slip(void *ctx, const dk_slip_event *ev)
+{
+    slip_ctx *c = ctx;
+    dk_session_slip(c->j->s, ev, c->t, c->dir);
+}
+
+static void on_record(void *ctx, const dk_logrec *r)
+{
+    judge *j = ctx;
+    switch (r->kind) {
+    case DK_LR_MSG:
+        dk_session_frame(j->s, r->data, r->len, false, r->t_us, r->dir, r->off, r->off + r->line_len);
+        break;
+    case DK_LR_RAW: {
+        slip_ctx c = { j, r->t_us, r->dir };
+        dk_slip_dec_feed(&j->dec[r->dir], r->data, r->len, on_slip, &c);
+        break;
+    }
+    case DK_LR_TOOL:
+        dk_diag_facts_tool(&j->f, r->tool);
+        break;
+    default:
+        if (r->text)
+            dk_diag_facts_text(&j->f, r->text, r->text_len);
+        break;
+    }
+}
+
+static const char *picked[64];
+static unsigned n_picked;
+
+static void diagnose(const logbuf *l, const char *want)
+{
+    judge *j = calloc(1, sizeof *j);
+    assert_non_null(j);
+    dk_diag_facts_init(&j->f);
+    for (int i = 0; i < 3; i++)
+        dk_slip_dec_init(&j->dec[i], j->buf[i], sizeof j->buf[i]);
+    j->s = dk_session_new(on_event, j);
+    dk_logrd *r = dk_logrd_new(DK_LOG_AUTO, 0);
+    assert_non_null(r);
+    dk_logrd_feed(r, (const uint8_t *)l->b, l->n, on_record, j);
+    dk_err e;
+    assert_int_equal(dk_logrd_finish(r, on_record, j, &e), DK_OK);
+    dk_logrd_free(r);
+    dk_session_finish(j->s);
+    const dk_diag_row *d = dk_diag_pick_facts(&j->sum, &j->f);
+    if (strcmp(d->id, want) != 0)
+        fail_msg("log diagnosed %s, expected %s:\n%.*s", d->id, want, (int)l->n, l->b);
+    bool seen = false;
+    for (unsigned i = 0; i < n_picked; i++)
+        seen |= strcmp(picked[i], d->id) == 0;
+    if (!seen && n_picked < 64)
+        picked[n_picked++] = d->id;
+    dk_session_free(j->s);
+    free(j);
+}
+
+/* ---- the rows ------------------------------------------------------------ */
+
+static void init_errors(void **state)
+{
+    (void)state;
+    static const struct { uint8_t res, ext; const char *id; } cases[] = {
+        { 0x0B, 0x04, "init.invalid" },         { 0x0B, 0x09, "init.hash_type" },
+        { 0x05, 0, "init.invalid_object" },     { 0x04, 0, "init.no_room" },
+        { 0x0A, 0, "init.operation_failed" },   { 0x08, 0, "init.rejected" },
+        { 0x0B, 0x07, "init.sd_req" },          { 0x0B, 0x05, "init.fw_version" },
+        { 0x0B, 0x06, "init.hw_version" },      { 0x0B, 0x08, "init.signature_missing" },
+        { 0x0B, 0x0B, "init.signature_type" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static logbuf l;
+        memset(&l, 0, sizeof l);
+        connect_(&l);
+        init_object(&l);
+        TX(&l, 0x04);
+        if (cases[i].res == 0x0B)
+            RX(&l, 0x04, 0x0B, cases[i].ext);
+        else
+            RX(&l, 0x04, cases[i].res);
+        diagnose(&l, cases[i].id);
+    }
+}
+
+static void data_errors(void **state)
+{
+    (void)state;
+    static logbuf l;
+    /* a data object before the init packet was executed: 0x08 (§6.4) */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    init_object(&l);
+    TX(&l, 0x01, 0x02, 0x00, 0x10, 0x00, 0x00);
+    RX(&l, 0x01, 0x08);
+    diagnose(&l, "data.before_init");
+    /* data CREATE refused after a good init packet: the general row */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    init_object(&l);
+    execute_ok(&l);
+    TX(&l, 0x01, 0x02, 0x00, 0x10, 0x00, 0x00);
+    RX(&l, 0x01, 0x04);
+    diagnose(&l, "transfer.failed");
+    /* CRC_GET reports none of the 64 bytes written, with the CRC of nothing */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    init_object(&l);
+    execute_ok(&l);
+    TX(&l, 0x01, 0x02, 0x00, 0x10, 0x00, 0x00);
+    RX(&l, 0x01, 0x01);
+    uint8_t w[65] = { 0x08, 1, 2, 3 };
+    msg(&l, true, w, sizeof w);
+    TX(&l, 0x03);
+    RX(&l, 0x03, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
+    diagnose(&l, "data.bytes_lost");
+    /* the same with nrfutil -fc 0 on its command line: an overrun */
+    static logbuf l2;
+    memset(&l2, 0, sizeof l2);
+    add(&l2, "$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0 -fc 0\n");
+    memcpy(l2.b + l2.n, l.b, l.n);
+    l2.n += l.n;
+    diagnose(&l2, "link.overrun");
+    /* an answer to another request than the one waiting */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    TX(&l, 0x06, 0x01);
+    RX(&l, 0x03, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
+    diagnose(&l, "link.unexpected_response");
+}
+
+static void stops(void **state)
+{
+    (void)state;
+    static logbuf l;
+    /* stopped after the init packet's first write */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    init_object(&l);
+    diagnose(&l, "transfer.interrupted_init");
+    /* stopped after PING, PRN, MTU: no signature */
+    memset(&l, 0, sizeof l);
+    connect_(&l);
+    diagnose(&l, "unknown");
+    /* a target that never answers */
+    memset(&l, 0, sizeof l);
+    TX(&l, 0x09, 0x01);
+    add(&l, "2024-05-14 10:00:02,000 Serial: No ping response\n");
+    diagnose(&l, "link.no_answer");
+}
+
+static void host_and_programmer(void **state)
+{
+    (void)state;
+    static logbuf l;
+    memset(&l, 0, sizeof l);
+    add(&l, "2024-05-14 10:00:00,000 Using board at serial port: /dev/ttyACM0\n");
+    diagnose(&l, "capture.empty");
+    memset(&l, 0, sizeof l);
+    add(&l, "Traceback (most recent call last):\n  File \"x.py\", line 1, in open\n"
+            "pc_ble_driver_py.exceptions.NordicSemiException: Serial port could not be opened on "
+            "/dev/ttyUSB0. Reason: [Errno 2] No such file or directory\n");
+    diagnose(&l, "host.port");
+    memset(&l, 0, sizeof l);
+    add(&l, "Traceback (most recent call last):\n  File \"x.py\", line 1, in run\n"
+            "pc_ble_driver_py.exceptions.NordicSemiException: Something nobody expected\n");
+    diagnose(&l, "host.error");
+    memset(&l, 0, sizeof l);
+    add(&l, "2024-01-04T13:59:14.654Z ERROR Programming failed with error: Error: Failed. "
+            "Errorcode: CouldNotProgram (0xb)\n");
+    diagnose(&l, "programmer.failed");
+    memset(&l, 0, sizeof l);
+    add(&l, "2024-01-04T13:59:14.654Z ERROR Modem DFU failed with error: Error: Error occured when "
+            "program. Errorcode: CouldNotCallFunction (0x9)\nLowlevel error: JLINKARM_DLL_ERROR "
+            "(ffffff9a)\n");
+    diagnose(&l, "programmer.jlink");
+}
+
+/* The rows this file does not reach have a sample log of their own in
+ * captures/logs/ (tests/repro/cases.txt): together, every row. */
+static void every_row_has_a_log(void **state)
+{
+    (void)state;
+    static const char *const in_samples[] = {
+        "update.completed", "link.flow_control", "init.signature_invalid", "image.hash_mismatch", "link.inactivity",
+        "link.desync", "resume.crc_boundary", "resume.new_init", "data.crc_mismatch",
+        "transfer.interrupted",
+    };
+    unsigned n;
+    const dk_diag_row *rows = dk_diag_table(&n);
+    for (unsigned i = 0; i < n; i++) {
+        bool seen = false;
+        for (unsigned k = 0; k < n_picked; k++)
+            seen |= strcmp(picked[k], rows[i].id) == 0;
+        for (size_t k = 0; k < sizeof in_samples / sizeof in_samples[0]; k++)
+            seen |= strcmp(in_samples[k], rows[i].id) == 0;
+        if (!seen)
+            fail_msg("row %s has no log that reaches it", rows[i].id);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(init_errors), cmocka_unit_test(data_errors),
+        cmocka_unit_test(stops),       cmocka_unit_test(host_and_programmer),
+        cmocka_unit_test(every_row_has_a_log),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
