@@ -811,7 +811,9 @@ static int send_image(M *m)
         } else {
             say(m, DH_EV_NOTE, "%s: asking the target where it stands", m->why);
         }
-        if (k == R_LOST)
+        /* The target may have reset (§6.9): its PRN target lives in RAM and is
+         * 0 again, so with --prn the link is set up anew before going on. */
+        if (k == R_LOST || (k == R_AGAIN && m->o->prn))
             connected = false;
     }
 }

@@ -439,6 +439,25 @@ static void test_power_cut_with_saved_progress(void **state)
     assert_int_equal(ft_data_written(&T), sizeof bin);
 }
 
+/* §2.3/§6.9: a reset sets the target's PRN back to 0 (RAM).  The reset
+ * right after an answered EXECUTE is silent, so the first notification after
+ * it is missed once; from then on the host has set PRN again, and no later
+ * object waits for a notification in vain (without that: one note per object). */
+static void test_power_cut_resets_prn(void **state)
+{
+    (void)state;
+    dh_opts o = opts();
+    o.prn = 4;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 3, FT_RESET, 0); /* after the 2nd data object */
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_RECEIPT_NOTIF_SET, -1), 2);
+    unsigned missed = 0;
+    for (const char *p = notes; (p = strstr(p, "PRN notification at offset")) != NULL; p++)
+        missed++;
+    assert_int_equal(missed, 1);
+}
+
 /* Refusals are named with code, meaning and hint (tables.h). */
 #define X_EXT(v, n, mean, hint) { v, #n, mean, hint },
 static const struct { uint8_t v; const char *name, *mean, *hint; } exts[] = { DK_EXT_ERRORS(X_EXT) };
@@ -645,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup(test_missing_prn_notification, setup),
         cmocka_unit_test_setup(test_power_cut_without_saved_progress, setup),
         cmocka_unit_test_setup(test_power_cut_with_saved_progress, setup),
+        cmocka_unit_test_setup(test_power_cut_resets_prn, setup),
         cmocka_unit_test_setup(test_every_ext_error_named, setup),
         cmocka_unit_test_setup(test_unknown_ext_error, setup),
         cmocka_unit_test_setup(test_result_codes_named, setup),
