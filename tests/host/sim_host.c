@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "dk_proc.h"
 #include "dk_test.h"
 
 #define APP_SEED 1
@@ -36,138 +37,19 @@ static const char *P(int slot, const char *name)
     return dk_test_path(path_buf[slot], sizeof path_buf[slot], dir, name);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-/* ---- processes --------------------------------------------------------- */
-
-static pid_t spawn(const char *const argv[], const char *out, const char *err)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || o < 0 || e < 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Wait up to ms; the exit status, or -1 after killing it on timeout. */
-static int reap(pid_t pid, int ms)
-{
-    int64_t end = now_ms() + ms;
-    int st;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (now_ms() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        sleep_ms(5);
-    }
-}
-
-static char *slurp(const char *path)
-{
-    size_t n;
-    char *s = (char *)dk_test_read_file(path, &n);
-    return s ? s : strdup("");
-}
-
 static bool file_has(const char *path, const char *needle)
 {
-    char *s = slurp(path);
+    char *s = dk_test_slurp(path);
     bool yes = strstr(s, needle) != NULL;
     free(s);
     return yes;
 }
 
-static int run(const char *const argv[], const char *out, const char *err, int ms)
-{
-    return reap(spawn(argv, out, err), ms);
-}
-
 /* ---- dfusim ------------------------------------------------------------- */
 
-typedef struct {
-    pid_t pid;
-    char pty[256];
-    char out[1024], err[1024];
-} sim_t;
-
-static int nsims;
-static pid_t live[16]; /* sims started by this test, killed in teardown if a
-                          failed assertion skipped sim_stop */
-
-static void sim_start(sim_t *s, const char *const extra[])
+static void sim_start(dk_test_sim *s, const char *const extra[])
 {
-    const char *argv[40];
-    size_t n = 0;
-    argv[n++] = DFUSIM;
-    for (size_t i = 0; extra && extra[i]; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    snprintf(s->out, sizeof s->out, "%s/sim%d.out", dir, nsims);
-    snprintf(s->err, sizeof s->err, "%s/sim%d.err", dir, nsims);
-    nsims++;
-    s->pid = spawn(argv, s->out, s->err);
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (!live[i]) {
-            live[i] = s->pid;
-            break;
-        }
-    int64_t end = now_ms() + 5000;
-    for (;;) {
-        char *t = slurp(s->out);
-        char *nl = strchr(t, '\n');
-        if (nl) {
-            *nl = 0;
-            snprintf(s->pty, sizeof s->pty, "%s", t);
-            free(t);
-            break;
-        }
-        free(t);
-        int st;
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-            char *e = slurp(s->err);
-            fail_msg("dfusim exited at start: %s", e);
-        }
-        if (now_ms() > end)
-            fail_msg("dfusim printed no pty path within 5 s");
-        sleep_ms(5);
-    }
-}
-
-static void sim_stop(sim_t *s)
-{
-    kill(s->pid, SIGTERM);
-    int rc = reap(s->pid, 5000);
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i] == s->pid)
-            live[i] = 0;
-    if (rc != 0)
-        fail_msg("dfusim did not end cleanly on SIGTERM (%d)", rc);
+    dk_test_sim_start(s, DFUSIM, dir, extra);
 }
 
 /* ---- dfuhost, dfudecode, dk-mkpkg --------------------------------------- */
@@ -175,7 +57,7 @@ static void sim_stop(sim_t *s)
 static char host_err[1024];
 
 /* dfuhost on the sim's pty; returns its exit status, stderr in host_err file. */
-static int host(const sim_t *s, const char *pkg, const char *cap, const char *const extra[])
+static int host(const dk_test_sim *s, const char *pkg, const char *cap, const char *const extra[])
 {
     const char *argv[40];
     size_t n = 0;
@@ -196,13 +78,13 @@ static int host(const sim_t *s, const char *pkg, const char *cap, const char *co
         argv[n++] = extra[i];
     argv[n] = NULL;
     snprintf(host_err, sizeof host_err, "%s/host.err", dir);
-    return run(argv, P(7, "host.out"), host_err, 60000);
+    return dk_test_run(argv, P(7, "host.out"), host_err, 60000);
 }
 
 static void expect_host_says(const char *needle)
 {
     if (!file_has(host_err, needle)) {
-        char *e = slurp(host_err);
+        char *e = dk_test_slurp(host_err);
         fail_msg("dfuhost's stderr lacks \"%s\":\n%s", needle, e);
     }
 }
@@ -213,9 +95,9 @@ static void decode_expect(const char *cap, int want)
     const char *argv[] = { DFUDECODE, cap, NULL };
     char out[1024];
     snprintf(out, sizeof out, "%s.txt", cap);
-    int rc = run(argv, out, P(6, "decode.err"), 30000);
+    int rc = dk_test_run(argv, out, P(6, "decode.err"), 30000);
     if (rc != want) {
-        char *t = slurp(out);
+        char *t = dk_test_slurp(out);
         fail_msg("dfudecode %s: exit %d, want %d\n%s", cap, rc, want, t);
     }
 }
@@ -236,9 +118,9 @@ static void mkpkg(const char *out, const char *const args[])
     }
     argv[n++] = out;
     argv[n] = NULL;
-    int rc = run(argv, P(5, "mkpkg.out"), P(4, "mkpkg.err"), 30000);
+    int rc = dk_test_run(argv, P(5, "mkpkg.out"), P(4, "mkpkg.err"), 30000);
     if (rc != 0) {
-        char *e = slurp(P(4, "mkpkg.err"));
+        char *e = dk_test_slurp(P(4, "mkpkg.err"));
         fail_msg("dk-mkpkg failed (%d): %s", rc, e);
     }
 }
@@ -257,7 +139,7 @@ static const char *app_pkg(void)
 /* "app.bin accepted by the target (N image bytes sent" -> N, or -1. */
 static long bytes_sent(void)
 {
-    char *s = slurp(host_err);
+    char *s = dk_test_slurp(host_err);
     const char *k = strstr(s, "accepted by the target (");
     long n = k ? strtol(k + strlen("accepted by the target ("), NULL, 10) : -1;
     free(s);
@@ -284,7 +166,7 @@ static int hexval(const char *s, int n)
 static void load_hex(const char *path, uint8_t *flash, size_t size)
 {
     memset(flash, 0xFF, size);
-    char *t = slurp(path);
+    char *t = dk_test_slurp(path);
     assert_true(t[0] == ':');
     uint32_t base = 0;
     for (char *line = strtok(t, "\r\n"); line; line = strtok(NULL, "\r\n")) {
@@ -319,14 +201,14 @@ static void complete(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--capture", P(1, "sim.pcap"), "--dump-hex",
                          P(2, "flash.hex"), NULL };
     sim_start(&s, sa);
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
     expect_host_says("accepted by the target");
     assert_int_equal(bytes_sent(), APP_LEN);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     decode_expect(P(1, "sim.pcap"), 0);
     expect_flash_holds_app(P(2, "flash.hex"));
@@ -337,12 +219,12 @@ static void prn(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"), NULL };
     sim_start(&s, sa);
     const char *ha[] = { "--prn", "3", NULL };
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), ha), 0);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     expect_flash_holds_app(P(2, "flash.hex"));
 }
@@ -353,29 +235,29 @@ static void prn(void **state)
 static void killed_at(const char *fault, const char *prn, const char *want_note, long want_sent)
 {
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--fault", fault, "--dump-hex", P(2, "flash.hex"), NULL };
     sim_start(&s, sa);
     const char *argv[] = { DFUHOST, "-p", s.pty, "--pkg", pkg, "--response-timeout", "5000",
                            "--capture", P(0, "first.pcap"), prn ? "--prn" : NULL, prn, NULL };
-    pid_t h = spawn(argv, P(3, "first.out"), P(4, "first.err"));
+    pid_t h = dk_test_spawn(argv, P(3, "first.out"), P(4, "first.err"));
     /* The fault fires as soon as the host gets there; the answer is 1.5 s late. */
-    sleep_ms(600);
+    dk_test_sleep_ms(600);
     int st;
     assert_int_equal(waitpid(h, &st, WNOHANG), 0); /* still waiting */
     kill(h, SIGKILL);
     waitpid(h, &st, 0);
     decode_expect(P(0, "first.pcap"), 1);
-    sleep_ms(1200); /* let the late answer go out before the next run */
+    dk_test_sleep_ms(1200); /* let the late answer go out before the next run */
     const char *ha[] = { prn ? "--prn" : NULL, prn, NULL };
     assert_int_equal(host(&s, pkg, P(1, "second.pcap"), ha), 0);
     expect_host_says(want_note);
     if (file_has(host_err, "with a new init packet") || file_has(host_err, "another init packet")) {
-        char *e = slurp(host_err);
+        char *e = dk_test_slurp(host_err);
         fail_msg("the second run sent the init packet again:\n%s", e);
     }
     assert_int_equal(bytes_sent(), want_sent);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(1, "second.pcap"), 0);
     expect_flash_holds_app(P(2, "flash.hex"));
 }
@@ -429,13 +311,13 @@ static void power_cuts(bool save)
     for (int k = 1; k <= 3; k++) { /* after objects 1..3; object 4 is the final one */
         char fault[64];
         snprintf(fault, sizeof fault, "after-op=execute#%d:power-cut=50", k + 1);
-        sim_t s;
+        dk_test_sim s;
         const char *sa[] = { "--allow-unsigned", "--fault", fault, "--dump-hex", P(2, "flash.hex"),
                              save ? "--save-progress-in-flash" : NULL, NULL };
         sim_start(&s, sa);
         assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
         if (file_has(host_err, "with a new init packet")) {
-            char *e = slurp(host_err);
+            char *e = dk_test_slurp(host_err);
             fail_msg("cut after object %d: the init packet was sent again:\n%s", k, e);
         }
         long sent = bytes_sent();
@@ -443,7 +325,7 @@ static void power_cuts(bool save)
             assert_int_equal(sent, APP_LEN);             /* resumed where it was cut */
         else
             assert_int_equal(sent, APP_LEN + k * OBJ);   /* data again from 0 */
-        sim_stop(&s);
+        dk_test_sim_stop(&s);
         decode_expect(P(0, "host.pcap"), 0);
         expect_flash_holds_app(P(2, "flash.hex"));
     }
@@ -467,12 +349,12 @@ static void rejected(const char *const pkg_args[], const char *const sim_args[],
                      const char *const want[])
 {
     mkpkg(P(3, "bad.zip"), pkg_args);
-    sim_t s;
+    dk_test_sim s;
     sim_start(&s, sim_args);
     assert_int_equal(host(&s, P(3, "bad.zip"), P(0, "host.pcap"), NULL), 1);
     for (size_t i = 0; want[i]; i++)
         expect_host_says(want[i]);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 1);
 }
 
@@ -510,7 +392,7 @@ static void reject_signature(void **state)
     (void)state;
     const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
     const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
-    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    assert_int_equal(dk_test_run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
     const char *pa[] = { "--app", "9000", "--key", P(1, "k.pem"), "--break", "sig", NULL };
     const char *sa[] = { "--public-key", P(2, "pub.pem"), NULL };
     const char *want[] = { "INVALID_OBJECT (0x05)", "signature", NULL };
@@ -522,7 +404,7 @@ static void reject_unsigned(void **state)
     (void)state;
     const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
     const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
-    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    assert_int_equal(dk_test_run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
     const char *pa[] = { "--app", "9000", NULL };
     const char *sa[] = { "--public-key", P(2, "pub.pem"), NULL };
     const char *want[] = { "EXT_ERROR SIGNATURE_MISSING (0x08)", NULL };
@@ -545,16 +427,16 @@ static void signed_ok(void **state)
     (void)state;
     const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
     const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
-    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    assert_int_equal(dk_test_run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
     char len[32];
     snprintf(len, sizeof len, "%d", APP_LEN);
     const char *pa[] = { "--app", len, "--key", P(1, "k.pem"), NULL };
     mkpkg(P(3, "signed.zip"), pa);
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--public-key", P(2, "pub.pem"), "--dump-hex", P(6, "flash.hex"), NULL };
     sim_start(&s, sa);
     assert_int_equal(host(&s, P(3, "signed.zip"), P(0, "host.pcap"), NULL), 0);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     expect_flash_holds_app(P(6, "flash.hex"));
 }
@@ -566,12 +448,12 @@ static void two_images(void **state)
     (void)state;
     const char *ka[] = { "--keygen", P(1, "k.pem"), P(2, "pub.pem"), NULL };
     const char *argv[] = { MKPKG, ka[0], ka[1], ka[2], NULL };
-    assert_int_equal(run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
+    assert_int_equal(dk_test_run(argv, P(5, "kg.out"), P(4, "kg.err"), 30000), 0);
     char len[32];
     snprintf(len, sizeof len, "%d", APP_LEN);
     const char *pa[] = { "--bl", "8192", "--bl-version", "2", "--app", len, "--key", P(1, "k.pem"), NULL };
     mkpkg(P(3, "blapp.zip"), pa);
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--public-key", P(2, "pub.pem"), "--dump-hex", P(6, "flash.hex"), NULL };
     sim_start(&s, sa);
     assert_int_equal(host(&s, P(3, "blapp.zip"), P(0, "host.pcap"), NULL), 0);
@@ -579,7 +461,7 @@ static void two_images(void **state)
     expect_host_says("bl.bin accepted by the target");
     expect_host_says("image 2 of 2: app.bin");
     expect_host_says("the target accepted 2 images");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     expect_flash_holds_app(P(6, "flash.hex"));
 }
@@ -590,7 +472,7 @@ static void verify_failed(void **state)
     (void)state;
     const char *pa[] = { "--app", "9000", "--break", "hash", NULL };
     mkpkg(P(3, "bad.zip"), pa);
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", NULL };
     sim_start(&s, sa);
     /* without --no-check dfuhost refuses the package itself (exit 2) */
@@ -598,7 +480,7 @@ static void verify_failed(void **state)
     const char *ha[] = { "--no-check", NULL };
     assert_int_equal(host(&s, P(3, "bad.zip"), P(0, "host.pcap"), ha), 1);
     expect_host_says("app.bin rejected (OBJECT_EXECUTE): EXT_ERROR VERIFICATION_FAILED (0x0C)");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 1);
 }
 
@@ -608,7 +490,7 @@ static void dropped(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"),
                          "--fault", "op=select#2:drop-response",
                          "--fault", "op=crc#2:drop-response",
@@ -617,7 +499,7 @@ static void dropped(void **state)
     sim_start(&s, sa);
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
     expect_host_says("no answer to");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     expect_flash_holds_app(P(2, "flash.hex"));
 }
@@ -628,14 +510,14 @@ static void delayed(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--dump-hex", P(2, "flash.hex"),
                          "--fault", "op=crc#2:delay-response=800",
                          "--fault", "op=create#3:delay-response=100", NULL };
     sim_start(&s, sa);
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 0);
     expect_host_says("no answer to CRC_GET within 300 ms");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 0);
     expect_flash_holds_app(P(2, "flash.hex"));
 }
@@ -646,12 +528,12 @@ static void final_lost(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--fault", "op=execute#5:drop-response", NULL };
     sim_start(&s, sa);
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 1);
     expect_host_says("unconfirmed");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     decode_expect(P(0, "host.pcap"), 1);
 }
 
@@ -660,14 +542,14 @@ static void silent(void **state)
 {
     (void)state;
     const char *pkg = app_pkg();
-    sim_t s;
+    dk_test_sim s;
     const char *sa[] = { "--allow-unsigned", "--fault", "op=ping#1+:drop-response", NULL };
     sim_start(&s, sa);
-    int64_t t = now_ms();
+    int64_t t = dk_test_now_ms();
     assert_int_equal(host(&s, pkg, P(0, "host.pcap"), NULL), 1);
-    assert_true(now_ms() - t < 10000);
+    assert_true(dk_test_now_ms() - t < 10000);
     expect_host_says("no answer to PING within 3.0 s");
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
 }
 
 static int setup(void **state)
@@ -680,12 +562,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i]) {
-            kill(live[i], SIGKILL);
-            waitpid(live[i], NULL, 0);
-            live[i] = 0;
-        }
+    dk_test_sim_kill_all();
     if (!getenv("DK_KEEP"))
         dk_test_rmtree(dir);
     return 0;

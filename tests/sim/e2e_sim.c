@@ -30,6 +30,7 @@
 #include "dfukit/pkg.h"
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
+#include "dk_proc.h"
 #include "dk_test.h"
 
 static char dir[512];
@@ -40,79 +41,11 @@ static const char *P(int slot, const char *name)
     return dk_test_path(pbuf[slot], sizeof pbuf[slot], dir, name);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static char *slurp(const char *path)
-{
-    size_t n;
-    char *t = (char *)dk_test_read_file(path, &n);
-    return t ? t : strdup("");
-}
-
-static int count_of(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* ---- processes -------------------------------------------------------- */
 
-typedef struct {
-    pid_t pid;
-    char pty[256];
-    char out[1024], err[1024];
-} sim_t;
-
-static int nsims;
-
-static pid_t spawn(const char *const argv[], const char *out, const char *err)
+static void sim_start(dk_test_sim *s, const char *const extra[])
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || o < 0 || e < 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Exit status, or -1 (then killed) when it does not end within ms. */
-static int reap(pid_t pid, int ms)
-{
-    int64_t end = now_ms() + ms;
-    int st;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (now_ms() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        sleep_ms(5);
-    }
+    dk_test_sim_start(s, DFUSIM, dir, extra);
 }
 
 /* Run dfusim with extra args to completion; stderr text in *err_text. */
@@ -124,65 +57,20 @@ static int sim_run(const char *const extra[], char **err_text, char **out_text)
     for (size_t i = 0; extra && extra[i]; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    int rc = reap(spawn(argv, P(6, "run.out"), P(7, "run.err")), 10000);
+    int rc = dk_test_run(argv, P(6, "run.out"), P(7, "run.err"), 10000);
     if (err_text)
-        *err_text = slurp(P(7, "run.err"));
+        *err_text = dk_test_slurp(P(7, "run.err"));
     if (out_text)
-        *out_text = slurp(P(6, "run.out"));
+        *out_text = dk_test_slurp(P(6, "run.out"));
     return rc;
 }
 
-static void sim_start(sim_t *s, const char *const extra[])
+static char *sim_log(const dk_test_sim *s)
 {
-    const char *argv[40];
-    size_t n = 0;
-    argv[n++] = DFUSIM;
-    for (size_t i = 0; extra && extra[i]; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    snprintf(s->out, sizeof s->out, "%s/sim%d.out", dir, nsims);
-    snprintf(s->err, sizeof s->err, "%s/sim%d.err", dir, nsims);
-    nsims++;
-    s->pid = spawn(argv, s->out, s->err);
-    int64_t end = now_ms() + 5000;
-    for (;;) {
-        char *t = slurp(s->out);
-        char *nl = strchr(t, '\n');
-        if (nl) {
-            *nl = 0;
-            snprintf(s->pty, sizeof s->pty, "%s", t);
-            free(t);
-            return;
-        }
-        free(t);
-        int st;
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-            char *e = slurp(s->err);
-            fail_msg("dfusim exited at start: %s", e);
-        }
-        if (now_ms() > end)
-            fail_msg("dfusim printed no pty path within 5 s");
-        sleep_ms(2);
-    }
+    return dk_test_slurp(s->err);
 }
 
-/* SIGTERM: a clean exit with status 0. */
-static void sim_stop(sim_t *s)
-{
-    kill(s->pid, SIGTERM);
-    int rc = reap(s->pid, 5000);
-    if (rc != 0) {
-        char *e = slurp(s->err);
-        fail_msg("dfusim ended with %d after SIGTERM:\n%s", rc, e);
-    }
-}
-
-static char *sim_log(const sim_t *s)
-{
-    return slurp(s->err);
-}
-
-static void expect_log(const sim_t *s, const char *needle)
+static void expect_log(const dk_test_sim *s, const char *needle)
 {
     char *t = sim_log(s);
     if (!strstr(t, needle))
@@ -192,92 +80,17 @@ static void expect_log(const sim_t *s, const char *needle)
 
 /* ---- the host side of the port ---------------------------------------- */
 
-static int port_open_speed(const char *pty, speed_t speed)
-{
-    int fd = open(pty, O_RDWR | O_NOCTTY);
-    if (fd < 0)
-        fail_msg("open %s: %s", pty, strerror(errno));
-    struct termios t;
-    assert_int_equal(tcgetattr(fd, &t), 0);
-    cfmakeraw(&t);
-    cfsetispeed(&t, speed);
-    cfsetospeed(&t, speed);
-    assert_int_equal(tcsetattr(fd, TCSANOW, &t), 0);
-    return fd;
-}
-
 static int port_open(const char *pty)
 {
-    return port_open_speed(pty, B115200);
-}
-
-static void send_raw(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        assert_true(w > 0);
-        b += w;
-        n -= (size_t)w;
-    }
-}
-
-static void send_req(int fd, const uint8_t *req, size_t n)
-{
-    uint8_t *enc = malloc(DK_SLIP_MAX_ENCODED(n));
-    size_t e = dk_slip_encode(req, n, enc);
-    send_raw(fd, enc, e);
-    free(enc);
-}
-
-typedef struct {
-    uint8_t buf[512];
-    size_t len;
-    bool got;
-} rx_t;
-
-static void on_frame(void *ctx, const dk_slip_event *ev)
-{
-    rx_t *r = ctx;
-    if (ev->kind == DK_SLIP_FRAME && !r->got) {
-        memcpy(r->buf, ev->data, ev->len);
-        r->len = ev->len;
-        r->got = true;
-    }
-}
-
-/* One response frame within ms: its length (into out), or -1. Reads one byte
- * at a time so nothing of a later frame is consumed. */
-static int recv_rsp(int fd, uint8_t *out, size_t cap, int ms)
-{
-    static uint8_t dbuf[512];
-    dk_slip_dec d;
-    dk_slip_dec_init(&d, dbuf, sizeof dbuf);
-    rx_t r = { .got = false };
-    int64_t end = now_ms() + ms;
-    while (!r.got) {
-        int64_t left = end - now_ms();
-        if (left <= 0)
-            return -1;
-        struct pollfd pf = { .fd = fd, .events = POLLIN };
-        if (poll(&pf, 1, (int)left) <= 0)
-            continue;
-        uint8_t b;
-        if (read(fd, &b, 1) != 1)
-            return -1;
-        dk_slip_dec_feed(&d, &b, 1, on_frame, &r);
-    }
-    size_t n = r.len < cap ? r.len : cap;
-    memcpy(out, r.buf, n);
-    return (int)r.len;
+    return dk_test_port_open(pty, B115200);
 }
 
 /* Send a request, expect exactly want back within 2 s. */
 static void expect_answer(int fd, const uint8_t *req, size_t n, const uint8_t *want, size_t wn)
 {
-    send_req(fd, req, n);
+    dk_test_send_frame(fd, req, n);
     uint8_t got[512];
-    int len = recv_rsp(fd, got, sizeof got, 2000);
+    int len = dk_test_recv_frame(fd, got, sizeof got, 2000);
     if (len < 0)
         fail_msg("no answer to request 0x%02X", req[0]);
     if ((size_t)len != wn || memcmp(got, want, wn) != 0) {
@@ -291,8 +104,8 @@ static void expect_answer(int fd, const uint8_t *req, size_t n, const uint8_t *w
 static bool ping_answered(int fd, uint8_t id, int ms)
 {
     uint8_t req[] = { 0x09, id }, got[64];
-    send_req(fd, req, sizeof req);
-    int len = recv_rsp(fd, got, sizeof got, ms);
+    dk_test_send_frame(fd, req, sizeof req);
+    int len = dk_test_recv_frame(fd, got, sizeof got, ms);
     if (len < 0)
         return false;
     if (len != 4 || got[0] != 0x60 || got[1] != 0x09 || got[2] != 0x01 || got[3] != id)
@@ -311,7 +124,7 @@ static void ping(int fd, uint8_t id)
 static void expect_silence(int fd, int ms)
 {
     uint8_t got[64];
-    int len = recv_rsp(fd, got, sizeof got, ms);
+    int len = dk_test_recv_frame(fd, got, sizeof got, ms);
     if (len >= 0)
         fail_msg("unexpected frame of %d bytes (%02x %02x %02x)", len, got[0], got[1], got[2]);
 }
@@ -323,7 +136,7 @@ static dk_pkg pkg;
 static void make_pkg(const char *size)
 {
     const char *argv[] = { MKPKG, "--app", size, "--sd-req", "0", P(0, "app.zip"), NULL };
-    assert_int_equal(reap(spawn(argv, P(6, "mkpkg.out"), P(7, "mkpkg.err")), 10000), 0);
+    assert_int_equal(dk_test_run(argv, P(6, "mkpkg.out"), P(7, "mkpkg.err"), 10000), 0);
     dk_err err;
     if (dk_pkg_open(P(0, "app.zip"), &pkg, &err) != DK_OK)
         fail_msg("package: %s", err.msg);
@@ -333,7 +146,7 @@ static void make_pkg(const char *size)
 static void rsp_ok(int fd, uint8_t op)
 {
     uint8_t got[64];
-    int len = recv_rsp(fd, got, sizeof got, 2000);
+    int len = dk_test_recv_frame(fd, got, sizeof got, 2000);
     if (len < 3 || got[0] != 0x60 || got[1] != op || got[2] != 0x01)
         fail_msg("op 0x%02X: no success (len %d, result 0x%02X)", op, len, len >= 3 ? got[2] : 0);
 }
@@ -342,7 +155,7 @@ static void create(int fd, uint8_t type, uint32_t size)
 {
     uint8_t req[6] = { 0x01, type };
     dk_put_le32(req + 2, size);
-    send_req(fd, req, sizeof req);
+    dk_test_send_frame(fd, req, sizeof req);
     rsp_ok(fd, 0x01);
 }
 
@@ -352,7 +165,7 @@ static void write_data(int fd, const uint8_t *p, size_t n)
         uint8_t req[65] = { 0x08 };
         size_t k = n - off < 64 ? n - off : 64;
         memcpy(req + 1, p + off, k);
-        send_req(fd, req, k + 1);
+        dk_test_send_frame(fd, req, k + 1);
     }
 }
 
@@ -360,8 +173,8 @@ static void write_data(int fd, const uint8_t *p, size_t n)
 static void crc_get(int fd, uint32_t *off, uint32_t *crc)
 {
     uint8_t req[] = { 0x03 }, got[64];
-    send_req(fd, req, 1);
-    int len = recv_rsp(fd, got, sizeof got, 2000);
+    dk_test_send_frame(fd, req, 1);
+    int len = dk_test_recv_frame(fd, got, sizeof got, 2000);
     assert_int_equal(len, 11);
     dk_rd r = dk_rd_make(got + 3, 8);
     *off = dk_rd_le32(&r);
@@ -371,7 +184,7 @@ static void crc_get(int fd, uint32_t *off, uint32_t *crc)
 static void execute(int fd)
 {
     uint8_t req[] = { 0x04 };
-    send_req(fd, req, 1);
+    dk_test_send_frame(fd, req, 1);
     rsp_ok(fd, 0x04);
 }
 
@@ -379,8 +192,8 @@ static void execute(int fd)
 static void select_obj(int fd, uint8_t type, uint32_t *off, uint32_t *crc)
 {
     uint8_t req[] = { 0x06, type }, got[64];
-    send_req(fd, req, 2);
-    int len = recv_rsp(fd, got, sizeof got, 2000);
+    dk_test_send_frame(fd, req, 2);
+    int len = dk_test_recv_frame(fd, got, sizeof got, 2000);
     assert_int_equal(len, 15);
     dk_rd r = dk_rd_make(got + 3, 12);
     (void)dk_rd_le32(&r);
@@ -422,7 +235,7 @@ static void send_objects(int fd, int from, int to)
 static void basics(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     sim_start(&s, NULL);
     struct stat st;
     assert_int_equal(stat(s.pty, &st), 0);
@@ -444,11 +257,11 @@ static void basics(void **state)
     expect_answer(fd, unk2, 3, unk2_r, 3);
     /* ABORT: no answer, the chip resets (§2.2, §6.8) */
     const uint8_t ab[] = { 0x0C };
-    send_req(fd, ab, 1);
+    dk_test_send_frame(fd, ab, 1);
     expect_silence(fd, 200);
     ping(fd, 2);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "boot 2");
 }
 
@@ -456,7 +269,7 @@ static void basics(void **state)
 static void mtu(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--mtu", "2051", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -466,18 +279,18 @@ static void mtu(void **state)
     const uint8_t big_r[] = { 0x60, 0x09, 0x01, 0x33 };
     expect_answer(fd, big, sizeof big, big_r, 4);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
 
     sim_start(&s, NULL); /* the UART default: 129 decoded bytes fit (§1.3) */
     fd = port_open(s.pty);
     uint8_t b129[129] = { 0x09, 0x34 }, b130[130] = { 0x09, 0x35 };
     const uint8_t r129[] = { 0x60, 0x09, 0x01, 0x34 };
     expect_answer(fd, b129, sizeof b129, r129, 4);
-    send_req(fd, b130, sizeof b130);
+    dk_test_send_frame(fd, b130, sizeof b130);
     expect_silence(fd, 200);
     ping(fd, 3);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "longer than 129 bytes");
 }
 
@@ -486,11 +299,11 @@ static void mtu(void **state)
 static void reopen(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     sim_start(&s, NULL);
     static const speed_t speeds[] = { B115200, B9600, B1000000, B57600 };
     for (int i = 0; i < 24; i++) {
-        int fd = port_open_speed(s.pty, speeds[i % 4]);
+        int fd = dk_test_port_open(s.pty, speeds[i % 4]);
         if (i % 3 == 0) {
             close(fd); /* open and close without a word */
             continue;
@@ -509,13 +322,13 @@ static void reopen(void **state)
     /* a request whose answer nobody reads: not delivered to the next opener */
     int fd = port_open(s.pty);
     uint8_t req[] = { 0x09, 0x77 };
-    send_req(fd, req, 2);
+    dk_test_send_frame(fd, req, 2);
     close(fd);
-    sleep_ms(100);
+    dk_test_sleep_ms(100);
     fd = port_open(s.pty);
     ping(fd, 0x78);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     char *log = sim_log(&s);
     assert_null(strstr(log, "poll:"));
     free(log);
@@ -526,7 +339,7 @@ static void bad_input(void **state)
 {
     (void)state;
     for (int quiet = 0; quiet < 2; quiet++) {
-        sim_t s;
+        dk_test_sim s;
         const char *a[] = { quiet ? "-q" : NULL, NULL };
         sim_start(&s, a);
         int fd = port_open(s.pty);
@@ -536,37 +349,37 @@ static void bad_input(void **state)
         for (size_t i = 0; i < sizeof junk; i++)
             if (junk[i] == 0xC0 || junk[i] == 0xDB)
                 junk[i] = 0x5A;
-        send_raw(fd, junk, sizeof junk); /* 3000 bytes of garbage, no END */
-        send_raw(fd, "\xC0", 1);
+        dk_test_send_raw(fd, junk, sizeof junk); /* 3000 bytes of garbage, no END */
+        dk_test_send_raw(fd, "\xC0", 1);
         ping(fd, 2);
-        send_raw(fd, "\xC0\xC0\xC0", 3); /* three empty frames */
+        dk_test_send_raw(fd, "\xC0\xC0\xC0", 3); /* three empty frames */
         ping(fd, 3);
-        send_raw(fd, "\x09\xDB\x01\x02\xC0", 5); /* bad escape */
+        dk_test_send_raw(fd, "\x09\xDB\x01\x02\xC0", 5); /* bad escape */
         ping(fd, 4);
         const uint8_t one[] = { 0x09 };
-        send_req(fd, one, 1); /* short PING: answered, whatever the id */
+        dk_test_send_frame(fd, one, 1); /* short PING: answered, whatever the id */
         uint8_t got[16];
-        assert_int_equal(recv_rsp(fd, got, sizeof got, 2000), 4);
+        assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 2000), 4);
         /* the host vanishes in the middle of a frame: the chip keeps the
          * bytes, so the next frame is glued to them (§1.3) */
-        send_raw(fd, "\x09\x55", 2);
+        dk_test_send_raw(fd, "\x09\x55", 2);
         close(fd);
-        sleep_ms(60);
+        dk_test_sleep_ms(60);
         fd = port_open(s.pty);
-        send_raw(fd, "\x09\x66\xC0", 3); /* decoded: 09 55 09 66 -> PING id 0x55 */
-        assert_int_equal(recv_rsp(fd, got, sizeof got, 2000), 4);
+        dk_test_send_raw(fd, "\x09\x66\xC0", 3); /* decoded: 09 55 09 66 -> PING id 0x55 */
+        assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 2000), 4);
         assert_int_equal(got[3], 0x55);
         ping(fd, 5);
         close(fd);
-        sim_stop(&s);
+        dk_test_sim_stop(&s);
         char *log = sim_log(&s);
         if (quiet) {
             assert_null(strstr(log, "slip:"));
         } else {
-            assert_int_equal(count_of(log, "longer than 129 bytes"), 1);
-            assert_int_equal(count_of(log, "empty frame"), 3);
-            assert_int_equal(count_of(log, "bad escape"), 1);
-            assert_int_equal(count_of(log, "in the middle of a frame"), 1);
+            assert_int_equal(dk_test_count(log, "longer than 129 bytes"), 1);
+            assert_int_equal(dk_test_count(log, "empty frame"), 3);
+            assert_int_equal(dk_test_count(log, "bad escape"), 1);
+            assert_int_equal(dk_test_count(log, "in the middle of a frame"), 1);
         }
         free(log);
     }
@@ -578,7 +391,7 @@ static void link_path(void **state)
 {
     (void)state;
     const char *link = P(1, "port");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--link", link, NULL };
     sim_start(&s, a);
     char target[256] = "";
@@ -589,7 +402,7 @@ static void link_path(void **state)
     int fd = port_open(link);
     ping(fd, 1);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     struct stat st;
     assert_int_equal(lstat(link, &st), -1);
 
@@ -599,14 +412,14 @@ static void link_path(void **state)
     n = readlink(link, target, sizeof target - 1);
     target[n > 0 ? n : 0] = 0;
     assert_string_equal(target, s.pty);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
 
     /* a regular file, a directory, a link elsewhere: refused, untouched */
     assert_int_equal(dk_test_write_file(link, "keep", 4), 0);
     char *err;
     assert_int_equal(sim_run(a, &err, NULL), 1);
     assert_non_null(strstr(err, "not replacing"));
-    assert_int_equal(count_of(err, "\n"), 1);
+    assert_int_equal(dk_test_count(err, "\n"), 1);
     free(err);
     size_t len;
     char *kept = (char *)dk_test_read_file(link, &len);
@@ -632,7 +445,7 @@ static void flash_persist(void **state)
         const char *fl = P(1, save ? "save.flash" : "nosave.flash");
         const char *a[] = { "--allow-unsigned", "--flash", fl,
                             save ? "--save-progress-in-flash" : NULL, NULL };
-        sim_t s;
+        dk_test_sim s;
         sim_start(&s, a);
         int fd = port_open(s.pty);
         send_init(fd);
@@ -644,8 +457,7 @@ static void flash_persist(void **state)
         crc_get(fd, &off, &crc);
         assert_int_equal(off, 10240);
         close(fd);
-        kill(s.pid, SIGKILL);
-        waitpid(s.pid, NULL, 0);
+        dk_test_sim_kill(&s);
 
         sim_start(&s, a);
         fd = port_open(s.pty);
@@ -661,7 +473,7 @@ static void flash_persist(void **state)
             assert_int_equal(crc, 0);
         }
         close(fd);
-        sim_stop(&s);
+        dk_test_sim_stop(&s);
 
         const char *show[] = { "--flash", fl, "--show-settings", NULL };
         char *out, *err;
@@ -679,7 +491,7 @@ static void flash_persist(void **state)
     const char *missing[] = { "--flash", P(2, "nope.flash"), "--show-settings", NULL };
     char *err;
     assert_int_equal(sim_run(missing, &err, NULL), 1);
-    assert_int_equal(count_of(err, "\n"), 1);
+    assert_int_equal(dk_test_count(err, "\n"), 1);
     free(err);
     struct stat st;
     assert_int_equal(stat(P(2, "nope.flash"), &st), -1); /* not created */
@@ -691,7 +503,7 @@ static void flash_persist(void **state)
 static void fault_drop(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--fault", "op=ping#2:drop-response", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -700,33 +512,33 @@ static void fault_drop(void **state)
     ping(fd, 3);
     ping(fd, 4);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "response dropped (fault): PING");
 }
 
 static void fault_delay(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--fault", "op=ping#2:delay-response=400", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
     ping(fd, 1);
-    int64_t t = now_ms();
+    int64_t t = dk_test_now_ms();
     assert_false(ping_answered(fd, 2, 250)); /* not yet */
     uint8_t got[16];
-    assert_int_equal(recv_rsp(fd, got, sizeof got, 2000), 4);
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 2000), 4);
     assert_int_equal(got[3], 2);
-    assert_true(now_ms() - t >= 390); /* a lower bound only */
+    assert_true(dk_test_now_ms() - t >= 390); /* a lower bound only */
     ping(fd, 3);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
 }
 
 static void fault_corrupt(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--fault", "op=ping:corrupt-byte", "--fault", "op=mtu:corrupt-byte=3", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -736,14 +548,14 @@ static void fault_corrupt(void **state)
     expect_answer(fd, m, 1, m_r, 5);
     ping(fd, 0x12); /* once only */
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
 }
 
 /* stall: nothing answered until a reset (SIGUSR1). */
 static void fault_stall(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--fault", "op=ping#2:stall", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -751,10 +563,10 @@ static void fault_stall(void **state)
     assert_false(ping_answered(fd, 2, 300));
     assert_false(ping_answered(fd, 3, 300));
     kill(s.pid, SIGUSR1);
-    sleep_ms(100);
+    dk_test_sleep_ms(100);
     ping(fd, 4);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "reset (SIGUSR1)");
 }
 
@@ -763,7 +575,7 @@ static void fault_reset(void **state)
 {
     (void)state;
     make_pkg("9000");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--allow-unsigned", "--fault", "op=ping#2:reset", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -777,7 +589,7 @@ static void fault_reset(void **state)
     select_obj(fd, 0x01, &off, &crc);
     assert_int_equal(off, 0);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "reset (fault): boot 2");
     dk_pkg_free(&pkg);
 }
@@ -786,17 +598,17 @@ static void fault_reset(void **state)
 static void fault_power_cut(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--fault", "after-op=ping#2:power-cut=500", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
     ping(fd, 1);
     assert_false(ping_answered(fd, 2, 200)); /* handled, answer never sent */
     assert_false(ping_answered(fd, 3, 100)); /* off */
-    sleep_ms(400);
+    dk_test_sleep_ms(400);
     ping(fd, 4);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "power off for 500 ms");
     expect_log(&s, "input ignored: the chip is off");
     expect_log(&s, "power back on: boot 2");
@@ -807,7 +619,7 @@ static void fault_flash_error(void **state)
 {
     (void)state;
     make_pkg("9000");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--allow-unsigned", "--fault", "flash-op=1:flash-error", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -817,7 +629,7 @@ static void fault_flash_error(void **state)
     const uint8_t ex[] = { 0x04 }, ex_r[] = { 0x60, 0x04, 0x0A };
     expect_answer(fd, ex, 1, ex_r, 3);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "flash op 1: ");
     dk_pkg_free(&pkg);
 }
@@ -828,7 +640,7 @@ static void fault_flash_cut(void **state)
 {
     (void)state;
     make_pkg("9000");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--allow-unsigned", "--fault", "flash-op=2:power-cut", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -836,11 +648,11 @@ static void fault_flash_cut(void **state)
     create(fd, 0x01, (uint32_t)img->dat_len);
     write_data(fd, img->dat, img->dat_len);
     const uint8_t ex[] = { 0x04 };
-    send_req(fd, ex, 1);
+    dk_test_send_frame(fd, ex, 1);
     expect_silence(fd, 300);
     ping(fd, 1);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "POWER CUT (fault)");
     expect_log(&s, "power cut in a flash operation: boot 2");
     dk_pkg_free(&pkg);
@@ -851,7 +663,7 @@ static void fault_bytes_time(void **state)
 {
     (void)state;
     make_pkg("9000");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--allow-unsigned", "--fault", "after-bytes=1024:drop-response", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -863,22 +675,22 @@ static void fault_bytes_time(void **state)
     assert_int_equal(off, 960);
     write_data(fd, pkg.img[0].bin + 960, 64); /* 1024: armed */
     const uint8_t cg[] = { 0x03 };
-    send_req(fd, cg, 1);
+    dk_test_send_frame(fd, cg, 1);
     expect_silence(fd, 300);
     crc_get(fd, &off, &crc);
     assert_int_equal(off, 1024);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     dk_pkg_free(&pkg);
 
     const char *b[] = { "--fault", "after-ms=400:stall", NULL };
     sim_start(&s, b);
     fd = port_open(s.pty);
     ping(fd, 1);
-    sleep_ms(500);
+    dk_test_sleep_ms(500);
     assert_false(ping_answered(fd, 2, 300));
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "fault after-ms=400:stall fired (timer)");
 }
 
@@ -889,28 +701,28 @@ static void fault_bytes_time(void **state)
 static void signals(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--dump-hex", P(1, "flash.hex"), "--capture", P(2, "sim.pcap"), NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
     ping(fd, 1);
     kill(s.pid, SIGUSR1);
-    sleep_ms(100);
+    dk_test_sleep_ms(100);
     ping(fd, 2);
     kill(s.pid, SIGUSR2);
-    sleep_ms(100);
+    dk_test_sleep_ms(100);
     ping(fd, 3);
     struct stat st;
     assert_int_equal(stat(P(1, "flash.hex"), &st), -1);
     kill(s.pid, SIGHUP);
-    sleep_ms(200);
+    dk_test_sleep_ms(200);
     assert_int_equal(stat(P(1, "flash.hex"), &st), 0);
     unlink(P(1, "flash.hex"));
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "reset (SIGUSR1): boot 2");
     expect_log(&s, "power cut (SIGUSR2): boot 3");
-    char *hex = slurp(P(1, "flash.hex"));
+    char *hex = dk_test_slurp(P(1, "flash.hex"));
     assert_int_equal(hex[0], ':');
     assert_non_null(strstr(hex, ":00000001FF"));
     free(hex);
@@ -949,11 +761,11 @@ static int ctl_connect(const char *path)
 /* One command, its whole reply (up to the "ok"/"error" line). */
 static char *ctl(int fd, const char *cmd)
 {
-    send_raw(fd, cmd, strlen(cmd));
-    send_raw(fd, "\n", 1);
+    dk_test_send_raw(fd, cmd, strlen(cmd));
+    dk_test_send_raw(fd, "\n", 1);
     static char buf[16384];
     size_t n = 0;
-    int64_t end = now_ms() + 3000;
+    int64_t end = dk_test_now_ms() + 3000;
     for (;;) {
         buf[n] = 0;
         if ((n >= 3 && !strcmp(buf + n - 3, "ok\n") && (n == 3 || buf[n - 4] == '\n')) ||
@@ -961,7 +773,7 @@ static char *ctl(int fd, const char *cmd)
             if (buf[n - 1] == '\n')
                 return buf;
         struct pollfd pf = { .fd = fd, .events = POLLIN };
-        if (now_ms() > end || poll(&pf, 1, 100) < 0)
+        if (dk_test_now_ms() > end || poll(&pf, 1, 100) < 0)
             fail_msg("control: no reply to '%s' (got '%s')", cmd, buf);
         if (pf.revents) {
             ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
@@ -976,7 +788,7 @@ static char *ctl(int fd, const char *cmd)
 static void control(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *sock = P(1, "ctl.sock");
     const char *a[] = { "--control", sock, "--app-size", "8192", NULL };
     sim_start(&s, a);
@@ -993,7 +805,7 @@ static void control(void **state)
     assert_non_null(strstr(ctl(c, "status"), "state: app"));
     assert_non_null(strstr(ctl(c, "power-cut 100"), "ok"));
     assert_non_null(strstr(ctl(c, "status"), "state: off"));
-    sleep_ms(200);
+    dk_test_sleep_ms(200);
     assert_non_null(strstr(ctl(c, "status"), "boots: 4"));
     char *set = ctl(c, "show-settings");
     assert_non_null(strstr(set, "bank_0.image_size: 8192"));
@@ -1011,7 +823,7 @@ static void control(void **state)
     assert_non_null(strstr(ctl(c, "status"), "state:"));
     close(c);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 }
 
@@ -1020,20 +832,20 @@ static void control(void **state)
 static void inactivity(void **state)
 {
     (void)state;
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--app-size", "8192", "--enter-dfu", "first-boot", "--inactivity-ms", "400",
                         NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
     ping(fd, 1);
     for (int i = 0; i < 4; i++) {
-        sleep_ms(50);
+        dk_test_sleep_ms(50);
         ping(fd, (uint8_t)(2 + i));
     }
-    sleep_ms(300);
+    dk_test_sleep_ms(300);
     assert_false(ping_answered(fd, 9, 200));
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     expect_log(&s, "inactivity timeout: boot 2, the app runs");
 }
 
@@ -1063,7 +875,7 @@ static void usage(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *err, *out;
         int rc = sim_run(bad[i], &err, &out);
-        if (rc != 2 || count_of(err, "\n") != 1 || strncmp(err, "dfusim: ", 8) || *out)
+        if (rc != 2 || dk_test_count(err, "\n") != 1 || strncmp(err, "dfusim: ", 8) || *out)
             fail_msg("%s %s: exit %d, stderr '%s', stdout '%s'", bad[i][0], bad[i][1] ? bad[i][1] : "",
                      rc, err, out);
         free(err);
@@ -1083,7 +895,7 @@ static void realtime(void **state)
 {
     (void)state;
     make_pkg("9000");
-    sim_t s;
+    dk_test_sim s;
     const char *a[] = { "--allow-unsigned", "--realtime", "--baud", "9600", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
@@ -1091,9 +903,9 @@ static void realtime(void **state)
      * dates bytes it finds waiting from when it last saw the pty empty, which
      * can be up to 1 ms before the test's clock read: allow that, still far
      * from instant mode's tens of microseconds. */
-    int64_t t = now_ms();
+    int64_t t = dk_test_now_ms();
     ping(fd, 1);
-    assert_true(now_ms() - t >= 7);
+    assert_true(dk_test_now_ms() - t >= 7);
     const dk_image *img = &pkg.img[0];
     create(fd, 0x01, (uint32_t)img->dat_len);
     write_data(fd, img->dat, img->dat_len);
@@ -1107,18 +919,18 @@ static void realtime(void **state)
         uint8_t p[] = { 0x09, id };
         n += dk_slip_encode(p, 2, burst + n);
     }
-    send_raw(fd, burst, n);
+    dk_test_send_raw(fd, burst, n);
     rsp_ok(fd, 0x04);
     uint8_t got[16];
     int ids = 0;
-    while (recv_rsp(fd, got, sizeof got, 600) == 4)
+    while (dk_test_recv_frame(fd, got, sizeof got, 600) == 4)
         assert_int_equal(got[3], 10 + ids++);
     assert_int_equal(ids, 2);
     ping(fd, 20);
     close(fd);
-    sim_stop(&s);
+    dk_test_sim_stop(&s);
     char *log = sim_log(&s);
-    assert_int_equal(count_of(log, "all 3 RX buffers in use"), 3);
+    assert_int_equal(dk_test_count(log, "all 3 RX buffers in use"), 3);
     free(log);
     dk_pkg_free(&pkg);
 }
@@ -1127,13 +939,13 @@ static int setup(void **state)
 {
     (void)state;
     assert_int_equal(dk_test_tmpdir(dir, sizeof dir), 0);
-    nsims = 0;
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    dk_test_sim_kill_all();
     if (!getenv("DK_KEEP"))
         dk_test_rmtree(dir);
     return 0;
