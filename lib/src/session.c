@@ -142,6 +142,7 @@ struct dk_session {
 
     uint16_t prn;           /* notifications expected every prn WRITEs (0: none) */
     uint16_t prn_set;       /* what the host last set */
+    uint64_t prn_set_at;    /* sum.writes when it did */
     bool prn_reset;         /* the target reset since: its PRN is 0 (RAM) */
     uint32_t prn_count;
 
@@ -562,9 +563,15 @@ static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t s
 /* ---- reported offset/CRC checks ------------------------------------ */
 
 /* The target reset (power cut, ABORT, the end of an image): its PRN target
- * is 0 again (RAM) until the host sets it (§2.3, §6.9). */
-static void target_reset(dk_session *s)
+ * is 0 again (RAM) until the host sets it (§2.3, §6.9).  seen_late: the
+ * reset shows only now (a SELECT): a RECEIPT_NOTIF_SET sent after the last
+ * WRITE came after it (the host sets PRN when it reconnects) and holds. */
+static void target_reset(dk_session *s, bool seen_late)
 {
+    if (seen_late && s->prn_set_at == s->sum.writes && s->sum.writes) {
+        s->prn_count = 0;
+        return;
+    }
     if (s->prn) {
         s->prn_set = s->prn;
         s->prn = 0;
@@ -608,7 +615,7 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
                 }
             }
             if (is_select)
-                target_reset(s); /* only a reset loses RAM progress (§6.9) */
+                target_reset(s, true); /* only a reset loses RAM progress (§6.9) */
             if (r->an == DK_AN_COUNT) {
                 r->an = is_select ? DK_AN_DFU_OFFSET_BACKWARDS : DK_AN_DFU_OFFSET_MISMATCH;
                 snprintf(r->text, sizeof r->text,
@@ -660,7 +667,7 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
     } else if (off < s->data_off) {
         r->check = DK_CHECK_OFFSET_BAD;
         if (is_select) {
-            target_reset(s);
+            target_reset(s, true);
             /* The host can only go on from 0: a restart when it does. */
             s->data_lost = off == 0;
         }
@@ -1093,7 +1100,7 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
     }
     emit_init_if_due(s);
     if (completed || (p->m.op == DK_OP_OBJECT_EXECUTE && p->final))
-        target_reset(s); /* after the final EXECUTE, either way (§6.6) */
+        target_reset(s, false); /* after the final EXECUTE, either way (§6.6) */
     if (completed)
         image_done(s, t, start, end);
 }
@@ -1374,6 +1381,7 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         break;
     case DK_OP_RECEIPT_NOTIF_SET:
         s->prn = s->prn_set = m->req.prn.target;
+        s->prn_set_at = s->sum.writes;
         s->prn_reset = false;
         s->prn_count = 0;
         break;
@@ -1445,7 +1453,7 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         *out_push(s, false) = p;
     } else {
         /* ABORT: the target resets without answering (§2.2, §6.8). */
-        target_reset(s);
+        target_reset(s, false);
         dk_event ev;
         exchange_base(&ev, &p);
         emit(s, &ev);

@@ -1008,6 +1008,36 @@ static void prn_after_reset_set_again_or_kept(void **state)
         rec_free(r);
     }
 
+    /* The host set PRN when it reconnected, before the SELECT showed the
+     * reset: that setting holds, so a notification that does not come is
+     * still missed (a true event). */
+    {
+        rec *r = rec_new();
+        uint32_t crc, off = 4096;
+        unsigned cnt = 0;
+        to_object2(r, 8, &crc);
+        data_writes(r, &off, &crc, 8, 8, &cnt, false);
+        tx(r, q_ping(2));
+        rx(r, a_ping(2));
+        tx(r, q_prn(8));
+        rx(r, a_ok(DK_OP_RECEIPT_NOTIF_SET));
+        tx(r, q_select(DK_OBJ_DATA));
+        rx(r, a_select(4096, 4096, dk_crc32(0, image, 4096)));
+        tx(r, q_create(DK_OBJ_DATA, 1904));
+        rx(r, a_ok(DK_OP_OBJECT_CREATE));
+        off = 4096;
+        crc = dk_crc32(0, image, 4096);
+        cnt = 0;
+        data_writes(r, &off, &crc, 10, 8, &cnt, true);
+        tx(r, q(DK_OP_CRC_GET));
+        rx(r, a_crc(off, crc));
+        dk_session_finish(r->s);
+        assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+        assert_string_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->text,
+                            "the PRN notification due at data offset 4608 never came");
+        rec_free(r);
+    }
+
     /* no RECEIPT_NOTIF_SET after the SELECT, and the notifications still come */
     rec *r = rec_new();
     uint32_t crc, off = 4096;

@@ -29,8 +29,12 @@
  *     notification, §2.3) is answered by a CRC_GET-shaped response, checked
  *     against the offset/CRC at that write.  A reset (a SELECT reporting less
  *     than was sent, ABORT, the end of an image) sets the target's PRN to 0
- *     until the next RECEIPT_NOTIF_SET (§6.9); a notification that still
- *     comes then is taken as one (the target had not reset);
+ *     until the next RECEIPT_NOTIF_SET (§6.9; one sent after the last WRITE,
+ *     before the SELECT that shows the reset, came after it and holds); a
+ *     notification that comes while PRN is taken to be 0 is taken as one
+ *     (the target had not reset).  A CRC_GET-shaped response whose offset is
+ *     that of both an owed notification and the CRC_GET after it is the
+ *     notification;
  *   - every offset/CRC the target reports (SELECT, CRC_GET, PRN) is checked;
  *   - images: every command CREATE starts a new image;
  *   - resumes: a SELECT reporting offset > 0 is resolved by the host's next
