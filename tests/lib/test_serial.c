@@ -21,26 +21,12 @@
 #include <unistd.h>
 
 #include "dfukit/serial.h"
+#include "dk_proc.h"
 #include "dk_test.h"
 
-/* A pty pair standing in for a UART: the test holds the master (the far
- * end), raw so nothing is echoed; the slave is the port under test. */
-static int far_end(char *slave, size_t cap)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    assert_true(m >= 0);
-    assert_int_equal(grantpt(m), 0);
-    assert_int_equal(unlockpt(m), 0);
-    assert_int_equal(ptsname_r(m, slave, cap), 0);
-    struct termios t;
-    assert_int_equal(tcgetattr(m, &t), 0);
-    cfmakeraw(&t);
-    assert_int_equal(tcsetattr(m, TCSANOW, &t), 0);
-    return m;
-}
-
-/* Per test: a far end, a line on it opened 115200 8N1 (flags from the
- * test's entry in main), and a scratch directory. */
+/* Per test: a far end (the master of a pty pair, raw so nothing is echoed;
+ * the slave is the port under test), a line on it opened 115200 8N1 (flags
+ * from the test's entry in main), and a scratch directory. */
 typedef struct {
     int m;
     char slave[128];
@@ -53,7 +39,7 @@ static int line_up(void **state, unsigned flags)
     line_fx *f = calloc(1, sizeof *f);
     if (!f || dk_test_tmpdir(f->dir, sizeof f->dir) < 0)
         return -1;
-    f->m = far_end(f->slave, sizeof f->slave);
+    f->m = dk_test_pty_pair(f->slave, sizeof f->slave, 0);
     dk_serial_cfg c = dk_serial_cfg_default(115200);
     f->s = dk_serial_open(f->slave, &c, flags, NULL);
     *state = f;
@@ -166,7 +152,7 @@ static void test_open_pty_settings(void **state)
 {
     (void)state;
     char slave[128];
-    int m = far_end(slave, sizeof slave);
+    int m = dk_test_pty_pair(slave, sizeof slave, 0);
     dk_serial_cfg c = {230400, 8, 'N', 2, DK_SERIAL_FLOW_RTSCTS};
     dk_err e = {0};
     dk_serial *s = dk_serial_open(slave, &c, 0, &e);

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "dfukit/capfile.h"
+#include "dk_proc.h"
 #include "dk_test.h"
 
 #ifndef DFUSNIFF_PATH
@@ -34,35 +35,6 @@
 #endif
 
 static char tmp[512];
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void raw_fd(int fd, speed_t sp)
-{
-    struct termios t;
-    assert_int_equal(tcgetattr(fd, &t), 0);
-    cfmakeraw(&t);
-    cfsetispeed(&t, sp);
-    cfsetospeed(&t, sp);
-    assert_int_equal(tcsetattr(fd, TCSANOW, &t), 0);
-}
-
-/* A pty pair standing in for a serial port: the test holds the master. */
-static int pair(char *slave, size_t cap)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    assert_true(m >= 0);
-    assert_int_equal(grantpt(m), 0);
-    assert_int_equal(unlockpt(m), 0);
-    assert_int_equal(ptsname_r(m, slave, cap), 0);
-    raw_fd(m, B115200);
-    return m;
-}
 
 typedef struct {
     pid_t pid;
@@ -97,10 +69,10 @@ static void spawn(proc *p, const char *const *args)
 static void read_line(int fd, char *buf, size_t cap)
 {
     size_t n = 0;
-    int64_t end = now_ms() + 5000;
+    int64_t end = dk_test_now_ms() + 5000;
     while (n + 1 < cap) {
         struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int r = poll(&pf, 1, (int)(end - now_ms()));
+        int r = poll(&pf, 1, (int)(end - dk_test_now_ms()));
         assert_true(r > 0);
         char ch;
         if (read(fd, &ch, 1) != 1)
@@ -123,9 +95,9 @@ static void start(proc *p, const char *const *args)
 static int finish(proc *p, int ms, char *errtext, size_t cap)
 {
     int st = 0;
-    int64_t end = now_ms() + ms;
+    int64_t end = dk_test_now_ms() + ms;
     pid_t r;
-    while ((r = waitpid(p->pid, &st, WNOHANG)) == 0 && now_ms() < end)
+    while ((r = waitpid(p->pid, &st, WNOHANG)) == 0 && dk_test_now_ms() < end)
         usleep(5000);
     if (r == 0) {
         kill(p->pid, SIGKILL);
@@ -154,11 +126,11 @@ static int open_host(const char *pty)
 static void put_all(int fd, const void *buf, size_t n)
 {
     const uint8_t *p = buf;
-    int64_t end = now_ms() + 5000;
+    int64_t end = dk_test_now_ms() + 5000;
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EAGAIN) {
-            assert_true(now_ms() < end);
+            assert_true(dk_test_now_ms() < end);
             usleep(1000);
             continue;
         }
@@ -172,10 +144,10 @@ static void put_all(int fd, const void *buf, size_t n)
 static void get_all(int fd, void *buf, size_t n)
 {
     uint8_t *p = buf;
-    int64_t end = now_ms() + 5000;
+    int64_t end = dk_test_now_ms() + 5000;
     while (n) {
         struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int r = poll(&pf, 1, (int)(end - now_ms()));
+        int r = poll(&pf, 1, (int)(end - dk_test_now_ms()));
         assert_true(r > 0);
         ssize_t k = read(fd, p, n);
         if (k < 0 && errno == EAGAIN)
@@ -311,11 +283,11 @@ static void bulk(void **state)
     const char *mb = getenv("DFUSNIFF_BULK_MB");
     uint64_t total = (uint64_t)(mb ? atoi(mb) : 50) << 20;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "-w", cap_path("bulk.pcap"), NULL});
     int h = open_host(p.pty);
-    raw_fd(h, B115200);
+    dk_test_raw_fd(h, B115200);
 
     stream_out h2t, t2h;
     out_init(&h2t, 1000, total);
@@ -325,7 +297,7 @@ static void bulk(void **state)
     EVP_DigestInit_ex(got[1], EVP_sha256(), NULL);
     uint64_t rx[2] = {0, 0};
     static uint8_t buf[65536];
-    int64_t last = now_ms();
+    int64_t last = dk_test_now_ms();
     int64_t t0 = last;
     while (!(out_finished(&h2t) && out_finished(&t2h) && rx[0] == total && rx[1] == total)) {
         struct pollfd pf[2] = {
@@ -335,10 +307,10 @@ static void bulk(void **state)
         int r = poll(pf, 2, 100);
         assert_true(r >= 0);
         if (r == 0) {
-            assert_true(now_ms() - last < 5000); /* stalled */
+            assert_true(dk_test_now_ms() - last < 5000); /* stalled */
             continue;
         }
-        last = now_ms();
+        last = dk_test_now_ms();
         if (pf[0].revents & POLLOUT)
             out_step(&h2t, h);
         if (pf[1].revents & POLLOUT)
@@ -355,7 +327,7 @@ static void bulk(void **state)
             assert_true(rx[i] <= total);
         }
     }
-    int64_t ms = now_ms() - t0;
+    int64_t ms = dk_test_now_ms() - t0;
     print_message("bulk: %llu MB each way in %lld ms\n", (unsigned long long)(total >> 20), (long long)ms);
     kill(p.pid, SIGTERM);
     char errtext[1024];
@@ -394,7 +366,7 @@ static void gone(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "-w", cap_path("gone.pcap"), NULL});
     int h = open_host(p.pty);
@@ -428,7 +400,7 @@ static void reopen(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "-w", cap_path("reopen.pcap"), NULL});
     int h = open_host(p.pty);
@@ -468,12 +440,12 @@ static void reopen(void **state)
 static void expect_line(int t, speed_t sp, tcflag_t mask, tcflag_t want_c, tcflag_t imask, tcflag_t want_i)
 {
     struct termios q;
-    int64_t end = now_ms() + 2000;
+    int64_t end = dk_test_now_ms() + 2000;
     for (;;) {
         assert_int_equal(tcgetattr(t, &q), 0);
         if (cfgetospeed(&q) == sp && (q.c_cflag & mask) == want_c && (q.c_iflag & imask) == want_i)
             return;
-        if (now_ms() >= end)
+        if (dk_test_now_ms() >= end)
             fail_msg("port has speed %o cflag %o iflag %o; want speed %o cflag %o iflag %o", (unsigned)cfgetospeed(&q),
                      (unsigned)(q.c_cflag & mask), (unsigned)(q.c_iflag & imask), (unsigned)sp, (unsigned)want_c,
                      (unsigned)want_i);
@@ -485,7 +457,7 @@ static void follow(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "-b", "57600", "-w", cap_path("follow.pcap"), NULL});
     /* Linux ptys force 8 data bits and no parity (the pty driver rewrites
@@ -537,7 +509,7 @@ static void killed(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "-w", cap_path("kill.pcap"), NULL});
     int h = open_host(p.pty);
@@ -563,14 +535,14 @@ static void killed(void **state)
 
     /* killed in the middle of a stream: still a valid pcap, a prefix of the data */
     close(t);
-    t = pair(slave, sizeof slave);
+    t = dk_test_pty_pair(slave, sizeof slave, B115200);
     start(&p, (const char *const[]){"--port", slave, "-w", cap_path("kill2.pcap"), NULL});
     close(h);
     h = open_host(p.pty);
     stream_out o;
     out_init(&o, 99, 8 << 20);
-    int64_t end = now_ms() + 100;
-    while (now_ms() < end) {
+    int64_t end = dk_test_now_ms() + 100;
+    while (dk_test_now_ms() < end) {
         out_step(&o, h);
         static uint8_t sink[65536];
         ssize_t k = read(t, sink, sizeof sink);
@@ -597,19 +569,19 @@ static void tap(void **state)
 {
     (void)state;
     char sa[128], sb[128];
-    int a = pair(sa, sizeof sa), b = pair(sb, sizeof sb);
+    int a = dk_test_pty_pair(sa, sizeof sa, B115200), b = dk_test_pty_pair(sb, sizeof sb, B115200);
     proc p;
     spawn(&p, (const char *const[]){"--tap-host", sa, "--tap-target", sb, "-b", "9600", "-w", cap_path("tap.pcap"), NULL});
     /* no pty line in tap mode: wait until both ports are set to 9600 */
     struct termios q;
-    int64_t end = now_ms() + 3000;
+    int64_t end = dk_test_now_ms() + 3000;
     for (;;) {
         struct termios qb;
         assert_int_equal(tcgetattr(a, &q), 0);
         assert_int_equal(tcgetattr(b, &qb), 0);
         if (cfgetospeed(&q) == B9600 && cfgetospeed(&qb) == B9600)
             break;
-        assert_true(now_ms() < end);
+        assert_true(dk_test_now_ms() < end);
         usleep(10000);
     }
     usleep(100 * 1000);
@@ -643,7 +615,7 @@ static void to_stdout(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     spawn(&p, (const char *const[]){"--port", slave, "-w", "-", NULL});
     read_line(p.err, p.pty, sizeof p.pty);
@@ -681,10 +653,10 @@ static void to_stdout(void **state)
 /* Read from fd until text contains want (up to 3 s); the text read so far. */
 static const char *read_until(int fd, char *buf, size_t cap, size_t *n, const char *want)
 {
-    int64_t end = now_ms() + 3000;
+    int64_t end = dk_test_now_ms() + 3000;
     while (!strstr(buf, want)) {
         struct pollfd pf = {.fd = fd, .events = POLLIN};
-        if (now_ms() >= end || poll(&pf, 1, (int)(end - now_ms())) <= 0)
+        if (dk_test_now_ms() >= end || poll(&pf, 1, (int)(end - dk_test_now_ms())) <= 0)
             fail_msg("no \"%s\" in the live output: \"%s\"", want, buf);
         ssize_t k = read(fd, buf + *n, cap - 1 - *n);
         assert_true(k > 0);
@@ -698,7 +670,7 @@ static void live(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     proc p;
     start(&p, (const char *const[]){"--port", slave, "--live", "-w", cap_path("live.pcap"), NULL});
     int h = open_host(p.pty);
@@ -719,9 +691,9 @@ static void live(void **state)
     read_until(p.out, text, sizeof text, &n, "SIGNATURE_MISSING");
     kill(p.pid, SIGTERM);
     /* the summary follows at the end */
-    int64_t end = now_ms() + 3000;
+    int64_t end = dk_test_now_ms() + 3000;
     ssize_t k;
-    while (n + 1 < sizeof text && now_ms() < end && (k = read(p.out, text + n, sizeof text - 1 - n)) > 0)
+    while (n + 1 < sizeof text && dk_test_now_ms() < end && (k = read(p.out, text + n, sizeof text - 1 - n)) > 0)
         n += (size_t)k;
     text[n] = '\0';
     p.out = open("/dev/null", O_RDONLY);
@@ -737,7 +709,7 @@ static void usage(void **state)
 {
     (void)state;
     char slave[128];
-    int t = pair(slave, sizeof slave);
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
     char notdev[600];
     dk_test_path(notdev, sizeof notdev, tmp, "plain-file");
     assert_int_equal(dk_test_write_file(notdev, "x", 1), 0);
@@ -768,9 +740,9 @@ static void usage(void **state)
         spawn(&p, cases[i].args);
         char errtext[1024];
         size_t n = 0, on = 0;
-        int64_t end = now_ms() + 3000;
+        int64_t end = dk_test_now_ms() + 3000;
         bool eof[2] = {false, false};
-        while (!(eof[0] && eof[1]) && now_ms() < end) {
+        while (!(eof[0] && eof[1]) && dk_test_now_ms() < end) {
             struct pollfd pf[2] = {{.fd = eof[0] ? -1 : p.err, .events = POLLIN}, {.fd = eof[1] ? -1 : p.out, .events = POLLIN}};
             if (poll(pf, 2, 100) <= 0)
                 continue;
