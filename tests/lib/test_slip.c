@@ -12,6 +12,29 @@
 
 #include "dfukit/slip.h"
 
+/* The same deframer with the portable scanner (8 bytes a step, no SSE2),
+ * built from lib's source under other names so that x86 runs test it too. */
+#define DK_SLIP_PORTABLE 1
+#define dk_slip_encode port_slip_encode
+#define dk_slip_dec_init port_slip_dec_init
+#define dk_slip_dec_device_mode port_slip_dec_device_mode
+#define dk_slip_dec_set_pos port_slip_dec_set_pos
+#define dk_slip_dec_reset port_slip_dec_reset
+#define dk_slip_dec_next port_slip_dec_next
+#define dk_slip_dec_feed port_slip_dec_feed
+#define dk_slip_dec_eof port_slip_dec_eof
+#define dk_slip_dec_flush port_slip_dec_flush
+#include "../../lib/src/slip.c"
+#undef dk_slip_encode
+#undef dk_slip_dec_init
+#undef dk_slip_dec_device_mode
+#undef dk_slip_dec_set_pos
+#undef dk_slip_dec_reset
+#undef dk_slip_dec_next
+#undef dk_slip_dec_feed
+#undef dk_slip_dec_eof
+#undef dk_slip_dec_flush
+
 #define MAXEV 64
 
 typedef struct {
@@ -395,6 +418,432 @@ static void test_positions_and_reset(void **state)
     assert_int_equal(f.s.n, 3);
 }
 
+/* ---- the pull form, both scanners, against a byte-at-a-time model ---- */
+
+typedef struct {
+    const char *name;
+    void (*init)(dk_slip_dec *, uint8_t *, size_t);
+    void (*device_mode)(dk_slip_dec *, bool);
+    void (*set_pos)(dk_slip_dec *, uint64_t);
+    bool (*next)(dk_slip_dec *, const uint8_t *, size_t, size_t *, dk_slip_event *);
+    void (*feed)(dk_slip_dec *, const uint8_t *, size_t, dk_slip_cb, void *);
+    bool (*eof)(dk_slip_dec *, dk_slip_event *);
+    void (*flush)(dk_slip_dec *, dk_slip_cb, void *);
+} impl;
+
+static const impl impls[] = {
+    { "lib", dk_slip_dec_init, dk_slip_dec_device_mode, dk_slip_dec_set_pos, dk_slip_dec_next,
+      dk_slip_dec_feed, dk_slip_dec_eof, dk_slip_dec_flush },
+    { "portable", port_slip_dec_init, port_slip_dec_device_mode, port_slip_dec_set_pos,
+      port_slip_dec_next, port_slip_dec_feed, port_slip_dec_eof, port_slip_dec_flush },
+};
+
+/* An event, its decoded bytes kept by value. */
+typedef struct {
+    dk_slip_kind kind;
+    size_t len;
+    uint64_t start, end, bad_at, raw_len;
+    bool first;
+    size_t data_at; /* offset of its bytes in evlist.bytes */
+} evrec;
+
+typedef struct {
+    evrec *r;
+    size_t n, cap;
+    uint8_t *bytes;
+    size_t nbytes, bcap;
+} evlist;
+
+static void ev_add(evlist *l, const dk_slip_event *e)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->r = realloc(l->r, l->cap * sizeof *l->r);
+        assert_non_null(l->r);
+    }
+    while (l->nbytes + e->len > l->bcap) {
+        l->bcap = l->bcap ? 2 * l->bcap : 4096;
+        l->bytes = realloc(l->bytes, l->bcap);
+        assert_non_null(l->bytes);
+    }
+    if (e->len)
+        memcpy(l->bytes + l->nbytes, e->data, e->len);
+    l->r[l->n++] = (evrec){ e->kind, e->len, e->start, e->end,
+                          e->kind == DK_SLIP_BAD_ESCAPE ? e->bad_at : 0, e->raw_len, e->first,
+                          l->nbytes };
+    l->nbytes += e->len;
+}
+
+static void ev_cb(void *ctx, const dk_slip_event *e)
+{
+    ev_add(ctx, e);
+}
+
+static void ev_free(evlist *l)
+{
+    free(l->r);
+    free(l->bytes);
+    memset(l, 0, sizeof *l);
+}
+
+/* Every field of every event, the bytes included (bad_at for BAD_ESCAPE). */
+static void ev_same(const evlist *a, const evlist *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const evrec *x = &a->r[i], *y = &b->r[i];
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->len, y->len);
+        assert_memory_equal(a->bytes + x->data_at, b->bytes + y->data_at, x->len);
+        assert_int_equal(x->start, y->start);
+        assert_int_equal(x->end, y->end);
+        assert_int_equal(x->bad_at, y->bad_at);
+        assert_int_equal(x->raw_len, y->raw_len);
+        assert_int_equal(x->first, y->first);
+    }
+}
+
+/* The model: §1 read one byte at a time, the decoded frame kept up to cap
+ * bytes; pos[i] is the stream position of byte i. */
+static void model(const uint8_t *b, const uint64_t *pos, size_t n, size_t cap, bool device,
+                  evlist *out)
+{
+    enum { DATA, ESC, BAD, LONG } st = DATA;
+    uint8_t *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    size_t len = 0;
+    uint64_t start = 0, bad_at = 0, raw = 0;
+    bool seen_end = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = b[i];
+        if (raw++ == 0)
+            start = pos[i];
+        dk_slip_kind kind;
+        if (c == DK_SLIP_END && !(st == ESC && device)) {
+            if (st == ESC)
+                bad_at = pos[i];
+            kind = st == BAD || st == ESC ? DK_SLIP_BAD_ESCAPE
+                 : st == LONG            ? DK_SLIP_TOO_LONG
+                 : len == 0              ? DK_SLIP_EMPTY
+                                         : DK_SLIP_FRAME;
+            dk_slip_event e = { .kind = kind, .data = buf, .len = len, .start = start,
+                                .end = pos[i] + 1, .bad_at = bad_at, .raw_len = raw,
+                                .first = !seen_end };
+            ev_add(out, &e);
+            seen_end = true;
+            st = DATA;
+            len = 0;
+            raw = 0;
+            continue;
+        }
+        if (st == BAD || st == LONG)
+            continue;
+        if (st == ESC && c != DK_SLIP_ESC_END && c != DK_SLIP_ESC_ESC) {
+            bad_at = pos[i]; /* in device mode c may be the END */
+            st = BAD;
+            continue;
+        }
+        if (st == DATA && c == DK_SLIP_ESC) {
+            st = ESC;
+            continue;
+        }
+        if (st == ESC)
+            c = c == DK_SLIP_ESC_END ? DK_SLIP_END : DK_SLIP_ESC;
+        st = DATA;
+        if (len == cap)
+            st = LONG;
+        else
+            buf[len++] = c;
+    }
+    if (raw) {
+        dk_slip_event e = { .kind = DK_SLIP_UNTERMINATED, .data = buf, .len = len,
+                            .start = start, .end = pos[n - 1] + 1, .raw_len = raw,
+                            .first = !seen_end };
+        ev_add(out, &e);
+    }
+    free(buf);
+}
+
+/* A record: bytes [at, at+len) of the stream, all at positions pos[at]... */
+typedef struct {
+    size_t at, len;
+} span;
+
+/* Pull form: each record set_pos'd and cut into chunks of 1..maxc bytes,
+ * every call checked against the contract (stops right after an END). */
+static void run_pull(const impl *im, const uint8_t *b, const uint64_t *pos, const span *recs,
+                     size_t nrec, size_t cap, bool device, size_t maxc, unsigned *seed,
+                     evlist *out)
+{
+    uint8_t *buf = malloc(cap ? cap : 1); /* exactly cap: ASan sees a store past it */
+    assert_non_null(buf);
+    dk_slip_dec d;
+    im->init(&d, buf, cap);
+    im->device_mode(&d, device);
+    for (size_t r = 0; r < nrec; r++) {
+        im->set_pos(&d, pos[recs[r].at]);
+        const uint8_t *p = b + recs[r].at;
+        size_t left = recs[r].len;
+        while (left) {
+            size_t k = 1 + (size_t)rand_r(seed) % maxc;
+            if (k > left)
+                k = left;
+            size_t used = 0;
+            while (k) {
+                dk_slip_event ev;
+                size_t u = 99999;
+                bool got = im->next(&d, p, k, &u, &ev);
+                assert_true(u >= 1 && u <= k);
+                if (got) {
+                    assert_int_equal(p[u - 1], DK_SLIP_END);
+                    assert_int_equal(ev.end, pos[(size_t)(p - b) + u - 1] + 1);
+                    ev_add(out, &ev);
+                } else {
+                    assert_int_equal(u, k);
+                }
+                p += u;
+                k -= u;
+                left -= u;
+                used += u;
+            }
+            (void)used;
+        }
+    }
+    dk_slip_event ev;
+    if (im->eof(&d, &ev))
+        ev_add(out, &ev);
+    assert_false(im->eof(&d, &ev)); /* once */
+    free(buf);
+}
+
+/* Callback form, one byte a call. */
+static void run_feed_bytes(const impl *im, const uint8_t *b, const uint64_t *pos, size_t n,
+                           size_t cap, bool device, evlist *out)
+{
+    uint8_t *buf = malloc(cap ? cap : 1);
+    assert_non_null(buf);
+    dk_slip_dec d;
+    im->init(&d, buf, cap);
+    im->device_mode(&d, device);
+    for (size_t i = 0; i < n; i++) {
+        im->set_pos(&d, pos[i]);
+        im->feed(&d, b + i, 1, ev_cb, out);
+    }
+    im->flush(&d, ev_cb, out);
+    free(buf);
+}
+
+/* Random traffic: frames of many sizes with and without escapes, empty
+ * frames, bad escapes (ESC + plain, ESC ESC, ESC END), runs with no END
+ * longer than cap, a tail without END. */
+static size_t random_stream(uint8_t *b, size_t room, size_t cap, unsigned *seed)
+{
+    size_t n = 0;
+    uint8_t pl[600];
+    while (n + DK_SLIP_MAX_ENCODED(sizeof pl) + 8 < room) {
+        int k = rand_r(seed) % 16;
+        if (k == 0) {
+            b[n++] = DK_SLIP_END;
+        } else if (k == 1) {
+            static const uint8_t bad[] = { 0x41, DK_SLIP_ESC, DK_SLIP_END, 0x00 };
+            b[n++] = 0x11;
+            b[n++] = DK_SLIP_ESC;
+            b[n++] = bad[rand_r(seed) % 4];
+            b[n++] = 0x22;
+            if (rand_r(seed) % 2)
+                b[n++] = DK_SLIP_END;
+        } else {
+            size_t len = k == 2 ? cap + (size_t)(rand_r(seed) % 3) /* at, +1, +2 */
+                       : k < 8  ? (size_t)(rand_r(seed) % 70)
+                                : (size_t)(rand_r(seed) % sizeof pl);
+            if (len > sizeof pl)
+                len = sizeof pl;
+            int dens = 1 + rand_r(seed) % 40; /* one escape in dens bytes on average */
+            for (size_t i = 0; i < len; i++) {
+                int r = rand_r(seed) % (2 * dens);
+                pl[i] = r == 0 ? DK_SLIP_END : r == 1 ? DK_SLIP_ESC : (uint8_t)rand_r(seed);
+            }
+            n += dk_slip_encode(pl, len, b + n);
+        }
+    }
+    for (int i = rand_r(seed) % 6; i > 0; i--)
+        b[n++] = (uint8_t)(i == 2 ? DK_SLIP_ESC : 0x33);
+    return n;
+}
+
+static void test_pull_random_chunks(void **state)
+{
+    (void)state;
+    enum { ROOM = 1 << 16 };
+    uint8_t *b = malloc(ROOM);
+    uint64_t *pos = malloc(ROOM * sizeof *pos);
+    span *recs = malloc(ROOM * sizeof *recs);
+    assert_non_null(b);
+    assert_non_null(pos);
+    assert_non_null(recs);
+    static const size_t caps[] = { 1, 15, 16, 17, 31, 32, 33, 47, 64, 255, 600, 8192 };
+    static const size_t maxcs[] = { 1, 3, 16, 33, 100, 1000, ROOM };
+    unsigned kinds = 0;
+    unsigned seed = 77;
+    for (int iter = 0; iter < 48; iter++) {
+        size_t cap = caps[iter % (sizeof caps / sizeof caps[0])];
+        bool device = iter % 2;
+        size_t n = random_stream(b, ROOM, cap, &seed);
+        /* records of 1..2000 bytes with gaps between them (capture headers) */
+        size_t nrec = 0;
+        uint64_t p0 = 1000 + (uint64_t)rand_r(&seed);
+        for (size_t at = 0; at < n;) {
+            size_t len = 1 + (size_t)rand_r(&seed) % 2000;
+            if (len > n - at)
+                len = n - at;
+            recs[nrec++] = (span){ at, len };
+            for (size_t i = 0; i < len; i++)
+                pos[at + i] = p0 + i;
+            p0 += len + (size_t)(rand_r(&seed) % 3) * 16;
+            at += len;
+        }
+        evlist want = { 0 };
+        model(b, pos, n, cap, device, &want);
+        assert_true(want.n > 20);
+        for (size_t i = 0; i < want.n; i++)
+            kinds |= 1u << want.r[i].kind;
+        for (size_t m = 0; m < sizeof impls / sizeof impls[0]; m++) {
+            evlist got = { 0 };
+            run_feed_bytes(&impls[m], b, pos, n, cap, device, &got);
+            ev_same(&want, &got);
+            ev_free(&got);
+            for (size_t c = 0; c < sizeof maxcs / sizeof maxcs[0]; c++) {
+                run_pull(&impls[m], b, pos, recs, nrec, cap, device, maxcs[c], &seed, &got);
+                ev_same(&want, &got);
+                ev_free(&got);
+            }
+        }
+        ev_free(&want);
+    }
+    /* every kind was met */
+    assert_int_equal(kinds, 1u << DK_SLIP_FRAME | 1u << DK_SLIP_EMPTY |
+                            1u << DK_SLIP_BAD_ESCAPE | 1u << DK_SLIP_TOO_LONG |
+                            1u << DK_SLIP_UNTERMINATED);
+    free(b);
+    free(pos);
+    free(recs);
+}
+
+/* One frame after a lead-in of 0..33 bytes (another frame), of every length
+ * 0..80, with no escape or one at every place, for caps just around the
+ * length: every end of a 16/32/8-byte block meets an END, an ESC and the
+ * end of the room.  Decoded in one call and byte by byte. */
+static void test_pull_block_edges(void **state)
+{
+    (void)state;
+    uint8_t pl[96], b[2 * 34 + DK_SLIP_MAX_ENCODED(96) + 4];
+    uint64_t pos[sizeof b];
+    for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
+        pos[i] = i;
+    span rec;
+    unsigned seed = 5;
+    size_t checked = 0;
+    for (size_t lead = 0; lead <= 33; lead += 1 + lead / 8) {
+        for (size_t len = 0; len <= 80; len++) {
+            for (long esc = -1; esc < (long)len; esc++) {
+                for (size_t i = 0; i < len; i++)
+                    pl[i] = (uint8_t)(0x20 + (i + lead) % 0x60);
+                if (esc >= 0)
+                    pl[esc] = esc % 2 ? DK_SLIP_END : DK_SLIP_ESC;
+                size_t n = 0;
+                memset(b, 0x5A, lead);
+                n = lead;
+                if (lead)
+                    b[n++] = DK_SLIP_END;
+                n += dk_slip_encode(pl, len, b + n);
+                rec = (span){ 0, n };
+                size_t elen = n - (lead ? lead + 1 : 0);
+                for (size_t cap = len ? len - 1 : 0; cap <= len + 1; cap++) {
+                    evlist want = { 0 };
+                    model(b, pos, n, cap, false, &want);
+                    assert_int_equal(want.r[want.n - 1].kind,
+                                     cap < len ? DK_SLIP_TOO_LONG
+                                     : len     ? DK_SLIP_FRAME
+                                               : DK_SLIP_EMPTY);
+                    assert_int_equal(want.r[want.n - 1].raw_len, elen);
+                    for (size_t m = 0; m < sizeof impls / sizeof impls[0]; m++) {
+                        evlist got = { 0 };
+                        run_pull(&impls[m], b, pos, &rec, 1, cap, false, n, &seed, &got);
+                        ev_same(&want, &got);
+                        ev_free(&got);
+                        run_feed_bytes(&impls[m], b, pos, n, cap, false, &got);
+                        ev_same(&want, &got);
+                        ev_free(&got);
+                        checked++;
+                    }
+                    ev_free(&want);
+                }
+            }
+        }
+    }
+    assert_true(checked > 10000);
+}
+
+/* The pull contract on a small stream: one event a call, consumed up to its
+ * END; bytes with no END are all consumed and kept for the next call. */
+static void test_pull_contract(void **state)
+{
+    (void)state;
+    static const uint8_t s[] = { 0x09, 0xDB, 0xDC, 0xC0, 0xC0, 0x01, 0xDB, 0x41, 0xC0, 0x60, 0xDB };
+    static const uint8_t t[] = { 0xDD, 0x02, 0xC0 };
+    uint8_t buf[16];
+    dk_slip_dec d;
+    dk_slip_event ev;
+    size_t u;
+    dk_slip_dec_init(&d, buf, sizeof buf);
+    dk_slip_dec_set_pos(&d, 10);
+    assert_true(dk_slip_dec_next(&d, s, sizeof s, &u, &ev));
+    assert_int_equal(u, 4);
+    assert_int_equal(ev.kind, DK_SLIP_FRAME);
+    assert_int_equal(ev.len, 2);
+    assert_memory_equal(ev.data, "\x09\xC0", 2);
+    assert_int_equal(ev.start, 10);
+    assert_int_equal(ev.end, 14);
+    assert_int_equal(ev.raw_len, 4);
+    assert_true(ev.first);
+    assert_true(dk_slip_dec_next(&d, s + 4, sizeof s - 4, &u, &ev));
+    assert_int_equal(u, 1);
+    assert_int_equal(ev.kind, DK_SLIP_EMPTY);
+    assert_int_equal(ev.start, 14);
+    assert_false(ev.first);
+    assert_true(dk_slip_dec_next(&d, s + 5, sizeof s - 5, &u, &ev));
+    assert_int_equal(u, 4);
+    assert_int_equal(ev.kind, DK_SLIP_BAD_ESCAPE);
+    assert_int_equal(ev.bad_at, 17);
+    assert_int_equal(ev.start, 15);
+    assert_int_equal(ev.end, 19);
+    assert_false(dk_slip_dec_next(&d, s + 9, sizeof s - 9, &u, &ev)); /* 60 DB: no END */
+    assert_int_equal(u, 2);
+    assert_false(dk_slip_dec_next(&d, t, 0, &u, &ev));
+    assert_int_equal(u, 0);
+    dk_slip_dec_set_pos(&d, 100); /* a gap: the frame still starts at 19 */
+    assert_true(dk_slip_dec_next(&d, t, sizeof t, &u, &ev));
+    assert_int_equal(u, 3);
+    assert_int_equal(ev.kind, DK_SLIP_FRAME);
+    assert_int_equal(ev.len, 3);
+    assert_memory_equal(ev.data, "\x60\xDB\x02", 3);
+    assert_int_equal(ev.start, 19);
+    assert_int_equal(ev.end, 103);
+    assert_int_equal(ev.raw_len, 5);
+    assert_false(dk_slip_dec_eof(&d, &ev));
+
+    /* too long: the first cap bytes are kept, wherever the stream is cut */
+    uint8_t big[40];
+    memset(big, 0x41, sizeof big);
+    big[39] = DK_SLIP_END;
+    dk_slip_dec_init(&d, buf, sizeof buf);
+    assert_true(dk_slip_dec_next(&d, big, sizeof big, &u, &ev));
+    assert_int_equal(u, 40);
+    assert_int_equal(ev.kind, DK_SLIP_TOO_LONG);
+    assert_int_equal(ev.len, 16);
+    assert_int_equal(ev.raw_len, 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +856,9 @@ int main(void)
         cmocka_unit_test(test_too_long_bounded),
         cmocka_unit_test(test_unterminated_flush),
         cmocka_unit_test(test_positions_and_reset),
+        cmocka_unit_test(test_pull_contract),
+        cmocka_unit_test(test_pull_random_chunks),
+        cmocka_unit_test(test_pull_block_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
