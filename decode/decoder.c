@@ -2,10 +2,6 @@
 #include "decoder.h"
 
 #include <stdlib.h>
-#include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "print.h"
 
@@ -14,17 +10,12 @@
 struct dd_units {
     dk_slip_dec dec[3]; /* by dk_dir */
     uint8_t buf[3][DD_FRAME_CAP];
-    uint8_t fast[DD_FRAME_CAP]; /* frames decoded by the fast path */
     int64_t t_line[3];  /* time of each line's last chunk */
     /* the chunk being cut */
     const uint8_t *p;
     size_t len, used;
-    uint64_t pos;
     dk_dir dir;
     int64_t t;
-    /* deframer callback */
-    dd_unit *out;
-    bool got;
     int flushed;
 };
 
@@ -53,150 +44,37 @@ void dd_units_put(dd_units *u, int64_t t_us, dk_dir dir, const uint8_t *data, si
     u->p = data;
     u->len = len;
     u->used = 0;
-    u->pos = pos;
     u->dir = dir;
     u->t = t_us;
     u->t_line[dir] = t_us;
+    dk_slip_dec_set_pos(&u->dec[dir], pos);
 }
 
-static void on_slip(void *ctx, const dk_slip_event *ev)
+/* The next event of the chunk from its line's deframer. */
+static inline bool next_event(dd_units *u, dk_slip_event *ev)
 {
-    dd_units *u = ctx;
-    u->out->ev = *ev;
-    u->got = true;
-}
-
-#if defined(__SSE2__)
-/* Bit k set: byte k of x is END or ESC. */
-static inline unsigned special_mask(__m128i x)
-{
-    const __m128i vend = _mm_set1_epi8((char)DK_SLIP_END), vesc = _mm_set1_epi8((char)DK_SLIP_ESC);
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vend), _mm_cmpeq_epi8(x, vesc)));
-}
-#endif
-
-/* Copy the bytes in front of the first END or ESC of p[0, n) to out (room
- * bytes at most); returns how many.  With SSE2 each block of 32 (then 16)
- * bytes is stored whole (within room) before its special byte is looked
- * for. */
-static size_t copy_plain(const uint8_t *p, size_t n, uint8_t *out, size_t room)
-{
-    size_t i = 0;
-    if (n > room)
-        n = room;
-#if defined(__SSE2__)
-    for (; i + 32 <= n; i += 32) { /* two blocks a step: half the loop branches */
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-        _mm_storeu_si128((__m128i *)(void *)(out + i), x);
-        _mm_storeu_si128((__m128i *)(void *)(out + i + 16), y);
-        unsigned m = special_mask(x) | special_mask(y) << 16;
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-    }
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        _mm_storeu_si128((__m128i *)(void *)(out + i), x);
-        unsigned m = special_mask(x);
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-    }
-#endif
-    for (; i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC; i++)
-        out[i] = p[i];
-    return i;
-}
-
-/* Decode the frame at p[0, n) up to its END into out: its length in *len,
- * the raw bytes used (END included) in *used.  One pass, copying while
- * looking for END/ESC (cheaper than finding the END first and copying only
- * frames with escapes).  False when the deframer must judge: no END in p, a
- * bad escape, an empty or too long frame. */
-__attribute__((always_inline)) static inline bool fast_frame(const uint8_t *p, size_t n, uint8_t *out,
-                                                            size_t *len, size_t *used)
-{
-    size_t i = 0, o = 0;
-    for (;;) {
-        size_t k = copy_plain(p + i, n - i, out + o, DD_FRAME_CAP - o);
-        i += k;
-        o += k;
-        if (i == n)
-            return false;
-        if (p[i] == DK_SLIP_END)
-            break;
-        if (p[i] != DK_SLIP_ESC || o == DD_FRAME_CAP || i + 1 == n)
-            return false; /* too long, or cut */
-        uint8_t b = p[i + 1];
-        if (b != DK_SLIP_ESC_END && b != DK_SLIP_ESC_ESC)
-            return false;
-        out[o++] = b == DK_SLIP_ESC_END ? DK_SLIP_END : DK_SLIP_ESC;
-        i += 2;
-    }
-    *len = o;
-    *used = i + 1;
-    return o > 0;
-}
-
-/* The deframer's way, for everything the fast path leaves: up to and
- * including the next END of the chunk.  True when that made a unit. */
-__attribute__((noinline)) static bool deframe(dd_units *u, dk_slip_dec *d, dd_unit *out)
-{
-    const uint8_t *p = u->p + u->used;
-    size_t left = u->len - u->used;
-    const uint8_t *e = memchr(p, DK_SLIP_END, left);
-    size_t n = e ? (size_t)(e - p) + 1 : left;
-    u->out = out;
-    u->got = false;
-    dk_slip_dec_set_pos(d, u->pos + u->used);
-    dk_slip_dec_feed(d, p, n, on_slip, u);
-    u->used += n;
-    return u->got;
-}
-
-/* The fast path: a whole frame while the deframer is between frames,
- * decoded into u->fast.  Anything else (a frame across chunks, bad escapes,
- * empty frames, the first frame of a line) goes through the deframer. */
-static inline bool fast_unit(dd_units *u, size_t *len, uint64_t *start, uint64_t *end)
-{
-    const dk_slip_dec *d = &u->dec[u->dir];
-    size_t n;
-    if (d->raw_in_frame != 0 || !d->seen_end ||
-        !fast_frame(u->p + u->used, u->len - u->used, u->fast, len, &n))
+    if (u->used == u->len)
         return false;
-    *start = u->pos + u->used;
-    *end = *start + n;
-    u->used += n;
-    return true;
+    size_t k;
+    bool got = dk_slip_dec_next(&u->dec[u->dir], u->p + u->used, u->len - u->used, &k, ev);
+    u->used += k;
+    return got;
 }
 
 bool dd_units_next(dd_units *u, dd_unit *out)
 {
-    while (u->used < u->len) {
-        size_t len;
-        uint64_t start, end;
-        if (fast_unit(u, &len, &start, &end)) {
-            out->ev = (dk_slip_event){
-                .kind = DK_SLIP_FRAME, .data = u->fast, .len = len, .start = start, .end = end,
-                .raw_len = end - start,
-            };
-        } else if (!deframe(u, &u->dec[u->dir], out)) {
-            continue;
-        }
-        out->dir = u->dir;
-        out->t_us = u->t;
-        return true;
-    }
-    return false;
+    if (!next_event(u, &out->ev))
+        return false;
+    out->dir = u->dir;
+    out->t_us = u->t;
+    return true;
 }
 
 bool dd_units_flush(dd_units *u, dd_unit *out)
 {
     while (u->flushed < 3) {
         int i = u->flushed++;
-        u->out = out;
-        u->got = false;
-        dk_slip_dec_flush(&u->dec[i], on_slip, u);
-        if (u->got) {
+        if (dk_slip_dec_eof(&u->dec[i], &out->ev)) {
             out->dir = (dk_dir)i;
             out->t_us = u->t_line[i];
             return true;
@@ -286,18 +164,12 @@ void dd_decoder_bytes(dd_decoder *d, int64_t t_us, dk_dir dir, const uint8_t *da
 {
     dd_units *u = d->u;
     dd_units_put(u, t_us, dir, data, len, pos);
-    /* dd_units_next, with fast frames handed straight to the tracker */
-    while (u->used < u->len) {
-        size_t n;
-        uint64_t start, end;
-        dd_unit un;
-        if (fast_unit(u, &n, &start, &end)) {
-            dk_session_frame(d->s, u->fast, n, false, u->t, u->dir, start, end);
-        } else if (deframe(u, &u->dec[u->dir], &un)) {
-            un.dir = u->dir;
-            un.t_us = u->t;
-            dk_session_slip(d->s, &un.ev, un.t_us, un.dir);
-        }
+    dk_slip_event ev;
+    while (next_event(u, &ev)) {
+        if (ev.kind == DK_SLIP_FRAME)
+            dk_session_frame(d->s, ev.data, ev.len, ev.first, u->t, u->dir, ev.start, ev.end);
+        else
+            dk_session_slip(d->s, &ev, u->t, u->dir);
     }
 }
 
