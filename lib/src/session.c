@@ -10,7 +10,7 @@
 #include "dfukit/diag.h"
 
 #define CMD_MAX 512     /* INIT_COMMAND_MAX_SIZE, SDK 17.1 (§4) */
-#define OUT_Q 16        /* answers owed: requests and PRN notifications */
+#define OUT_Q 64        /* answers owed: requests and PRN notifications */
 #define CHECKPOINTS 16  /* (offset, crc) at recent executed data boundaries */
 #define REQ_RAW 16      /* requests other than WRITE are at most 6 bytes */
 #define RESYNC_MAX 64   /* noise bytes searched at the front of a frame */
@@ -127,6 +127,15 @@ typedef struct {
     bool crc_known;
 } snapshot;
 
+/* PRN notifications that will never come, folded into one note. */
+typedef struct {
+    unsigned n;
+    uint8_t obj;
+    uint32_t first, last;
+    int64_t t;
+    uint64_t start, end;
+} prn_void;
+
 enum init_state { INIT_UNKNOWN, INIT_NONE, INIT_PENDING, INIT_VALID, INIT_REJECTED };
 
 struct dk_session {
@@ -137,6 +146,7 @@ struct dk_session {
     pending out[OUT_Q];     /* owed answers, oldest first (ring) */
     unsigned out_head, out_n;
     unsigned out_req;       /* of them, requests */
+    prn_void lost;          /* notifications that never came, not yet said */
     uint8_t sel;            /* selected object type (device rule, §6.1) */
     bool sel_flagged;       /* write_without_object reported for this selection */
 
@@ -819,17 +829,9 @@ static pending out_pop(dk_session *s)
     return p;
 }
 
-/* PRN notifications that will never come, folded into one note. */
-typedef struct {
-    unsigned n;
-    uint8_t obj;
-    uint32_t first, last;
-    int64_t t;
-    uint64_t start, end;
-} prn_void;
-
-static void prn_void_flush(dk_session *s, prn_void *v, const char *why)
+static void prn_void_flush(dk_session *s, const char *why)
 {
+    prn_void *v = &s->lost;
     if (!v->n)
         return;
     if (v->n == 1)
@@ -844,37 +846,41 @@ static void prn_void_flush(dk_session *s, prn_void *v, const char *why)
 }
 
 /* The k oldest owed answers will never come: the target answers in order
- * (§6.1), and something later was answered, or the capture ends. */
-static void out_close(dk_session *s, unsigned k, const char *why)
+ * (§6.1), and something later was answered, or the capture ends.  Said
+ * now, unless quiet: notifications then join the next note. */
+static void out_close(dk_session *s, unsigned k, const char *why, bool quiet)
 {
-    prn_void v = { 0 };
+    prn_void *v = &s->lost;
     while (k-- > 0 && s->out_n > 0) {
-        pending p = out_pop(s);
-        if (!p.prn) {
-            prn_void_flush(s, &v, why);
-            unanswered(s, &p, why);
+        pending *p = out_at(s, 0);
+        if (!p->prn) {
+            prn_void_flush(s, why);
+            pending q = out_pop(s);
+            unanswered(s, &q, why);
             continue;
         }
-        if (v.n && v.obj != p.obj)
-            prn_void_flush(s, &v, why);
-        if (!v.n) {
-            v.obj = p.obj;
-            v.first = p.exp_off;
-            v.t = p.t;
-            v.start = p.start;
+        if (v->n && v->obj != p->obj)
+            prn_void_flush(s, why);
+        if (!v->n) {
+            v->obj = p->obj;
+            v->first = p->exp_off;
+            v->t = p->t;
+            v->start = p->start;
         }
-        v.n++;
-        v.last = p.exp_off;
-        v.end = p.end;
+        v->n++;
+        v->last = p->exp_off;
+        v->end = p->end;
+        out_drop(s);
     }
-    prn_void_flush(s, &v, why);
+    if (!quiet)
+        prn_void_flush(s, why);
 }
 
 /* Room for one more owed answer (the oldest gives way) and a slot for it. */
 static pending *out_push(dk_session *s, bool prn)
 {
     if (s->out_n == OUT_Q)
-        out_close(s, 1, "");
+        out_close(s, 1, "", true); /* notifications: said with the next ones */
     pending *p = out_at(s, s->out_n);
     s->out_n++;
     if (!prn)
@@ -885,21 +891,32 @@ static pending *out_push(dk_session *s, bool prn)
 /* Which owed answer a response is: the oldest it can be (§6.1), skipping
  * answers that never came.  A CRC_GET-shaped response is a PRN
  * notification or a CRC_GET's answer: the first of those whose offset it
- * reports, else the oldest (§2.3).  A PING echo names its request (§2.2).
- * -1: none. */
+ * reports, else the oldest (§2.3); when a notification and the CRC_GET sent
+ * right after its write both have that offset, the notification, unless
+ * earlier ones never came.  A PING echo names its request (§2.2).  -1:
+ * none. */
 static int out_match(dk_session *s, const dk_msg *m)
 {
-    int first = -1;
+    int first = -1, prn_hit = -1;
     bool by_off = m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS;
     for (unsigned i = 0; i < s->out_n; i++) {
         const pending *p = out_at(s, i);
         if (m->op == DK_OP_CRC_GET) {
-            if (!p->prn && p->m.op != DK_OP_CRC_GET)
+            if (!p->prn && p->m.op != DK_OP_CRC_GET) {
+                if (prn_hit >= 0)
+                    break; /* a CRC_GET after another request was not just sent */
                 continue;
+            }
             if (first < 0)
                 first = (int)i;
-            if (!by_off || p->exp_off == m->rsp.crc.offset)
+            if (by_off && p->exp_off != m->rsp.crc.offset)
+                continue;
+            if (!p->prn)
                 return (int)i;
+            if (prn_hit < 0 && (int)i == first && !s->lost.n)
+                return (int)i; /* notifications arrive */
+            if (prn_hit < 0)
+                prn_hit = (int)i;
         } else if (!p->prn && p->m.op == m->op) {
             if (first < 0)
                 first = (int)i;
@@ -907,7 +924,7 @@ static int out_match(dk_session *s, const dk_msg *m)
                 return (int)i;
         }
     }
-    return first;
+    return prn_hit >= 0 ? prn_hit : first;
 }
 
 /* A CRC or offset mismatch the target reported (see dk_summary.stop_check). */
@@ -1561,8 +1578,8 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
     settle(s);
     int i = out_match(s, m);
     if (i >= 0) {
-        if (i > 0)
-            out_close(s, (unsigned)i, "");
+        if (i > 0 || s->lost.n)
+            out_close(s, (unsigned)i, "", false);
         /* Used in place (neither changes the queue), then dropped. */
         pending *p = out_at(s, 0);
         if (p->prn)
@@ -1870,8 +1887,8 @@ void dk_session_finish(dk_session *s)
     for (unsigned i = s->out_n; i-- > 0 && last == s->out_n;)
         if (!out_at(s, i)->prn)
             last = i;
-    out_close(s, last == s->out_n ? 0 : last, "");
-    out_close(s, s->out_n, " (the capture ends)");
+    out_close(s, last == s->out_n ? 0 : last, "", false);
+    out_close(s, s->out_n, " (the capture ends)", false);
     port_flush(s, s->port_n);
     flush_run(s);
     dk_summary *u = &s->sum;

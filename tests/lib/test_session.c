@@ -887,6 +887,29 @@ static void prn_owed_void_at_answers(void **state)
     assert_int_equal(r->prns, 64 / 4 + 1);
     rec_free(r);
 
+    /* PRN 1 and a target that sends none: more owed than the tracker keeps,
+     * still said once */
+    r = rec_new();
+    connect_(r, 1);
+    send_init(r, dat, dat_len, 1);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    crc = 0;
+    for (uint32_t o = 0; o < 4096; o += 16) {
+        tx(r, q_write(image + o, 16));
+        crc = dk_crc32(crc, image + o, 16);
+    }
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096, crc));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    dk_session_finish(r->s);
+    assert_int_equal(total_an(r), 1);
+    assert_string_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->text,
+                        "256 PRN notifications due at data offsets 16 to 4096 never came");
+    rec_free(r);
+
     /* the capture ends while two are owed: said once, with the reason */
     r = rec_new();
     off = 4096;
@@ -1097,6 +1120,66 @@ static void crc_get_answer_not_prn(void **state)
     assert_int_equal(total_an(r), 1);
     assert_int_equal(count_an(r, DK_AN_DFU_OFFSET_MISMATCH), 0);
     assert_int_equal(r->sum.outcome, DK_OUTCOME_COMPLETED);
+    rec_free(r);
+
+    /* Notifications arrive: the one due at the object's last write comes
+     * before the answer to the CRC_GET sent right after that write, both at
+     * 4096; one lost before, with a PING between, changes nothing. */
+    for (int lose = 0; lose < 2; lose++) {
+        r = rec_new();
+        connect_(r, 8);
+        send_init(r, dat, dat_len, 8);
+        rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+        tx(r, q_create(DK_OBJ_DATA, 4096));
+        rx(r, a_ok(DK_OP_OBJECT_CREATE));
+        off = 0;
+        crc = 0;
+        cnt = 0;
+        data_writes(r, &off, &crc, 48, 8, &cnt, false);
+        data_writes(r, &off, &crc, 8, 8, &cnt, lose); /* due at 3584 */
+        data_writes(r, &off, &crc, 8, 8, &cnt, true); /* due at 4096: below */
+        if (lose) { /* dfuhost: a PING when one is missing, then CRC_GET */
+            tx(r, q_ping(5));
+            rx(r, a_crc(4096, crc)); /* the notification */
+            rx(r, a_ping(5));
+            tx(r, q(DK_OP_CRC_GET));
+        } else {
+            tx(r, q(DK_OP_CRC_GET));
+            rx(r, a_crc(4096, crc)); /* the notification */
+        }
+        rx(r, a_crc(4096, crc)); /* the CRC_GET's answer */
+        dk_session_finish(r->s);
+        assert_int_equal(total_an(r), lose);
+        if (lose)
+            assert_string_equal(find_an(r, DK_AN_DFU_NO_RESPONSE)->text,
+                                "the PRN notification due at data offset 3584 never came");
+        assert_int_equal(r->prns, 8 - lose);
+        rec_free(r);
+    }
+    /* the same with PING and CRC_GET both sent before the notification came:
+     * a CRC_GET after another request is not the one "just sent" */
+    r = rec_new();
+    connect_(r, 8);
+    send_init(r, dat, dat_len, 8);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_create(DK_OBJ_DATA, 4096));
+    rx(r, a_ok(DK_OP_OBJECT_CREATE));
+    off = 0;
+    crc = 0;
+    cnt = 0;
+    data_writes(r, &off, &crc, 48, 8, &cnt, false);
+    data_writes(r, &off, &crc, 8, 8, &cnt, true);
+    data_writes(r, &off, &crc, 8, 8, &cnt, true);
+    tx(r, q_ping(5));
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096, crc));
+    rx(r, a_ping(5));
+    rx(r, a_crc(4096, crc));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1); /* at 3584 */
+    assert_int_equal(count_an(r, DK_AN_DFU_LATE_RESPONSE), 1); /* the PING's, true */
+    assert_int_equal(total_an(r), 2);
+    assert_int_equal(r->prns, 7);
     rec_free(r);
 
     /* a notification that reports fewer bytes than its write is still the

@@ -12,7 +12,7 @@
  * What it tracks (protocol.md §2-§6):
  *   - request/response pairing and latency.  The target answers in request
  *     order (§6.1), so the answers owed (requests, and PRN notifications due
- *     after WRITEs) are kept oldest first, up to 16: a response is the oldest
+ *     after WRITEs) are kept oldest first, up to 64: a response is the oldest
  *     owed answer it can be (same opcode; a PING echo by its id; a
  *     CRC_GET-shaped response is a PRN notification or a CRC_GET's answer,
  *     the first whose offset it reports, else the oldest).  Everything owed
@@ -33,8 +33,8 @@
  *     before the SELECT that shows the reset, came after it and holds); a
  *     notification that comes while PRN is taken to be 0 is taken as one
  *     (the target had not reset).  A CRC_GET-shaped response whose offset is
- *     that of both an owed notification and the CRC_GET after it is the
- *     notification;
+ *     that of both an owed notification and the CRC_GET sent right after
+ *     that write is the notification, unless earlier ones never came;
  *   - every offset/CRC the target reports (SELECT, CRC_GET, PRN) is checked;
  *   - images: every command CREATE starts a new image;
  *   - resumes: a SELECT reporting offset > 0 is resolved by the host's next
