@@ -24,16 +24,6 @@ static bool at_end(const dk_rd *c) { return c->pos >= c->len; }
 static const char *tx_here(const dk_rd *c) { return (const char *)c->p + c->pos; }
 
 static bool is_digit(int ch) { return ch >= '0' && ch <= '9'; }
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 static int lower(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
 
 static bool lit(dk_rd *c, const char *s)
@@ -96,12 +86,12 @@ static bool dec_u32(dk_rd *c, uint32_t *v)
 
 static bool hex_u32(dk_rd *c, uint32_t *v)
 {
-    if (hexval(peekc(c)) < 0)
+    if (dk_hex_digit(peekc(c)) < 0)
         return false;
     uint64_t x = 0;
     unsigned n = 0;
-    while (hexval(peekc(c)) >= 0) {
-        x = x * 16 + (uint64_t)hexval(peekc(c));
+    while (dk_hex_digit(peekc(c)) >= 0) {
+        x = x * 16 + (uint64_t)dk_hex_digit(peekc(c));
         if (++n > 8)
             return false;
         c->pos++;
@@ -861,9 +851,9 @@ static void socat_close(lctx *L)
 static size_t hex_row(dk_rd *c, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    while (n < cap && peekc(c) == ' ' && hexval(peekc_at(c, 1)) >= 0 &&
-           hexval(peekc_at(c, 2)) >= 0 && (peekc_at(c, 3) == ' ' || peekc_at(c, 3) == -1)) {
-        out[n++] = (uint8_t)(hexval(peekc_at(c, 1)) * 16 + hexval(peekc_at(c, 2)));
+    while (n < cap && peekc(c) == ' ' && dk_hex_digit(peekc_at(c, 1)) >= 0 &&
+           dk_hex_digit(peekc_at(c, 2)) >= 0 && (peekc_at(c, 3) == ' ' || peekc_at(c, 3) == -1)) {
+        out[n++] = (uint8_t)(dk_hex_digit(peekc_at(c, 1)) * 16 + dk_hex_digit(peekc_at(c, 2)));
         c->pos += 3;
     }
     return n;
@@ -978,14 +968,14 @@ static const char *parse_hexdump(lctx *L, const char *s, size_t n)
     if (xxd) {
         /* groups of hex digits separated by one space, then two spaces */
         for (;;) {
-            if (peekc(&c) != ' ' || hexval(peekc_at(&c, 1)) < 0)
+            if (peekc(&c) != ' ' || dk_hex_digit(peekc_at(&c, 1)) < 0)
                 break;
             c.pos++;
-            while (hexval(peekc(&c)) >= 0 && hexval(peekc_at(&c, 1)) >= 0 && got < 64) {
-                r->msg[got++] = (uint8_t)(hexval(peekc(&c)) * 16 + hexval(peekc_at(&c, 1)));
+            while (dk_hex_digit(peekc(&c)) >= 0 && dk_hex_digit(peekc_at(&c, 1)) >= 0 && got < 64) {
+                r->msg[got++] = (uint8_t)(dk_hex_digit(peekc(&c)) * 16 + dk_hex_digit(peekc_at(&c, 1)));
                 c.pos += 2;
             }
-            if (hexval(peekc(&c)) >= 0)
+            if (dk_hex_digit(peekc(&c)) >= 0)
                 return "xxd row: odd number of hex digits";
         }
     } else {
@@ -1102,15 +1092,15 @@ static const char *hex_bytes(dk_rd *c, uint8_t *out, size_t cap, size_t *n)
             break;
         if (peekc(c) == '0' && lower(peekc_at(c, 1)) == 'x')
             c->pos += 2;
-        if (hexval(peekc(c)) < 0 || hexval(peekc_at(c, 1)) < 0)
+        if (dk_hex_digit(peekc(c)) < 0 || dk_hex_digit(peekc_at(c, 1)) < 0)
             return "expected hex bytes";
-        while (hexval(peekc(c)) >= 0 && hexval(peekc_at(c, 1)) >= 0) {
+        while (dk_hex_digit(peekc(c)) >= 0 && dk_hex_digit(peekc_at(c, 1)) >= 0) {
             if (*n >= cap)
                 return "hex row longer than 4096 bytes";
-            out[(*n)++] = (uint8_t)(hexval(peekc(c)) * 16 + hexval(peekc_at(c, 1)));
+            out[(*n)++] = (uint8_t)(dk_hex_digit(peekc(c)) * 16 + dk_hex_digit(peekc_at(c, 1)));
             c->pos += 2;
         }
-        if (hexval(peekc(c)) >= 0)
+        if (dk_hex_digit(peekc(c)) >= 0)
             return "odd number of hex digits";
         if (peekc(c) == ',' || peekc(c) == '-' || peekc(c) == ':')
             c->pos++;
@@ -1229,8 +1219,8 @@ static bool saleae_byte(const char *f, size_t fl, uint8_t *b)
         default: return false;
         }
     }
-    if (fl == 4 && f[0] == '\\' && f[1] == 'x' && hexval(f[2]) >= 0 && hexval(f[3]) >= 0) {
-        *b = (uint8_t)(hexval(f[2]) * 16 + hexval(f[3]));
+    if (fl == 4 && f[0] == '\\' && f[1] == 'x' && dk_hex_digit(f[2]) >= 0 && dk_hex_digit(f[3]) >= 0) {
+        *b = (uint8_t)(dk_hex_digit(f[2]) * 16 + dk_hex_digit(f[3]));
         return true;
     }
     return false;
@@ -1584,8 +1574,8 @@ static void score_line(const char *s, size_t n, unsigned *sc)
     c = tx(s, n);
     uint32_t off;
     if (hex_u32(&c, &off) && c.pos >= 7) {
-        if ((lit(&c, "  ") && hexval(peekc(&c)) >= 0 && hexval(peekc_at(&c, 1)) >= 0) ||
-            (lit(&c, ": ") && hexval(peekc(&c)) >= 0))
+        if ((lit(&c, "  ") && dk_hex_digit(peekc(&c)) >= 0 && dk_hex_digit(peekc_at(&c, 1)) >= 0) ||
+            (lit(&c, ": ") && dk_hex_digit(peekc(&c)) >= 0))
             sc[DK_LOG_HEXDUMP] += 1;
     }
     /* marker + hex */

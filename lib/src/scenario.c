@@ -11,6 +11,7 @@
 
 #include "dfukit/crc.h"
 #include "dfukit/initpkt.h"
+#include "dfukit/rd.h"
 #include "dfukit/tables.h"
 
 /* ---- basics ---------------------------------------------------------------- */
@@ -443,17 +444,6 @@ static bool get_crc(rd_ctx *c, json_t *o, const char *k, const char *path, uint3
     return true;
 }
 
-static int nib(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* hex of exactly want bytes; absent/null -> *known false */
 static bool get_hex(rd_ctx *c, json_t *o, const char *path, uint8_t *out, size_t want, bool *known)
 {
@@ -467,7 +457,7 @@ static bool get_hex(rd_ctx *c, json_t *o, const char *path, uint8_t *out, size_t
     if (!h || strlen(h) != 2 * want)
         return bad(c, p, "expected hex of exactly the size's bytes");
     for (size_t i = 0; i < want; i++) {
-        int a = nib(h[2 * i]), b = nib(h[2 * i + 1]);
+        int a = dk_hex_digit(h[2 * i]), b = dk_hex_digit(h[2 * i + 1]);
         if (a < 0 || b < 0)
             return bad(c, p, "not hex");
         out[i] = (uint8_t)(a << 4 | b);

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "dfukit/rd.h"
 #include "dk_proc.h"
 #include "dk_test.h"
 
@@ -152,9 +153,7 @@ static int hexval(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        int d = dk_hex_digit(s[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;

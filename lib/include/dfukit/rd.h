@@ -2,6 +2,7 @@
  *
  * A read past the end never touches memory: it sets rd->err, returns 0 and
  * leaves the cursor at the end.  Check dk_rd_ok() once after a run of reads.
+ * Also: little-endian/big-endian writers and a hex digit's value.
  */
 #ifndef DFUKIT_RD_H
 #define DFUKIT_RD_H
@@ -104,6 +105,19 @@ static inline uint8_t *dk_put_be32(uint8_t *p, uint32_t v)
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
     return p + 4;
+}
+
+/* Value of one hex digit character (0-9, a-f, A-F), or -1 for anything else
+ * (EOF included), for the text forms dfukit reads (logs, scenarios). */
+static inline int dk_hex_digit(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
 }
 
 #endif
