@@ -35,6 +35,7 @@
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
+#include "dk_test_cmd.h"
 
 #define TOOL "dk-gencap"
 
@@ -855,24 +856,8 @@ static size_t make_dat(const uint8_t *bin, size_t len, uint32_t sd_req, uint8_t 
     p.has_op_code = true;
     p.op_code = 1;
     p.has_init = true;
-    dk_init_cmd *c = &p.init;
-    c->has_fw_version = true;
-    c->fw_version = 2;
-    c->has_hw_version = true;
-    c->hw_version = TGT_HW_VERSION;
-    c->sd_req_count = 1;
-    c->sd_req[0] = sd_req;
-    c->has_type = true;
-    c->type = DK_FW_APPLICATION;
-    c->has_sd_size = c->has_bl_size = c->has_app_size = true;
-    c->app_size = (uint32_t)len;
-    c->has_hash = true;
-    c->hash_type = DK_HASH_SHA256;
-    c->hash_len = 32;
-    dk_sha256_le(bin, len, c->hash);
-    c->has_is_debug = true;
-    c->bv_count = 1;
-    c->bv[0].type = DK_VAL_VALIDATE_GENERATED_CRC;
+    dk_test_app_cmd(&p.init, bin, len, 2, TGT_HW_VERSION, sd_req);
+    p.init.has_is_debug = true;
     return dk_initpkt_encode(&p, out, cap);
 }
 

@@ -31,6 +31,7 @@
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
+#include "dk_test_cmd.h"
 
 #define TOOL "dk-genlog"
 #define US_BYTE 87                    /* 10 bits at 115200 baud, rounded */
@@ -739,28 +740,14 @@ static size_t make_dat(const uint8_t *bin, size_t n, uint32_t fw, uint32_t hw, u
     p.is_signed = sig != 0;
     p.op_code = 1;
     dk_init_cmd *c = &p.init;
-    c->has_fw_version = c->has_hw_version = c->has_type = true;
-    c->fw_version = fw;
-    c->hw_version = hw;
-    c->sd_req_count = 1;
-    c->sd_req[0] = sd;
-    c->type = DK_FW_APPLICATION;
-    c->has_sd_size = c->has_bl_size = c->has_app_size = true;
-    c->app_size = (uint32_t)n;
-    c->has_hash = true;
-    c->hash_type = DK_HASH_SHA256;
-    c->hash_len = 32;
+    dk_test_app_cmd(c, bin, n, fw, hw, sd);
     static uint8_t other[16000];
     if (other_build && n <= sizeof other) {
         memcpy(other, bin, n);
         other[100] ^= 0x01;
         dk_sha256_le(other, n, c->hash);
-    } else {
-        dk_sha256_le(bin, n, c->hash);
     }
     c->has_is_debug = true;
-    c->bv_count = 1;
-    c->bv[0].type = DK_VAL_VALIDATE_GENERATED_CRC;
     if (sig) {
         p.signature_type = sig == 2 ? DK_SIG_ED25519 : DK_SIG_ECDSA_P256_SHA256;
         p.signature_len = 64;

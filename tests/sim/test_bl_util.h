@@ -19,6 +19,7 @@
 #include "dfukit/msg.h"
 #include "dfukit/tables.h"
 #include "dk_test.h"
+#include "dk_test_cmd.h"
 
 typedef struct {
     dk_bl_config cfg;
@@ -127,25 +128,10 @@ static inline void rq_stream(rig *r, const uint8_t *d, size_t n)
 
 /* ---- init packets ---- */
 
+/* fw 1, hw 52, sd_req 0 (an MBR-only target), no is_debug. */
 static inline void init_default(dk_init_cmd *c, const uint8_t *img, size_t len)
 {
-    memset(c, 0, sizeof *c);
-    c->has_fw_version = true;
-    c->fw_version = 1;
-    c->has_hw_version = true;
-    c->hw_version = 52;
-    c->sd_req_count = 1;
-    c->sd_req[0] = 0;
-    c->has_type = true;
-    c->type = DK_FW_APPLICATION;
-    c->has_sd_size = c->has_bl_size = c->has_app_size = true;
-    c->app_size = (uint32_t)len;
-    c->has_hash = true;
-    c->hash_type = DK_HASH_SHA256;
-    c->hash_len = 32;
-    dk_sha256_le(img, len, c->hash);
-    c->bv_count = 1;
-    c->bv[0].type = DK_VAL_VALIDATE_GENERATED_CRC;
+    dk_test_app_cmd(c, img, len, 1, 52, 0);
 }
 
 /* Encode a packet; key NULL -> plain command, else signed with the PEM. */
