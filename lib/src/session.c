@@ -269,6 +269,18 @@ static void emit(dk_session *s, dk_event *ev)
     s->cb(s->ctx, ev);
 }
 
+/* A zeroed event with its header filled in. */
+static void event_head(dk_event *ev, dk_ev_kind kind, int64_t t, uint64_t start, uint64_t end,
+                       dk_dir dir)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->t_us = t;
+    ev->start = start;
+    ev->end = end;
+    ev->dir = dir;
+}
+
 /* An anomaly about bytes [start, end) of line dir at time t.  It sorts (ev
  * time, position, line) where it was found, or with the exchange `at` when
  * it explains that exchange's line. */
@@ -276,12 +288,10 @@ static void vnote(dk_session *s, const pending *at, dk_anomaly_id id, int64_t t,
                   uint64_t start, uint64_t end, uint8_t op, const char *fmt, va_list ap)
 {
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_ANOMALY;
-    ev.t_us = at ? at->t : t;
-    ev.start = at ? at->start : start;
-    ev.end = at ? at->end : end;
-    ev.dir = at ? DK_DIR_HOST : dir;
+    if (at)
+        event_head(&ev, DK_EV_ANOMALY, at->t, at->start, at->end, DK_DIR_HOST);
+    else
+        event_head(&ev, DK_EV_ANOMALY, t, start, end, dir);
     dk_anomaly *a = &ev.u.an;
     a->id = id;
     a->severity = dk_anomaly_severity(id);
@@ -474,12 +484,7 @@ static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t
     s->image_size = 0;
     reset_data(s, created);
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_IMAGE;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_HOST;
+    event_head(&ev, DK_EV_IMAGE, t, start, end, DK_DIR_HOST);
     ev.u.img.index = s->image;
     ev.u.img.cmd_size = cmd_size;
     emit(s, &ev);
@@ -501,12 +506,7 @@ static void image_done(dk_session *s, int64_t t, uint64_t start, uint64_t end)
         s->img->offset = s->data_off;
     }
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_IMAGE;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_TARGET;
+    event_head(&ev, DK_EV_IMAGE, t, start, end, DK_DIR_TARGET);
     ev.u.img.done = true;
     ev.u.img.index = s->image;
     ev.u.img.cmd_size = s->cmd_size;
@@ -523,12 +523,7 @@ static void resume_emit(dk_session *s, dk_resume_how how, uint32_t from, int64_t
                         uint64_t start, uint64_t end)
 {
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_RESUME;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_HOST;
+    event_head(&ev, DK_EV_RESUME, t, start, end, DK_DIR_HOST);
     ev.u.resume.obj_type = s->resume_obj;
     ev.u.resume.offset = s->resume_off;
     ev.u.resume.crc = s->resume_crc;
@@ -774,12 +769,7 @@ static void emit_init_if_due(dk_session *s)
 
 static void exchange_base(dk_event *ev, const pending *p)
 {
-    memset(ev, 0, sizeof *ev);
-    ev->kind = DK_EV_EXCHANGE;
-    ev->dir = DK_DIR_HOST;
-    ev->t_us = p->t;
-    ev->start = p->start;
-    ev->end = p->end;
+    event_head(ev, DK_EV_EXCHANGE, p->t, p->start, p->end, DK_DIR_HOST);
     dk_exchange *x = &ev->u.x;
     x->has_req = true;
     x->req = p->m;
@@ -1485,12 +1475,7 @@ static void on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, 
                    uint64_t end)
 {
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_PRN;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_TARGET;
+    event_head(&ev, DK_EV_PRN, t, start, end, DK_DIR_TARGET);
     dk_prn *n = &ev.u.prn;
     n->obj_type = q->obj;
     n->offset = m->rsp.crc.offset;
@@ -1598,12 +1583,7 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
         if (!out_at(s, k)->prn)
             w = out_at(s, k);
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_EXCHANGE;
-    ev.t_us = t;
-    ev.start = start;
-    ev.end = end;
-    ev.dir = DK_DIR_TARGET;
+    event_head(&ev, DK_EV_EXCHANGE, t, start, end, DK_DIR_TARGET);
     ev.u.x.has_rsp = true;
     ev.u.x.rsp = *m;
     ev.u.x.t_req = -1;
@@ -1665,10 +1645,7 @@ void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
     if (was < 0 || was == (int)open)
         return;
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_PORT;
-    ev.t_us = t_us;
-    ev.start = ev.end = pos;
+    event_head(&ev, DK_EV_PORT, t_us, pos, pos, DK_DIR_UNKNOWN);
     ev.u.port.open = open;
     ev.u.port.closed_us = open && s->t_closed >= 0 && t_us >= s->t_closed ? t_us - s->t_closed : -1;
     if (!open) {
@@ -1932,9 +1909,7 @@ void dk_session_finish(dk_session *s)
     }
     u->diag = dk_diag_pick(u);
     dk_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DK_EV_SUMMARY;
-    ev.t_us = u->t_last;
+    event_head(&ev, DK_EV_SUMMARY, u->t_last, 0, 0, DK_DIR_UNKNOWN);
     ev.u.sum = u;
     emit(s, &ev);
 }
