@@ -87,6 +87,36 @@ static inline bool word_special(uint64_t w)
 }
 #endif
 
+/* Length of the run of p[0, n) in front of its first END or ESC. */
+__attribute__((always_inline)) static inline size_t scan_plain(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+#ifdef DK_SLIP_SSE2
+    for (; i + 32 <= n; i += 32) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+        unsigned m = special_mask(x) | special_mask(y) << 16;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#else
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (word_special(w))
+            break; /* the bytes below find it */
+    }
+#endif
+    while (i < n && p[i] != DK_SLIP_END && p[i] != DK_SLIP_ESC)
+        i++;
+    return i;
+}
+
 /* Copy the bytes in front of the first END or ESC of p[0, n) to out (room
  * bytes at most); returns how many.  Each block is stored whole (within
  * room) before its special byte is looked for. */
@@ -221,17 +251,33 @@ bool dk_slip_dec_next(dk_slip_dec *d, const uint8_t *in, size_t n, size_t *used,
 {
     if (n == 0 || d->raw_in_frame != 0)
         return next_slow(d, in, n, 0, used, ev);
-    /* Between frames: most often a whole frame follows, decoded in one pass. */
-    size_t o = 0, i = decode_run(in, n, d->buf, d->cap, &o);
+    /* Between frames: most often a whole frame follows.  Without escapes it
+     * is handed out where it lies; else its plain start is copied and the
+     * rest decoded in one pass. */
+    size_t i = scan_plain(in, n), o;
+    const uint8_t *data = in;
     d->frame_start = d->pos;
+    if (i == n || in[i] != DK_SLIP_END || i > d->cap) {
+        o = i < d->cap ? i : d->cap;
+        memcpy(d->buf, in, o);
+        if (o == i)
+            i += decode_run(in + i, n - i, d->buf, d->cap, &o);
+        else
+            i = o; /* no room: the slow path judges the byte after the cap */
+        data = d->buf;
+    } else {
+        o = i;
+    }
     if (i == n || in[i] != DK_SLIP_END || o == 0) {
+        if (data == in)
+            memcpy(d->buf, in, o);
         d->len = o;
         d->raw_in_frame = i;
         return next_slow(d, in, n, i, used, ev);
     }
     *ev = (dk_slip_event){
         .kind = DK_SLIP_FRAME,
-        .data = d->buf,
+        .data = data,
         .len = o,
         .start = d->pos,
         .end = d->pos + i + 1,

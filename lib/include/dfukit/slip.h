@@ -84,8 +84,9 @@ void dk_slip_dec_set_pos(dk_slip_dec *d, uint64_t pos);
 /* Pull form: decode in[0, n) up to and including the byte that completes
  * the next event (always an END), and no further.  *used: the bytes consumed
  * (all n when no event came; then call again with more bytes).  True: *ev
- * holds the event; ev->data points into the decoder's buffer and is valid
- * until the next call on d.  Events, positions and flags do not depend on
+ * holds the event; ev->data points into the decoder's buffer or, for a
+ * frame without escapes, into in itself: it is valid until the next call on
+ * d and while in[] is.  Events, positions and flags do not depend on
  * how the stream is cut into calls.  Typical loop:
  *     while (n) { size_t k; bool got = dk_slip_dec_next(d, p, n, &k, &ev);
  *                 p += k; n -= k; if (got) use(&ev); } */
