@@ -75,18 +75,26 @@ static dk_msg_status parse_request(dk_rd *r, dk_msg *m)
     return finish(r, m);
 }
 
-static dk_msg_status parse_response(dk_rd *r, dk_msg *m)
+/* The result byte, and the extended error byte after EXT_ERROR: the same for
+ * every opcode.  False when the frame ends before them. */
+static bool read_result(dk_rd *r, dk_msg *m)
 {
     m->result = dk_rd_u8(r);
     if (!dk_rd_ok(r))
-        return DK_MSG_TRUNCATED;
+        return false;
     if (m->result == DK_RES_EXT_ERROR) {
         if (dk_rd_left(r) == 0)
-            return DK_MSG_TRUNCATED;
+            return false;
         m->has_ext = true;
         m->ext = dk_rd_u8(r);
-        return finish(r, m);
     }
+    return true;
+}
+
+static dk_msg_status parse_response(dk_rd *r, dk_msg *m)
+{
+    if (!read_result(r, m))
+        return DK_MSG_TRUNCATED;
     if (m->result != DK_RES_SUCCESS)
         return finish(r, m);
     switch (m->op) {
@@ -142,14 +150,8 @@ dk_msg_status dk_msg_parse(const uint8_t *frame, size_t len, dk_msg *m)
         if (!dk_rd_ok(&r))
             return DK_MSG_TRUNCATED;
         if (!dk_op_name(m->op) || m->op == DK_OP_RESPONSE) {
-            /* The header is the same for every opcode: keep its result
-             * (an unknown request is answered 60 op 02). */
-            if (dk_rd_left(&r) > 0)
-                m->result = dk_rd_u8(&r);
-            if (m->result == DK_RES_EXT_ERROR && dk_rd_left(&r) > 0) {
-                m->has_ext = true;
-                m->ext = dk_rd_u8(&r);
-            }
+            /* Keep its result: an unknown request is answered 60 op 02. */
+            read_result(&r, m);
             m->extra = dk_rd_left(&r);
             return DK_MSG_UNKNOWN_OP;
         }
