@@ -24,7 +24,7 @@
 #define dk_slip_dec_feed port_slip_dec_feed
 #define dk_slip_dec_eof port_slip_dec_eof
 #define dk_slip_dec_flush port_slip_dec_flush
-#include "../../lib/src/slip.c"
+#include "../../lib/wire/slip.c"
 #undef dk_slip_encode
 #undef dk_slip_dec_init
 #undef dk_slip_dec_device_mode

@@ -1,5 +1,5 @@
 /* initpkt.h - the Secure DFU init packet (.dat): a protobuf "Packet" holding
- * either a plain Command or a SignedCommand (schema: lib/proto/dfu-cc.proto).
+ * either a plain Command or a SignedCommand (schema: lib/sdfu/proto/dfu-cc.proto).
  *
  *   Packet { 1: Command command | 2: SignedCommand signed_command }
  *   SignedCommand { 1: Command, 2: signature_type, 3: signature (64 bytes r||s,

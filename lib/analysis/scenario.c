@@ -326,24 +326,6 @@ char *dk_scen_to_json(const dk_scenario *s)
     return out;
 }
 
-dk_status dk_scen_write(const dk_scenario *s, const char *path, dk_err *err)
-{
-    char *text = dk_scen_to_json(s);
-    if (!text)
-        return dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
-    bool out = strcmp(path, "-") == 0;
-    FILE *f = out ? stdout : fopen(path, "w");
-    if (!f) {
-        free(text);
-        return dk_err_set(err, DK_E_IO, -1, "cannot create: %s", strerror(errno));
-    }
-    size_t n = strlen(text);
-    bool ok = fwrite(text, 1, n, f) == n;
-    ok = (out ? fflush(f) == 0 : fclose(f) == 0) && ok;
-    free(text);
-    return ok ? DK_OK : dk_err_set(err, DK_E_IO, -1, "write error: %s", strerror(errno));
-}
-
 /* ---- JSON in ------------------------------------------------------------------ */
 
 typedef struct {
@@ -650,33 +632,6 @@ dk_status dk_scen_from_json(const char *text, size_t len, dk_scenario *s, dk_err
     if (c.st != DK_OK)
         return c.st;
     return dk_scen_validate(s, err);
-}
-
-dk_status dk_scen_read(const char *path, dk_scenario *s, dk_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dk_err_set(err, DK_E_IO, -1, "cannot open: %s", strerror(errno));
-    /* a scenario is small; refuse anything large */
-    enum { CAP = 1 << 20 };
-    char *buf = malloc(CAP);
-    if (!buf) {
-        fclose(f);
-        return dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
-    }
-    size_t n = fread(buf, 1, CAP, f);
-    bool more = n == CAP && fgetc(f) != EOF;
-    bool rerr = ferror(f);
-    fclose(f);
-    dk_status st;
-    if (rerr)
-        st = dk_err_set(err, DK_E_IO, -1, "read error");
-    else if (more)
-        st = dk_err_set(err, DK_E_RANGE, CAP, "larger than 1 MiB: not a scenario");
-    else
-        st = dk_scen_from_json(buf, n, s, err);
-    free(buf);
-    return st;
 }
 
 /* ---- the builder ----------------------------------------------------------------- */

@@ -512,13 +512,6 @@ void dk_cap_close(dk_cap_reader *r)
 
 /* ---- writer ---- */
 
-int64_t dk_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
 {
     dk_cap_writer *w = calloc(1, sizeof *w);
