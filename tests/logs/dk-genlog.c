@@ -735,7 +735,7 @@ static void crc_force(uint8_t *data, size_t n, uint32_t want)
 
 /* The target of a scenario: the sample device with the bootloader entered
  * at power-on (the button held), version 2 of the app installed. */
-static void target_open(target *d, const char *name, uint32_t app_version)
+static void target_open(target *d, const char *name, uint32_t app_version, uint64_t now_ms)
 {
     ds_bl_config cfg;
     st_sample_config(&cfg, app_version);
@@ -744,24 +744,28 @@ static void target_open(target *d, const char *name, uint32_t app_version)
         cfg.enter = DS_BL_ENTER_NO_VALID_APP; /* its app runs: the port is silent */
     if (strcmp(name, "unsigned") == 0 || strcmp(name, "sigtype") == 0 || strcmp(name, "badsig") == 0)
         cfg.allow_unsigned = false; /* and it holds no key that verifies our signature */
-    st_open(&d->chip, &cfg, 0);
+    st_open(&d->chip, &cfg, now_ms);
 }
 
 /* What a first run left on the target: an init packet (dat) executed and
  * two data objects executed, whose bytes are the image's but for the last
  * word, so their CRC differs from the image's (by 0x00400000). */
-static void target_held(target *d, const uint8_t *dat, size_t dlen, const uint8_t *bin)
+static void target_held(target *d, const uint8_t *dat, size_t dlen, const uint8_t *bin,
+                        uint64_t now_ms)
 {
     static uint8_t first[2 * OBJ_MAX];
     memcpy(first, bin, sizeof first);
     crc_force(first, sizeof first, dk_crc32(0, bin, sizeof first) ^ 0x00400000);
-    if (!st_preset(&d->chip, dat, dlen, dlen, true, first, sizeof first, sizeof first, 0)) {
+    if (!st_preset(&d->chip, dat, dlen, dlen, true, first, sizeof first, sizeof first, now_ms)) {
         fprintf(stderr, TOOL ": the first run's state was refused by the target\n");
         exit(2);
     }
 }
 
-static void run(out *o, const char *name)
+/* One scenario.  keep (may be NULL): the device of the runs before, to use
+ * again (it is put in DFU mode the buttonless way when its app runs) and
+ * to keep for the next run; else a fresh one. */
+static void run(out *o, const char *name, st_chip *keep)
 {
     uint8_t *bin = g_bin, *dat = g_dat;
     size_t blen = 6000;
@@ -805,18 +809,30 @@ static void run(out *o, const char *name)
     size_t dlen = make_dat(bin, blen, fw, hw, sd, sig, other_build, dat, CMD_MAX);
     g_blen = blen;
     g_dlen = dlen;
-    target_open(&d, name, app_version);
+    uint64_t now_ms = (uint64_t)o->t_us / 1000;
+    if (keep && keep->bl) {
+        d.chip = *keep;
+        if (!ds_bl_in_dfu(d.chip.bl)) {
+            ds_bl_request_dfu(d.chip.bl);
+            ds_bl_boot(d.chip.bl, now_ms);
+        }
+    } else {
+        target_open(&d, name, app_version, now_ms);
+    }
     if (held) {
         uint8_t a[CMD_MAX];
         size_t alen = held_other ? make_dat(bin, blen, 1, hw, sd, 0, false, a, sizeof a) : dlen;
-        target_held(&d, held_other ? a : dat, alen, bin);
+        target_held(&d, held_other ? a : dat, alen, bin, now_ms);
     }
     begin(o);
     bool ok = host_run(&h, dat, dlen, bin, blen);
     if (!ok && !h.fail)
         h.fail = tb_desync;
     finish(o, ok ? NULL : h.fail);
-    st_close(&d.chip);
+    if (keep)
+        *keep = d.chip;
+    else
+        st_close(&d.chip);
 }
 
 /* The package the logged session sent (app.bin + app.dat). */
@@ -881,10 +897,12 @@ static void big(FILE *f, uint64_t size)
     memset(&o, 0, sizeof o);
     o.f = f;
     o.fmt = F_NRFUTIL;
+    st_chip dev = { NULL, NULL }; /* one device, updated again and again */
     while ((uint64_t)ftello(f) < size) {
-        run(&o, "complete");
+        run(&o, "complete", &dev);
         o.t_us += 5000000;
     }
+    st_close(&dev);
 }
 
 int main(int argc, char **argv)
@@ -941,7 +959,7 @@ int main(int argc, char **argv)
             return 2;
         }
         o.fmt = (out_fmt)k;
-        run(&o, scenario);
+        run(&o, scenario, NULL);
     }
     if (path && fclose(f) != 0) {
         perror(TOOL);
