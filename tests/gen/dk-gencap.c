@@ -276,8 +276,8 @@ typedef struct {
  * data CREATE, word writes, the settings (page + backup) after a command
  * EXECUTE validates, a refusal's checks, SHA-256 of the image at the final
  * EXECUTE (~2 MB/s), and the scripted slow EXECUTE. */
-static int64_t tgt_work(tgt *d, const uint8_t *rq, const tgt_before *b, const uint8_t *rsp,
-                        size_t rl, int flags)
+static int64_t tgt_work(tgt *d, const uint8_t *rq, size_t len, const tgt_before *b,
+                        const uint8_t *rsp, size_t rl, int flags)
 {
     uint8_t res = rl >= 3 ? rsp[2] : DK_RES_SUCCESS;
     if (rq[0] == DK_OP_OBJECT_WRITE)
@@ -285,7 +285,7 @@ static int64_t tgt_work(tgt *d, const uint8_t *rq, const tgt_before *b, const ui
     if (rl == 0)
         return 0;
     if (rq[0] == DK_OP_OBJECT_CREATE)
-        return rq[1] == DK_OBJ_DATA && res == DK_RES_SUCCESS ? jitter(85 * NS_PER_MS) : 0;
+        return len > 1 && rq[1] == DK_OBJ_DATA && res == DK_RES_SUCCESS ? jitter(85 * NS_PER_MS) : 0;
     if (rq[0] != DK_OP_OBJECT_EXECUTE || res == DK_RES_OPERATION_NOT_PERMITTED)
         return 0;
     if (b->obj == DK_OBJ_COMMAND && !b->valid)
@@ -319,7 +319,7 @@ static void tgt_request(gen *g, tgt *d, const uint8_t *frame, size_t len, int64_
     size_t rl = 0;
     int flags = st_request(&d->chip, rq, len, (uint64_t)((start - T0_NS) / NS_PER_MS), rsp,
                            sizeof rsp, &rl);
-    work += tgt_work(d, rq, &b, rsp, rl, flags);
+    work += tgt_work(d, rq, len, &b, rsp, rl, flags);
     g->tgt_busy = start + work;
     if (!rl)
         return;
