@@ -21,10 +21,10 @@
 #define CONTINUATION_MS 10000u    /* NRF_BL_DFU_CONTINUATION_TIMEOUT_MS */
 #define GPREGRET_DFU 0xB1u
 
-struct dk_bl {
-    dk_bl_config cfg;
-    dk_flash *fl;
-    dk_settings s; /* s_dfu_settings */
+struct ds_bl {
+    ds_bl_config cfg;
+    ds_flash *fl;
+    ds_settings s; /* s_dfu_settings */
     /* retained across resets (not power-on) */
     bool gpregret_dfu;
     /* per process */
@@ -50,7 +50,7 @@ struct dk_bl {
 
 /* ---- the data CRC, folded per run of WRITEs ---- */
 
-static void crc_sync(dk_bl *bl)
+static void crc_sync(ds_bl *bl)
 {
     if (bl->crc_pend_len) {
         uint32_t *c = &bl->s.progress.firmware_image_crc;
@@ -59,7 +59,7 @@ static void crc_sync(dk_bl *bl)
     }
 }
 
-static void crc_add(dk_bl *bl, const uint8_t *d, uint32_t len)
+static void crc_add(ds_bl *bl, const uint8_t *d, uint32_t len)
 {
     if (len > sizeof bl->crc_pend - bl->crc_pend_len) {
         crc_sync(bl);
@@ -75,31 +75,31 @@ static void crc_add(dk_bl *bl, const uint8_t *d, uint32_t len)
 
 /* ---- configuration ---- */
 
-void dk_bl_config_default(dk_bl_config *cfg, const char *chip)
+void ds_bl_config_default(ds_bl_config *cfg, const char *chip)
 {
     memset(cfg, 0, sizeof *cfg);
-    const dk_chip *c = dk_chip_find(chip);
-    cfg->chip = c ? *c : *dk_chip_find("nrf52840");
+    const ds_chip *c = ds_chip_find(chip);
+    cfg->chip = c ? *c : *ds_chip_find("nrf52840");
     cfg->sd_fwid = 0x0100;
     cfg->bootloader_version = 1;
     cfg->hw_version = 52;
     cfg->downgrade_prevention = true;
     cfg->accept_same_version = true;
-    cfg->enter = DK_BL_ENTER_NO_VALID_APP;
+    cfg->enter = DS_BL_ENTER_NO_VALID_APP;
     cfg->mtu = DK_MTU_UART;
     cfg->inactivity_ms = 120000;
     cfg->protocol_version_msg = true;
     cfg->fw_version_msg = true;
 }
 
-dk_bl *dk_bl_new(const dk_bl_config *cfg, dk_flash *flash)
+ds_bl *ds_bl_new(const ds_bl_config *cfg, ds_flash *flash)
 {
-    const dk_chip *c = &cfg->chip;
-    if (!flash || dk_flash_size(flash) != c->flash_size || dk_flash_page_size(flash) != c->page_size ||
+    const ds_chip *c = &cfg->chip;
+    if (!flash || ds_flash_size(flash) != c->flash_size || ds_flash_page_size(flash) != c->page_size ||
         c->settings + c->page_size > c->flash_size || c->bl_start >= c->mbr_params ||
-        c->bl_start < DK_MBR_SIZE + c->app_data_size || (cfg->sd_end && cfg->sd_end >= c->bl_start))
+        c->bl_start < DS_MBR_SIZE + c->app_data_size || (cfg->sd_end && cfg->sd_end >= c->bl_start))
         return NULL;
-    dk_bl *bl = calloc(1, sizeof *bl);
+    ds_bl *bl = calloc(1, sizeof *bl);
     if (!bl)
         return NULL;
     bl->cfg = *cfg;
@@ -113,47 +113,47 @@ dk_bl *dk_bl_new(const dk_bl_config *cfg, dk_flash *flash)
     return bl;
 }
 
-void dk_bl_free(dk_bl *bl) { free(bl); }
+void ds_bl_free(ds_bl *bl) { free(bl); }
 
 /* ---- flash helpers ---- */
 
-static uint32_t page_up(const dk_bl *bl, uint32_t v)
+static uint32_t page_up(const ds_bl *bl, uint32_t v)
 {
     uint32_t p = bl->cfg.chip.page_size;
     return (v + p - 1) / p * p;
 }
 
-static uint32_t rd32(const dk_bl *bl, uint32_t addr)
+static uint32_t rd32(const ds_bl *bl, uint32_t addr)
 {
-    dk_rd r = dk_rd_make(dk_flash_mem(bl->fl) + addr, 4);
+    dk_rd r = dk_rd_make(ds_flash_mem(bl->fl) + addr, 4);
     return dk_rd_le32(&r);
 }
 
-static bool sd_present(const dk_bl *bl) { return rd32(bl, DK_SD_INFO_ADDR + 4) == DK_SD_MAGIC; }
+static bool sd_present(const ds_bl *bl) { return rd32(bl, DS_SD_INFO_ADDR + 4) == DS_SD_MAGIC; }
 
-uint32_t dk_bl_bank0_start(const dk_bl *bl)
+uint32_t ds_bl_bank0_start(const ds_bl *bl)
 {
     if (!sd_present(bl))
-        return DK_MBR_SIZE;
-    uint32_t end = page_up(bl, rd32(bl, DK_SD_INFO_ADDR + 8));
-    return end > DK_MBR_SIZE && end < bl->cfg.chip.bl_start ? end : DK_MBR_SIZE;
+        return DS_MBR_SIZE;
+    uint32_t end = page_up(bl, rd32(bl, DS_SD_INFO_ADDR + 8));
+    return end > DS_MBR_SIZE && end < bl->cfg.chip.bl_start ? end : DS_MBR_SIZE;
 }
 
-uint32_t dk_bl_bank1_start(const dk_bl *bl)
+uint32_t ds_bl_bank1_start(const ds_bl *bl)
 {
-    return page_up(bl, dk_bl_bank0_start(bl) + bl->s.bank_0.image_size);
+    return page_up(bl, ds_bl_bank0_start(bl) + bl->s.bank_0.image_size);
 }
 
-static uint32_t free_end(const dk_bl *bl) { return bl->cfg.chip.bl_start - bl->cfg.chip.app_data_size; }
+static uint32_t free_end(const ds_bl *bl) { return bl->cfg.chip.bl_start - bl->cfg.chip.app_data_size; }
 
 /* Flash op result -> 0, R_CUT, or 1 (failed). */
-static int fl_rc(int rc) { return rc == 0 ? 0 : rc == DK_FLASH_E_CUT ? R_CUT : 1; }
+static int fl_rc(int rc) { return rc == 0 ? 0 : rc == DS_FLASH_E_CUT ? R_CUT : 1; }
 
-static int erase_range(dk_bl *bl, uint32_t addr, uint32_t len)
+static int erase_range(ds_bl *bl, uint32_t addr, uint32_t len)
 {
     uint32_t p = bl->cfg.chip.page_size;
     for (uint32_t a = addr; a < addr + len; a += p) {
-        int rc = fl_rc(dk_flash_erase_page(bl->fl, a));
+        int rc = fl_rc(ds_flash_erase_page(bl->fl, a));
         if (rc)
             return rc;
     }
@@ -161,23 +161,23 @@ static int erase_range(dk_bl *bl, uint32_t addr, uint32_t len)
 }
 
 /* settings_write: skipped when the page already holds these bytes. */
-static int sett_write_to(dk_bl *bl, uint32_t addr, const uint8_t img[DK_SETT_SIZE])
+static int sett_write_to(ds_bl *bl, uint32_t addr, const uint8_t img[DS_SETT_SIZE])
 {
-    if (!memcmp(dk_flash_mem(bl->fl) + addr, img, DK_SETT_SIZE))
+    if (!memcmp(ds_flash_mem(bl->fl) + addr, img, DS_SETT_SIZE))
         return 0;
-    int rc = fl_rc(dk_flash_erase_page(bl->fl, addr));
+    int rc = fl_rc(ds_flash_erase_page(bl->fl, addr));
     if (rc)
         return rc;
-    return fl_rc(dk_flash_write(bl->fl, addr, img, DK_SETT_SIZE));
+    return fl_rc(ds_flash_write(bl->fl, addr, img, DS_SETT_SIZE));
 }
 
 /* nrf_dfu_settings_write_and_backup: page, then backup (whose failure the
  * SDK only logs).  0, 1 (page write failed) or R_CUT. */
-static int sett_save(dk_bl *bl)
+static int sett_save(ds_bl *bl)
 {
-    uint8_t img[DK_SETT_SIZE];
-    dk_sett_seal(&bl->s);
-    dk_sett_encode(&bl->s, img);
+    uint8_t img[DS_SETT_SIZE];
+    ds_sett_seal(&bl->s);
+    ds_sett_encode(&bl->s, img);
     int rc = sett_write_to(bl, bl->cfg.chip.settings, img);
     if (rc)
         return rc;
@@ -186,11 +186,11 @@ static int sett_save(dk_bl *bl)
 }
 
 /* Reset "with backup": the settings page (as in flash) copied to the backup. */
-static int backup_from_page(dk_bl *bl)
+static int backup_from_page(ds_bl *bl)
 {
-    uint8_t img[DK_SETT_SIZE];
-    memcpy(img, dk_flash_mem(bl->fl) + bl->cfg.chip.settings, DK_SETT_SIZE);
-    if (!dk_sett_page_valid(img))
+    uint8_t img[DS_SETT_SIZE];
+    memcpy(img, ds_flash_mem(bl->fl) + bl->cfg.chip.settings, DS_SETT_SIZE);
+    if (!ds_sett_page_valid(img))
         return 0;
     int rc = sett_write_to(bl, bl->cfg.chip.mbr_params, img);
     return rc == R_CUT ? R_CUT : 0;
@@ -209,88 +209,88 @@ static void pattern(uint8_t *p, uint32_t len, uint32_t seed)
     }
 }
 
-static void provision(dk_bl *bl)
+static void provision(ds_bl *bl)
 {
-    const dk_bl_config *c = &bl->cfg;
+    const ds_bl_config *c = &bl->cfg;
     uint32_t n = c->chip.bl_start;
     uint8_t *buf = malloc(n);
     if (!buf)
         return;
-    pattern(buf, DK_MBR_SIZE, 0x4D4252);
-    dk_flash_program(bl->fl, 0, buf, DK_MBR_SIZE);
-    if (c->sd_end > DK_MBR_SIZE + 0x3000) {
-        uint32_t len = c->sd_end - DK_MBR_SIZE;
+    pattern(buf, DS_MBR_SIZE, 0x4D4252);
+    ds_flash_program(bl->fl, 0, buf, DS_MBR_SIZE);
+    if (c->sd_end > DS_MBR_SIZE + 0x3000) {
+        uint32_t len = c->sd_end - DS_MBR_SIZE;
         pattern(buf, len, 0x5344);
-        uint8_t *info = buf + (DK_SD_INFO_ADDR - DK_MBR_SIZE);
+        uint8_t *info = buf + (DS_SD_INFO_ADDR - DS_MBR_SIZE);
         dk_put_le32(info, 0xFFFFFF20); /* info struct size */
-        dk_put_le32(info + 4, DK_SD_MAGIC);
+        dk_put_le32(info + 4, DS_SD_MAGIC);
         dk_put_le32(info + 8, c->sd_end);
         dk_put_le32(info + 12, 0xFFFF0000u | c->sd_fwid);
         dk_put_le32(info + 16, c->sd_version);
-        dk_flash_program(bl->fl, DK_MBR_SIZE, buf, len);
+        ds_flash_program(bl->fl, DS_MBR_SIZE, buf, len);
     }
-    uint32_t bl_len = dk_chip_bl_size(&c->chip);
+    uint32_t bl_len = ds_chip_bl_size(&c->chip);
     pattern(buf, bl_len, 0x424C);
-    dk_flash_program(bl->fl, c->chip.bl_start, buf, bl_len);
+    ds_flash_program(bl->fl, c->chip.bl_start, buf, bl_len);
 
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     memset(s, 0, sizeof *s);
-    s->settings_version = DK_SETT_VERSION;
+    s->settings_version = DS_SETT_VERSION;
     s->bootloader_version = c->bootloader_version;
     s->app_version = c->app_version;
-    dk_sett_progress_reset(s);
-    uint32_t b0 = dk_bl_bank0_start(bl);
+    ds_sett_progress_reset(s);
+    uint32_t b0 = ds_bl_bank0_start(bl);
     if (c->app_size && c->app_size <= free_end(bl) - b0) {
         pattern(buf, c->app_size, 0x415050);
-        dk_flash_program(bl->fl, b0, buf, c->app_size);
+        ds_flash_program(bl->fl, b0, buf, c->app_size);
         uint32_t crc = dk_crc32(0, buf, c->app_size);
-        s->bank_0 = (dk_bank){ c->app_size, crc, DK_BANK_VALID_APP };
-        s->bv_app.type = DK_BV_CRC;
+        s->bank_0 = (ds_bank){ c->app_size, crc, DS_BANK_VALID_APP };
+        s->bv_app.type = DS_BV_CRC;
         dk_put_le32(s->bv_app.bytes, crc);
     }
-    dk_sett_seal(s);
-    uint8_t img[DK_SETT_SIZE];
-    dk_sett_encode(s, img);
-    dk_flash_program(bl->fl, c->chip.settings, img, DK_SETT_SIZE);
-    dk_flash_program(bl->fl, c->chip.mbr_params, img, DK_SETT_SIZE);
+    ds_sett_seal(s);
+    uint8_t img[DS_SETT_SIZE];
+    ds_sett_encode(s, img);
+    ds_flash_program(bl->fl, c->chip.settings, img, DS_SETT_SIZE);
+    ds_flash_program(bl->fl, c->chip.mbr_params, img, DS_SETT_SIZE);
     free(buf);
 }
 
 /* ---- boot path ---- */
 
 /* nrf_dfu_settings_init (§6.2): page, forbidden parts from the backup. */
-static int settings_init(dk_bl *bl)
+static int settings_init(ds_bl *bl)
 {
-    const uint8_t *mem = dk_flash_mem(bl->fl);
+    const uint8_t *mem = ds_flash_mem(bl->fl);
     const uint8_t *page = mem + bl->cfg.chip.settings, *bak = mem + bl->cfg.chip.mbr_params;
-    bool pv = dk_sett_page_valid(page), bv = dk_sett_backup_valid(bak);
-    uint8_t img[DK_SETT_SIZE];
+    bool pv = ds_sett_page_valid(page), bv = ds_sett_backup_valid(bak);
+    uint8_t img[DS_SETT_SIZE];
     if (pv) {
-        memcpy(img, page, DK_SETT_SIZE);
+        memcpy(img, page, DS_SETT_SIZE);
         if (bv) {
             memcpy(img + 4, bak + 4, 0x58 - 4);
-            memcpy(img + DK_SETT_INIT_CMD_OFF, bak + DK_SETT_INIT_CMD_OFF, 0x324 - DK_SETT_INIT_CMD_OFF);
+            memcpy(img + DS_SETT_INIT_CMD_OFF, bak + DS_SETT_INIT_CMD_OFF, 0x324 - DS_SETT_INIT_CMD_OFF);
         }
-        dk_sett_decode(img, &bl->s);
+        ds_sett_decode(img, &bl->s);
     } else if (bv) {
-        dk_sett_decode(bak, &bl->s);
+        ds_sett_decode(bak, &bl->s);
     } else {
         memset(&bl->s, 0, sizeof bl->s);
-        bl->s.settings_version = DK_SETT_VERSION;
+        bl->s.settings_version = DS_SETT_VERSION;
     }
     return sett_save(bl) == R_CUT ? R_CUT : 0;
 }
 
-static bool bv_ok(const dk_bl *bl, const dk_bootval *bv, uint32_t addr, uint32_t len)
+static bool bv_ok(const ds_bl *bl, const ds_bootval *bv, uint32_t addr, uint32_t len)
 {
-    const uint8_t *m = dk_flash_mem(bl->fl);
-    if (addr > dk_flash_size(bl->fl) || len > dk_flash_size(bl->fl) - addr)
+    const uint8_t *m = ds_flash_mem(bl->fl);
+    if (addr > ds_flash_size(bl->fl) || len > ds_flash_size(bl->fl) - addr)
         return false;
-    if (bv->type == DK_BV_CRC) {
+    if (bv->type == DS_BV_CRC) {
         dk_rd r = dk_rd_make(bv->bytes, 4);
         return dk_crc32(0, m + addr, len) == dk_rd_le32(&r);
     }
-    if (bv->type == DK_BV_SHA256) {
+    if (bv->type == DS_BV_SHA256) {
         uint8_t h[32];
         dk_sha256_le(m + addr, len, h);
         return !memcmp(h, bv->bytes, 32);
@@ -298,15 +298,15 @@ static bool bv_ok(const dk_bl *bl, const dk_bootval *bv, uint32_t addr, uint32_t
     return true; /* NO_VALIDATION; ECDSA is trusted here (checked at postvalidation) */
 }
 
-bool dk_bl_app_valid(const dk_bl *bl)
+bool ds_bl_app_valid(const ds_bl *bl)
 {
-    return bl->s.bank_0.bank_code == DK_BANK_VALID_APP &&
-           bv_ok(bl, &bl->s.bv_app, dk_bl_bank0_start(bl), bl->s.bank_0.image_size);
+    return bl->s.bank_0.bank_code == DS_BANK_VALID_APP &&
+           bv_ok(bl, &bl->s.bv_app, ds_bl_bank0_start(bl), bl->s.bank_0.image_size);
 }
 
 /* image_copy: dst pages erased and written in steps, write_offset saved
  * after each step.  done = bytes already copied (write_offset). */
-static int image_copy(dk_bl *bl, uint32_t dst, uint32_t src, uint32_t size, uint32_t done)
+static int image_copy(ds_bl *bl, uint32_t dst, uint32_t src, uint32_t size, uint32_t done)
 {
     uint32_t p = bl->cfg.chip.page_size;
     if (src == dst || done >= size)
@@ -321,7 +321,7 @@ static int image_copy(dk_bl *bl, uint32_t dst, uint32_t src, uint32_t size, uint
         uint32_t bytes = size > step * p ? step * p : size;
         int rc = erase_range(bl, dst, bytes);
         if (!rc)
-            rc = fl_rc(dk_flash_write(bl->fl, dst, dk_flash_mem(bl->fl) + src, bytes));
+            rc = fl_rc(ds_flash_write(bl->fl, dst, ds_flash_mem(bl->fl) + src, bytes));
         if (rc)
             return rc;
         dst += bytes;
@@ -338,41 +338,41 @@ static int image_copy(dk_bl *bl, uint32_t dst, uint32_t src, uint32_t size, uint
 enum { ACT_NONE, ACT_RESET, ACT_CONTINUE };
 
 /* nrf_bootloader_fw_activate (§6.6 step 5). */
-static int activate(dk_bl *bl, int *outcome)
+static int activate(ds_bl *bl, int *outcome)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     uint32_t src = s->progress.firmware_image_crc; /* update_start_address */
     uint32_t size = s->bank_1.image_size, code = s->bank_1.bank_code;
     int rc = 0;
     *outcome = ACT_NONE;
     switch (code) {
-    case DK_BANK_VALID_APP: {
-        uint32_t dst = dk_bl_bank0_start(bl);
+    case DS_BANK_VALID_APP: {
+        uint32_t dst = ds_bl_bank0_start(bl);
         rc = image_copy(bl, dst, src, size, s->write_offset);
         if (rc)
             return rc;
-        if (dst + size <= dk_flash_size(bl->fl)) {
-            uint32_t crc = dk_crc32(0, dk_flash_mem(bl->fl) + dst, size);
+        if (dst + size <= ds_flash_size(bl->fl)) {
+            uint32_t crc = dk_crc32(0, ds_flash_mem(bl->fl) + dst, size);
             if (crc == s->bank_1.image_crc)
-                s->bank_0 = (dk_bank){ size, crc, DK_BANK_VALID_APP };
+                s->bank_0 = (ds_bank){ size, crc, DS_BANK_VALID_APP };
         }
         break;
     }
-    case DK_BANK_VALID_SD:
-    case DK_BANK_VALID_BL:
-    case DK_BANK_VALID_SD_BL: {
-        uint32_t sd_len = code == DK_BANK_VALID_BL ? 0 : (code == DK_BANK_VALID_SD ? size : s->sd_size);
+    case DS_BANK_VALID_SD:
+    case DS_BANK_VALID_BL:
+    case DS_BANK_VALID_SD_BL: {
+        uint32_t sd_len = code == DS_BANK_VALID_BL ? 0 : (code == DS_BANK_VALID_SD ? size : s->sd_size);
         if (sd_len > size)
             sd_len = size;
         uint32_t wo = s->write_offset;
         if (sd_len && wo < sd_len) {
-            rc = image_copy(bl, DK_MBR_SIZE, src, sd_len, wo);
+            rc = image_copy(bl, DS_MBR_SIZE, src, sd_len, wo);
             if (rc)
                 return rc;
             wo = sd_len;
         }
         uint32_t bl_len = size - sd_len;
-        if (bl_len && bl_len <= dk_chip_bl_size(&bl->cfg.chip)) {
+        if (bl_len && bl_len <= ds_chip_bl_size(&bl->cfg.chip)) {
             /* the MBR copies the bootloader; progress kept the same way */
             rc = image_copy(bl, bl->cfg.chip.bl_start, src + sd_len, bl_len, wo - sd_len);
             if (rc)
@@ -388,7 +388,7 @@ static int activate(dk_bl *bl, int *outcome)
     rc = sett_save(bl);
     if (rc == R_CUT)
         return rc;
-    *outcome = (code == DK_BANK_VALID_SD || code == DK_BANK_VALID_SD_BL) && dk_bl_app_valid(bl)
+    *outcome = (code == DS_BANK_VALID_SD || code == DS_BANK_VALID_SD_BL) && ds_bl_app_valid(bl)
                    ? ACT_CONTINUE
                    : ACT_RESET;
     return 0;
@@ -400,29 +400,29 @@ static uint32_t image_size_of(const dk_initpkt *p)
 }
 
 /* nrf_dfu_validation_init: re-arm a persisted init command (§6.9). */
-static void validation_init(dk_bl *bl)
+static void validation_init(ds_bl *bl)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     bl->valid_init = false;
-    if (s->progress.command_size == 0 || s->progress.command_size > DK_SETT_INIT_CMD_MAX)
+    if (s->progress.command_size == 0 || s->progress.command_size > DS_SETT_INIT_CMD_MAX)
         return;
     if (dk_initpkt_decode(s->init_command, s->progress.command_size, &bl->pkt, NULL) != DK_OK ||
         !bl->pkt.has_init)
         return;
     bl->valid_init = true;
-    bl->fw_start = dk_bl_bank1_start(bl);
+    bl->fw_start = ds_bl_bank1_start(bl);
     bl->fw_size = image_size_of(&bl->pkt);
 }
 
-static bool boot_once(dk_bl *bl, uint64_t now_ms, bool *done)
+static bool boot_once(ds_bl *bl, uint64_t now_ms, bool *done)
 {
     *done = false;
-    dk_flash_clear_cut(bl->fl);
+    ds_flash_clear_cut(bl->fl);
     bool keep_gpregret = bl->gpregret_dfu;
     uint64_t boots = bl->boots;
     bool first = bl->first_boot_pending;
-    dk_bl_config cfg = bl->cfg;
-    dk_flash *fl = bl->fl;
+    ds_bl_config cfg = bl->cfg;
+    ds_flash *fl = bl->fl;
     memset(bl, 0, sizeof *bl);
     bl->cfg = cfg;
     bl->fl = fl;
@@ -432,7 +432,7 @@ static bool boot_once(dk_bl *bl, uint64_t now_ms, bool *done)
     bl->cur_obj = DK_OBJ_COMMAND;
     bl->deadline = UINT64_MAX;
 
-    if (dk_flash_is_erased(bl->fl, 0, DK_MBR_SIZE))
+    if (ds_flash_is_erased(bl->fl, 0, DS_MBR_SIZE))
         provision(bl);
     if (settings_init(bl) == R_CUT)
         return false;
@@ -445,9 +445,9 @@ static bool boot_once(dk_bl *bl, uint64_t now_ms, bool *done)
         return true; /* activation done: the chip resets again */
 
     /* dfu_enter_check */
-    bool enter = bl->cfg.enter == DK_BL_ENTER_ALWAYS ||
-                 (bl->cfg.enter == DK_BL_ENTER_FIRST_BOOT && bl->first_boot_pending) ||
-                 bl->gpregret_dfu || bl->s.enter_buttonless_dfu == 1 || !dk_bl_app_valid(bl) ||
+    bool enter = bl->cfg.enter == DS_BL_ENTER_ALWAYS ||
+                 (bl->cfg.enter == DS_BL_ENTER_FIRST_BOOT && bl->first_boot_pending) ||
+                 bl->gpregret_dfu || bl->s.enter_buttonless_dfu == 1 || !ds_bl_app_valid(bl) ||
                  outcome == ACT_CONTINUE;
     bl->first_boot_pending = false;
     bl->gpregret_dfu = false;
@@ -466,7 +466,7 @@ static bool boot_once(dk_bl *bl, uint64_t now_ms, bool *done)
     return true;
 }
 
-bool dk_bl_boot(dk_bl *bl, uint64_t now_ms)
+bool ds_bl_boot(ds_bl *bl, uint64_t now_ms)
 {
     /* A cut during boot or an activation reset boots again; a flash that
      * keeps failing gives up after a bounded number of rounds (the real chip
@@ -480,39 +480,39 @@ bool dk_bl_boot(dk_bl *bl, uint64_t now_ms)
     return bl->in_dfu;
 }
 
-bool dk_bl_power_on(dk_bl *bl, uint64_t now_ms)
+bool ds_bl_power_on(ds_bl *bl, uint64_t now_ms)
 {
     bl->gpregret_dfu = false;
-    return dk_bl_boot(bl, now_ms);
+    return ds_bl_boot(bl, now_ms);
 }
 
-void dk_bl_request_dfu(dk_bl *bl) { bl->gpregret_dfu = true; }
-bool dk_bl_in_dfu(const dk_bl *bl) { return bl->in_dfu; }
-uint64_t dk_bl_deadline(const dk_bl *bl) { return bl->in_dfu ? bl->deadline : UINT64_MAX; }
-uint64_t dk_bl_image_bytes(const dk_bl *bl) { return bl->image_bytes; }
-uint64_t dk_bl_boots(const dk_bl *bl) { return bl->boots; }
-const dk_settings *dk_bl_settings(dk_bl *bl)
+void ds_bl_request_dfu(ds_bl *bl) { bl->gpregret_dfu = true; }
+bool ds_bl_in_dfu(const ds_bl *bl) { return bl->in_dfu; }
+uint64_t ds_bl_deadline(const ds_bl *bl) { return bl->in_dfu ? bl->deadline : UINT64_MAX; }
+uint64_t ds_bl_image_bytes(const ds_bl *bl) { return bl->image_bytes; }
+uint64_t ds_bl_boots(const ds_bl *bl) { return bl->boots; }
+const ds_settings *ds_bl_settings(ds_bl *bl)
 {
     crc_sync(bl);
     return &bl->s;
 }
-const dk_bl_config *dk_bl_get_config(const dk_bl *bl) { return &bl->cfg; }
-dk_flash *dk_bl_flash(const dk_bl *bl) { return bl->fl; }
-bool dk_bl_init_cmd_valid(const dk_bl *bl) { return bl->valid_init; }
-uint8_t dk_bl_current_obj(const dk_bl *bl) { return bl->cur_obj; }
+const ds_bl_config *ds_bl_get_config(const ds_bl *bl) { return &bl->cfg; }
+ds_flash *ds_bl_flash(const ds_bl *bl) { return bl->fl; }
+bool ds_bl_init_cmd_valid(const ds_bl *bl) { return bl->valid_init; }
+uint8_t ds_bl_current_obj(const ds_bl *bl) { return bl->cur_obj; }
 
-static void timer_restart(dk_bl *bl, uint64_t now_ms)
+static void timer_restart(ds_bl *bl, uint64_t now_ms)
 {
     if (bl->timeout_ms)
         bl->deadline = now_ms + bl->timeout_ms;
 }
 
-int dk_bl_tick(dk_bl *bl, uint64_t now_ms)
+int ds_bl_tick(ds_bl *bl, uint64_t now_ms)
 {
     if (!bl->in_dfu || now_ms < bl->deadline)
         return 0;
     bl->in_dfu = false;
-    return backup_from_page(bl) == R_CUT ? DK_BL_CUT : DK_BL_RESET;
+    return backup_from_page(bl) == R_CUT ? DS_BL_CUT : DS_BL_RESET;
 }
 
 /* ---- init packet validation (§6.7) ---- */
@@ -531,7 +531,7 @@ static bool sd_req_has(const dk_init_cmd *c, uint32_t id)
     return false;
 }
 
-static bool sd_req_ok(const dk_bl *bl, const dk_init_cmd *c)
+static bool sd_req_ok(const ds_bl *bl, const dk_init_cmd *c)
 {
     bool ext = c->type == DK_FW_EXTERNAL_APPLICATION;
     if (ext && sd_req_has(c, 0xFFFE))
@@ -539,7 +539,7 @@ static bool sd_req_ok(const dk_bl *bl, const dk_init_cmd *c)
     if (!sd_present(bl))
         return (c->sd_req_count == 0 || c->sd_req[0] == 0) &&
                (!bl->cfg.downgrade_prevention || c->has_fw_version);
-    uint32_t fwid = rd32(bl, DK_SD_INFO_ADDR + 12) & 0xFFFF;
+    uint32_t fwid = rd32(bl, DS_SD_INFO_ADDR + 12) & 0xFFFF;
     if (c->sd_req_count == 0)
         return false;
     if (c->sd_req[0] != 0)
@@ -551,7 +551,7 @@ static bool sd_req_ok(const dk_bl *bl, const dk_init_cmd *c)
     return true;
 }
 
-static bool fw_version_ok(const dk_bl *bl, const dk_init_cmd *c)
+static bool fw_version_ok(const ds_bl *bl, const dk_init_cmd *c)
 {
     if (c->type == DK_FW_APPLICATION || c->type == DK_FW_SOFTDEVICE ||
         c->type == DK_FW_EXTERNAL_APPLICATION) {
@@ -562,7 +562,7 @@ static bool fw_version_ok(const dk_bl *bl, const dk_init_cmd *c)
     return c->fw_version > bl->s.bootloader_version;
 }
 
-static bool fw_version_required(const dk_bl *bl, uint32_t type)
+static bool fw_version_required(const ds_bl *bl, uint32_t type)
 {
     if (type == DK_FW_SOFTDEVICE)
         return false;
@@ -573,25 +573,25 @@ static bool fw_version_required(const dk_bl *bl, uint32_t type)
 
 /* nrf_dfu_cache_prepare (§7): where the image goes, deleting the app and then
  * the SoftDevice when needed.  Applied only on success. */
-static int cache_prepare(dk_bl *bl, uint32_t size, bool single, bool keep_app, bool keep_sd)
+static int cache_prepare(ds_bl *bl, uint32_t size, bool single, bool keep_app, bool keep_sd)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     uint32_t end = free_end(bl);
-    dk_bank b0 = s->bank_0;
-    bool app_valid = b0.bank_code == DK_BANK_VALID_APP;
-    uint32_t addr = page_up(bl, dk_bl_bank0_start(bl) + b0.image_size);
+    ds_bank b0 = s->bank_0;
+    bool app_valid = b0.bank_code == DS_BANK_VALID_APP;
+    uint32_t addr = page_up(bl, ds_bl_bank0_start(bl) + b0.image_size);
     bool fits = addr <= end && size <= end - addr;
     if (fits && !single)
         return OK;
     if (keep_app && app_valid)
         return fits ? OK : DK_RES_INSUFFICIENT_RESOURCES;
     memset(&b0, 0, sizeof b0); /* pass 2: app deleted */
-    addr = dk_bl_bank0_start(bl);
+    addr = ds_bl_bank0_start(bl);
     fits = size <= end - addr;
     bool del_sd = false;
     if (!(fits && !single) && sd_present(bl) && !keep_sd) {
         del_sd = true; /* pass 3 */
-        addr = DK_MBR_SIZE;
+        addr = DS_MBR_SIZE;
         fits = size <= end - addr;
     }
     if (!fits)
@@ -599,16 +599,16 @@ static int cache_prepare(dk_bl *bl, uint32_t size, bool single, bool keep_app, b
     s->bank_0 = b0;
     if (del_sd) {
         uint8_t zero[4] = { 0 };
-        int rc = fl_rc(dk_flash_write(bl->fl, DK_SD_INFO_ADDR + 4, zero, 4));
+        int rc = fl_rc(ds_flash_write(bl->fl, DS_SD_INFO_ADDR + 4, zero, 4));
         if (rc == R_CUT)
             return R_CUT;
     }
     return OK;
 }
 
-static int prevalidate(dk_bl *bl)
+static int prevalidate(ds_bl *bl)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     dk_initpkt *p = &bl->pkt;
     if (dk_initpkt_decode(s->init_command, s->progress.command_size, p, NULL) != DK_OK ||
         (p->is_signed && p->has_plain) || !p->has_init ||
@@ -657,7 +657,7 @@ static int prevalidate(dk_bl *bl)
     if (c->type == DK_FW_APPLICATION || c->type == DK_FW_EXTERNAL_APPLICATION) {
         size = c->app_size;
     } else {
-        if (c->bl_size > dk_chip_bl_size(&bl->cfg.chip))
+        if (c->bl_size > ds_chip_bl_size(&bl->cfg.chip))
             return DK_RES_INSUFFICIENT_RESOURCES;
         size = c->sd_size + c->bl_size;
     }
@@ -669,25 +669,25 @@ static int prevalidate(dk_bl *bl)
     int rc = cache_prepare(bl, size, single, bl->cfg.force_dual_bank, keep_sd);
     if (rc != OK)
         return rc;
-    bl->fw_start = dk_bl_bank1_start(bl);
+    bl->fw_start = ds_bl_bank1_start(bl);
     bl->fw_size = size;
-    bool in_place = bl->fw_start == dk_bl_bank0_start(bl);
-    s->bank_layout = in_place ? DK_BANK_LAYOUT_SINGLE : DK_BANK_LAYOUT_DUAL;
-    s->bank_current = in_place ? DK_BANK_CURRENT_0 : DK_BANK_CURRENT_1;
+    bool in_place = bl->fw_start == ds_bl_bank0_start(bl);
+    s->bank_layout = in_place ? DS_BANK_LAYOUT_SINGLE : DS_BANK_LAYOUT_DUAL;
+    s->bank_current = in_place ? DS_BANK_CURRENT_0 : DS_BANK_CURRENT_1;
     if (c->type == DK_FW_SOFTDEVICE || c->type == DK_FW_SOFTDEVICE_BOOTLOADER)
         s->sd_size = c->sd_size;
     return OK;
 }
 
 /* nrf_dfu_validation_init_cmd_execute */
-static int cmd_execute(dk_bl *bl)
+static int cmd_execute(ds_bl *bl)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     int res;
     if (s->progress.command_offset != s->progress.command_size) {
         res = DK_RES_OPERATION_NOT_PERMITTED;
     } else if (bl->valid_init) {
-        bl->fw_start = dk_bl_bank1_start(bl);
+        bl->fw_start = ds_bl_bank1_start(bl);
         bl->fw_size = image_size_of(&bl->pkt);
         res = OK;
     } else {
@@ -698,20 +698,20 @@ static int cmd_execute(dk_bl *bl)
     if (res == OK)
         bl->valid_init = true;
     else
-        dk_sett_progress_reset(s);
+        ds_sett_progress_reset(s);
     return res;
 }
 
 /* postvalidation of the whole image (§6.6 steps 1-3). */
-static int postvalidate(dk_bl *bl)
+static int postvalidate(ds_bl *bl)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     const dk_init_cmd *c = &bl->pkt.init;
-    const uint8_t *img = dk_flash_mem(bl->fl) + bl->fw_start;
+    const uint8_t *img = ds_flash_mem(bl->fl) + bl->fw_start;
     int res = OK;
     uint8_t h[32]; /* the image's hash, as the boot validation may store it */
     if (!bl->valid_init || bl->fw_size == 0 ||
-        bl->fw_start + (uint64_t)bl->fw_size > dk_flash_size(bl->fl)) {
+        bl->fw_start + (uint64_t)bl->fw_size > ds_flash_size(bl->fl)) {
         res = DK_RES_INVALID_OBJECT;
     } else {
         dk_sha256_le(img, bl->fw_size, h);
@@ -720,47 +720,47 @@ static int postvalidate(dk_bl *bl)
     }
     if (res == OK) {
         uint32_t crc = dk_crc32(0, img, bl->fw_size);
-        dk_bootval bv = { DK_BV_CRC, { 0 } };
+        ds_bootval bv = { DS_BV_CRC, { 0 } };
         uint32_t bvt = c->bv_count ? c->bv[0].type : DK_VAL_VALIDATE_GENERATED_CRC;
         if (bvt == DK_VAL_NO_VALIDATION) {
-            bv.type = DK_BV_NO_VALIDATION;
+            bv.type = DS_BV_NO_VALIDATION;
         } else if (bvt == DK_VAL_VALIDATE_SHA256) {
-            bv.type = DK_BV_SHA256;
+            bv.type = DS_BV_SHA256;
             memcpy(bv.bytes, h, sizeof h);
         } else if (bvt == DK_VAL_VALIDATE_ECDSA_P256_SHA256) {
-            bv.type = DK_BV_ECDSA;
+            bv.type = DS_BV_ECDSA;
             memcpy(bv.bytes, c->bv[0].bytes, c->bv[0].len <= 64 ? c->bv[0].len : 64);
         } else {
             dk_put_le32(bv.bytes, crc);
         }
-        s->bank_1 = (dk_bank){ bl->fw_size, crc, DK_BANK_VALID_APP };
+        s->bank_1 = (ds_bank){ bl->fw_size, crc, DS_BANK_VALID_APP };
         switch (c->type) {
         case DK_FW_APPLICATION:
-            if (s->bank_layout == DK_BANK_LAYOUT_DUAL && s->bank_current == DK_BANK_CURRENT_1)
-                s->bank_0.bank_code = DK_BANK_INVALID;
+            if (s->bank_layout == DS_BANK_LAYOUT_DUAL && s->bank_current == DS_BANK_CURRENT_1)
+                s->bank_0.bank_code = DS_BANK_INVALID;
             s->bv_app = bv;
             if (!(c->is_debug && bl->cfg.debug_bootloader))
                 s->app_version = c->fw_version;
             if (sd_present(bl) && (c->sd_req_count == 0 || c->sd_req[0] == 0)) {
                 uint8_t zero[4] = { 0 };
-                if (fl_rc(dk_flash_write(bl->fl, DK_SD_INFO_ADDR + 4, zero, 4)) == R_CUT)
+                if (fl_rc(ds_flash_write(bl->fl, DS_SD_INFO_ADDR + 4, zero, 4)) == R_CUT)
                     return R_CUT;
             }
             break;
         case DK_FW_EXTERNAL_APPLICATION:
-            s->bank_1.bank_code = DK_BANK_VALID_EXT_APP;
+            s->bank_1.bank_code = DS_BANK_VALID_EXT_APP;
             break;
         case DK_FW_SOFTDEVICE:
-            s->bank_1.bank_code = DK_BANK_VALID_SD;
+            s->bank_1.bank_code = DS_BANK_VALID_SD;
             s->bv_sd = bv;
             break;
         case DK_FW_BOOTLOADER:
-            s->bank_1.bank_code = DK_BANK_VALID_BL;
+            s->bank_1.bank_code = DS_BANK_VALID_BL;
             s->bv_bl = bv;
             s->bootloader_version = c->fw_version;
             break;
         default:
-            s->bank_1.bank_code = DK_BANK_VALID_SD_BL;
+            s->bank_1.bank_code = DS_BANK_VALID_SD_BL;
             s->bv_bl = bv;
             s->bootloader_version = c->fw_version;
             break;
@@ -768,7 +768,7 @@ static int postvalidate(dk_bl *bl)
     } else {
         memset(&s->bank_1, 0, sizeof s->bank_1);
     }
-    dk_sett_progress_reset(s);
+    ds_sett_progress_reset(s);
     s->progress.firmware_image_crc = bl->fw_start; /* update_start_address */
     return res;
 }
@@ -783,9 +783,9 @@ typedef struct {
     dk_msg m;         /* response payload fields */
 } outcome;
 
-static int obj_create(dk_bl *bl, const dk_msg *q, uint64_t now_ms)
+static int obj_create(ds_bl *bl, const dk_msg *q, uint64_t now_ms)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     uint8_t type = q->req.create.type;
     uint32_t size = q->req.create.size;
     if (type == DK_OBJ_COMMAND) {
@@ -793,10 +793,10 @@ static int obj_create(dk_bl *bl, const dk_msg *q, uint64_t now_ms)
         timer_restart(bl, now_ms);
         if (size == 0)
             return DK_RES_INVALID_PARAMETER;
-        if (size > DK_SETT_INIT_CMD_MAX)
+        if (size > DS_SETT_INIT_CMD_MAX)
             return DK_RES_INSUFFICIENT_RESOURCES;
         bl->valid_init = false;
-        dk_sett_progress_reset(s);
+        ds_sett_progress_reset(s);
         s->progress.command_size = size;
         return OK;
     }
@@ -829,9 +829,9 @@ static int obj_create(dk_bl *bl, const dk_msg *q, uint64_t now_ms)
 
 /* *report: the write was taken, so a PRN answer reports the object's
  * progress (else it reads offset 0 / CRC 0). */
-static int obj_write(dk_bl *bl, const dk_msg *q, bool *report)
+static int obj_write(ds_bl *bl, const dk_msg *q, bool *report)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     const uint8_t *d = q->req.write.data;
     uint32_t len = (uint32_t)q->req.write.len;
     if (bl->cur_obj == DK_OBJ_COMMAND) {
@@ -855,7 +855,7 @@ static int obj_write(dk_bl *bl, const dk_msg *q, bool *report)
      * is dropped without an error, a PRN then reads offset 0 / CRC 0. */
     if (len == 0 || len % 4 || addr % 4)
         return OK;
-    int rc = fl_rc(dk_flash_write(bl->fl, addr, d, len));
+    int rc = fl_rc(ds_flash_write(bl->fl, addr, d, len));
     if (rc == R_CUT)
         return R_CUT;
     /* an NVMC error surfaces only later, through the hash */
@@ -867,9 +867,9 @@ static int obj_write(dk_bl *bl, const dk_msg *q, bool *report)
     return OK;
 }
 
-static void obj_execute(dk_bl *bl, uint64_t now_ms, outcome *o)
+static void obj_execute(ds_bl *bl, uint64_t now_ms, outcome *o)
 {
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     if (bl->cur_obj == DK_OBJ_COMMAND) {
         o->res = cmd_execute(bl);
         if (o->res == OK) {
@@ -908,9 +908,9 @@ static void obj_execute(dk_bl *bl, uint64_t now_ms, outcome *o)
 
 /* The current object's offset and CRC, as CRC_GET and PRN report them;
  * false when no object is selected. */
-static bool crc_report(dk_bl *bl, dk_msg *r)
+static bool crc_report(ds_bl *bl, dk_msg *r)
 {
-    const dk_settings *s = &bl->s;
+    const ds_settings *s = &bl->s;
     if (bl->cur_obj == DK_OBJ_COMMAND) {
         r->rsp.crc.offset = s->progress.command_offset;
         r->rsp.crc.crc = s->progress.command_crc;
@@ -924,36 +924,36 @@ static bool crc_report(dk_bl *bl, dk_msg *r)
     return true;
 }
 
-static void fw_version(const dk_bl *bl, uint8_t image, dk_msg *r)
+static void fw_version(const ds_bl *bl, uint8_t image, dk_msg *r)
 {
-    const dk_settings *s = &bl->s;
-    bool sd = sd_present(bl), app = dk_bl_app_valid(bl);
+    const ds_settings *s = &bl->s;
+    bool sd = sd_present(bl), app = ds_bl_app_valid(bl);
     unsigned count = 1 + sd + app;
     r->rsp.fw.type = 0xFF;
     if (image == 0) {
         r->rsp.fw.type = 0x02;
         r->rsp.fw.version = s->bootloader_version;
         r->rsp.fw.addr = bl->cfg.chip.bl_start;
-        r->rsp.fw.len = dk_chip_bl_size(&bl->cfg.chip);
+        r->rsp.fw.len = ds_chip_bl_size(&bl->cfg.chip);
     } else if (image == 1 && sd) {
         r->rsp.fw.type = 0x00;
-        r->rsp.fw.version = rd32(bl, DK_SD_INFO_ADDR + 16);
-        r->rsp.fw.addr = DK_MBR_SIZE;
-        r->rsp.fw.len = rd32(bl, DK_SD_INFO_ADDR + 8) - DK_MBR_SIZE;
+        r->rsp.fw.version = rd32(bl, DS_SD_INFO_ADDR + 16);
+        r->rsp.fw.addr = DS_MBR_SIZE;
+        r->rsp.fw.len = rd32(bl, DS_SD_INFO_ADDR + 8) - DS_MBR_SIZE;
     } else if (image < count && app) {
         r->rsp.fw.type = 0x01;
         r->rsp.fw.version = s->app_version;
-        r->rsp.fw.addr = dk_bl_bank0_start(bl);
+        r->rsp.fw.addr = ds_bl_bank0_start(bl);
         r->rsp.fw.len = s->bank_0.image_size;
     }
 }
 
-static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, outcome *o)
+static void dispatch(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, outcome *o)
 {
     dk_msg q;
     dk_msg_parse(req, len, &q); /* short payloads read as zero, like stale bytes */
     uint8_t op = req[0];
-    dk_settings *s = &bl->s;
+    ds_settings *s = &bl->s;
     o->respond = true;
     o->res = OK;
     switch (op) {
@@ -980,7 +980,7 @@ static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
     case DK_OP_OBJECT_SELECT:
         if (q.req.select.type == DK_OBJ_COMMAND) {
             bl->cur_obj = DK_OBJ_COMMAND;
-            o->m.rsp.select.max_size = DK_SETT_INIT_CMD_MAX;
+            o->m.rsp.select.max_size = DS_SETT_INIT_CMD_MAX;
             o->m.rsp.select.offset = s->progress.command_offset;
             o->m.rsp.select.crc = s->progress.command_crc;
         } else if (q.req.select.type == DK_OBJ_DATA) {
@@ -1040,14 +1040,14 @@ static void dispatch(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
     o->m.op = op;
 }
 
-int dk_bl_handle(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
+int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
                  size_t cap, size_t *rsp_len)
 {
     *rsp_len = 0;
     if (!bl->in_dfu || len == 0)
         return 0;
     if (now_ms >= bl->deadline)
-        return dk_bl_tick(bl, now_ms);
+        return ds_bl_tick(bl, now_ms);
     if (req[0] != DK_OP_OBJECT_WRITE)
         crc_sync(bl);
     outcome o;
@@ -1055,7 +1055,7 @@ int dk_bl_handle(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uin
     dispatch(bl, req, len, now_ms, &o);
     if (o.res == R_CUT) {
         bl->in_dfu = false;
-        return DK_BL_CUT;
+        return DS_BL_CUT;
     }
     if (o.respond) {
         uint8_t op = o.m.op;
@@ -1072,21 +1072,21 @@ int dk_bl_handle(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uin
         int rc = sett_save(bl);
         if (rc == R_CUT) {
             bl->in_dfu = false;
-            return DK_BL_CUT;
+            return DS_BL_CUT;
         }
     }
     if (o.reset) {
         bl->in_dfu = false;
-        flags |= DK_BL_RESET;
+        flags |= DS_BL_RESET;
     }
     return flags;
 }
 
 /* ---- printing ---- */
 
-void dk_bl_print_settings(const dk_bl *bl, FILE *out)
+void ds_bl_print_settings(const ds_bl *bl, FILE *out)
 {
-    const uint8_t *mem = dk_flash_mem(bl->fl);
+    const uint8_t *mem = ds_flash_mem(bl->fl);
     const struct {
         const char *name;
         uint32_t addr;
@@ -1095,27 +1095,27 @@ void dk_bl_print_settings(const dk_bl *bl, FILE *out)
                    { "backup", bl->cfg.chip.mbr_params, true } };
     for (int i = 0; i < 2; i++) {
         const uint8_t *p = mem + pages[i].addr;
-        bool valid = pages[i].backup ? dk_sett_backup_valid(p) : dk_sett_page_valid(p);
-        dk_settings s;
-        dk_sett_decode(p, &s);
+        bool valid = pages[i].backup ? ds_sett_backup_valid(p) : ds_sett_page_valid(p);
+        ds_settings s;
+        ds_sett_decode(p, &s);
         fprintf(out, "%s page @ 0x%08" PRIx32 ": %s (crc computed 0x%08" PRIx32
                      ", boot_validation_crc computed 0x%08" PRIx32 ")\n",
-                pages[i].name, pages[i].addr, valid ? "valid" : "INVALID", dk_sett_crc_of(p),
-                dk_sett_bv_crc_of(p));
-        dk_sett_print(&s, "  ", out);
+                pages[i].name, pages[i].addr, valid ? "valid" : "INVALID", ds_sett_crc_of(p),
+                ds_sett_bv_crc_of(p));
+        ds_sett_print(&s, "  ", out);
     }
     fprintf(out, "bank0_start: 0x%08" PRIx32 "\nbank1_start: 0x%08" PRIx32
                  "\nsoftdevice: %s\napp valid: %s\n",
-            dk_bl_bank0_start(bl), dk_bl_bank1_start(bl), sd_present(bl) ? "present" : "none",
-            dk_bl_app_valid(bl) ? "yes" : "no");
+            ds_bl_bank0_start(bl), ds_bl_bank1_start(bl), sd_present(bl) ? "present" : "none",
+            ds_bl_app_valid(bl) ? "yes" : "no");
 }
 
-dk_status dk_bl_dump_hex(const dk_bl *bl, const char *path, dk_err *err)
+dk_status ds_bl_dump_hex(const ds_bl *bl, const char *path, dk_err *err)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return dk_err_set(err, DK_E_IO, -1, "cannot create %s", path);
-    dk_status st = dk_flash_write_hex(bl->fl, f, err);
+    dk_status st = ds_flash_write_hex(bl->fl, f, err);
     if (fclose(f) != 0 && st == DK_OK)
         st = dk_err_set(err, DK_E_IO, -1, "cannot write %s", path);
     return st;

@@ -7,9 +7,9 @@
  *   response  0x60, op, result, [payload]   (unframed; none for WRITE without
  *                                            PRN, ABORT, or while the "app" runs)
  *
- * Life cycle: dk_bl_new() -> dk_bl_boot() -> dk_bl_handle()* -> on DK_BL_RESET
- * or DK_BL_CUT call dk_bl_boot() again (for a cut, after dk_flash_clear_cut is
- * done by dk_bl_boot itself).  Time is only what the caller passes as now_ms.
+ * Life cycle: ds_bl_new() -> ds_bl_boot() -> ds_bl_handle()* -> on DS_BL_RESET
+ * or DS_BL_CUT call ds_bl_boot() again (for a cut, after ds_flash_clear_cut is
+ * done by ds_bl_boot itself).  Time is only what the caller passes as now_ms.
  * The only I/O is the flash (which may be a file) and, when a signature must
  * be checked, reading cfg.pubkey_pem.
  */
@@ -28,15 +28,15 @@
 
 /* When a reset ends in DFU mode (§6.9, dfu_enter_check). */
 typedef enum {
-    DK_BL_ENTER_NO_VALID_APP = 0, /* only without a valid app in bank 0 (or a
-                                     pending dk_bl_request_dfu / buttonless flag) */
-    DK_BL_ENTER_ALWAYS,           /* every boot (button held / pin reset) */
-    DK_BL_ENTER_FIRST_BOOT,       /* the first boot after dk_bl_new (button held at
+    DS_BL_ENTER_NO_VALID_APP = 0, /* only without a valid app in bank 0 (or a
+                                     pending ds_bl_request_dfu / buttonless flag) */
+    DS_BL_ENTER_ALWAYS,           /* every boot (button held / pin reset) */
+    DS_BL_ENTER_FIRST_BOOT,       /* the first boot after ds_bl_new (button held at
                                      power-on), later boots like NO_VALID_APP */
-} dk_bl_enter;
+} ds_bl_enter;
 
 typedef struct {
-    dk_chip chip;               /* copied profile; fields may be edited */
+    ds_chip chip;               /* copied profile; fields may be edited */
     /* SoftDevice: sd_end == 0 means MBR only (the UART example). Otherwise a
      * SoftDevice from 0x1000 to sd_end (page-aligned) is provisioned. */
     uint32_t sd_end;
@@ -57,24 +57,24 @@ typedef struct {
     bool allow_unsigned;        /* !NRF_DFU_REQUIRE_SIGNED_APP_UPDATE for APP/SD (0) */
     const char *pubkey_pem;     /* public (or private) key PEM; NULL: no key, so
                                    every required signature check fails (0x05) */
-    dk_bl_enter enter;
+    ds_bl_enter enter;
     uint16_t mtu;               /* DK_MTU_UART 131, DK_MTU_USB 2051 */
     uint32_t inactivity_ms;     /* 120000; 0 = never */
     bool protocol_version_msg;  /* NRF_DFU_PROTOCOL_VERSION_MSG (1) */
     bool fw_version_msg;        /* NRF_DFU_PROTOCOL_FW_VERSION_MSG (1) */
-} dk_bl_config;
+} ds_bl_config;
 
 /* Defaults of the SDK 17.1 pca10056_uart / pca10040_uart example for chip
  * ("nrf52840" | "nrf52832"; NULL or unknown -> nrf52840).  No app installed,
  * no SoftDevice, enter = NO_VALID_APP. */
-void dk_bl_config_default(dk_bl_config *cfg, const char *chip);
+void ds_bl_config_default(ds_bl_config *cfg, const char *chip);
 
-typedef struct dk_bl dk_bl;
+typedef struct ds_bl ds_bl;
 
 /* The flash must be cfg->chip.flash_size bytes with cfg->chip.page_size pages;
  * it stays owned by the caller.  NULL on a mismatch or no memory. */
-dk_bl *dk_bl_new(const dk_bl_config *cfg, dk_flash *flash);
-void dk_bl_free(dk_bl *bl);
+ds_bl *ds_bl_new(const ds_bl_config *cfg, ds_flash *flash);
+void ds_bl_free(ds_bl *bl);
 
 /* Reset / power-on: RAM state lost (a pending power cut on the flash is
  * cleared first), a blank chip provisioned (MBR, optional SD and app, settings),
@@ -83,19 +83,19 @@ void dk_bl_free(dk_bl *bl);
  * here), the persisted init command re-armed (§6.9), then the DFU-mode
  * decision (§6.9).  If a power cut hits during boot, boot starts over (the
  * hook sees the next op numbers).  Returns true when in DFU mode. */
-bool dk_bl_boot(dk_bl *bl, uint64_t now_ms);
+bool ds_bl_boot(ds_bl *bl, uint64_t now_ms);
 
-/* Power-on instead of a reset: also forgets a dk_bl_request_dfu (GPREGRET). */
-bool dk_bl_power_on(dk_bl *bl, uint64_t now_ms);
+/* Power-on instead of a reset: also forgets a ds_bl_request_dfu (GPREGRET). */
+bool ds_bl_power_on(ds_bl *bl, uint64_t now_ms);
 
 /* Ask for DFU mode at the next reset (GPREGRET = 0xB1, buttonless). */
-void dk_bl_request_dfu(dk_bl *bl);
+void ds_bl_request_dfu(ds_bl *bl);
 
-bool dk_bl_in_dfu(const dk_bl *bl); /* false: the "app" runs, the port is silent */
+bool ds_bl_in_dfu(const ds_bl *bl); /* false: the "app" runs, the port is silent */
 
 enum {
-    DK_BL_RESET = 1, /* the chip resets: call dk_bl_boot (after sending rsp) */
-    DK_BL_CUT = 2,   /* a flash power cut happened: call dk_bl_boot */
+    DS_BL_RESET = 1, /* the chip resets: call ds_bl_boot (after sending rsp) */
+    DS_BL_CUT = 2,   /* a flash power cut happened: call ds_bl_boot */
 };
 
 /* One decoded request in; the unframed response out (*rsp_len 0 = nothing to
@@ -103,40 +103,40 @@ enum {
  * a response in rsp when the SDK would have sent it before the reset or the
  * power cut (final EXECUTE and save-progress writes happen after the
  * response).  An empty request is ignored.  A request that arrives after the
- * inactivity deadline is not processed: the chip has reset (DK_BL_RESET).
+ * inactivity deadline is not processed: the chip has reset (DS_BL_RESET).
  * cap >= 32 always suffices. */
-int dk_bl_handle(dk_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
+int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
                  size_t cap, size_t *rsp_len);
 
 /* Inactivity reset time (ms), UINT64_MAX when off or not in DFU mode. */
-uint64_t dk_bl_deadline(const dk_bl *bl);
+uint64_t ds_bl_deadline(const ds_bl *bl);
 
-/* Timer tick: returns DK_BL_RESET (after the settings backup) when the
- * inactivity deadline has passed, DK_BL_CUT if that backup was cut, else 0. */
-int dk_bl_tick(dk_bl *bl, uint64_t now_ms);
+/* Timer tick: returns DS_BL_RESET (after the settings backup) when the
+ * inactivity deadline has passed, DS_BL_CUT if that backup was cut, else 0. */
+int ds_bl_tick(ds_bl *bl, uint64_t now_ms);
 
-uint64_t dk_bl_image_bytes(const dk_bl *bl); /* data bytes accepted by WRITE this boot */
-uint64_t dk_bl_boots(const dk_bl *bl);       /* completed boots (resets included) */
+uint64_t ds_bl_image_bytes(const ds_bl *bl); /* data bytes accepted by WRITE this boot */
+uint64_t ds_bl_boots(const ds_bl *bl);       /* completed boots (resets included) */
 
-/* Read-only views for tests and the adapter.  dk_bl_settings is the RAM copy
+/* Read-only views for tests and the adapter.  ds_bl_settings is the RAM copy
  * (s_dfu_settings); it first folds the data CRC of the latest WRITEs, which
  * the core computes once per run of WRITEs. */
-const dk_settings *dk_bl_settings(dk_bl *bl);
-const dk_bl_config *dk_bl_get_config(const dk_bl *bl);
-dk_flash *dk_bl_flash(const dk_bl *bl);
-uint32_t dk_bl_bank0_start(const dk_bl *bl);
-uint32_t dk_bl_bank1_start(const dk_bl *bl);
-bool dk_bl_app_valid(const dk_bl *bl); /* bank 0 valid and its boot validation passes */
-bool dk_bl_init_cmd_valid(const dk_bl *bl);
-uint8_t dk_bl_current_obj(const dk_bl *bl); /* DK_OBJ_COMMAND / DATA / INVALID */
+const ds_settings *ds_bl_settings(ds_bl *bl);
+const ds_bl_config *ds_bl_get_config(const ds_bl *bl);
+ds_flash *ds_bl_flash(const ds_bl *bl);
+uint32_t ds_bl_bank0_start(const ds_bl *bl);
+uint32_t ds_bl_bank1_start(const ds_bl *bl);
+bool ds_bl_app_valid(const ds_bl *bl); /* bank 0 valid and its boot validation passes */
+bool ds_bl_init_cmd_valid(const ds_bl *bl);
+uint8_t ds_bl_current_obj(const ds_bl *bl); /* DK_OBJ_COMMAND / DATA / INVALID */
 
 /* "--show-settings": every field of the settings page and of the backup as
  * they are in flash (CRC checked), one "name: value" line each. */
-void dk_bl_print_settings(const dk_bl *bl, FILE *out);
+void ds_bl_print_settings(const ds_bl *bl, FILE *out);
 
 /* Intel HEX of the whole flash (type 04 extended linear address records,
  * 16-byte data records; rows that are entirely 0xFF, i.e. erased, are left
  * out, so loading the file onto an erased chip gives the same flash). */
-dk_status dk_bl_dump_hex(const dk_bl *bl, const char *path, dk_err *err);
+dk_status ds_bl_dump_hex(const ds_bl *bl, const char *path, dk_err *err);
 
 #endif

@@ -15,9 +15,9 @@
 
 #include <stdint.h>
 
-#define DK_MBR_SIZE 0x1000u
-#define DK_SD_INFO_ADDR 0x3000u
-#define DK_SD_MAGIC 0x51B1E5DBu
+#define DS_MBR_SIZE 0x1000u
+#define DS_SD_INFO_ADDR 0x3000u
+#define DS_SD_MAGIC 0x51B1E5DBu
 
 typedef struct {
     const char *name;       /* "nrf52840" */
@@ -30,12 +30,12 @@ typedef struct {
     uint32_t mbr_params;    /* NRF_MBR_PARAMS_PAGE_ADDRESS (settings backup) */
     uint32_t settings;      /* BOOTLOADER_SETTINGS_ADDRESS */
     uint32_t app_data_size; /* NRF_DFU_APP_DATA_AREA_SIZE (3 pages) */
-} dk_chip;
+} ds_chip;
 
 /* Profile by name ("nrf52840", "nrf52832"), NULL when unknown. */
-const dk_chip *dk_chip_find(const char *name);
+const ds_chip *ds_chip_find(const char *name);
 
 /* BOOTLOADER_SIZE: from bl_start up to the MBR params page. */
-static inline uint32_t dk_chip_bl_size(const dk_chip *c) { return c->mbr_params - c->bl_start; }
+static inline uint32_t ds_chip_bl_size(const ds_chip *c) { return c->mbr_params - c->bl_start; }
 
 #endif

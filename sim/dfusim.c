@@ -3,7 +3,7 @@
  * The adapter around the pure core (bl.h, flash.h): pty, SLIP, faults
  * (fault.h), control channel, capture, realtime pacing, CLI.  See README.md.
  *
- * Data path:  pty -> inbuf -> deframer -> rxq -> dk_bl_handle -> txq -> pty.
+ * Data path:  pty -> inbuf -> deframer -> rxq -> ds_bl_handle -> txq -> pty.
  * Instant mode: everything happens at once.  Realtime: bytes take 10 bits at
  * --baud each way, the chip is busy for the flash time the core reports, and
  * frames that finish arriving while it is busy take one of the SDK's RX
@@ -47,13 +47,13 @@
 #define VCLOCK_EPOCH_US 1715680800000000LL /* --clock virtual starts 2024-05-14 10:00:00 UTC */
 
 typedef struct {
-    dk_bl_config cfg;
+    ds_bl_config cfg;
     const char *flash_path, *dump_hex, *capture, *link, *control;
     bool show_settings, realtime;
     bool vclock; /* --clock virtual: capture time from the line model, not the wall */
     long baud;
     int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
-    dk_faults faults;
+    ds_faults faults;
     const char *scenario_path; /* --scenario FILE */
     dk_scenario *scen;         /* its contents, or NULL */
 } options;
@@ -75,8 +75,8 @@ typedef struct {
 typedef struct {
     options o;
     dk_pty pty;
-    dk_flash *flash;
-    dk_bl *bl;
+    ds_flash *flash;
+    ds_bl *bl;
     dk_cap_writer *cap;
     uint64_t t0_us;
 
@@ -215,7 +215,7 @@ static void vcap_host(sim *s, const uint8_t *p, size_t n)
     }
 }
 
-static void log_fired(sim *s, const dk_fault_fire *f, const char *where)
+static void log_fired(sim *s, const ds_fault_fire *f, const char *where)
 {
     for (size_t i = 0; i < f->n_which; i++)
         logx(s, 0, "fault %s fired (%s)", s->o.faults.f[f->which[i]].spec, where);
@@ -239,14 +239,14 @@ static void boot(sim *s, bool power_on, const char *why)
     s->off = false;
     for (int guard = 0; guard < 1000; guard++) {
         uint64_t ms = now_ms(s);
-        s->in_dfu = power_on ? dk_bl_power_on(s->bl, ms) : dk_bl_boot(s->bl, ms);
-        uint64_t busy = dk_flash_take_busy_us(s->flash);
+        s->in_dfu = power_on ? ds_bl_power_on(s->bl, ms) : ds_bl_boot(s->bl, ms);
+        uint64_t busy = ds_flash_take_busy_us(s->flash);
         if (s->o.realtime)
             s->busy_until_us = now_us(s) + busy;
         s->v_ns += busy * 1000u;
-        dk_fault_fire f;
+        ds_fault_fire f;
         memset(&f, 0, sizeof f);
-        dk_faults_take_deferred(&s->o.faults, &f);
+        ds_faults_take_deferred(&s->o.faults, &f);
         log_fired(s, &f, "during boot");
         if (f.power_cut) {
             if (f.off_ms) {
@@ -265,7 +265,7 @@ static void boot(sim *s, bool power_on, const char *why)
         break;
     }
     s->ignored = 0;
-    logx(s, 0, "%s: boot %llu, %s", why, (unsigned long long)dk_bl_boots(s->bl),
+    logx(s, 0, "%s: boot %llu, %s", why, (unsigned long long)ds_bl_boots(s->bl),
          s->in_dfu ? "in DFU mode" : "the app runs (port silent)");
 }
 
@@ -283,7 +283,7 @@ static void power_cut(sim *s, uint32_t off_ms, const char *why)
     s->off_until_us = now_us(s) + (uint64_t)off_ms * 1000u;
 }
 
-static void apply_fire(sim *s, const dk_fault_fire *f)
+static void apply_fire(sim *s, const ds_fault_fire *f)
 {
     if (f->power_cut)
         power_cut(s, f->off_ms, "power cut (fault)");
@@ -295,15 +295,15 @@ static void apply_fire(sim *s, const dk_fault_fire *f)
     }
 }
 
-static dk_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
+static ds_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
 {
     sim *s = ctx;
-    dk_fault_verdict v = dk_faults_flash_op(&s->o.faults, op_no);
-    if (v != DK_FV_GO || s->o.verbose >= 2)
-        logx(s, v == DK_FV_GO ? 2 : 0, "flash op %llu: %s 0x%08X len %u%s", (unsigned long long)op_no,
+    ds_fault_verdict v = ds_faults_flash_op(&s->o.faults, op_no);
+    if (v != DS_FV_GO || s->o.verbose >= 2)
+        logx(s, v == DS_FV_GO ? 2 : 0, "flash op %llu: %s 0x%08X len %u%s", (unsigned long long)op_no,
              is_erase ? "erase" : "write", addr, len,
-             v == DK_FV_CUT ? ": POWER CUT (fault)" : v == DK_FV_FAIL ? ": fails (fault)" : "");
-    return v == DK_FV_CUT ? DK_FLASH_CUT : v == DK_FV_FAIL ? DK_FLASH_FAIL : DK_FLASH_GO;
+             v == DS_FV_CUT ? ": POWER CUT (fault)" : v == DS_FV_FAIL ? ": fails (fault)" : "");
+    return v == DS_FV_CUT ? DS_FLASH_CUT : v == DS_FV_FAIL ? DS_FLASH_FAIL : DS_FLASH_GO;
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -330,13 +330,13 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     char d[160];
     uint32_t delay_ms;
     int64_t corrupt_at;
-    if (dk_faults_response(&s->o.faults, &delay_ms, &corrupt_at)) {
+    if (ds_faults_response(&s->o.faults, &delay_ms, &corrupt_at)) {
         describe(rsp, len, d, sizeof d);
         logx(s, 0, "response dropped (fault): %s", d);
         return;
     }
     if (corrupt_at != -2) {
-        dk_fault_corrupt(rsp, len, corrupt_at);
+        ds_fault_corrupt(rsp, len, corrupt_at);
         logx(s, 0, "response corrupted (fault)");
     }
     uint64_t at = now_us(s);
@@ -386,8 +386,8 @@ static void handle(sim *s, const uint8_t *req, size_t len)
         logx(s, 1, "<- %s", d);
     }
     uint8_t op = req[0];
-    dk_fault_fire f;
-    dk_faults_request(&s->o.faults, op, &f);
+    ds_fault_fire f;
+    ds_faults_request(&s->o.faults, op, &f);
     log_fired(s, &f, d);
     if (f.lose && !(f.reset || f.power_cut || f.stall)) {
         logx(s, 0, "request lost on the line (fault): %s", d);
@@ -399,15 +399,15 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     }
     uint8_t rsp[RSP_CAP];
     size_t rl = 0;
-    int flags = dk_bl_handle(s->bl, req, len, now_ms(s), rsp, sizeof rsp, &rl);
-    uint64_t busy = dk_flash_take_busy_us(s->flash);
+    int flags = ds_bl_handle(s->bl, req, len, now_ms(s), rsp, sizeof rsp, &rl);
+    uint64_t busy = ds_flash_take_busy_us(s->flash);
     if (s->o.realtime)
         s->busy_until_us = now_us(s) + busy;
     s->v_ns += busy * 1000u;
-    dk_faults_handled(&s->o.faults, op, dk_bl_image_bytes(s->bl), &f);
+    ds_faults_handled(&s->o.faults, op, ds_bl_image_bytes(s->bl), &f);
     log_fired(s, &f, d);
-    bool cut = (flags & DK_BL_CUT) || f.power_cut;
-    bool reset = !cut && ((flags & DK_BL_RESET) || f.reset);
+    bool cut = (flags & DS_BL_CUT) || f.power_cut;
+    bool reset = !cut && ((flags & DS_BL_RESET) || f.reset);
     if (rl && (f.power_cut || f.reset || f.stall)) {
         describe(rsp, rl, d, sizeof d);
         logx(s, 0, "response not sent (fault): %s", d);
@@ -417,7 +417,7 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     if (cut || reset)
         flush_tx(s); /* the answer leaves before the reset's flash work (bl.h) */
     if (cut)
-        power_cut(s, f.off_ms, (flags & DK_BL_CUT) ? "power cut in a flash operation" : "power cut (fault)");
+        power_cut(s, f.off_ms, (flags & DS_BL_CUT) ? "power cut in a flash operation" : "power cut (fault)");
     else if (reset)
         boot(s, false, f.reset ? "reset (fault)" : "reset by the bootloader");
     if (f.stall) {
@@ -558,7 +558,7 @@ static void ctl_reply(sim *s, const char *fmt, ...)
 static void dump_hex(sim *s, const char *path)
 {
     dk_err err;
-    if (dk_bl_dump_hex(s->bl, path, &err) != DK_OK)
+    if (ds_bl_dump_hex(s->bl, path, &err) != DK_OK)
         logx(s, -1, "--dump-hex %s: %s", path, err.msg);
     else
         logx(s, 1, "flash written to %s", path);
@@ -575,7 +575,7 @@ static void ctl_command(sim *s, char *line)
         long ms = arg ? strtol(arg, NULL, 0) : 0;
         power_cut(s, ms > 0 && ms < 3600000 ? (uint32_t)ms : 0, "power cut (control)");
     } else if (!strcmp(line, "enter-dfu")) {
-        dk_bl_request_dfu(s->bl);
+        ds_bl_request_dfu(s->bl);
         boot(s, false, "buttonless DFU request (control)");
     } else if (!strcmp(line, "stall")) {
         s->stalled = true;
@@ -585,7 +585,7 @@ static void ctl_command(sim *s, char *line)
         size_t len = 0;
         FILE *m = open_memstream(&text, &len);
         if (m) {
-            dk_bl_print_settings(s->bl, m);
+            ds_bl_print_settings(s->bl, m);
             fclose(m);
             if (s->ctl_conn >= 0 && len && write(s->ctl_conn, text, len) < 0) {
                 close(s->ctl_conn);
@@ -603,8 +603,8 @@ static void ctl_command(sim *s, char *line)
     } else if (!strcmp(line, "status")) {
         ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
                   s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
-                  (unsigned long long)dk_bl_boots(s->bl), (unsigned long long)dk_flash_ops(s->flash),
-                  (unsigned long long)dk_bl_image_bytes(s->bl));
+                  (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
+                  (unsigned long long)ds_bl_image_bytes(s->bl));
     } else {
         ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
                      "show-settings, dump-hex [FILE], status)\n", line);
@@ -714,17 +714,17 @@ static void timers(sim *s)
     uint64_t ms = now_ms(s);
     if (s->off && now_us(s) >= s->off_until_us)
         boot(s, true, "power back on");
-    dk_fault_fire f;
-    dk_faults_tick(&s->o.faults, ms, &f);
+    ds_fault_fire f;
+    ds_faults_tick(&s->o.faults, ms, &f);
     if (f.n_which) {
         log_fired(s, &f, "timer");
         apply_fire(s, &f);
     }
-    if (!s->off && !s->stalled && ms >= dk_bl_deadline(s->bl)) {
-        int flags = dk_bl_tick(s->bl, ms);
-        if (flags & DK_BL_CUT)
+    if (!s->off && !s->stalled && ms >= ds_bl_deadline(s->bl)) {
+        int flags = ds_bl_tick(s->bl, ms);
+        if (flags & DS_BL_CUT)
             power_cut(s, 0, "power cut in the inactivity reset");
-        else if (flags & DK_BL_RESET)
+        else if (flags & DS_BL_RESET)
             boot(s, false, "inactivity timeout");
     }
 }
@@ -825,7 +825,7 @@ static int run(sim *s)
             wake = min_u64(wake, s->o.realtime ? s->rt_arr_us : now);
         if (s->off)
             wake = min_u64(wake, s->off_until_us);
-        uint64_t d = dk_bl_deadline(s->bl), fm = dk_faults_next_ms(&s->o.faults);
+        uint64_t d = ds_bl_deadline(s->bl), fm = ds_faults_next_ms(&s->o.faults);
         if (d != UINT64_MAX && !s->off && !s->stalled)
             wake = min_u64(wake, d * 1000u);
         if (fm != UINT64_MAX)
@@ -1002,7 +1002,7 @@ static uint32_t scaled(uint64_t ms, double scale, uint32_t min)
 static int scenario_config(options *o, bool *sd, uint32_t *sd_end, double scale)
 {
     const dk_scenario *sc = o->scen;
-    dk_bl_config *c = &o->cfg;
+    ds_bl_config *c = &o->cfg;
     c->hw_version = sc->device.hw_version;
     if (sc->device.softdevice) {
         *sd = true;
@@ -1017,9 +1017,9 @@ static int scenario_config(options *o, bool *sd, uint32_t *sd_end, double scale)
     c->save_progress_in_flash = sc->device.save_progress_in_flash;
     c->single_bank = sc->device.single_bank;
     c->allow_unsigned = !sc->device.require_signature;
-    c->enter = !strcmp(sc->device.enter_dfu, "always")       ? DK_BL_ENTER_ALWAYS
-               : !strcmp(sc->device.enter_dfu, "first-boot") ? DK_BL_ENTER_FIRST_BOOT
-                                                             : DK_BL_ENTER_NO_VALID_APP;
+    c->enter = !strcmp(sc->device.enter_dfu, "always")       ? DS_BL_ENTER_ALWAYS
+               : !strcmp(sc->device.enter_dfu, "first-boot") ? DS_BL_ENTER_FIRST_BOOT
+                                                             : DS_BL_ENTER_NO_VALID_APP;
     c->mtu = sc->device.mtu;
     c->inactivity_ms = sc->device.inactivity_ms ? scaled(sc->device.inactivity_ms, scale, 100) : 0;
     if (sc->line.realtime) {
@@ -1027,19 +1027,19 @@ static int scenario_config(options *o, bool *sd, uint32_t *sd_end, double scale)
         o->baud = sc->line.baud;
     }
     for (size_t i = 0; i < sc->n_faults; i++) {
-        dk_fault f;
+        ds_fault f;
         char why[200];
-        if (dk_fault_parse(sc->faults[i], &f, why, sizeof why) < 0) {
+        if (ds_fault_parse(sc->faults[i], &f, why, sizeof why) < 0) {
             fprintf(stderr, TOOL ": --scenario %s: faults[%zu]: %s\n", o->scenario_path, i, why);
             return -1;
         }
         if (scale < 1) { /* times in ms: delays, off times, after-ms triggers */
-            if ((f.act == DK_FA_DELAY || f.act == DK_FA_POWER_CUT) && f.arg > 0)
+            if ((f.act == DS_FA_DELAY || f.act == DS_FA_POWER_CUT) && f.arg > 0)
                 f.arg = scaled((uint64_t)f.arg, scale, 1);
-            if (f.trig == DK_FT_MS)
+            if (f.trig == DS_FT_MS)
                 f.n = scaled(f.n, scale, 0);
         }
-        if (dk_faults_add(&o->faults, &f) < 0) {
+        if (ds_faults_add(&o->faults, &f) < 0) {
             fprintf(stderr, TOOL ": --scenario %s: faults[%zu]: too many faults\n", o->scenario_path, i);
             return -1;
         }
@@ -1057,19 +1057,19 @@ static int scenario_config(options *o, bool *sd, uint32_t *sd_end, double scale)
 static int scenario_flash(sim *s)
 {
     const dk_scenario *sc = s->o.scen;
-    dk_bl_config cfg = s->o.cfg;
-    cfg.enter = DK_BL_ENTER_ALWAYS;
-    dk_bl *tmp = dk_bl_new(&cfg, s->flash);
+    ds_bl_config cfg = s->o.cfg;
+    cfg.enter = DS_BL_ENTER_ALWAYS;
+    ds_bl *tmp = ds_bl_new(&cfg, s->flash);
     if (!tmp)
         return -1;
-    dk_bl_power_on(tmp, 0);
-    dk_bl_free(tmp);
+    ds_bl_power_on(tmp, 0);
+    ds_bl_free(tmp);
     if (!sc->start.init)
         return 0;
-    const dk_chip *c = &s->o.cfg.chip;
-    dk_settings st;
-    dk_sett_decode(dk_flash_mem(s->flash) + c->settings, &st);
-    dk_sett_progress_reset(&st);
+    const ds_chip *c = &s->o.cfg.chip;
+    ds_settings st;
+    ds_sett_decode(ds_flash_mem(s->flash) + c->settings, &st);
+    ds_sett_progress_reset(&st);
     st.progress.command_size = st.progress.command_offset = sc->start.init_size;
     st.progress.command_crc = sc->start.init_crc;
     if (sc->start.init_bytes_known)
@@ -1078,11 +1078,11 @@ static int scenario_flash(sim *s)
         st.progress.firmware_image_offset = st.progress.firmware_image_offset_last = sc->start.data_offset;
         st.progress.firmware_image_crc = st.progress.firmware_image_crc_last = sc->start.data_crc;
     }
-    dk_sett_seal(&st);
-    uint8_t img[DK_SETT_SIZE];
-    dk_sett_encode(&st, img);
-    if (dk_flash_program(s->flash, c->settings, img, DK_SETT_SIZE) != 0 ||
-        dk_flash_program(s->flash, c->mbr_params, img, DK_SETT_SIZE) != 0)
+    ds_sett_seal(&st);
+    uint8_t img[DS_SETT_SIZE];
+    ds_sett_encode(&st, img);
+    if (ds_flash_program(s->flash, c->settings, img, DS_SETT_SIZE) != 0 ||
+        ds_flash_program(s->flash, c->mbr_params, img, DS_SETT_SIZE) != 0)
         return -1;
     return 0;
 }
@@ -1152,11 +1152,11 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!chip)
         chip = "nrf52840";
-    if (!dk_chip_find(chip))
+    if (!ds_chip_find(chip))
         return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
-    dk_bl_config_default(&o->cfg, chip);
+    ds_bl_config_default(&o->cfg, chip);
     o->baud = 115200;
-    dk_faults_init(&o->faults);
+    ds_faults_init(&o->faults);
     bool sd = false;
     uint32_t sd_end = 0;
     double scale = 1.0;
@@ -1201,7 +1201,7 @@ static int parse_args(int argc, char **argv, options *o)
             }
             break;
         case O_SDEND:
-            if (!num(optarg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DK_SD_INFO_ADDR + 0x1000)
+            if (!num(optarg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
                 return bad("--sd-end %s: expected a page-aligned address above 0x4000", optarg);
             sd_end = (uint32_t)v;
             break;
@@ -1231,11 +1231,11 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case O_ENTER:
             if (!strcmp(optarg, "no-valid-app"))
-                o->cfg.enter = DK_BL_ENTER_NO_VALID_APP;
+                o->cfg.enter = DS_BL_ENTER_NO_VALID_APP;
             else if (!strcmp(optarg, "always"))
-                o->cfg.enter = DK_BL_ENTER_ALWAYS;
+                o->cfg.enter = DS_BL_ENTER_ALWAYS;
             else if (!strcmp(optarg, "first-boot"))
-                o->cfg.enter = DK_BL_ENTER_FIRST_BOOT;
+                o->cfg.enter = DS_BL_ENTER_FIRST_BOOT;
             else
                 return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", optarg);
             break;
@@ -1263,12 +1263,12 @@ static int parse_args(int argc, char **argv, options *o)
             o->control = optarg;
             break;
         case O_FAULT: {
-            dk_fault f;
+            ds_fault f;
             char why[200];
-            if (dk_fault_parse(optarg, &f, why, sizeof why) < 0)
+            if (ds_fault_parse(optarg, &f, why, sizeof why) < 0)
                 return bad("--%s", why);
-            if (dk_faults_add(&o->faults, &f) < 0)
-                return bad("--fault: at most %d faults", DK_FAULTS_MAX);
+            if (ds_faults_add(&o->faults, &f) < 0)
+                return bad("--fault: at most %d faults", DS_FAULTS_MAX);
             break;
         }
         case O_REALTIME:
@@ -1325,8 +1325,8 @@ static int show_settings(sim *s)
         return 1;
     }
     if (!s->o.flash_path) /* a fresh chip: show what it provisions */
-        dk_bl_power_on(s->bl, 0);
-    dk_bl_print_settings(s->bl, stdout);
+        ds_bl_power_on(s->bl, 0);
+    ds_bl_print_settings(s->bl, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -1337,7 +1337,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &s.o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    const dk_chip *c = &s.o.cfg.chip;
+    const ds_chip *c = &s.o.cfg.chip;
     dk_err err;
 
     bool fresh = true; /* a blank chip: a scenario prepares it */
@@ -1346,29 +1346,29 @@ int main(int argc, char **argv)
             fprintf(stderr, TOOL ": --flash %s: %s\n", s.o.flash_path, strerror(errno));
             return 1;
         }
-        s.flash = dk_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, &fresh, &err);
+        s.flash = ds_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, &fresh, &err);
         if (!s.flash) {
             dk_err_print(stderr, TOOL, s.o.flash_path, &err);
             return 1;
         }
     } else {
-        s.flash = dk_flash_new(c->flash_size, c->page_size);
+        s.flash = ds_flash_new(c->flash_size, c->page_size);
     }
     if (s.flash && s.o.scen && fresh && scenario_flash(&s) != 0) {
         fprintf(stderr, TOOL ": --scenario %s: cannot prepare the %s model\n", s.o.scenario_path, c->name);
         return 1;
     }
-    if (!s.flash || !(s.bl = dk_bl_new(&s.o.cfg, s.flash))) {
+    if (!s.flash || !(s.bl = ds_bl_new(&s.o.cfg, s.flash))) {
         fprintf(stderr, TOOL ": cannot set up the %s model\n", c->name);
         return 1;
     }
     if (s.o.show_settings) {
         rc = show_settings(&s);
-        dk_bl_free(s.bl);
-        dk_flash_free(s.flash);
+        ds_bl_free(s.bl);
+        ds_flash_free(s.flash);
         return rc;
     }
-    dk_flash_set_hook(s.flash, flash_hook, &s);
+    ds_flash_set_hook(s.flash, flash_hook, &s);
 
     s.frame_cap = s.o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
     s.dec_buf = malloc(s.frame_cap);
@@ -1430,8 +1430,8 @@ int main(int argc, char **argv)
     if (s.ctl_conn >= 0)
         close(s.ctl_conn);
     dk_pty_close(&s.pty);
-    dk_bl_free(s.bl);
-    dk_flash_free(s.flash);
+    ds_bl_free(s.bl);
+    ds_flash_free(s.flash);
     free(s.dec_buf);
     for (int i = 0; i < RXQ_LEN; i++)
         free(s.rxq[i].buf);

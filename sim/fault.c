@@ -21,12 +21,12 @@ static const char *trig_names[] = { "after-bytes", "flash-op", "op", "after-op",
 static const char *act_names[] = { "reset", "power-cut", "drop-response", "delay-response",
                                    "stall", "corrupt-byte", "flash-error", "lose-request" };
 
-const char *dk_fault_trig_name(dk_fault_trig t)
+const char *ds_fault_trig_name(ds_fault_trig t)
 {
     return (unsigned)t < sizeof trig_names / sizeof *trig_names ? trig_names[t] : "?";
 }
 
-const char *dk_fault_act_name(dk_fault_act a)
+const char *ds_fault_act_name(ds_fault_act a)
 {
     return (unsigned)a < sizeof act_names / sizeof *act_names ? act_names[a] : "?";
 }
@@ -89,7 +89,7 @@ static bool word_is(const char *s, size_t len, const char *w)
     return strlen(w) == len && strncmp(s, w, len) == 0;
 }
 
-int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
+int ds_fault_parse(const char *spec, ds_fault *f, char *why, size_t cap)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->spec, sizeof f->spec, "%s", spec);
@@ -105,20 +105,20 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
     const char *val = eq + 1;
     size_t vlen = (size_t)(colon - val);
     if (word_is(spec, tlen, "after-bytes"))
-        f->trig = DK_FT_BYTES;
+        f->trig = DS_FT_BYTES;
     else if (word_is(spec, tlen, "flash-op"))
-        f->trig = DK_FT_FLASH_OP;
+        f->trig = DS_FT_FLASH_OP;
     else if (word_is(spec, tlen, "op"))
-        f->trig = DK_FT_OP;
+        f->trig = DS_FT_OP;
     else if (word_is(spec, tlen, "after-op"))
-        f->trig = DK_FT_AFTER_OP;
+        f->trig = DS_FT_AFTER_OP;
     else if (word_is(spec, tlen, "after-ms"))
-        f->trig = DK_FT_MS;
+        f->trig = DS_FT_MS;
     else
         return fail(why, cap, "fault '%s': unknown trigger '%.*s' (after-bytes, flash-op, op, "
                     "after-op, after-ms)", spec, (int)tlen, spec);
 
-    if (f->trig == DK_FT_OP || f->trig == DK_FT_AFTER_OP) {
+    if (f->trig == DS_FT_OP || f->trig == DS_FT_AFTER_OP) {
         const char *hash = memchr(val, '#', vlen);
         size_t olen = hash ? (size_t)(hash - val) : vlen;
         if (!parse_opcode(val, olen, &f->opcode))
@@ -137,7 +137,7 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
     } else {
         if (!parse_u64(val, vlen, &f->n))
             return fail(why, cap, "fault '%s': bad number '%.*s'", spec, (int)vlen, val);
-        if (f->trig == DK_FT_FLASH_OP && f->n == 0)
+        if (f->trig == DS_FT_FLASH_OP && f->n == 0)
             return fail(why, cap, "fault '%s': flash operations count from 1", spec);
     }
 
@@ -153,29 +153,29 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
     if (i == sizeof act_names / sizeof *act_names)
         return fail(why, cap, "fault '%s': unknown action '%.*s' (reset, power-cut, drop-response, "
                     "delay-response=MS, stall, corrupt-byte, flash-error, lose-request)", spec, (int)alen, act);
-    f->act = (dk_fault_act)i;
+    f->act = (ds_fault_act)i;
     uint64_t a = 0;
     bool has_arg = arg != NULL;
     if (has_arg && !parse_u64(arg, strlen(arg), &a))
         return fail(why, cap, "fault '%s': bad action value '%s'", spec, arg);
     switch (f->act) {
-    case DK_FA_DELAY:
+    case DS_FA_DELAY:
         if (!has_arg)
             return fail(why, cap, "fault '%s': delay-response needs =MS", spec);
         /* fall through */
-    case DK_FA_POWER_CUT:
+    case DS_FA_POWER_CUT:
         if (a > 3600000)
             return fail(why, cap, "fault '%s': %llu ms is more than an hour", spec,
                         (unsigned long long)a);
         f->arg = (int64_t)a;
         break;
-    case DK_FA_LOSE:
+    case DS_FA_LOSE:
         if (has_arg)
             return fail(why, cap, "fault '%s': lose-request takes no value", spec);
-        if (f->trig != DK_FT_OP)
+        if (f->trig != DS_FT_OP)
             return fail(why, cap, "fault '%s': lose-request goes with an op= trigger", spec);
         break;
-    case DK_FA_CORRUPT:
+    case DS_FA_CORRUPT:
         if (has_arg && a > 0xFFFF)
             return fail(why, cap, "fault '%s': byte index %llu too large", spec, (unsigned long long)a);
         f->arg = has_arg ? (int64_t)a : -1;
@@ -187,14 +187,14 @@ int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t cap)
     return 0;
 }
 
-void dk_faults_init(dk_faults *fs)
+void ds_faults_init(ds_faults *fs)
 {
     memset(fs, 0, sizeof *fs);
 }
 
-int dk_faults_add(dk_faults *fs, const dk_fault *f)
+int ds_faults_add(ds_faults *fs, const ds_fault *f)
 {
-    if (fs->n >= DK_FAULTS_MAX)
+    if (fs->n >= DS_FAULTS_MAX)
         return -1;
     fs->f[fs->n] = *f;
     fs->f[fs->n].fired = 0;
@@ -202,7 +202,7 @@ int dk_faults_add(dk_faults *fs, const dk_fault *f)
     return 0;
 }
 
-static void merge(dk_fault_fire *dst, const dk_fault_fire *src)
+static void merge(ds_fault_fire *dst, const ds_fault_fire *src)
 {
     dst->reset |= src->reset;
     if (src->power_cut) {
@@ -212,59 +212,59 @@ static void merge(dk_fault_fire *dst, const dk_fault_fire *src)
     }
     dst->stall |= src->stall;
     dst->lose |= src->lose;
-    for (size_t i = 0; i < src->n_which && dst->n_which < DK_FAULTS_MAX; i++)
+    for (size_t i = 0; i < src->n_which && dst->n_which < DS_FAULTS_MAX; i++)
         dst->which[dst->n_which++] = src->which[i];
 }
 
 /* Carry out fault i's action: chip actions go to out, the rest is armed. */
-static void fire(dk_faults *fs, size_t i, dk_fault_fire *out)
+static void fire(ds_faults *fs, size_t i, ds_fault_fire *out)
 {
-    dk_fault *f = &fs->f[i];
+    ds_fault *f = &fs->f[i];
     f->fired++;
-    if (out->n_which < DK_FAULTS_MAX)
+    if (out->n_which < DS_FAULTS_MAX)
         out->which[out->n_which++] = (unsigned)i;
     switch (f->act) {
-    case DK_FA_RESET:
+    case DS_FA_RESET:
         out->reset = true;
         break;
-    case DK_FA_POWER_CUT:
+    case DS_FA_POWER_CUT:
         out->power_cut = true;
         if ((uint64_t)f->arg > out->off_ms)
             out->off_ms = (uint32_t)f->arg;
         break;
-    case DK_FA_STALL:
+    case DS_FA_STALL:
         out->stall = true;
         break;
-    case DK_FA_DROP:
+    case DS_FA_DROP:
         fs->drop++;
         break;
-    case DK_FA_DELAY:
+    case DS_FA_DELAY:
         fs->delay = true;
         fs->delay_ms = (uint32_t)f->arg;
         break;
-    case DK_FA_CORRUPT:
+    case DS_FA_CORRUPT:
         fs->corrupt = true;
         fs->corrupt_at = f->arg;
         break;
-    case DK_FA_FLASH_ERROR:
+    case DS_FA_FLASH_ERROR:
         fs->flash_error++;
         break;
-    case DK_FA_LOSE:
+    case DS_FA_LOSE:
         out->lose = true;
         break;
     }
 }
 
-static void clear(dk_fault_fire *out)
+static void clear(ds_fault_fire *out)
 {
     memset(out, 0, sizeof *out);
 }
 
-static void match_op(dk_faults *fs, dk_fault_trig trig, uint8_t opcode, dk_fault_fire *out)
+static void match_op(ds_faults *fs, ds_fault_trig trig, uint8_t opcode, ds_fault_fire *out)
 {
     uint64_t count = fs->op_count[opcode];
     for (size_t i = 0; i < fs->n; i++) {
-        dk_fault *f = &fs->f[i];
+        ds_fault *f = &fs->f[i];
         if (f->trig != trig || f->opcode != opcode)
             continue;
         if (f->repeat ? count >= f->n : (count == f->n && f->fired == 0))
@@ -272,79 +272,79 @@ static void match_op(dk_faults *fs, dk_fault_trig trig, uint8_t opcode, dk_fault
     }
 }
 
-void dk_faults_request(dk_faults *fs, uint8_t opcode, dk_fault_fire *out)
+void ds_faults_request(ds_faults *fs, uint8_t opcode, ds_fault_fire *out)
 {
     clear(out);
     fs->op_count[opcode]++;
-    match_op(fs, DK_FT_OP, opcode, out);
+    match_op(fs, DS_FT_OP, opcode, out);
 }
 
-void dk_faults_handled(dk_faults *fs, uint8_t opcode, uint64_t image_bytes, dk_fault_fire *out)
+void ds_faults_handled(ds_faults *fs, uint8_t opcode, uint64_t image_bytes, ds_fault_fire *out)
 {
     clear(out);
-    match_op(fs, DK_FT_AFTER_OP, opcode, out);
+    match_op(fs, DS_FT_AFTER_OP, opcode, out);
     for (size_t i = 0; i < fs->n; i++) {
-        dk_fault *f = &fs->f[i];
-        if (f->trig == DK_FT_BYTES && f->fired == 0 && image_bytes >= f->n)
+        ds_fault *f = &fs->f[i];
+        if (f->trig == DS_FT_BYTES && f->fired == 0 && image_bytes >= f->n)
             fire(fs, i, out);
     }
-    dk_faults_take_deferred(fs, out);
+    ds_faults_take_deferred(fs, out);
 }
 
-void dk_faults_take_deferred(dk_faults *fs, dk_fault_fire *out)
+void ds_faults_take_deferred(ds_faults *fs, ds_fault_fire *out)
 {
     merge(out, &fs->deferred);
     clear(&fs->deferred);
 }
 
-dk_fault_verdict dk_faults_flash_op(dk_faults *fs, uint64_t op_no)
+ds_fault_verdict ds_faults_flash_op(ds_faults *fs, uint64_t op_no)
 {
-    dk_fault_verdict v = DK_FV_GO;
+    ds_fault_verdict v = DS_FV_GO;
     for (size_t i = 0; i < fs->n; i++) {
-        dk_fault *f = &fs->f[i];
-        if (f->trig != DK_FT_FLASH_OP || f->n != op_no || f->fired)
+        ds_fault *f = &fs->f[i];
+        if (f->trig != DS_FT_FLASH_OP || f->n != op_no || f->fired)
             continue;
-        if (f->act == DK_FA_FLASH_ERROR) {
+        if (f->act == DS_FA_FLASH_ERROR) {
             f->fired++;
-            if (fs->deferred.n_which < DK_FAULTS_MAX)
+            if (fs->deferred.n_which < DS_FAULTS_MAX)
                 fs->deferred.which[fs->deferred.n_which++] = (unsigned)i;
-            if (v == DK_FV_GO)
-                v = DK_FV_FAIL;
+            if (v == DS_FV_GO)
+                v = DS_FV_FAIL;
             continue;
         }
         fire(fs, i, &fs->deferred);
-        if (f->act == DK_FA_POWER_CUT)
-            v = DK_FV_CUT;
+        if (f->act == DS_FA_POWER_CUT)
+            v = DS_FV_CUT;
     }
-    if (v == DK_FV_GO && fs->flash_error) {
+    if (v == DS_FV_GO && fs->flash_error) {
         fs->flash_error--;
-        v = DK_FV_FAIL;
+        v = DS_FV_FAIL;
     }
     return v;
 }
 
-void dk_faults_tick(dk_faults *fs, uint64_t now_ms, dk_fault_fire *out)
+void ds_faults_tick(ds_faults *fs, uint64_t now_ms, ds_fault_fire *out)
 {
     clear(out);
     for (size_t i = 0; i < fs->n; i++) {
-        dk_fault *f = &fs->f[i];
-        if (f->trig == DK_FT_MS && f->fired == 0 && now_ms >= f->n)
+        ds_fault *f = &fs->f[i];
+        if (f->trig == DS_FT_MS && f->fired == 0 && now_ms >= f->n)
             fire(fs, i, out);
     }
 }
 
-uint64_t dk_faults_next_ms(const dk_faults *fs)
+uint64_t ds_faults_next_ms(const ds_faults *fs)
 {
     uint64_t t = UINT64_MAX;
     for (size_t i = 0; i < fs->n; i++) {
-        const dk_fault *f = &fs->f[i];
-        if (f->trig == DK_FT_MS && f->fired == 0 && f->n < t)
+        const ds_fault *f = &fs->f[i];
+        if (f->trig == DS_FT_MS && f->fired == 0 && f->n < t)
             t = f->n;
     }
     return t;
 }
 
-bool dk_faults_response(dk_faults *fs, uint32_t *delay_ms, int64_t *corrupt_at)
+bool ds_faults_response(ds_faults *fs, uint32_t *delay_ms, int64_t *corrupt_at)
 {
     *delay_ms = 0;
     *corrupt_at = -2;
@@ -363,7 +363,7 @@ bool dk_faults_response(dk_faults *fs, uint32_t *delay_ms, int64_t *corrupt_at)
     return false;
 }
 
-void dk_fault_corrupt(uint8_t *rsp, size_t len, int64_t at)
+void ds_fault_corrupt(uint8_t *rsp, size_t len, int64_t at)
 {
     if (len == 0 || at < -1)
         return;

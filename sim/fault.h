@@ -42,43 +42,43 @@
 #include <stdint.h>
 
 typedef enum {
-    DK_FT_BYTES,     /* after-bytes=N */
-    DK_FT_FLASH_OP,  /* flash-op=N */
-    DK_FT_OP,        /* op=X#K */
-    DK_FT_AFTER_OP,  /* after-op=X#K */
-    DK_FT_MS,        /* after-ms=T */
-} dk_fault_trig;
+    DS_FT_BYTES,     /* after-bytes=N */
+    DS_FT_FLASH_OP,  /* flash-op=N */
+    DS_FT_OP,        /* op=X#K */
+    DS_FT_AFTER_OP,  /* after-op=X#K */
+    DS_FT_MS,        /* after-ms=T */
+} ds_fault_trig;
 
 typedef enum {
-    DK_FA_RESET,
-    DK_FA_POWER_CUT,
-    DK_FA_DROP,
-    DK_FA_DELAY,
-    DK_FA_STALL,
-    DK_FA_CORRUPT,
-    DK_FA_FLASH_ERROR,
-    DK_FA_LOSE,
-} dk_fault_act;
+    DS_FA_RESET,
+    DS_FA_POWER_CUT,
+    DS_FA_DROP,
+    DS_FA_DELAY,
+    DS_FA_STALL,
+    DS_FA_CORRUPT,
+    DS_FA_FLASH_ERROR,
+    DS_FA_LOSE,
+} ds_fault_act;
 
 typedef struct {
-    dk_fault_trig trig;
+    ds_fault_trig trig;
     uint64_t n;         /* bytes, flash op number, K, or ms */
     uint8_t opcode;     /* op / after-op */
     bool repeat;        /* "#K+" */
-    dk_fault_act act;
+    ds_fault_act act;
     int64_t arg;        /* delay/off ms; corrupt index (-1 = last byte) */
     unsigned fired;     /* times it fired */
     char spec[64];      /* as given, for log lines */
-} dk_fault;
+} ds_fault;
 
 /* Parse one SPEC.  0 on success; -1 with a one-line reason in why. */
-int dk_fault_parse(const char *spec, dk_fault *f, char *why, size_t why_cap);
+int ds_fault_parse(const char *spec, ds_fault *f, char *why, size_t why_cap);
 
 /* Name of a trigger/action as SPEC spells it. */
-const char *dk_fault_trig_name(dk_fault_trig t);
-const char *dk_fault_act_name(dk_fault_act a);
+const char *ds_fault_trig_name(ds_fault_trig t);
+const char *ds_fault_act_name(ds_fault_act a);
 
-#define DK_FAULTS_MAX 32
+#define DS_FAULTS_MAX 32
 
 /* What fired, for the adapter to carry out. */
 typedef struct {
@@ -87,15 +87,15 @@ typedef struct {
     uint32_t off_ms;    /* power_cut: how long the chip stays off */
     bool stall;
     bool lose;          /* the request is lost: do not handle it */
-    unsigned which[DK_FAULTS_MAX]; /* indexes of the faults that fired */
+    unsigned which[DS_FAULTS_MAX]; /* indexes of the faults that fired */
     size_t n_which;
-} dk_fault_fire;
+} ds_fault_fire;
 
 typedef struct {
-    dk_fault f[DK_FAULTS_MAX];
+    ds_fault f[DS_FAULTS_MAX];
     size_t n;
     uint64_t op_count[256];  /* requests seen per opcode */
-    /* armed response actions (consumed by dk_faults_response) */
+    /* armed response actions (consumed by ds_faults_response) */
     unsigned drop;
     bool delay;
     uint32_t delay_ms;
@@ -103,48 +103,48 @@ typedef struct {
     int64_t corrupt_at;
     unsigned flash_error;    /* armed for the next flash op */
     /* chip actions armed by a flash-op trigger, carried out after the request */
-    dk_fault_fire deferred;
-} dk_faults;
+    ds_fault_fire deferred;
+} ds_faults;
 
-void dk_faults_init(dk_faults *fs);
+void ds_faults_init(ds_faults *fs);
 
 /* Add a parsed fault. -1 when the table is full. */
-int dk_faults_add(dk_faults *fs, const dk_fault *f);
+int ds_faults_add(ds_faults *fs, const ds_fault *f);
 
 /* A request with this opcode arrived (before it is handled): counts it and
  * fires "op=" faults.  If out->reset/power_cut/stall/lose, do not handle it. */
-void dk_faults_request(dk_faults *fs, uint8_t opcode, dk_fault_fire *out);
+void ds_faults_request(ds_faults *fs, uint8_t opcode, ds_fault_fire *out);
 
-/* The request was handled; image_bytes = dk_bl_image_bytes().  Fires
+/* The request was handled; image_bytes = ds_bl_image_bytes().  Fires
  * "after-op=" and "after-bytes=" faults and hands over chip actions that a
  * flash-op trigger armed while it was handled. */
-void dk_faults_handled(dk_faults *fs, uint8_t opcode, uint64_t image_bytes, dk_fault_fire *out);
+void ds_faults_handled(ds_faults *fs, uint8_t opcode, uint64_t image_bytes, ds_fault_fire *out);
 
-typedef enum { DK_FV_GO, DK_FV_FAIL, DK_FV_CUT } dk_fault_verdict;
+typedef enum { DS_FV_GO, DS_FV_FAIL, DS_FV_CUT } ds_fault_verdict;
 
 /* Flash operation op_no is about to run: GO, FAIL (flash-error, at this
  * trigger or armed by another) or CUT (power-cut).  Other actions at a
  * flash-op trigger are armed: response actions for the next response; reset,
  * stall and the power cut itself (with its off time) are handed out by the next
- * dk_faults_handled or dk_faults_take_deferred. */
-dk_fault_verdict dk_faults_flash_op(dk_faults *fs, uint64_t op_no);
+ * ds_faults_handled or ds_faults_take_deferred. */
+ds_fault_verdict ds_faults_flash_op(ds_faults *fs, uint64_t op_no);
 
 /* Chip actions a flash-op trigger armed outside a request (at boot). */
-void dk_faults_take_deferred(dk_faults *fs, dk_fault_fire *out);
+void ds_faults_take_deferred(ds_faults *fs, ds_fault_fire *out);
 
 /* Time: ms since dfusim started.  Fires "after-ms=" faults that are due. */
-void dk_faults_tick(dk_faults *fs, uint64_t now_ms, dk_fault_fire *out);
+void ds_faults_tick(ds_faults *fs, uint64_t now_ms, ds_fault_fire *out);
 
 /* Earliest pending "after-ms=" time, or UINT64_MAX. */
-uint64_t dk_faults_next_ms(const dk_faults *fs);
+uint64_t ds_faults_next_ms(const ds_faults *fs);
 
 /* A response is about to go out: consume armed response actions.
  * Returns true when it must be dropped; *delay_ms (0 = none) and
  * *corrupt_at (-2 = none, -1 = last byte, else an index) otherwise. */
-bool dk_faults_response(dk_faults *fs, uint32_t *delay_ms, int64_t *corrupt_at);
+bool ds_faults_response(ds_faults *fs, uint32_t *delay_ms, int64_t *corrupt_at);
 
 /* Apply a corrupt index to a response of len bytes (inverts one byte). */
-void dk_fault_corrupt(uint8_t *rsp, size_t len, int64_t at);
+void ds_fault_corrupt(uint8_t *rsp, size_t len, int64_t at);
 
 /* A reset or power cut keeps armed actions and counters: they belong to the
  * next response / flash op whatever happens in between. */

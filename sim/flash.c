@@ -12,11 +12,11 @@
 #define ERASE_US 85000u
 #define WORD_US 41u
 
-struct dk_flash {
+struct ds_flash {
     uint8_t *mem;
     uint32_t size, page;
     bool mapped;
-    dk_flash_hook hook;
+    ds_flash_hook hook;
     void *ctx;
     uint64_t ops, erases, violations, busy_us;
     bool cut;
@@ -27,11 +27,11 @@ static bool geometry_ok(uint32_t size, uint32_t page)
     return page >= 4 && (page & (page - 1)) == 0 && size >= page && size % page == 0;
 }
 
-dk_flash *dk_flash_new(uint32_t size, uint32_t page_size)
+ds_flash *ds_flash_new(uint32_t size, uint32_t page_size)
 {
     if (!geometry_ok(size, page_size))
         return NULL;
-    dk_flash *f = calloc(1, sizeof *f);
+    ds_flash *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->mem = malloc(size);
@@ -45,7 +45,7 @@ dk_flash *dk_flash_new(uint32_t size, uint32_t page_size)
     return f;
 }
 
-dk_flash *dk_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
+ds_flash *ds_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
                              dk_err *err)
 {
     if (created)
@@ -94,7 +94,7 @@ dk_flash *dk_flash_open_file(const char *path, uint32_t size, uint32_t page_size
         dk_err_set(err, DK_E_IO, -1, "cannot map flash file: %s", strerror(errno));
         return NULL;
     }
-    dk_flash *f = calloc(1, sizeof *f);
+    ds_flash *f = calloc(1, sizeof *f);
     if (!f) {
         munmap(m, size);
         dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
@@ -109,7 +109,7 @@ dk_flash *dk_flash_open_file(const char *path, uint32_t size, uint32_t page_size
     return f;
 }
 
-void dk_flash_free(dk_flash *f)
+void ds_flash_free(ds_flash *f)
 {
     if (!f)
         return;
@@ -122,43 +122,43 @@ void dk_flash_free(dk_flash *f)
     free(f);
 }
 
-void dk_flash_set_hook(dk_flash *f, dk_flash_hook hook, void *ctx)
+void ds_flash_set_hook(ds_flash *f, ds_flash_hook hook, void *ctx)
 {
     f->hook = hook;
     f->ctx = ctx;
 }
 
 /* Common prologue: count the op, ask the hook.  Returns the verdict, or
- * DK_FLASH_E_CUT (as a negative) when power is already off. */
-static int begin_op(dk_flash *f, int is_erase, uint32_t addr, uint32_t len, dk_flash_verdict *v)
+ * DS_FLASH_E_CUT (as a negative) when power is already off. */
+static int begin_op(ds_flash *f, int is_erase, uint32_t addr, uint32_t len, ds_flash_verdict *v)
 {
     f->ops++;
     if (f->cut)
-        return DK_FLASH_E_CUT;
-    *v = f->hook ? f->hook(f->ctx, is_erase, addr, len, f->ops) : DK_FLASH_GO;
-    if (*v == DK_FLASH_FAIL)
-        return DK_FLASH_E_FAIL;
-    if (*v == DK_FLASH_CUT)
+        return DS_FLASH_E_CUT;
+    *v = f->hook ? f->hook(f->ctx, is_erase, addr, len, f->ops) : DS_FLASH_GO;
+    if (*v == DS_FLASH_FAIL)
+        return DS_FLASH_E_FAIL;
+    if (*v == DS_FLASH_CUT)
         f->cut = true;
-    return DK_FLASH_OK;
+    return DS_FLASH_OK;
 }
 
-int dk_flash_erase_page(dk_flash *f, uint32_t addr)
+int ds_flash_erase_page(ds_flash *f, uint32_t addr)
 {
     if (addr % f->page || addr >= f->size)
-        return DK_FLASH_E_RANGE;
-    dk_flash_verdict v = DK_FLASH_GO;
+        return DS_FLASH_E_RANGE;
+    ds_flash_verdict v = DS_FLASH_GO;
     int rc = begin_op(f, 1, addr, f->page, &v);
     if (rc)
         return rc;
     f->erases++;
     f->busy_us += ERASE_US;
-    memset(f->mem + addr, 0xFF, v == DK_FLASH_CUT ? f->page / 2 : f->page);
-    return v == DK_FLASH_CUT ? DK_FLASH_E_CUT : DK_FLASH_OK;
+    memset(f->mem + addr, 0xFF, v == DS_FLASH_CUT ? f->page / 2 : f->page);
+    return v == DS_FLASH_CUT ? DS_FLASH_E_CUT : DS_FLASH_OK;
 }
 
 /* Bits only go 1 -> 0.  Branch-free, so the compiler can vectorise it. */
-static void store(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+static void store(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
 {
     uint8_t *m = f->mem + addr;
     uint8_t up = 0; /* bits that would have to go 0 -> 1 */
@@ -169,41 +169,41 @@ static void store(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
     f->violations += up != 0;
 }
 
-int dk_flash_write(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+int ds_flash_write(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
 {
     if (addr % 4 || addr > f->size || len > f->size - addr)
-        return DK_FLASH_E_RANGE;
-    dk_flash_verdict v = DK_FLASH_GO;
+        return DS_FLASH_E_RANGE;
+    ds_flash_verdict v = DS_FLASH_GO;
     int rc = begin_op(f, 0, addr, len, &v);
     if (rc)
         return rc;
     uint32_t words = (len + 3) / 4;
     f->busy_us += (uint64_t)words * WORD_US;
-    uint32_t n = v == DK_FLASH_CUT ? (words / 2) * 4 : len;
+    uint32_t n = v == DS_FLASH_CUT ? (words / 2) * 4 : len;
     if (n > len)
         n = len;
     store(f, addr, p, n);
-    return v == DK_FLASH_CUT ? DK_FLASH_E_CUT : DK_FLASH_OK;
+    return v == DS_FLASH_CUT ? DS_FLASH_E_CUT : DS_FLASH_OK;
 }
 
-int dk_flash_program(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
+int ds_flash_program(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
 {
     if (addr > f->size || len > f->size - addr)
-        return DK_FLASH_E_RANGE;
+        return DS_FLASH_E_RANGE;
     memcpy(f->mem + addr, p, len);
-    return DK_FLASH_OK;
+    return DS_FLASH_OK;
 }
 
-const uint8_t *dk_flash_mem(const dk_flash *f) { return f->mem; }
-uint32_t dk_flash_size(const dk_flash *f) { return f->size; }
-uint32_t dk_flash_page_size(const dk_flash *f) { return f->page; }
-uint64_t dk_flash_ops(const dk_flash *f) { return f->ops; }
-uint64_t dk_flash_erases(const dk_flash *f) { return f->erases; }
-uint64_t dk_flash_violations(const dk_flash *f) { return f->violations; }
-bool dk_flash_was_cut(const dk_flash *f) { return f->cut; }
-void dk_flash_clear_cut(dk_flash *f) { f->cut = false; }
+const uint8_t *ds_flash_mem(const ds_flash *f) { return f->mem; }
+uint32_t ds_flash_size(const ds_flash *f) { return f->size; }
+uint32_t ds_flash_page_size(const ds_flash *f) { return f->page; }
+uint64_t ds_flash_ops(const ds_flash *f) { return f->ops; }
+uint64_t ds_flash_erases(const ds_flash *f) { return f->erases; }
+uint64_t ds_flash_violations(const ds_flash *f) { return f->violations; }
+bool ds_flash_was_cut(const ds_flash *f) { return f->cut; }
+void ds_flash_clear_cut(ds_flash *f) { f->cut = false; }
 
-bool dk_flash_is_erased(const dk_flash *f, uint32_t addr, uint32_t len)
+bool ds_flash_is_erased(const ds_flash *f, uint32_t addr, uint32_t len)
 {
     if (addr > f->size || len > f->size - addr)
         return false;
@@ -213,7 +213,7 @@ bool dk_flash_is_erased(const dk_flash *f, uint32_t addr, uint32_t len)
     return true;
 }
 
-uint64_t dk_flash_take_busy_us(dk_flash *f)
+uint64_t ds_flash_take_busy_us(ds_flash *f)
 {
     uint64_t us = f->busy_us;
     f->busy_us = 0;
@@ -233,12 +233,12 @@ static int hex_record(FILE *out, uint8_t type, uint16_t addr, const uint8_t *p, 
     return fprintf(out, "%02X\n", (uint8_t)(0x100 - sum) & 0xFF) < 0 ? -1 : 0;
 }
 
-dk_status dk_flash_write_hex(const dk_flash *f, FILE *out, dk_err *err)
+dk_status ds_flash_write_hex(const ds_flash *f, FILE *out, dk_err *err)
 {
     uint32_t upper = UINT32_MAX;
     for (uint32_t a = 0; a < f->size; a += 16) {
         uint32_t n = f->size - a < 16 ? f->size - a : 16;
-        if (dk_flash_is_erased(f, a, n))
+        if (ds_flash_is_erased(f, a, n))
             continue;
         if (a >> 16 != upper) {
             upper = a >> 16;

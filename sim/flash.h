@@ -5,21 +5,21 @@
  *   erase:   one page -> all 0xFF                       (1 operation)
  *   write:   word-aligned address; each bit can only go 1 -> 0; a write that
  *            would need a 0 -> 1 transition is applied as on silicon (AND) and
- *            counted in dk_flash_violations()           (1 operation)
+ *            counted in ds_flash_violations()           (1 operation)
  *
- * File backing (dk_flash_open_file) is a MAP_SHARED mmap: every store lands in
+ * File backing (ds_flash_open_file) is a MAP_SHARED mmap: every store lands in
  * the file as it happens, so a simulator killed at any instant (kill -9) leaves
  * the file as a chip would be after a power cut: only the page being erased or
  * written can be partly done.
  *
  * Fault hook: before each operation the hook sees its sequence number (1-based,
  * erases and writes both count, failed ones too) and answers
- *   DK_FLASH_GO    do it;
- *   DK_FLASH_FAIL  the operation fails, flash untouched (an NVMC error);
- *   DK_FLASH_CUT   power cut: the operation is applied only partly (a write
+ *   DS_FLASH_GO    do it;
+ *   DS_FLASH_FAIL  the operation fails, flash untouched (an NVMC error);
+ *   DS_FLASH_CUT   power cut: the operation is applied only partly (a write
  *                  stores its first half of words, rounded down; an erase sets
  *                  the first half of the page to 0xFF) and every later
- *                  operation is refused (untouched) until dk_flash_clear_cut(),
+ *                  operation is refused (untouched) until ds_flash_clear_cut(),
  *                  which the owner calls when it "reboots".
  */
 #ifndef DFUKIT_SIM_FLASH_H
@@ -31,59 +31,59 @@
 
 #include "dfukit/err.h"
 
-typedef struct dk_flash dk_flash;
+typedef struct ds_flash ds_flash;
 
-typedef enum { DK_FLASH_GO = 0, DK_FLASH_FAIL, DK_FLASH_CUT } dk_flash_verdict;
+typedef enum { DS_FLASH_GO = 0, DS_FLASH_FAIL, DS_FLASH_CUT } ds_flash_verdict;
 
 /* Return codes of erase/write. */
-enum { DK_FLASH_OK = 0, DK_FLASH_E_FAIL = -1, DK_FLASH_E_CUT = -2, DK_FLASH_E_RANGE = -3 };
+enum { DS_FLASH_OK = 0, DS_FLASH_E_FAIL = -1, DS_FLASH_E_CUT = -2, DS_FLASH_E_RANGE = -3 };
 
-typedef dk_flash_verdict (*dk_flash_hook)(void *ctx, int is_erase, uint32_t addr, uint32_t len,
+typedef ds_flash_verdict (*ds_flash_hook)(void *ctx, int is_erase, uint32_t addr, uint32_t len,
                                           uint64_t op_no);
 
 /* RAM flash, all 0xFF.  size must be a multiple of page_size (a power of two).
  * NULL on bad sizes or no memory. */
-dk_flash *dk_flash_new(uint32_t size, uint32_t page_size);
+ds_flash *ds_flash_new(uint32_t size, uint32_t page_size);
 
 /* File-backed flash: the file is created 0xFF-filled when missing or empty;
  * an existing file must be exactly size bytes.  *created (may be NULL) tells
  * whether the file was new. */
-dk_flash *dk_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
+ds_flash *ds_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
                              dk_err *err);
 
-void dk_flash_free(dk_flash *f);
+void ds_flash_free(ds_flash *f);
 
-void dk_flash_set_hook(dk_flash *f, dk_flash_hook hook, void *ctx);
+void ds_flash_set_hook(ds_flash *f, ds_flash_hook hook, void *ctx);
 
 /* Erase the page containing addr (addr must be page-aligned). */
-int dk_flash_erase_page(dk_flash *f, uint32_t addr);
+int ds_flash_erase_page(ds_flash *f, uint32_t addr);
 
 /* Program len bytes at addr (addr word-aligned; a short last word is padded
  * with 0xFF, which leaves those bits untouched). */
-int dk_flash_write(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len);
+int ds_flash_write(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len);
 
 /* Factory programming (like a debugger): overwrite bytes directly, no hook, no
  * operation counted, no erase needed.  For provisioning and tests. */
-int dk_flash_program(dk_flash *f, uint32_t addr, const uint8_t *p, uint32_t len);
+int ds_flash_program(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len);
 
-const uint8_t *dk_flash_mem(const dk_flash *f);
-uint32_t dk_flash_size(const dk_flash *f);
-uint32_t dk_flash_page_size(const dk_flash *f);
-bool dk_flash_is_erased(const dk_flash *f, uint32_t addr, uint32_t len);
+const uint8_t *ds_flash_mem(const ds_flash *f);
+uint32_t ds_flash_size(const ds_flash *f);
+uint32_t ds_flash_page_size(const ds_flash *f);
+bool ds_flash_is_erased(const ds_flash *f, uint32_t addr, uint32_t len);
 
-uint64_t dk_flash_ops(const dk_flash *f);        /* operations attempted so far */
-uint64_t dk_flash_erases(const dk_flash *f);     /* successful (or partial) erases */
-uint64_t dk_flash_violations(const dk_flash *f); /* writes that needed 0 -> 1 */
-bool dk_flash_was_cut(const dk_flash *f);        /* a DK_FLASH_CUT since the last clear */
-void dk_flash_clear_cut(dk_flash *f);
+uint64_t ds_flash_ops(const ds_flash *f);        /* operations attempted so far */
+uint64_t ds_flash_erases(const ds_flash *f);     /* successful (or partial) erases */
+uint64_t ds_flash_violations(const ds_flash *f); /* writes that needed 0 -> 1 */
+bool ds_flash_was_cut(const ds_flash *f);        /* a DS_FLASH_CUT since the last clear */
+void ds_flash_clear_cut(ds_flash *f);
 
 /* Realtime mode: microseconds of flash work since the last call (nRF52840:
  * page erase 85 ms, 41 us per word written), so the adapter can sleep. */
-uint64_t dk_flash_take_busy_us(dk_flash *f);
+uint64_t ds_flash_take_busy_us(ds_flash *f);
 
 /* Intel HEX of the whole flash: type 04 extended linear address records and
  * 16-byte data records; all-0xFF (erased) rows are left out.  DK_E_IO when
  * out fails. */
-dk_status dk_flash_write_hex(const dk_flash *f, FILE *out, dk_err *err);
+dk_status ds_flash_write_hex(const ds_flash *f, FILE *out, dk_err *err);
 
 #endif

@@ -32,37 +32,37 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DK_SETT_SIZE 0x380u
-#define DK_SETT_VERSION 2u
-#define DK_SETT_INIT_CMD_OFF 0x5Cu
-#define DK_SETT_INIT_CMD_MAX 512u
-#define DK_SETT_BV_CRC_OFF 0x25Cu
-#define DK_SETT_BV_OFF 0x260u
-#define DK_SETT_BV_LEN 65u
+#define DS_SETT_SIZE 0x380u
+#define DS_SETT_VERSION 2u
+#define DS_SETT_INIT_CMD_OFF 0x5Cu
+#define DS_SETT_INIT_CMD_MAX 512u
+#define DS_SETT_BV_CRC_OFF 0x25Cu
+#define DS_SETT_BV_OFF 0x260u
+#define DS_SETT_BV_LEN 65u
 
 /* bank codes */
 enum {
-    DK_BANK_INVALID = 0x00,
-    DK_BANK_VALID_APP = 0x01,
-    DK_BANK_VALID_SD = 0xA5,
-    DK_BANK_VALID_BL = 0xAA,
-    DK_BANK_VALID_SD_BL = 0xAC,
-    DK_BANK_VALID_EXT_APP = 0xB1,
+    DS_BANK_INVALID = 0x00,
+    DS_BANK_VALID_APP = 0x01,
+    DS_BANK_VALID_SD = 0xA5,
+    DS_BANK_VALID_BL = 0xAA,
+    DS_BANK_VALID_SD_BL = 0xAC,
+    DS_BANK_VALID_EXT_APP = 0xB1,
 };
 /* bank_layout / bank_current */
-enum { DK_BANK_LAYOUT_DUAL = 0, DK_BANK_LAYOUT_SINGLE = 1 };
-enum { DK_BANK_CURRENT_0 = 0, DK_BANK_CURRENT_1 = 1 };
+enum { DS_BANK_LAYOUT_DUAL = 0, DS_BANK_LAYOUT_SINGLE = 1 };
+enum { DS_BANK_CURRENT_0 = 0, DS_BANK_CURRENT_1 = 1 };
 /* boot validation types as stored (boot_validation_type_t) */
-enum { DK_BV_NO_VALIDATION = 0, DK_BV_CRC = 1, DK_BV_SHA256 = 2, DK_BV_ECDSA = 3 };
+enum { DS_BV_NO_VALIDATION = 0, DS_BV_CRC = 1, DS_BV_SHA256 = 2, DS_BV_ECDSA = 3 };
 
 typedef struct {
     uint32_t image_size, image_crc, bank_code;
-} dk_bank;
+} ds_bank;
 
 typedef struct {
     uint8_t type;
     uint8_t bytes[64];
-} dk_bootval;
+} ds_bootval;
 
 typedef struct {
     uint32_t crc;
@@ -71,7 +71,7 @@ typedef struct {
     uint32_t bootloader_version;
     uint32_t bank_layout;
     uint32_t bank_current;
-    dk_bank bank_0, bank_1;
+    ds_bank bank_0, bank_1;
     uint32_t write_offset;
     uint32_t sd_size;
     struct {
@@ -83,31 +83,31 @@ typedef struct {
         uint32_t firmware_image_offset_last;
     } progress;
     uint32_t enter_buttonless_dfu;
-    uint8_t init_command[DK_SETT_INIT_CMD_MAX];
+    uint8_t init_command[DS_SETT_INIT_CMD_MAX];
     uint32_t boot_validation_crc;
-    dk_bootval bv_sd, bv_app, bv_bl;
+    ds_bootval bv_sd, bv_app, bv_bl;
     uint8_t peer_data[64];
     uint8_t adv_name[28];
-} dk_settings;
+} ds_settings;
 
-/* Bytes <-> struct (exactly DK_SETT_SIZE bytes, no CRC computed or checked). */
-void dk_sett_encode(const dk_settings *s, uint8_t out[DK_SETT_SIZE]);
-void dk_sett_decode(const uint8_t in[DK_SETT_SIZE], dk_settings *s);
+/* Bytes <-> struct (exactly DS_SETT_SIZE bytes, no CRC computed or checked). */
+void ds_sett_encode(const ds_settings *s, uint8_t out[DS_SETT_SIZE]);
+void ds_sett_decode(const uint8_t in[DS_SETT_SIZE], ds_settings *s);
 
 /* Fill s->crc and s->boot_validation_crc from the other fields. */
-void dk_sett_seal(dk_settings *s);
+void ds_sett_seal(ds_settings *s);
 
-/* Checks on raw page bytes (at least DK_SETT_SIZE). */
-uint32_t dk_sett_crc_of(const uint8_t *page);
-uint32_t dk_sett_bv_crc_of(const uint8_t *page);
-bool dk_sett_page_valid(const uint8_t *page);   /* crc != ~0 and matches */
-bool dk_sett_backup_valid(const uint8_t *page); /* also boot_validation_crc */
+/* Checks on raw page bytes (at least DS_SETT_SIZE). */
+uint32_t ds_sett_crc_of(const uint8_t *page);
+uint32_t ds_sett_bv_crc_of(const uint8_t *page);
+bool ds_sett_page_valid(const uint8_t *page);   /* crc != ~0 and matches */
+bool ds_sett_backup_valid(const uint8_t *page); /* also boot_validation_crc */
 
 /* nrf_dfu_settings_progress_reset: init_command filled with 0xFF, progress and
  * write_offset zeroed. */
-void dk_sett_progress_reset(dk_settings *s);
+void ds_sett_progress_reset(ds_settings *s);
 
 /* Every field, one "prefix name: value" line each. */
-void dk_sett_print(const dk_settings *s, const char *prefix, FILE *out);
+void ds_sett_print(const ds_settings *s, const char *prefix, FILE *out);
 
 #endif

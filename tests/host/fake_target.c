@@ -1,29 +1,25 @@
-/* fake_target.c - scripted Secure DFU target on a virtual clock (see fake_target.h). */
+/* fake_target.c - dfusim's bootloader core behind a dh_io, with scripted
+ * line faults (see fake_target.h). */
 #include "fake_target.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dfukit/crc.h"
+#include "dfukit/initpkt.h"
 #include "dfukit/msg.h"
 #include "dfukit/tables.h"
+#include "dk_test_cmd.h"
 
 void ft_init(fake_target *t)
 {
+    st_close(&t->chip);
     memset(t, 0, sizeof *t);
-    t->cmd_max = 512;
-    t->obj_max = 4096;
-    t->mtu = 131;
-    t->exec_cmd_result = DK_RES_SUCCESS;
-    t->cur = DK_OBJ_COMMAND;
+    ds_bl_config_default(&t->cfg, "nrf52840");
+    t->cfg.allow_unsigned = true;
 }
 
-void ft_expect(fake_target *t, const uint8_t *bin, size_t len)
-{
-    t->want[t->nwant] = bin;
-    t->want_len[t->nwant] = len;
-    t->nwant++;
-}
+void ft_free(fake_target *t) { st_close(&t->chip); }
 
 void ft_fault(fake_target *t, uint8_t op, unsigned nth, int action, uint32_t arg)
 {
@@ -36,33 +32,60 @@ void ft_fault(fake_target *t, uint8_t op, unsigned nth, int action, uint32_t arg
     t->nfault++;
 }
 
-void ft_preset_cmd(fake_target *t, const uint8_t *dat, size_t len, size_t have, bool valid)
+void ft_fault_reply(fake_target *t, uint8_t op, unsigned nth, const uint8_t *rsp, size_t len)
 {
-    memcpy(t->cmd, dat, have);
-    t->cmd_size = (uint32_t)len;
-    t->cmd_off = (uint32_t)have;
-    t->cmd_crc = dk_crc32(0, dat, have);
-    t->cmd_valid = valid;
+    if (len > sizeof t->fault[0].reply)
+        abort();
+    ft_fault(t, op, nth, FT_REPLY, 0);
+    memcpy(t->fault[t->nfault - 1].reply, rsp, len);
+    t->fault[t->nfault - 1].reply_len = len;
 }
 
-void ft_preset_data(fake_target *t, const uint8_t *src, uint32_t off, uint32_t off_last)
+size_t ft_make_dat(uint8_t *out, size_t cap, const uint8_t *bin, size_t len, uint32_t fw)
 {
-    memcpy(t->img, src, off);
-    t->off = off;
-    t->crc = dk_crc32(0, t->img, off);
-    t->off_last = off_last;
-    t->crc_last = dk_crc32(0, t->img, off_last);
-    t->data_size = off == off_last ? 0 : t->obj_max;
+    dk_initpkt p;
+    memset(&p, 0, sizeof p);
+    p.has_plain = p.has_init = p.has_op_code = true;
+    p.op_code = 1;
+    dk_test_app_cmd(&p.init, bin, len, fw, 52, 0x00);
+    return dk_initpkt_encode(&p, out, cap);
 }
 
-static size_t image_size(const fake_target *t)
+static ds_bl *chip(fake_target *t)
 {
-    return t->cur_img < t->nwant ? t->want_len[t->cur_img] : 0;
+    if (!t->chip.bl)
+        st_open(&t->chip, &t->cfg, t->now);
+    return t->chip.bl;
+}
+
+void ft_preset(fake_target *t, const uint8_t *dat, size_t len, size_t have, bool valid,
+               const uint8_t *src, uint32_t off, uint32_t off_last)
+{
+    chip(t);
+    if (!st_preset(&t->chip, dat, len, have, valid, src, off, off_last, t->now)) {
+        fprintf(stderr, "fake_target: the bootloader refused the preset\n");
+        abort();
+    }
+}
+
+void ft_preset_create(fake_target *t, uint32_t size)
+{
+    chip(t);
+    if (!st_quiet_create(&t->chip, DK_OBJ_DATA, size, t->now))
+        abort();
+}
+
+bool ft_app_is(fake_target *t, const uint8_t *bin, size_t len)
+{
+    ds_bl *bl = chip(t);
+    const ds_settings *s = ds_bl_settings(bl);
+    return s->bank_0.bank_code == DS_BANK_VALID_APP && s->bank_0.image_size == len &&
+           !memcmp(ds_flash_mem(ds_bl_flash(bl)) + ds_bl_bank0_start(bl), bin, len);
 }
 
 static void answer(fake_target *t, uint64_t delay, const uint8_t *b, size_t len)
 {
-    if (t->qn == sizeof t->q / sizeof t->q[0])
+    if (t->qn == sizeof t->q / sizeof t->q[0] || len > sizeof t->q[0].b)
         return;
     /* one line, one sequential target: an answer never overtakes an earlier one */
     uint64_t at = t->now + delay;
@@ -74,243 +97,98 @@ static void answer(fake_target *t, uint64_t delay, const uint8_t *b, size_t len)
     t->qn++;
 }
 
-static void reset(fake_target *t)
+static void log_entry(fake_target *t, const dk_msg *q, uint8_t cur, uint32_t at, uint8_t result)
 {
-    /* RAM lost; flash keeps the executed init command and, with
-     * save_progress, the last executed object. */
-    t->cur = DK_OBJ_COMMAND;
-    t->prn = 0;
-    t->prn_count = 0;
-    if (!t->cmd_valid) {
-        t->cmd_off = 0;
-        t->cmd_crc = 0;
+    if (t->nlog == FT_LOG_MAX)
+        return;
+    ft_entry e = { q->op, result, cur, 0, at };
+    if (q->op == DK_OP_OBJECT_WRITE)
+        e.size = (uint32_t)q->req.write.len;
+    if (q->op == DK_OP_OBJECT_CREATE) {
+        e.type = q->req.create.type;
+        e.size = q->req.create.size;
+    } else if (q->op == DK_OP_OBJECT_SELECT) {
+        e.type = q->req.select.type;
     }
-    if (!t->save_progress) {
-        t->off_last = 0;
-        t->crc_last = 0;
-    }
-    t->off = t->off_last;
-    t->crc = t->crc_last;
-    t->data_size = 0;
-    t->qn = 0;
+    t->log[t->nlog++] = e;
 }
 
-static void log_entry(fake_target *t, uint8_t op, uint8_t type, uint32_t size, uint32_t at,
-                      uint8_t result)
+/* The scripted fault for the Nth request of op (the last one listed wins). */
+static int fault_for(const fake_target *t, uint8_t op, unsigned nth, size_t *which)
 {
-    if (t->nlog < FT_LOG_MAX) {
-        ft_entry e = { op, result, type, size, at };
-        t->log[t->nlog++] = e;
-    }
+    int action = 0;
+    for (size_t i = 0; i < t->nfault; i++)
+        if (t->fault[i].op == op && t->fault[i].nth == nth) {
+            action = t->fault[i].action;
+            *which = i;
+        }
+    return action;
 }
 
-/* Handle one request; returns the result code and fills the answer. */
-static uint8_t handle(fake_target *t, const dk_msg *q, dk_msg *a, bool *final)
+/* The answer instead of the core's (FT_ANSWER, FT_REPLY). */
+static size_t scripted(const fake_target *t, size_t f, int action, uint8_t op, uint8_t *rsp,
+                       size_t cap)
 {
-    *final = false;
-    switch (q->op) {
-    case DK_OP_PING:
-        a->rsp.ping.id = q->req.ping.id;
-        return DK_RES_SUCCESS;
-    case DK_OP_RECEIPT_NOTIF_SET:
-        t->prn = q->req.prn.target;
-        t->prn_count = 0;
-        return DK_RES_SUCCESS;
-    case DK_OP_MTU_GET:
-        a->rsp.mtu.mtu = t->mtu;
-        return DK_RES_SUCCESS;
-    case DK_OP_OBJECT_SELECT:
-        if (q->req.select.type == DK_OBJ_COMMAND) {
-            t->cur = DK_OBJ_COMMAND;
-            a->rsp.select.max_size = t->cmd_max;
-            a->rsp.select.offset = t->cmd_off;
-            a->rsp.select.crc = t->cmd_crc;
-        } else if (q->req.select.type == DK_OBJ_DATA) {
-            t->cur = DK_OBJ_DATA;
-            a->rsp.select.max_size = t->obj_max;
-            a->rsp.select.offset = t->off;
-            a->rsp.select.crc = t->crc;
-        } else {
-            t->cur = DK_OBJ_INVALID;
-            return DK_RES_INVALID_OBJECT;
-        }
-        return DK_RES_SUCCESS;
-    case DK_OP_OBJECT_CREATE: {
-        uint32_t size = q->req.create.size;
-        t->prn_count = 0;
-        if (q->req.create.type == DK_OBJ_COMMAND) {
-            t->cur = DK_OBJ_COMMAND;
-            if (size == 0)
-                return DK_RES_INVALID_PARAMETER;
-            if (size > t->cmd_max)
-                return DK_RES_INSUFFICIENT_RESOURCES;
-            t->cmd_valid = false;
-            t->cmd_size = size;
-            t->cmd_off = t->cmd_crc = 0;
-            t->off = t->crc = t->off_last = t->crc_last = t->data_size = 0;
-            return DK_RES_SUCCESS;
-        }
-        if (q->req.create.type != DK_OBJ_DATA)
-            return DK_RES_INVALID_OBJECT;
-        t->cur = DK_OBJ_DATA;
-        if (!t->cmd_valid)
-            return DK_RES_OPERATION_NOT_PERMITTED;
-        if (size == 0 || (size % t->obj_max && t->off_last + size != image_size(t)))
-            return DK_RES_INVALID_PARAMETER;
-        if (size > t->obj_max)
-            return DK_RES_INSUFFICIENT_RESOURCES;
-        if (t->off_last + size > image_size(t))
-            return DK_RES_OPERATION_NOT_PERMITTED;
-        t->data_size = size;
-        t->off = t->off_last;
-        t->crc = t->crc_last;
-        return DK_RES_SUCCESS;
+    if (action == FT_REPLY) {
+        memcpy(rsp, t->fault[f].reply, t->fault[f].reply_len);
+        return t->fault[f].reply_len;
     }
-    case DK_OP_OBJECT_WRITE: {
-        const uint8_t *d = q->req.write.data;
-        uint32_t n = (uint32_t)q->req.write.len;
-        if (t->cur == DK_OBJ_COMMAND) {
-            if (t->cmd_off + n > t->cmd_size)
-                return DK_RES_INVALID_PARAMETER;
-            memcpy(t->cmd + t->cmd_off, d, n);
-            t->cmd_crc = dk_crc32(t->cmd_crc, d, n);
-            t->cmd_off += n;
-            return DK_RES_SUCCESS;
-        }
-        if (!t->cmd_valid)
-            return DK_RES_OPERATION_NOT_PERMITTED;
-        if (t->off + n > t->off_last + t->data_size || t->off + n > FT_IMG_MAX)
-            return DK_RES_INVALID_PARAMETER;
-        memcpy(t->img + t->off, d, n);
-        t->crc = dk_crc32(t->crc, d, n);
-        t->off += n;
-        return DK_RES_SUCCESS;
-    }
-    case DK_OP_CRC_GET:
-        if (t->cur == DK_OBJ_COMMAND) {
-            a->rsp.crc.offset = t->cmd_off;
-            a->rsp.crc.crc = t->cmd_crc;
-        } else {
-            a->rsp.crc.offset = t->off;
-            a->rsp.crc.crc = t->crc;
-        }
-        return DK_RES_SUCCESS;
-    case DK_OP_OBJECT_EXECUTE:
-        if (t->cur == DK_OBJ_COMMAND) {
-            if (t->cmd_off != t->cmd_size)
-                return DK_RES_OPERATION_NOT_PERMITTED;
-            if (t->cmd_valid)
-                return DK_RES_SUCCESS;
-            if (t->exec_cmd_result != DK_RES_SUCCESS) {
-                a->has_ext = t->exec_cmd_result == DK_RES_EXT_ERROR;
-                a->ext = t->exec_cmd_ext;
-                t->cmd_off = t->cmd_crc = 0;
-                return t->exec_cmd_result;
-            }
-            t->cmd_valid = true;
-            t->off = t->crc = t->off_last = t->crc_last = t->data_size = 0;
-            return DK_RES_SUCCESS;
-        }
-        if (t->off - t->off_last != t->data_size)
-            return DK_RES_OPERATION_NOT_PERMITTED;
-        t->data_size = 0;
-        t->off_last = t->off;
-        t->crc_last = t->crc;
-        if (t->off == image_size(t) && t->off) {
-            *final = true;
-            if (memcmp(t->img, t->want[t->cur_img], t->off) != 0) {
-                a->has_ext = true;
-                a->ext = DK_EXT_VERIFICATION_FAILED;
-                return DK_RES_EXT_ERROR;
-            }
-            t->done++;
-            t->cur_img++;
-        }
-        return DK_RES_SUCCESS;
-    case DK_OP_ABORT:
-        return DK_RES_INVALID;
-    default:
-        return DK_RES_OP_CODE_NOT_SUPPORTED;
-    }
+    dk_msg a = dk_msg_response(op, (uint8_t)t->fault[f].arg);
+    a.has_ext = a.result == DK_RES_EXT_ERROR;
+    a.ext = (uint8_t)(t->fault[f].arg >> 8);
+    return dk_msg_encode(&a, rsp, cap);
 }
 
 static int ft_send(void *ctx, const uint8_t *msg, size_t len)
 {
     fake_target *t = ctx;
+    ds_bl *bl = chip(t);
+    uint8_t req[DH_FRAME_MAX];
     dk_msg q;
     dk_msg_status st = dk_msg_parse(msg, len, &q);
-    if (st != DK_MSG_OK && st != DK_MSG_OVERLONG)
+    if ((st != DK_MSG_OK && st != DK_MSG_OVERLONG) || len > sizeof req)
         return 0;
-    if (t->silent || t->booted)
+    if (t->silent || !ds_bl_in_dfu(bl))
         return 0;
-    unsigned nth = ++t->count[q.op];
-    int action = 0;
-    uint32_t arg = 0;
-    for (size_t i = 0; i < t->nfault; i++)
-        if (t->fault[i].op == q.op && t->fault[i].nth == nth) {
-            action = t->fault[i].action;
-            arg = t->fault[i].arg;
-        }
+    size_t f = 0;
+    int action = fault_for(t, q.op, ++t->count[q.op], &f);
     if (action == FT_IGNORE)
         return 0;
-    if (action == FT_RESET)
-        reset(t);
-    uint8_t copy[DH_FRAME_MAX];
+    if (action == FT_RESET) {
+        ds_bl_power_on(bl, t->now);
+        t->qn = 0;
+    }
+    memcpy(req, msg, len);
     if (action == FT_CORRUPT && q.op == DK_OP_OBJECT_WRITE && len > 1) {
-        memcpy(copy, msg, len);
-        copy[len / 2] ^= 0x5A;
-        dk_msg_parse(copy, len, &q);
+        req[len / 2] ^= 0x5A;
+        dk_msg_parse(req, len, &q);
     }
-
-    uint32_t at = q.op == DK_OP_OBJECT_WRITE ? (t->cur == DK_OBJ_DATA ? t->off : t->cmd_off)
-                                             : t->off_last;
-    dk_msg a = dk_msg_response(q.op, 0);
-    bool final = false;
-    uint8_t result = action == FT_ANSWER ? (uint8_t)arg : handle(t, &q, &a, &final);
-    if (action == FT_ANSWER) {
-        a.has_ext = result == DK_RES_EXT_ERROR;
-        a.ext = (uint8_t)(arg >> 8);
-    }
-    a.result = result;
-    uint8_t type = q.op == DK_OP_OBJECT_CREATE ? q.req.create.type
-                   : q.op == DK_OP_OBJECT_SELECT ? q.req.select.type
-                                                 : t->cur;
-    log_entry(t, q.op, type, q.op == DK_OP_OBJECT_CREATE ? q.req.create.size : (uint32_t)q.req.write.len,
-              at, result);
-
-    uint8_t out[24];
-    size_t n;
-    if (q.op == DK_OP_OBJECT_WRITE) {
-        if (!t->prn || ++t->prn_count < t->prn)
-            return 0;
-        t->prn_count = 0;
+    uint8_t cur = ds_bl_current_obj(bl);
+    const ds_settings *s = ds_bl_settings(bl);
+    uint32_t at = q.op != DK_OP_OBJECT_WRITE ? s->progress.firmware_image_offset_last
+                  : cur == DK_OBJ_DATA       ? s->progress.firmware_image_offset
+                                             : s->progress.command_offset;
+    uint8_t rsp[32];
+    size_t rl = 0;
+    int flags = 0;
+    if (action == FT_ANSWER || action == FT_REPLY)
+        rl = scripted(t, f, action, q.op, rsp, sizeof rsp);
+    else
+        flags = st_request(&t->chip, req, len, t->now, rsp, sizeof rsp, &rl);
+    uint8_t result = rl >= 3 ? rsp[2] : 0;
+    log_entry(t, &q, cur, at, result);
+    if (rl >= 3 && q.op == DK_OP_OBJECT_WRITE && rsp[1] == DK_OP_CRC_GET)
         t->notifications++;
-        a = dk_msg_response(DK_OP_CRC_GET, result);
-        a.rsp.crc.offset = t->cur == DK_OBJ_DATA ? t->off : t->cmd_off;
-        a.rsp.crc.crc = t->cur == DK_OBJ_DATA ? t->crc : t->cmd_crc;
-    } else if (q.op == DK_OP_ABORT) {
-        reset(t);
+    if (q.op == DK_OP_OBJECT_EXECUTE && cur == DK_OBJ_DATA && (flags & DS_BL_RESET) &&
+        result == DK_RES_SUCCESS)
+        t->done++; /* the final EXECUTE: answered, then the chip reset */
+    if (rl == 0 || action == FT_DROP)
         return 0;
+    if (action == FT_STALE) {
+        static const uint8_t stale[3] = { DK_OP_RESPONSE, DK_OP_OBJECT_EXECUTE, DK_RES_SUCCESS };
+        answer(t, 0, stale, sizeof stale);
     }
-    if (action == FT_DROP) {
-        n = 0;
-    } else {
-        if (action == FT_STALE) {
-            uint8_t stale[3] = { 0x60, DK_OP_OBJECT_EXECUTE, DK_RES_SUCCESS };
-            answer(t, 0, stale, 3);
-        }
-        n = dk_msg_encode(&a, out, sizeof out);
-        answer(t, action == FT_DELAY ? arg : 0, out, n);
-    }
-    if (final) {
-        /* The target resets after answering the final EXECUTE. */
-        t->cmd_valid = false;
-        t->cmd_off = t->cmd_crc = 0;
-        t->off = t->crc = t->off_last = t->crc_last = t->data_size = 0;
-        t->cur = DK_OBJ_COMMAND;
-        if (!t->dfu_after_final && result == DK_RES_SUCCESS)
-            t->booted = true;
-    }
+    answer(t, action == FT_DELAY ? t->fault[f].arg : 0, rsp, rl);
     return 0;
 }
 

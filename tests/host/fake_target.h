@@ -1,10 +1,13 @@
-/* fake_target.h - a small scripted Secure DFU target behind a dh_io, for
- * testing the DFU master without a pty.
+/* fake_target.h - dfuhost's test target behind a dh_io, without a pty.
  *
- * It answers requests as the SDK 17.1 serial bootloader does (protocol.md §2,
- * §6.4-§6.6) on a virtual clock, and lets a test preset its state (what a
- * previous session left behind) and script faults on the Nth request of an
- * opcode.  Every request is logged with where its bytes landed.
+ * The bootloader is dfusim's core (sim/bl.h, through tests/support/
+ * sim_target.h) on a virtual clock: every answer is the simulator's.  On top
+ * of it a test scripts what the core does not do by itself, on the Nth
+ * request of an opcode: an answer lost, late, preceded by a stale one, or
+ * replaced; a request lost or one of its bytes flipped on the line; a power
+ * cut just before it.  A test may also preset what an earlier session left
+ * on the target (sent through the core), and every request is logged with
+ * where its bytes landed.
  */
 #ifndef FAKE_TARGET_H
 #define FAKE_TARGET_H
@@ -14,8 +17,8 @@
 #include <stdint.h>
 
 #include "master.h"
+#include "sim_target.h"
 
-#define FT_IMG_MAX (64 * 1024)
 #define FT_LOG_MAX 4096
 
 enum ft_action {
@@ -23,68 +26,75 @@ enum ft_action {
     FT_DELAY,    /* answer arg ms late */
     FT_ANSWER,   /* answer with result arg & 0xFF (ext arg >> 8) instead of handling */
     FT_IGNORE,   /* the request never arrives */
-    FT_RESET,    /* power cut just before the request: RAM state lost */
+    FT_RESET,    /* power cut just before the request: the chip boots, then hears it */
     FT_STALE,    /* a spurious "60 04 01" goes out just before the answer */
-    FT_CORRUPT,  /* WRITE: one data byte flips on the way */
+    FT_CORRUPT,  /* one byte of the request (a WRITE's data) flips on the way */
+    FT_REPLY,    /* answer with the bytes of ft_fault_reply instead of handling */
 };
 
 typedef struct {
     uint8_t op;
-    uint8_t result;
-    uint8_t type;    /* CREATE/SELECT: object type; WRITE: current type */
+    uint8_t result;  /* of the answer; 0 when none went out */
+    uint8_t type;    /* CREATE/SELECT: object type; others: the current type */
     uint32_t size;   /* CREATE size, WRITE length */
-    uint32_t at;     /* WRITE/CREATE: offset in the object stream where it acted */
+    uint32_t at;     /* WRITE: offset in its object stream; others: the last
+                        executed image offset (where a data CREATE starts) */
 } ft_entry;
 
 typedef struct {
-    /* configuration */
-    uint32_t cmd_max, obj_max;
-    uint16_t mtu;
-    const uint8_t *want[4]; /* the images it expects, in order (final hash check) */
-    size_t want_len[4];
-    size_t nwant, cur_img;
-    uint8_t exec_cmd_result, exec_cmd_ext; /* answer to a command EXECUTE that validates */
+    /* configuration: set before the first preset or request */
+    ds_bl_config cfg;        /* the core's (ft_init: nRF52840, MBR only, unsigned OK) */
     bool silent;             /* answers nothing at all */
-    bool dfu_after_final;    /* after the final EXECUTE: stays in DFU mode (else silent) */
-    bool save_progress;      /* NRF_DFU_SAVE_PROGRESS_IN_FLASH for FT_RESET */
-    struct { uint8_t op; unsigned nth; int action; uint32_t arg; } fault[80];
+    struct {
+        uint8_t op;
+        unsigned nth;
+        int action;
+        uint32_t arg;
+        uint8_t reply[24];
+        size_t reply_len;
+    } fault[80];
     size_t nfault;
 
-    /* state (a test may preset it) */
-    uint8_t cur;
-    uint8_t cmd[512];
-    uint32_t cmd_size, cmd_off, cmd_crc;
-    bool cmd_valid;
-    uint32_t data_size, off, crc, off_last, crc_last;
-    uint8_t img[FT_IMG_MAX];
-    uint16_t prn, prn_count;
-    unsigned notifications;
-    unsigned done;          /* images accepted */
-    bool booted;            /* reset into the app: silent */
+    st_chip chip;            /* opened by the first preset or request */
 
     /* what happened */
-    unsigned count[256];
+    unsigned count[256];     /* requests per opcode (those the chip heard) */
     ft_entry log[FT_LOG_MAX];
     size_t nlog;
     unsigned reopens;
+    unsigned notifications;  /* PRN answers */
+    unsigned done;           /* images the final EXECUTE accepted */
 
     /* answers in flight */
-    struct { uint64_t at; uint8_t b[24]; size_t len; } q[32];
+    struct { uint64_t at; uint8_t b[32]; size_t len; } q[32];
     size_t qn;
     uint64_t now;
 } fake_target;
 
-/* Defaults: cmd_max 512, obj_max 4096, MTU 131, command EXECUTE succeeds. */
+/* Defaults (frees the chip of an earlier ft_init). */
 void ft_init(fake_target *t);
-void ft_expect(fake_target *t, const uint8_t *bin, size_t len);
+void ft_free(fake_target *t);
 void ft_fault(fake_target *t, uint8_t op, unsigned nth, int action, uint32_t arg);
+/* FT_REPLY: the Nth request of op is answered with rsp[0..len), len <= 24. */
+void ft_fault_reply(fake_target *t, uint8_t op, unsigned nth, const uint8_t *rsp, size_t len);
 
-/* Preset: the init packet dat is on the target (executed when valid). */
-void ft_preset_cmd(fake_target *t, const uint8_t *dat, size_t len, size_t have, bool valid);
-/* Preset: the target holds src[0..off) with objects executed up to off_last. */
-void ft_preset_data(fake_target *t, const uint8_t *src, uint32_t off, uint32_t off_last);
+/* The unsigned init packet of an application image for this target
+ * (hw_version 52, sd_req 0x00) at version fw; its length. */
+size_t ft_make_dat(uint8_t *out, size_t cap, const uint8_t *bin, size_t len, uint32_t fw);
+
+/* Preset: an earlier session sent the init packet dat (len bytes, the first
+ * have of them written; executed when valid), then src's data objects up to
+ * off, those up to off_last executed (st_preset).  Aborts when the core
+ * refuses a step (the test asked for a state the bootloader cannot reach). */
+void ft_preset(fake_target *t, const uint8_t *dat, size_t len, size_t have, bool valid,
+               const uint8_t *src, uint32_t off, uint32_t off_last);
+/* Preset: a data object of size created (and nothing written to it). */
+void ft_preset_create(fake_target *t, uint32_t size);
 
 dh_io ft_io(fake_target *t);
+
+/* The application in bank 0 (the target runs it after activation) is bin. */
+bool ft_app_is(fake_target *t, const uint8_t *bin, size_t len);
 
 /* Log queries. */
 unsigned ft_count(const fake_target *t, uint8_t op, int type);

@@ -1,6 +1,6 @@
-/* test_master.c - the DFU master against a scripted fake target: fresh
- * updates, every resume case of protocol.md §5.2/§6.9, lost and late answers,
- * and refusals named with their codes. */
+/* test_master.c - the DFU master against dfusim's bootloader core behind a
+ * fake line (fake_target.h): fresh updates, every resume case of protocol.md
+ * §5.2/§6.9, lost and late answers, and refusals named with their codes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,14 +12,17 @@
 #include <cmocka.h>
 
 #include "dfukit/crc.h"
+#include "dfukit/rd.h"
 #include "dfukit/tables.h"
 #include "fake_target.h"
 #include "master.h"
 
 #define BIN_LEN (3 * 4096 + 1000)
-#define DAT_LEN 100
 
-static uint8_t bin[BIN_LEN], bin2[2 * 4096], dat[DAT_LEN], dat2[DAT_LEN];
+/* bin and its init packet dat; bin2 and dat2 (another package, the same
+ * version) */
+static uint8_t bin[BIN_LEN], bin2[2 * 4096], dat[256], dat2[256];
+static size_t dat_len, dat2_len;
 static fake_target T;
 static dh_result R;
 static char notes[16384];
@@ -46,10 +49,9 @@ static int setup(void **state)
     (void)state;
     fill(bin, sizeof bin, 1);
     fill(bin2, sizeof bin2, 2);
-    fill(dat, sizeof dat, 3);
-    fill(dat2, sizeof dat2, 4);
     ft_init(&T);
-    ft_expect(&T, bin, sizeof bin);
+    dat_len = ft_make_dat(dat, sizeof dat, bin, sizeof bin, 1);
+    dat2_len = ft_make_dat(dat2, sizeof dat2, bin2, sizeof bin2, 1);
     memset(&R, 0, sizeof R);
     notes[0] = 0;
     return 0;
@@ -65,7 +67,7 @@ static dh_opts opts(void)
 
 static dh_status run_opts(const dh_opts *o)
 {
-    dh_image img = { "app.bin", "app.dat", bin, sizeof bin, dat, sizeof dat };
+    dh_image img = { "app.bin", "app.dat", bin, sizeof bin, dat, dat_len };
     dh_io io = ft_io(&T);
     return dh_run(o, &io, &img, 1, &R);
 }
@@ -80,7 +82,7 @@ static void assert_image_done(void)
 {
     assert_int_equal(R.status, DH_OK);
     assert_int_equal(T.done, 1);
-    assert_memory_equal(T.img, bin, sizeof bin);
+    assert_true(ft_app_is(&T, bin, sizeof bin));
 }
 
 /* Number of data CREATEs for a whole image: 4 objects. */
@@ -110,7 +112,7 @@ static void test_fresh_update(void **state)
 static void test_usb_mtu_chunks(void **state)
 {
     (void)state;
-    T.mtu = 2051; /* §4: (2051 - 1) / 2 - 1 = 1024 */
+    T.cfg.mtu = DK_MTU_USB; /* §4: (2051 - 1) / 2 - 1 = 1024 */
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_find(&T, 0, DK_OP_OBJECT_WRITE, DK_OBJ_DATA)->size, 1024);
@@ -120,8 +122,7 @@ static void test_usb_mtu_chunks(void **state)
 static void test_resume_mid_object(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 5000, 4096);
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 5000, 4096);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
@@ -136,8 +137,7 @@ static void test_resume_mid_object(void **state)
 static void test_resume_boundary_match(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 8192, 4096); /* written, not yet executed */
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 4096); /* written, not yet executed */
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     const ft_entry *sel = ft_find(&T, 0, DK_OP_OBJECT_SELECT, DK_OBJ_DATA);
@@ -153,8 +153,7 @@ static void test_resume_boundary_match(void **state)
 static void test_resume_boundary_already_executed(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 8192, 8192);
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 8192);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
@@ -166,9 +165,8 @@ static void test_resume_boundary_already_executed(void **state)
 static void test_resume_boundary_with_open_object(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 8192, 8192);
-    T.data_size = 4096;
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 8192);
+    ft_preset_create(&T, 4096);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_data_written(&T), sizeof bin - 8192);
@@ -176,13 +174,14 @@ static void test_resume_boundary_with_open_object(void **state)
 }
 
 /* The CREATE rolls the target back further than the host asked (its last
- * executed object is earlier): the host carries on from there. */
+ * executed object is earlier): the host carries on from there.  (The target
+ * holds 8192 bytes, 4096 executed; the EXECUTE at 8192 is refused, as a
+ * bootloader that lost the object's size would.) */
 static void test_rollback_further_rewinds(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 8192, 4096);
-    T.data_size = 2048; /* EXECUTE fails: 8192 - 4096 != 2048 */
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 4096);
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 2, FT_ANSWER, DK_RES_OPERATION_NOT_PERMITTED);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_data_written(&T), sizeof bin - 4096);
@@ -197,8 +196,7 @@ static void test_resume_boundary_mismatch_restarts(void **state)
     (void)state;
     uint8_t other[8192];
     fill(other, sizeof other, 99);
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, other, 8192, 8192);
+    ft_preset(&T, dat, dat_len, dat_len, true, other, 8192, 8192);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     const ft_entry *sel = ft_find(&T, 0, DK_OP_OBJECT_SELECT, DK_OBJ_DATA);
@@ -209,14 +207,17 @@ static void test_resume_boundary_mismatch_restarts(void **state)
     assert_non_null(strstr(notes, "cannot be rolled back"));
 }
 
-/* The image reaches past the image size: also a restart. */
+/* The target reports an offset past the image size (a bootloader that does
+ * not check a CREATE against the init packet): also a restart. */
 static void test_resume_offset_beyond_image_restarts(void **state)
 {
     (void)state;
-    uint8_t other[16384];
-    fill(other, sizeof other, 5);
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, other, 16384, 16384);
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 8192); /* would resume */
+    uint8_t sel[15] = { DK_OP_RESPONSE, DK_OP_OBJECT_SELECT, DK_RES_SUCCESS };
+    dk_put_le32(sel + 3, 4096);
+    dk_put_le32(sel + 7, 16384);
+    dk_put_le32(sel + 11, 0x12345678);
+    ft_fault_reply(&T, DK_OP_OBJECT_SELECT, 2, sel, sizeof sel); /* SELECT data */
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
@@ -230,8 +231,7 @@ static void test_resume_mid_object_mismatch_rolls_back(void **state)
     uint8_t mix[5000];
     memcpy(mix, bin, sizeof mix);
     mix[4500] ^= 1;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, mix, 5000, 4096);
+    ft_preset(&T, dat, dat_len, dat_len, true, mix, 5000, 4096);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
@@ -245,8 +245,7 @@ static void test_resume_mid_object_bad_base_restarts(void **state)
     (void)state;
     uint8_t other[5000];
     fill(other, sizeof other, 7);
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, other, 5000, 4096);
+    ft_preset(&T, dat, dat_len, dat_len, true, other, 5000, 4096);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
@@ -257,7 +256,7 @@ static void test_resume_mid_object_bad_base_restarts(void **state)
 static void test_resume_partial_command(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, 40, false);
+    ft_preset(&T, dat, dat_len, 40, false, NULL, 0, 0);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
@@ -269,7 +268,7 @@ static void test_resume_partial_command(void **state)
 static void test_other_command_replaced(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat2, sizeof dat2, sizeof dat2, true);
+    ft_preset(&T, dat2, dat2_len, dat2_len, true, NULL, 0, 0);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
@@ -278,8 +277,7 @@ static void test_other_command_replaced(void **state)
 static void test_restart_flag_ignores_target_state(void **state)
 {
     (void)state;
-    ft_preset_cmd(&T, dat, sizeof dat, sizeof dat, true);
-    ft_preset_data(&T, bin, 8192, 8192);
+    ft_preset(&T, dat, dat_len, dat_len, true, bin, 8192, 8192);
     dh_opts o = opts();
     o.restart = true;
     assert_int_equal(run_opts(&o), DH_OK);
@@ -431,7 +429,7 @@ static void test_power_cut_without_saved_progress(void **state)
 static void test_power_cut_with_saved_progress(void **state)
 {
     (void)state;
-    T.save_progress = true;
+    T.cfg.save_progress_in_flash = true;
     ft_fault(&T, DK_OP_OBJECT_CREATE, 4, FT_RESET, 0);
     assert_int_equal(run(), DH_OK);
     assert_image_done();
@@ -467,8 +465,7 @@ static void test_every_ext_error_named(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         setup(NULL);
-        T.exec_cmd_result = DK_RES_EXT_ERROR;
-        T.exec_cmd_ext = exts[i].v;
+        ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1, FT_ANSWER, DK_RES_EXT_ERROR | exts[i].v << 8);
         assert_int_equal(run(), DH_FAILED);
         assert_true(R.has_rsp && R.has_ext);
         assert_int_equal(R.ext, exts[i].v);
@@ -488,8 +485,7 @@ static void test_every_ext_error_named(void **state)
 static void test_unknown_ext_error(void **state)
 {
     (void)state;
-    T.exec_cmd_result = DK_RES_EXT_ERROR;
-    T.exec_cmd_ext = 0x0E;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1, FT_ANSWER, DK_RES_EXT_ERROR | 0x0E << 8);
     assert_int_equal(run(), DH_FAILED);
     assert_non_null(strstr(R.msg, "EXT_ERROR (0x0E): extended error code unknown to SDK 17.1"));
 }
@@ -504,7 +500,7 @@ static void test_result_codes_named(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setup(NULL);
-        T.exec_cmd_result = cases[i].res;
+        ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1, FT_ANSWER, cases[i].res);
         assert_int_equal(run(), DH_FAILED);
         assert_non_null(strstr(R.msg, cases[i].want));
         assert_non_null(strstr(R.msg, dk_result_meaning(cases[i].res)));
@@ -512,7 +508,7 @@ static void test_result_codes_named(void **state)
         assert_int_equal(R.result, cases[i].res);
     }
     setup(NULL);
-    T.exec_cmd_result = DK_RES_INSUFFICIENT_RESOURCES;
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1, FT_ANSWER, DK_RES_INSUFFICIENT_RESOURCES);
     run();
     assert_non_null(strstr(R.msg, "does not fit"));
 }
@@ -523,7 +519,7 @@ static void test_final_hash_mismatch_named(void **state)
     static uint8_t other[BIN_LEN];
     memcpy(other, bin, sizeof other);
     other[100] ^= 1;
-    T.want[0] = other;
+    dat_len = ft_make_dat(dat, sizeof dat, other, sizeof other, 1); /* another build's .dat */
     assert_int_equal(run(), DH_FAILED);
     assert_non_null(strstr(R.msg, "app.bin rejected"));
     assert_non_null(strstr(R.msg, "VERIFICATION_FAILED (0x0C)"));
@@ -563,7 +559,7 @@ static void test_final_answer_lost(void **state)
 static void test_final_answer_lost_target_in_dfu(void **state)
 {
     (void)state;
-    T.dfu_after_final = true;
+    T.cfg.enter = DS_BL_ENTER_ALWAYS; /* DFU mode again after the final EXECUTE */
     ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DROP, 0);
     assert_int_equal(run(), DH_FAILED);
     assert_non_null(strstr(R.msg, "reset without confirming"));
@@ -585,7 +581,7 @@ static void test_final_answer_late(void **state)
 {
     (void)state;
     ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_DELAY, 12000); /* final_ms is 10000 */
-    T.dfu_after_final = true;
+    T.cfg.enter = DS_BL_ENTER_ALWAYS; /* DFU mode again after the final EXECUTE */
     assert_int_equal(run(), DH_OK);
     assert_image_done();
     setup(NULL); /* target boots the app after answering: silent */
@@ -597,9 +593,14 @@ static void test_final_answer_late(void **state)
 static void test_dat_too_large(void **state)
 {
     (void)state;
-    T.cmd_max = 64;
-    assert_int_equal(run(), DH_FAILED);
-    assert_non_null(strstr(R.msg, "app.dat is 100 bytes; the target accepts init packets of at most 64"));
+    static uint8_t big[600]; /* never sent: the host checks SELECT's max_size first */
+    fill(big, sizeof big, 3);
+    dh_image img = { "app.bin", "app.dat", bin, sizeof bin, big, sizeof big };
+    dh_opts o = opts();
+    dh_io io = ft_io(&T);
+    assert_int_equal(dh_run(&o, &io, &img, 1, &R), DH_FAILED);
+    assert_non_null(strstr(R.msg, "app.dat is 600 bytes; the target accepts init packets of at most 512"));
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, -1), 0);
 }
 
 /* A target that keeps refusing in the data phase: bounded attempts. */
@@ -618,18 +619,17 @@ static void test_gives_up_when_nothing_moves(void **state)
 static void test_two_images(void **state)
 {
     (void)state;
-    T.dfu_after_final = true;
-    ft_expect(&T, bin2, sizeof bin2);
+    T.cfg.enter = DS_BL_ENTER_ALWAYS; /* DFU mode again after the final EXECUTE */
     dh_image img[2] = {
-        { "sd.bin", "sd.dat", bin, sizeof bin, dat, sizeof dat },
-        { "app.bin", "app.dat", bin2, sizeof bin2, dat2, sizeof dat2 },
+        { "app.bin", "app.dat", bin, sizeof bin, dat, dat_len },
+        { "app2.bin", "app2.dat", bin2, sizeof bin2, dat2, dat2_len },
     };
     dh_opts o = opts();
     dh_io io = ft_io(&T);
     assert_int_equal(dh_run(&o, &io, img, 2, &R), DH_OK);
     assert_int_equal(T.done, 2);
     assert_int_equal(T.reopens, 1);
-    assert_memory_equal(T.img, bin2, sizeof bin2);
+    assert_true(ft_app_is(&T, bin2, sizeof bin2));
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 2);
     assert_int_equal(ft_count(&T, DK_OP_PING, -1), 2);
 }
@@ -679,5 +679,7 @@ int main(void)
         cmocka_unit_test_setup(test_gives_up_when_nothing_moves, setup),
         cmocka_unit_test_setup(test_two_images, setup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ft_free(&T);
+    return rc;
 }

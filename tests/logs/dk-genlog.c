@@ -3,8 +3,10 @@
  * One scripted serial DFU session per scenario: the host follows nrfutil
  * 6.1.7's procedure (protocol.md §5.2: PING, RECEIPT_NOTIF_SET, MTU_GET,
  * SELECT/CREATE/WRITE(64 bytes)/CRC_GET/EXECUTE, its resume rules and its
- * exceptions), the target answers as the SDK 17.1 UART bootloader (§2, §6)
- * with one fault injected.  The session is rendered as a log of the chosen
+ * exceptions); the target is dfusim's SDK 17.1 bootloader core (sim/bl.h
+ * through tests/support/sim_target.h), set up as the scenario's device, with
+ * at most one line fault (lost WRITEs, a late answer, a target that goes
+ * silent) added here.  The session is rendered as a log of the chosen
  * format: nrfutil -vvvv lines in §5.3's shape, nrfutil without -v (progress
  * bar and traceback), a BLE DFU log, socat -x -v, hexdump -C, plain hex,
  * Saleae Logic 2 CSV; Programmer logs are their own timelines.
@@ -32,6 +34,7 @@
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "dk_test_cmd.h"
+#include "sim_target.h"
 
 #define TOOL "dk-genlog"
 #define US_BYTE 87                    /* 10 bits at 115200 baud, rounded */
@@ -258,140 +261,46 @@ static void finish(out *o, const char *const *exc)
         fprintf(o->f, "%s\n", exc[i]);
 }
 
-/* ---- the target (SDK 17.1 UART bootloader, §2, §6) ---- */
+/* ---- the target: the simulator's bootloader core (sim_target.h) ---- */
 
 typedef struct {
-    bool silent;              /* never answers (not in DFU mode) */
-    uint8_t cmd_exec_ext;     /* extended error on command EXECUTE (0: accept) */
-    uint8_t cmd_exec_res;     /* plain result on command EXECUTE (0: none) */
+    st_chip chip;
+    /* line faults */
     int lose_obj;             /* this data object loses WRITE frames lose_from.. (0: none) */
     unsigned lose_from, lose_n;
     unsigned silent_after_crc;/* goes silent at CRC_GET number this + 1 (0: never) */
-    bool idle_reset;          /* resets (and boots its app) 120 s after the last
-                                 command CREATE / data EXECUTE (§6.8) */
-    int64_t now, last_timer;
-    bool hash_fail;           /* final EXECUTE -> 0x0C */
     int slow_exec_obj;        /* this data object's EXECUTE answer comes > 1 s late (0: none) */
-    /* state */
-    uint8_t sel;
-    uint8_t cmd[CMD_MAX];
-    uint32_t cmd_size, cmd_off, cmd_crc;
-    bool init_ok;
-    uint32_t img_size;
-    uint32_t off, crc, off_last, crc_last, obj_size;
-    unsigned executed;
-    unsigned crc_gets, obj_writes;
+    /* what the line saw */
+    bool stalled;
+    unsigned executed, crc_gets, obj_writes;
     uint8_t late[8];          /* a late answer to deliver with the next one */
     size_t late_len;
 } target;
 
-static size_t rsp(uint8_t *o, uint8_t op, uint8_t res)
+/* One request at now_us: the core's answer in o (cap 64), its length (0:
+ * none), unless a line fault of the scenario takes the request. */
+static size_t tgt_answer(target *d, const uint8_t *m, size_t n, int64_t now_us, uint8_t *o)
 {
-    o[0] = DK_OP_RESPONSE;
-    o[1] = op;
-    o[2] = res;
-    return 3;
-}
-
-/* Answer one request; returns the answer's length (0: none). */
-static size_t tgt_answer(target *d, const uint8_t *m, size_t n, uint8_t *o)
-{
-    if (d->idle_reset && d->now - d->last_timer >= 120000000)
-        d->silent = true; /* the inactivity timer reset it; the old app runs */
+    if (!n)
+        return 0;
     if (m[0] == DK_OP_CRC_GET && d->silent_after_crc && ++d->crc_gets > d->silent_after_crc)
-        d->silent = true;
-    if (d->silent || !n)
+        d->stalled = true;
+    if (d->stalled || !ds_bl_in_dfu(d->chip.bl))
         return 0;
-    dk_rd r = dk_rd_make(m + 1, n - 1);
-    switch (m[0]) {
-    case DK_OP_PING:
-        rsp(o, m[0], DK_RES_SUCCESS);
-        o[3] = n > 1 ? m[1] : 0;
-        return 4;
-    case DK_OP_RECEIPT_NOTIF_SET:
-        return rsp(o, m[0], DK_RES_SUCCESS);
-    case DK_OP_MTU_GET:
-        rsp(o, m[0], DK_RES_SUCCESS);
-        dk_put_le16(o + 3, DK_MTU_UART);
-        return 5;
-    case DK_OP_OBJECT_SELECT: {
-        d->sel = dk_rd_u8(&r);
-        rsp(o, m[0], DK_RES_SUCCESS);
-        bool cmd = d->sel == DK_OBJ_COMMAND;
-        dk_put_le32(o + 3, cmd ? CMD_MAX : OBJ_MAX);
-        dk_put_le32(o + 7, cmd ? d->cmd_off : d->off);
-        dk_put_le32(o + 11, cmd ? d->cmd_crc : d->crc);
-        return 15;
-    }
-    case DK_OP_OBJECT_CREATE: {
-        d->sel = dk_rd_u8(&r);
-        uint32_t size = dk_rd_le32(&r);
+    uint8_t obj = ds_bl_current_obj(d->chip.bl);
+    if (m[0] == DK_OP_OBJECT_CREATE)
         d->obj_writes = 0;
-        if (d->sel == DK_OBJ_COMMAND) {
-            d->last_timer = d->now;
-            d->cmd_size = size;
-            d->cmd_off = d->cmd_crc = 0;
-            d->init_ok = false;
-            d->off = d->crc = d->off_last = d->crc_last = 0;
-        } else {
-            if (d->off_last + size > d->img_size)
-                return rsp(o, m[0], DK_RES_OPERATION_NOT_PERMITTED);
-            d->obj_size = size;
-            d->off = d->off_last; /* a partial object is thrown away (§6.4) */
-            d->crc = d->crc_last;
-        }
-        return rsp(o, m[0], DK_RES_SUCCESS);
+    if (m[0] == DK_OP_OBJECT_WRITE && obj == DK_OBJ_DATA) {
+        d->obj_writes++;
+        if ((int)d->executed + 1 == d->lose_obj && d->obj_writes >= d->lose_from &&
+            d->obj_writes < d->lose_from + d->lose_n)
+            return 0; /* lost while the flash was busy (§1.3) */
     }
-    case DK_OP_OBJECT_WRITE:
-        if (d->sel == DK_OBJ_COMMAND) {
-            memcpy(d->cmd + d->cmd_off, m + 1, n - 1);
-            d->cmd_crc = dk_crc32(d->cmd_crc, m + 1, n - 1);
-            d->cmd_off += (uint32_t)(n - 1);
-        } else {
-            d->obj_writes++;
-            if ((int)d->executed + 1 == d->lose_obj && d->obj_writes >= d->lose_from &&
-                d->obj_writes < d->lose_from + d->lose_n)
-                return 0; /* lost while the flash was busy (§1.3) */
-            d->crc = dk_crc32(d->crc, m + 1, n - 1);
-            d->off += (uint32_t)(n - 1);
-        }
-        return 0;
-    case DK_OP_CRC_GET:
-        rsp(o, m[0], DK_RES_SUCCESS);
-        dk_put_le32(o + 3, d->sel == DK_OBJ_COMMAND ? d->cmd_off : d->off);
-        dk_put_le32(o + 7, d->sel == DK_OBJ_COMMAND ? d->cmd_crc : d->crc);
-        return 11;
-    case DK_OP_OBJECT_EXECUTE:
-        if (d->sel == DK_OBJ_COMMAND) {
-            if (d->init_ok)
-                return rsp(o, m[0], DK_RES_SUCCESS);
-            if (d->cmd_exec_ext) {
-                rsp(o, m[0], DK_RES_EXT_ERROR);
-                o[3] = d->cmd_exec_ext;
-                return 4;
-            }
-            if (d->cmd_exec_res)
-                return rsp(o, m[0], d->cmd_exec_res);
-            dk_initpkt p;
-            if (dk_initpkt_decode(d->cmd, d->cmd_off, &p, NULL) == DK_OK)
-                d->img_size = dk_initpkt_image_size(&p);
-            d->init_ok = true;
-            return rsp(o, m[0], DK_RES_SUCCESS);
-        }
-        d->off_last = d->off;
-        d->crc_last = d->crc;
-        d->obj_size = 0;
+    if (m[0] == DK_OP_OBJECT_EXECUTE && obj == DK_OBJ_DATA)
         d->executed++;
-        d->last_timer = d->now;
-        if (d->off == d->img_size && d->hash_fail) {
-            rsp(o, m[0], DK_RES_EXT_ERROR);
-            o[3] = DK_EXT_VERIFICATION_FAILED;
-            return 4;
-        }
-        return rsp(o, m[0], DK_RES_SUCCESS);
-    default:
-        return rsp(o, m[0], DK_RES_OP_CODE_NOT_SUPPORTED);
-    }
+    size_t an = 0;
+    st_request(&d->chip, m, n, (uint64_t)now_us / 1000, o, 64, &an);
+    return an;
 }
 
 /* ---- the host (nrfutil 6.1.7 dfu serial, §5.2) ---- */
@@ -480,9 +389,10 @@ static size_t xfer(host *h, const uint8_t *m, size_t n, uint8_t *ans)
 {
     line_msg(h->o, DK_DIR_HOST, m, n);
     h->o->t_us += 150;
-    uint8_t a[32];
-    h->d->now = h->o->t_us;
-    size_t an = tgt_answer(h->d, m, n, a);
+    uint8_t a[64];
+    /* the object the request is about, for the target's time */
+    uint8_t obj = m[0] == DK_OP_OBJECT_CREATE && n > 1 ? m[1] : ds_bl_current_obj(h->d->chip.bl);
+    size_t an = tgt_answer(h->d, m, n, h->o->t_us, a);
     if (h->d->late_len) {
         /* the late answer is what nrfutil reads now */
         uint8_t late[8];
@@ -499,7 +409,7 @@ static size_t xfer(host *h, const uint8_t *m, size_t n, uint8_t *ans)
         }
         return ln;
     }
-    if (m[0] == DK_OP_OBJECT_EXECUTE && h->d->sel == DK_OBJ_DATA &&
+    if (m[0] == DK_OP_OBJECT_EXECUTE && obj == DK_OBJ_DATA &&
         (int)h->d->executed == h->d->slow_exec_obj && an) {
         memcpy(h->d->late, a, an);
         h->d->late_len = an;
@@ -512,8 +422,8 @@ static size_t xfer(host *h, const uint8_t *m, size_t n, uint8_t *ans)
         return 0;
     }
     if (m[0] == DK_OP_OBJECT_EXECUTE)
-        h->o->t_us += h->d->sel == DK_OBJ_COMMAND ? 170000 : 3000;
-    if (m[0] == DK_OP_OBJECT_CREATE && h->d->sel == DK_OBJ_DATA)
+        h->o->t_us += obj == DK_OBJ_COMMAND ? 170000 : 3000;
+    if (m[0] == DK_OP_OBJECT_CREATE && obj == DK_OBJ_DATA)
         h->o->t_us += 85000;
     line_msg(h->o, DK_DIR_TARGET, a, an);
     memcpy(ans, a, an);
@@ -789,13 +699,79 @@ static const scen scens[] = {
 static uint8_t g_bin[16000], g_dat[CMD_MAX];
 static size_t g_blen, g_dlen;
 
-static void run(out *o, const char *name)
+/* data[0..n) with its last word changed so that its CRC-32 is want: the
+ * CRC of data of one length is affine in its bits, so the 32 bits of the
+ * last word are solved for over GF(2). */
+static void crc_force(uint8_t *data, size_t n, uint32_t want)
+{
+    uint32_t base = dk_crc32(0, data, n), basis[32] = { 0 }, comb[32] = { 0 };
+    uint8_t *w = data + n - 4;
+    for (unsigned i = 0; i < 32; i++) {
+        w[i / 8] ^= (uint8_t)(1u << (i % 8));
+        uint32_t v = dk_crc32(0, data, n) ^ base, c = 1u << i;
+        w[i / 8] ^= (uint8_t)(1u << (i % 8));
+        for (int bit = 31; bit >= 0 && v; bit--) {
+            if (!(v >> bit & 1))
+                continue;
+            if (!basis[bit]) {
+                basis[bit] = v;
+                comb[bit] = c;
+                break;
+            }
+            v ^= basis[bit];
+            c ^= comb[bit];
+        }
+    }
+    uint32_t t = base ^ want, flips = 0;
+    for (int bit = 31; bit >= 0; bit--)
+        if (t >> bit & 1) {
+            t ^= basis[bit];
+            flips ^= comb[bit];
+        }
+    for (unsigned i = 0; i < 32; i++)
+        if (flips >> i & 1)
+            w[i / 8] ^= (uint8_t)(1u << (i % 8));
+}
+
+/* The target of a scenario: the sample device with the bootloader entered
+ * at power-on (the button held), version 2 of the app installed. */
+static void target_open(target *d, const char *name, uint32_t app_version, uint64_t now_ms)
+{
+    ds_bl_config cfg;
+    st_sample_config(&cfg, app_version);
+    cfg.enter = DS_BL_ENTER_FIRST_BOOT;
+    if (strcmp(name, "no-ping") == 0 || strcmp(name, "flow-control") == 0)
+        cfg.enter = DS_BL_ENTER_NO_VALID_APP; /* its app runs: the port is silent */
+    if (strcmp(name, "unsigned") == 0 || strcmp(name, "sigtype") == 0 || strcmp(name, "badsig") == 0)
+        cfg.allow_unsigned = false; /* and it holds no key that verifies our signature */
+    st_open(&d->chip, &cfg, now_ms);
+}
+
+/* What a first run left on the target: an init packet (dat) executed and
+ * two data objects executed, whose bytes are the image's but for the last
+ * word, so their CRC differs from the image's (by 0x00400000). */
+static void target_held(target *d, const uint8_t *dat, size_t dlen, const uint8_t *bin,
+                        uint64_t now_ms)
+{
+    static uint8_t first[2 * OBJ_MAX];
+    memcpy(first, bin, sizeof first);
+    crc_force(first, sizeof first, dk_crc32(0, bin, sizeof first) ^ 0x00400000);
+    if (!st_preset(&d->chip, dat, dlen, dlen, true, first, sizeof first, sizeof first, now_ms)) {
+        fprintf(stderr, TOOL ": the first run's state was refused by the target\n");
+        exit(2);
+    }
+}
+
+/* One scenario.  keep (may be NULL): the device of the runs before, to use
+ * again (it is put in DFU mode the buttonless way when its app runs) and
+ * to keep for the next run; else a fresh one. */
+static void run(out *o, const char *name, st_chip *keep)
 {
     uint8_t *bin = g_bin, *dat = g_dat;
     size_t blen = 6000;
-    uint32_t fw = 2, hw = 52, sd = 0x0100;
+    uint32_t fw = 2, hw = 52, sd = 0x0100, app_version = 2;
     int sig = 0;
-    bool other_build = false, held_other = false;
+    bool other_build = false, held = false, held_other = false;
     target d;
     memset(&d, 0, sizeof d);
     host h;
@@ -804,60 +780,59 @@ static void run(out *o, const char *name)
     h.d = &d;
     h.ble = o->fmt == F_BLE;
     cmdline = NULL;
-    if (strcmp(name, "no-ping") == 0)
-        d.silent = true;
-    else if (strcmp(name, "flow-control") == 0)
-        d.silent = true, cmdline = "dev@bench:~/fw$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0";
+    if (strcmp(name, "flow-control") == 0)
+        cmdline = "dev@bench:~/fw$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0";
     else if (strcmp(name, "sd-req") == 0)
-        sd = 0x0101, d.cmd_exec_ext = DK_EXT_SD_VERSION_FAILURE;
+        sd = 0x0101;
     else if (strcmp(name, "downgrade") == 0)
-        fw = 1, d.cmd_exec_ext = DK_EXT_FW_VERSION_FAILURE;
+        fw = 1;
     else if (strcmp(name, "hw-version") == 0)
-        hw = 51, d.cmd_exec_ext = DK_EXT_HW_VERSION_FAILURE;
-    else if (strcmp(name, "unsigned") == 0)
-        d.cmd_exec_ext = DK_EXT_SIGNATURE_MISSING;
+        hw = 51;
     else if (strcmp(name, "sigtype") == 0)
-        sig = 2, d.cmd_exec_ext = DK_EXT_WRONG_SIGNATURE_TYPE;
+        sig = 2;
     else if (strcmp(name, "badsig") == 0)
-        sig = 1, d.cmd_exec_res = DK_RES_INVALID_OBJECT;
+        sig = 1;
     else if (strcmp(name, "hash") == 0)
-        d.hash_fail = true, other_build = true;
+        other_build = true;
     else if (strcmp(name, "desync") == 0)
         blen = 10000, d.slow_exec_obj = 1;
     else if (strcmp(name, "resume-crc") == 0)
-        blen = 16000;
-    else if (strcmp(name, "new-init") == 0)
-        blen = 16000, held_other = true, d.silent_after_crc = 2;
+        blen = 16000, held = true;
+    else if (strcmp(name, "new-init") == 0) /* held: another package, version 1 */
+        blen = 16000, held = held_other = true, app_version = 1, d.silent_after_crc = 2;
     else if (strcmp(name, "overrun") == 0)
         d.lose_obj = 1, d.lose_from = 20, d.lose_n = 2,
         cmdline = "dev@bench:~/fw$ nrfutil -vvvv dfu serial -pkg app.zip -p /dev/ttyUSB0 -fc 0 -b 1000000";
     else if (strcmp(name, "inactivity") == 0)
-        blen = 10000, h.pause_after_obj = 1, d.idle_reset = true;
+        blen = 10000, h.pause_after_obj = 1;
     make_image(bin, blen);
     size_t dlen = make_dat(bin, blen, fw, hw, sd, sig, other_build, dat, CMD_MAX);
     g_blen = blen;
     g_dlen = dlen;
-    if (strcmp(name, "resume-crc") == 0 || held_other) {
-        /* What the first run left: an init packet executed, two objects
-         * executed; resume-crc: this package's init packet, but the target's
-         * CRC of the data is not the image's; new-init: another package's
-         * init packet (fw_version 1) and its data. */
+    uint64_t now_ms = (uint64_t)o->t_us / 1000;
+    if (keep && keep->bl) {
+        d.chip = *keep;
+        if (!ds_bl_in_dfu(d.chip.bl)) {
+            ds_bl_request_dfu(d.chip.bl);
+            ds_bl_boot(d.chip.bl, now_ms);
+        }
+    } else {
+        target_open(&d, name, app_version, now_ms);
+    }
+    if (held) {
         uint8_t a[CMD_MAX];
         size_t alen = held_other ? make_dat(bin, blen, 1, hw, sd, 0, false, a, sizeof a) : dlen;
-        memcpy(d.cmd, held_other ? a : dat, alen);
-        d.cmd_size = d.cmd_off = (uint32_t)alen;
-        d.cmd_crc = dk_crc32(0, d.cmd, alen);
-        d.init_ok = true;
-        d.img_size = (uint32_t)blen;
-        d.off = d.off_last = 2 * OBJ_MAX;
-        d.crc = d.crc_last = dk_crc32(0, bin, 2 * OBJ_MAX) ^ 0x00400000;
-        d.sel = DK_OBJ_COMMAND;
+        target_held(&d, held_other ? a : dat, alen, bin, now_ms);
     }
     begin(o);
     bool ok = host_run(&h, dat, dlen, bin, blen);
     if (!ok && !h.fail)
         h.fail = tb_desync;
     finish(o, ok ? NULL : h.fail);
+    if (keep)
+        *keep = d.chip;
+    else
+        st_close(&d.chip);
 }
 
 /* The package the logged session sent (app.bin + app.dat). */
@@ -922,10 +897,12 @@ static void big(FILE *f, uint64_t size)
     memset(&o, 0, sizeof o);
     o.f = f;
     o.fmt = F_NRFUTIL;
+    st_chip dev = { NULL, NULL }; /* one device, updated again and again */
     while ((uint64_t)ftello(f) < size) {
-        run(&o, "complete");
+        run(&o, "complete", &dev);
         o.t_us += 5000000;
     }
+    st_close(&dev);
 }
 
 int main(int argc, char **argv)
@@ -982,7 +959,7 @@ int main(int argc, char **argv)
             return 2;
         }
         o.fmt = (out_fmt)k;
-        run(&o, scenario);
+        run(&o, scenario, NULL);
     }
     if (path && fclose(f) != 0) {
         perror(TOOL);

@@ -8,22 +8,22 @@
 
 #define PAGE 4096u
 
-static dk_bl_config cfg_52832(uint32_t app_size, dk_bl_enter enter)
+static ds_bl_config cfg_52832(uint32_t app_size, ds_bl_enter enter)
 {
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52832");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52832");
     c.allow_unsigned = true;
     c.app_size = app_size;
     c.enter = enter;
     return c;
 }
 
-static const uint8_t *flash_at(rig *r, uint32_t addr) { return dk_flash_mem(r->fl) + addr; }
+static const uint8_t *flash_at(rig *r, uint32_t addr) { return ds_flash_mem(r->fl) + addr; }
 
-static dk_settings flash_settings(rig *r, uint32_t addr)
+static ds_settings flash_settings(rig *r, uint32_t addr)
 {
-    dk_settings s;
-    dk_sett_decode(flash_at(r, addr), &s);
+    ds_settings s;
+    ds_sett_decode(flash_at(r, addr), &s);
     return s;
 }
 
@@ -41,10 +41,10 @@ static size_t make_dat(const uint8_t *img, size_t len, uint32_t fw_version, uint
 static void test_dual_bank_update(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(20000, DK_BL_ENTER_FIRST_BOOT);
+    ds_bl_config c = cfg_52832(20000, DS_BL_ENTER_FIRST_BOOT);
     rig *r = rig_new(&c);
-    assert_true(dk_bl_in_dfu(r->bl));
-    assert_true(dk_bl_app_valid(r->bl));
+    assert_true(ds_bl_in_dfu(r->bl));
+    assert_true(ds_bl_app_valid(r->bl));
     uint8_t old_app[20000];
     memcpy(old_app, flash_at(r, 0x1000), sizeof old_app);
     size_t len = 3 * PAGE + 1000;
@@ -52,36 +52,36 @@ static void test_dual_bank_update(void **state)
     uint8_t dat[512];
     size_t n = make_dat(img, len, 2, dat);
 
-    uint64_t ops = dk_flash_ops(r->fl);
+    uint64_t ops = ds_flash_ops(r->fl);
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
     /* settings page and backup written (erase + write each) */
-    assert_int_equal(dk_flash_ops(r->fl) - ops, 4);
-    assert_int_equal(dk_bl_bank1_start(r->bl), 0x1000 + 5 * PAGE);
+    assert_int_equal(ds_flash_ops(r->fl) - ops, 4);
+    assert_int_equal(ds_bl_bank1_start(r->bl), 0x1000 + 5 * PAGE);
     for (int i = 0; i < 2; i++) {
         uint32_t at = i ? r->cfg.chip.mbr_params : r->cfg.chip.settings;
-        assert_true(dk_sett_page_valid(flash_at(r, at)));
-        dk_settings s = flash_settings(r, at);
+        assert_true(ds_sett_page_valid(flash_at(r, at)));
+        ds_settings s = flash_settings(r, at);
         assert_int_equal(s.progress.command_size, n);
         assert_int_equal(s.progress.command_offset, n);
         assert_int_equal(s.progress.command_crc, dk_crc32(0, dat, n));
         assert_memory_equal(s.init_command, dat, n);
-        assert_int_equal(s.bank_0.bank_code, DK_BANK_VALID_APP);
-        assert_int_equal(s.bank_layout, DK_BANK_LAYOUT_DUAL);
+        assert_int_equal(s.bank_0.bank_code, DS_BANK_VALID_APP);
+        assert_int_equal(s.bank_layout, DS_BANK_LAYOUT_DUAL);
     }
-    assert_true(dk_sett_backup_valid(flash_at(r, r->cfg.chip.mbr_params)));
+    assert_true(ds_sett_backup_valid(flash_at(r, r->cfg.chip.mbr_params)));
 
     int last = send_fw(r, img, len, 0);
     assert_int_equal(last, DK_RES_SUCCESS);
-    assert_int_equal(r->flags, DK_BL_RESET);
+    assert_int_equal(r->flags, DS_BL_RESET);
     assert_int_equal(r->rsp_len, 3);
-    assert_int_equal(dk_flash_violations(r->fl), 0);
+    assert_int_equal(ds_flash_violations(r->fl), 0);
     /* §6.6 step 3: bank 1 valid, bank 0 invalidated, progress wiped,
      * update_start_address = bank 1 */
-    dk_settings s = flash_settings(r, r->cfg.chip.settings);
-    assert_int_equal(s.bank_1.bank_code, DK_BANK_VALID_APP);
+    ds_settings s = flash_settings(r, r->cfg.chip.settings);
+    assert_int_equal(s.bank_1.bank_code, DS_BANK_VALID_APP);
     assert_int_equal(s.bank_1.image_size, len);
     assert_int_equal(s.bank_1.image_crc, dk_crc32(0, img, len));
-    assert_int_equal(s.bank_0.bank_code, DK_BANK_INVALID);
+    assert_int_equal(s.bank_0.bank_code, DS_BANK_INVALID);
     assert_int_equal(s.progress.command_size, 0);
     assert_int_equal(s.progress.firmware_image_crc, 0x1000 + 5 * PAGE);
     assert_int_equal(s.app_version, 2);
@@ -89,16 +89,16 @@ static void test_dual_bank_update(void **state)
 
     /* boot: activation, then the new app runs (no DFU: first boot is over) */
     rig_boot(r);
-    assert_false(dk_bl_in_dfu(r->bl));
+    assert_false(ds_bl_in_dfu(r->bl));
     assert_memory_equal(flash_at(r, 0x1000), img, len);
     s = flash_settings(r, r->cfg.chip.settings);
-    assert_int_equal(s.bank_0.bank_code, DK_BANK_VALID_APP);
+    assert_int_equal(s.bank_0.bank_code, DS_BANK_VALID_APP);
     assert_int_equal(s.bank_0.image_size, len);
-    assert_int_equal(s.bank_1.bank_code, DK_BANK_INVALID);
+    assert_int_equal(s.bank_1.bank_code, DS_BANK_INVALID);
     assert_int_equal(s.write_offset, 0);
-    assert_int_equal(s.bv_app.type, DK_BV_CRC);
-    assert_true(dk_bl_app_valid(r->bl));
-    assert_int_equal(dk_flash_violations(r->fl), 0);
+    assert_int_equal(s.bv_app.type, DS_BV_CRC);
+    assert_true(ds_bl_app_valid(r->bl));
+    assert_int_equal(ds_flash_violations(r->fl), 0);
     free(img);
     rig_free(r);
 }
@@ -109,20 +109,20 @@ static void test_no_app_writes_in_place(void **state)
 {
     (void)state;
     rig *r = rig_new(NULL);
-    assert_true(dk_bl_in_dfu(r->bl));
+    assert_true(ds_bl_in_dfu(r->bl));
     size_t len = 2 * PAGE + 8;
     uint8_t *img = make_image(len, 12);
     uint8_t dat[512];
     size_t n = make_dat(img, len, 1, dat);
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
-    assert_int_equal(dk_bl_bank1_start(r->bl), 0x1000);
+    assert_int_equal(ds_bl_bank1_start(r->bl), 0x1000);
     assert_int_equal(send_fw(r, img, len, 0), DK_RES_SUCCESS);
     assert_memory_equal(flash_at(r, 0x1000), img, len);
-    uint64_t erases = dk_flash_erases(r->fl);
+    uint64_t erases = ds_flash_erases(r->fl);
     rig_boot(r);
-    assert_int_equal(dk_flash_erases(r->fl) - erases, 2); /* final settings only */
-    assert_true(dk_bl_app_valid(r->bl));
-    assert_false(dk_bl_in_dfu(r->bl));
+    assert_int_equal(ds_flash_erases(r->fl) - erases, 2); /* final settings only */
+    assert_true(ds_bl_app_valid(r->bl));
+    assert_false(ds_bl_in_dfu(r->bl));
     free(img);
     rig_free(r);
 }
@@ -132,7 +132,7 @@ static void test_no_app_writes_in_place(void **state)
 static void test_single_bank_invalidates_app(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(20000, DK_BL_ENTER_FIRST_BOOT);
+    ds_bl_config c = cfg_52832(20000, DS_BL_ENTER_FIRST_BOOT);
     c.single_bank = true;
     rig *r = rig_new(&c);
     size_t len = PAGE;
@@ -140,13 +140,13 @@ static void test_single_bank_invalidates_app(void **state)
     uint8_t dat[512];
     size_t n = make_dat(img, len, 1, dat);
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
-    assert_int_equal(dk_bl_bank1_start(r->bl), 0x1000);
-    dk_settings s = flash_settings(r, r->cfg.chip.settings);
-    assert_int_equal(s.bank_0.bank_code, DK_BANK_INVALID);
+    assert_int_equal(ds_bl_bank1_start(r->bl), 0x1000);
+    ds_settings s = flash_settings(r, r->cfg.chip.settings);
+    assert_int_equal(s.bank_0.bank_code, DS_BANK_INVALID);
     assert_int_equal(s.bank_0.image_size, 0);
-    assert_int_equal(s.bank_layout, DK_BANK_LAYOUT_SINGLE);
+    assert_int_equal(s.bank_layout, DS_BANK_LAYOUT_SINGLE);
     rig_boot(r); /* not the first boot: only "no valid app" keeps DFU mode */
-    assert_true(dk_bl_in_dfu(r->bl));
+    assert_true(ds_bl_in_dfu(r->bl));
     free(img);
     rig_free(r);
 
@@ -158,7 +158,7 @@ static void test_single_bank_invalidates_app(void **state)
     img = make_image(len, 14);
     n = make_dat(img, len, 1, dat);
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
-    assert_int_equal(dk_bl_bank1_start(r->bl), 0x1000);
+    assert_int_equal(ds_bl_bank1_start(r->bl), 0x1000);
     free(img);
     rig_free(r);
 }
@@ -167,7 +167,7 @@ static void test_single_bank_invalidates_app(void **state)
 static void test_insufficient_space(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(20000, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(20000, DS_BL_ENTER_ALWAYS);
     rig *r = rig_new(&c);
     /* free region: 0x1000 .. 0x78000 - 3 pages */
     uint32_t room = 0x78000 - 3 * PAGE - 0x1000;
@@ -178,8 +178,8 @@ static void test_insufficient_space(void **state)
     uint8_t dat[512];
     size_t n = pkt_make(&ic, NULL, dat, sizeof dat);
     assert_int_equal(send_init(r, dat, n), DK_RES_INSUFFICIENT_RESOURCES);
-    assert_true(dk_bl_app_valid(r->bl));
-    assert_int_equal(dk_bl_settings(r->bl)->bank_0.bank_code, DK_BANK_VALID_APP);
+    assert_true(ds_bl_app_valid(r->bl));
+    assert_int_equal(ds_bl_settings(r->bl)->bank_0.bank_code, DS_BANK_VALID_APP);
     ic.app_size = room;
     n = pkt_make(&ic, NULL, dat, sizeof dat);
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
@@ -192,31 +192,31 @@ static void test_settings_written_when_sdk_does(void **state)
 {
     (void)state;
     for (int save = 0; save < 2; save++) {
-        dk_bl_config c = cfg_52832(0, DK_BL_ENTER_ALWAYS);
+        ds_bl_config c = cfg_52832(0, DS_BL_ENTER_ALWAYS);
         c.save_progress_in_flash = save;
         rig *r = rig_new(&c);
         size_t len = 2 * PAGE;
         uint8_t *img = make_image(len, 15);
         uint8_t dat[512];
         size_t n = make_dat(img, len, 1, dat);
-        uint64_t ops = dk_flash_ops(r->fl);
+        uint64_t ops = ds_flash_ops(r->fl);
         rq_create(r, 1, (uint32_t)n);
         rq_stream(r, dat, n);
         rq_crc(r);
-        assert_int_equal(dk_flash_ops(r->fl), ops); /* RAM only */
+        assert_int_equal(ds_flash_ops(r->fl), ops); /* RAM only */
         rq_execute(r);
-        assert_int_equal(dk_flash_ops(r->fl) - ops, 4);
-        ops = dk_flash_ops(r->fl);
+        assert_int_equal(ds_flash_ops(r->fl) - ops, 4);
+        ops = ds_flash_ops(r->fl);
         rq_create(r, 2, PAGE);
-        assert_int_equal(dk_flash_ops(r->fl) - ops, 1); /* one page erased */
+        assert_int_equal(ds_flash_ops(r->fl) - ops, 1); /* one page erased */
         rq_stream(r, img, PAGE);
-        assert_int_equal(dk_flash_ops(r->fl) - ops, 1 + PAGE / 64);
-        ops = dk_flash_ops(r->fl);
+        assert_int_equal(ds_flash_ops(r->fl) - ops, 1 + PAGE / 64);
+        ops = ds_flash_ops(r->fl);
         rq_execute(r);
         expect_rsp(r, 0x04, DK_RES_SUCCESS);
         assert_int_equal(r->flags, 0);
-        assert_int_equal(dk_flash_ops(r->fl) - ops, save ? 4 : 0);
-        dk_settings s = flash_settings(r, r->cfg.chip.settings);
+        assert_int_equal(ds_flash_ops(r->fl) - ops, save ? 4 : 0);
+        ds_settings s = flash_settings(r, r->cfg.chip.settings);
         assert_int_equal(s.progress.firmware_image_offset, save ? PAGE : 0);
         /* an already executed object: EXECUTE again passes (§6.5) */
         rq_execute(r);
@@ -233,7 +233,7 @@ static void test_reset_recovery(void **state)
 {
     (void)state;
     for (int save = 0; save < 2; save++) {
-        dk_bl_config c = cfg_52832(0, DK_BL_ENTER_ALWAYS);
+        ds_bl_config c = cfg_52832(0, DS_BL_ENTER_ALWAYS);
         c.save_progress_in_flash = save;
         rig *r = rig_new(&c);
         size_t len = 3 * PAGE;
@@ -250,22 +250,22 @@ static void test_reset_recovery(void **state)
         rq_create(r, 2, PAGE);
         rq_stream(r, img + 2 * PAGE, 640); /* part of the third object */
         rig_boot(r);                        /* reset: RAM lost */
-        assert_true(dk_bl_in_dfu(r->bl));
-        assert_true(dk_bl_init_cmd_valid(r->bl));
+        assert_true(ds_bl_in_dfu(r->bl));
+        assert_true(ds_bl_init_cmd_valid(r->bl));
         rq_select(r, 1);
         assert_int_equal(r->m.rsp.select.offset, n);
         assert_int_equal(r->m.rsp.select.crc, dk_crc32(0, dat, n));
-        uint64_t ops = dk_flash_ops(r->fl);
+        uint64_t ops = ds_flash_ops(r->fl);
         rq_execute(r);
         expect_rsp(r, 0x04, DK_RES_SUCCESS);
-        assert_int_equal(dk_flash_ops(r->fl), ops); /* no-op: nothing rewritten */
+        assert_int_equal(ds_flash_ops(r->fl), ops); /* no-op: nothing rewritten */
         rq_select(r, 2);
         uint32_t off = save ? 2 * PAGE : 0;
         assert_int_equal(r->m.rsp.select.offset, off);
         assert_int_equal(r->m.rsp.select.crc, off ? dk_crc32(0, img, off) : 0);
         assert_int_equal(send_fw(r, img, len, off), DK_RES_SUCCESS);
         rig_boot(r);
-        assert_true(dk_bl_app_valid(r->bl));
+        assert_true(ds_bl_app_valid(r->bl));
         assert_memory_equal(flash_at(r, 0x1000), img, len);
         free(img);
         rig_free(r);
@@ -339,7 +339,7 @@ static void test_data_create(void **state)
     rq_crc(r);
     assert_int_equal(r->m.rsp.crc.offset, 2 * PAGE);
     assert_int_equal(r->m.rsp.crc.crc, dk_crc32(0, img, 2 * PAGE));
-    assert_true(dk_flash_is_erased(r->fl, 0x1000 + 2 * PAGE, PAGE));
+    assert_true(ds_flash_is_erased(r->fl, 0x1000 + 2 * PAGE, PAGE));
     /* writes beyond the object: 0x03 (visible with PRN 1) */
     rq_prn(r, 1);
     rq_write(r, img + 2 * PAGE, 64);
@@ -352,7 +352,7 @@ static void test_data_create(void **state)
     rq_prn(r, 0);
     rq_execute(r);
     expect_rsp(r, 0x04, DK_RES_SUCCESS);
-    assert_int_equal(r->flags, DK_BL_RESET);
+    assert_int_equal(r->flags, DS_BL_RESET);
     free(img);
     rig_free(r);
 }
@@ -394,10 +394,10 @@ static void test_execute_rules(void **state)
     rq_select(r, 1);
     assert_int_equal(r->m.rsp.select.offset, 0); /* the failure reset progress */
     assert_int_equal(send_init(r, dat, n), DK_RES_SUCCESS);
-    uint64_t ops = dk_flash_ops(r->fl);
+    uint64_t ops = ds_flash_ops(r->fl);
     rq_execute(r); /* already valid: no-op success */
     expect_rsp(r, 0x04, DK_RES_SUCCESS);
-    assert_int_equal(dk_flash_ops(r->fl), ops);
+    assert_int_equal(ds_flash_ops(r->fl), ops);
     rq_select(r, 2);
     rq_create(r, 2, PAGE);
     rq_stream(r, img, 2048);
@@ -409,10 +409,10 @@ static void test_execute_rules(void **state)
 
 /* Hook: fail the flash write at one address (an NVMC error). */
 static uint32_t fail_addr;
-static dk_flash_verdict fail_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
+static ds_flash_verdict fail_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
 {
     (void)ctx, (void)len, (void)op;
-    return !is_erase && addr == fail_addr ? DK_FLASH_FAIL : DK_FLASH_GO;
+    return !is_erase && addr == fail_addr ? DS_FLASH_FAIL : DS_FLASH_GO;
 }
 
 /* §6.6 / §11.5: a hash mismatch answers 60 04 0B 0C, still wipes the init
@@ -420,28 +420,28 @@ static dk_flash_verdict fail_hook(void *ctx, int is_erase, uint32_t addr, uint32
 static void test_hash_mismatch(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(8000, DK_BL_ENTER_FIRST_BOOT);
+    ds_bl_config c = cfg_52832(8000, DS_BL_ENTER_FIRST_BOOT);
     rig *r = rig_new(&c);
     size_t len = 2 * PAGE;
     uint8_t *img = make_image(len, 21);
     uint8_t dat[512];
     size_t n = make_dat(img, len, 2, dat);
     send_init(r, dat, n);
-    fail_addr = dk_bl_bank1_start(r->bl) + 4096 + 128;
-    dk_flash_set_hook(r->fl, fail_hook, NULL);
+    fail_addr = ds_bl_bank1_start(r->bl) + 4096 + 128;
+    ds_flash_set_hook(r->fl, fail_hook, NULL);
     assert_int_equal(send_fw(r, img, len, 0), DK_RES_EXT_ERROR | DK_EXT_VERIFICATION_FAILED << 8);
     assert_int_equal(r->rsp_len, 4);
     assert_memory_equal(r->rsp, ((uint8_t[]){ 0x60, 0x04, 0x0B, 0x0C }), 4);
-    assert_int_equal(r->flags, DK_BL_RESET);
-    dk_flash_set_hook(r->fl, NULL, NULL);
-    dk_settings s = flash_settings(r, r->cfg.chip.settings);
-    assert_int_equal(s.bank_1.bank_code, DK_BANK_INVALID);
+    assert_int_equal(r->flags, DS_BL_RESET);
+    ds_flash_set_hook(r->fl, NULL, NULL);
+    ds_settings s = flash_settings(r, r->cfg.chip.settings);
+    assert_int_equal(s.bank_1.bank_code, DS_BANK_INVALID);
     assert_int_equal(s.progress.command_size, 0);
     assert_int_equal(s.app_version, 0);
     rig_boot(r);
-    assert_false(dk_bl_in_dfu(r->bl)); /* old app boots */
-    assert_true(dk_bl_app_valid(r->bl));
-    assert_int_equal(dk_bl_settings(r->bl)->bank_0.image_size, 8000);
+    assert_false(ds_bl_in_dfu(r->bl)); /* old app boots */
+    assert_true(ds_bl_app_valid(r->bl));
+    assert_int_equal(ds_bl_settings(r->bl)->bank_0.image_size, 8000);
     free(img);
     rig_free(r);
 }
@@ -452,41 +452,41 @@ static void test_inactivity(void **state)
 {
     (void)state;
     rig *r = rig_new(NULL);
-    assert_int_equal(dk_bl_deadline(r->bl), 120000);
+    assert_int_equal(ds_bl_deadline(r->bl), 120000);
     r->now = 100000;
     RIG_REQ(r, 0x09, 1);
     rq_select(r, 1);
     rq_crc(r);
-    assert_int_equal(dk_bl_deadline(r->bl), 120000);
+    assert_int_equal(ds_bl_deadline(r->bl), 120000);
     size_t len = 2 * PAGE;
     uint8_t *img = make_image(len, 22);
     uint8_t dat[512];
     size_t n = make_dat(img, len, 1, dat);
     send_init(r, dat, n);
-    assert_int_equal(dk_bl_deadline(r->bl), 220000);
+    assert_int_equal(ds_bl_deadline(r->bl), 220000);
     r->now = 150000;
     rq_select(r, 2);
     rq_create(r, 2, PAGE);
     rq_stream(r, img, PAGE);
-    assert_int_equal(dk_bl_deadline(r->bl), 220000); /* data CREATE/WRITE: no */
+    assert_int_equal(ds_bl_deadline(r->bl), 220000); /* data CREATE/WRITE: no */
     rq_execute(r);
-    assert_int_equal(dk_bl_deadline(r->bl), 270000);
-    assert_int_equal(dk_bl_tick(r->bl, 269999), 0);
+    assert_int_equal(ds_bl_deadline(r->bl), 270000);
+    assert_int_equal(ds_bl_tick(r->bl, 269999), 0);
     r->now = 270000;
     RIG_REQ(r, 0x09, 2);
     assert_int_equal(r->rsp_len, 0);
-    assert_int_equal(r->flags, DK_BL_RESET);
+    assert_int_equal(r->flags, DS_BL_RESET);
     rig_boot(r);
-    assert_true(dk_bl_in_dfu(r->bl)); /* no app: DFU again */
-    assert_int_equal(dk_bl_deadline(r->bl), 390000);
-    assert_int_equal(dk_bl_tick(r->bl, 390000), DK_BL_RESET);
+    assert_true(ds_bl_in_dfu(r->bl)); /* no app: DFU again */
+    assert_int_equal(ds_bl_deadline(r->bl), 390000);
+    assert_int_equal(ds_bl_tick(r->bl, 390000), DS_BL_RESET);
     free(img);
     rig_free(r);
 
-    dk_bl_config c = cfg_52832(0, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(0, DS_BL_ENTER_ALWAYS);
     c.inactivity_ms = 0;
     r = rig_new(&c);
-    assert_int_equal(dk_bl_deadline(r->bl), UINT64_MAX);
+    assert_int_equal(ds_bl_deadline(r->bl), UINT64_MAX);
     rig_free(r);
 }
 
@@ -494,11 +494,11 @@ static void test_inactivity(void **state)
 static void test_settings_layout_and_recovery(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(5000, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(5000, DS_BL_ENTER_ALWAYS);
     c.app_version = 9;
     rig *r = rig_new(&c);
     const uint8_t *p = flash_at(r, c.chip.settings);
-    dk_rd rd = dk_rd_make(p, DK_SETT_SIZE);
+    dk_rd rd = dk_rd_make(p, DS_SETT_SIZE);
     uint32_t crc = dk_rd_le32(&rd);
     assert_int_equal(crc, dk_crc32(0, p + 4, 0x58)); /* bytes 0x04..0x5B */
     assert_int_equal(dk_rd_le32(&rd), 2);              /* settings_version */
@@ -506,28 +506,28 @@ static void test_settings_layout_and_recovery(void **state)
     rd.pos = 0x18;
     assert_int_equal(dk_rd_le32(&rd), 5000); /* bank_0.image_size */
     rd.pos = 0x20;
-    assert_int_equal(dk_rd_le32(&rd), DK_BANK_VALID_APP);
-    assert_int_equal(p[0x2A1], DK_BV_CRC); /* boot_validation_app.type */
+    assert_int_equal(dk_rd_le32(&rd), DS_BANK_VALID_APP);
+    assert_int_equal(p[0x2A1], DS_BV_CRC); /* boot_validation_app.type */
     rd.pos = 0x25C;
     assert_int_equal(dk_rd_le32(&rd), dk_crc32(0, p + 0x260, 3 * 65));
 
     /* page broken -> backup used and the page rewritten */
     uint8_t zero[4] = { 0 };
-    dk_flash_write(r->fl, c.chip.settings + 0x18, zero, 4);
-    assert_false(dk_sett_page_valid(p));
+    ds_flash_write(r->fl, c.chip.settings + 0x18, zero, 4);
+    assert_false(ds_sett_page_valid(p));
     rig_boot(r);
-    assert_true(dk_sett_page_valid(p));
-    assert_int_equal(dk_bl_settings(r->bl)->bank_0.image_size, 5000);
-    assert_true(dk_bl_app_valid(r->bl));
+    assert_true(ds_sett_page_valid(p));
+    assert_int_equal(ds_bl_settings(r->bl)->bank_0.image_size, 5000);
+    assert_true(ds_bl_app_valid(r->bl));
 
     /* both broken -> zeroed settings, version 2; the app is no longer valid */
-    dk_flash_write(r->fl, c.chip.settings + 0x18, zero, 4);
-    dk_flash_write(r->fl, c.chip.mbr_params + 0x18, zero, 4);
+    ds_flash_write(r->fl, c.chip.settings + 0x18, zero, 4);
+    ds_flash_write(r->fl, c.chip.mbr_params + 0x18, zero, 4);
     rig_boot(r);
-    assert_int_equal(dk_bl_settings(r->bl)->settings_version, 2);
-    assert_int_equal(dk_bl_settings(r->bl)->bank_0.bank_code, 0);
-    assert_false(dk_bl_app_valid(r->bl));
-    assert_true(dk_sett_backup_valid(flash_at(r, c.chip.mbr_params)));
+    assert_int_equal(ds_bl_settings(r->bl)->settings_version, 2);
+    assert_int_equal(ds_bl_settings(r->bl)->bank_0.bank_code, 0);
+    assert_false(ds_bl_app_valid(r->bl));
+    assert_true(ds_sett_backup_valid(flash_at(r, c.chip.mbr_params)));
     rig_free(r);
 }
 
@@ -536,18 +536,18 @@ static void test_settings_layout_and_recovery(void **state)
 static void test_settings_backup_wins(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(5000, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(5000, DS_BL_ENTER_ALWAYS);
     rig *r = rig_new(&c);
-    dk_settings s = flash_settings(r, c.chip.settings);
+    ds_settings s = flash_settings(r, c.chip.settings);
     s.app_version = 77;
     s.progress.command_size = 3;
-    dk_sett_seal(&s);
-    uint8_t img[DK_SETT_SIZE];
-    dk_sett_encode(&s, img);
-    dk_flash_erase_page(r->fl, c.chip.settings);
-    dk_flash_write(r->fl, c.chip.settings, img, DK_SETT_SIZE);
+    ds_sett_seal(&s);
+    uint8_t img[DS_SETT_SIZE];
+    ds_sett_encode(&s, img);
+    ds_flash_erase_page(r->fl, c.chip.settings);
+    ds_flash_write(r->fl, c.chip.settings, img, DS_SETT_SIZE);
     rig_boot(r);
-    assert_int_equal(dk_bl_settings(r->bl)->app_version, 0);
+    assert_int_equal(ds_bl_settings(r->bl)->app_version, 0);
     assert_int_equal(flash_settings(r, c.chip.settings).app_version, 0);
     rig_free(r);
 }
@@ -556,20 +556,20 @@ static void test_settings_backup_wins(void **state)
  * after each; a cut in the middle resumes from the saved offset. */
 static uint64_t cut_at;
 static uint32_t wo_at_cut; /* write_offset in the settings page at the cut */
-static dk_flash_verdict cut_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
+static ds_flash_verdict cut_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
 {
     (void)is_erase, (void)addr, (void)len;
     if (op != cut_at)
-        return DK_FLASH_GO;
+        return DS_FLASH_GO;
     rig *r = ctx;
     wo_at_cut = flash_settings(r, r->cfg.chip.settings).write_offset;
-    return DK_FLASH_CUT;
+    return DS_FLASH_CUT;
 }
 
 static void test_activation_resumes(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(12 * PAGE, DK_BL_ENTER_FIRST_BOOT);
+    ds_bl_config c = cfg_52832(12 * PAGE, DS_BL_ENTER_FIRST_BOOT);
     rig *r = rig_new(&c);
     size_t len = 20 * PAGE;
     uint8_t *img = make_image(len, 23);
@@ -578,20 +578,20 @@ static void test_activation_resumes(void **state)
     send_init(r, dat, n);
     assert_int_equal(send_fw(r, img, len, 0), DK_RES_SUCCESS);
     /* activation of step 1: 8 erases + 1 write + settings (4); cut in step 2 */
-    cut_at = dk_flash_ops(r->fl) + 13 + 5;
+    cut_at = ds_flash_ops(r->fl) + 13 + 5;
     wo_at_cut = 0;
-    dk_flash_set_hook(r->fl, cut_hook, r);
-    uint64_t erases = dk_flash_erases(r->fl);
+    ds_flash_set_hook(r->fl, cut_hook, r);
+    uint64_t erases = ds_flash_erases(r->fl);
     rig_boot(r);
     assert_int_equal(wo_at_cut, 8 * PAGE); /* step 1 saved before the cut */
     /* resumed, not restarted: step 1 (8) + cut step (5) + steps 2-3 (8 + 4)
      * + settings page/backup writes (2 per step, 3 steps, + final 2) */
-    assert_int_equal(dk_flash_erases(r->fl) - erases, 8 + 5 + 8 + 4 + 2 * 3 + 2);
-    dk_flash_set_hook(r->fl, NULL, NULL);
-    assert_true(dk_bl_app_valid(r->bl));
+    assert_int_equal(ds_flash_erases(r->fl) - erases, 8 + 5 + 8 + 4 + 2 * 3 + 2);
+    ds_flash_set_hook(r->fl, NULL, NULL);
+    assert_true(ds_bl_app_valid(r->bl));
     assert_memory_equal(flash_at(r, 0x1000), img, len);
-    assert_int_equal(dk_bl_settings(r->bl)->bank_1.bank_code, DK_BANK_INVALID);
-    assert_int_equal(dk_flash_violations(r->fl), 0);
+    assert_int_equal(ds_bl_settings(r->bl)->bank_1.bank_code, DS_BANK_INVALID);
+    assert_int_equal(ds_flash_violations(r->fl), 0);
     free(img);
     rig_free(r);
 }
@@ -624,12 +624,12 @@ static void test_unaligned_write_dropped(void **state)
 static void test_print_settings(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(5000, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(5000, DS_BL_ENTER_ALWAYS);
     rig *r = rig_new(&c);
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    dk_bl_print_settings(r->bl, out);
+    ds_bl_print_settings(r->bl, out);
     fclose(out);
     const char *want[] = { "settings page @ 0x0007f000: valid",
                            "backup page @ 0x0007e000: valid",
@@ -658,12 +658,12 @@ static void test_print_settings(void **state)
 static void test_dump_hex_roundtrip(void **state)
 {
     (void)state;
-    dk_bl_config c = cfg_52832(5000, DK_BL_ENTER_ALWAYS);
+    ds_bl_config c = cfg_52832(5000, DS_BL_ENTER_ALWAYS);
     rig *r = rig_new(&c);
     char dir[256], path[300];
     assert_int_equal(dk_test_tmpdir(dir, sizeof dir), 0);
     dk_test_path(path, sizeof path, dir, "chip.hex");
-    assert_int_equal(dk_bl_dump_hex(r->bl, path, NULL), DK_OK);
+    assert_int_equal(ds_bl_dump_hex(r->bl, path, NULL), DK_OK);
     size_t len;
     char *text = (char *)dk_test_read_file(path, &len);
     assert_non_null(text);
@@ -690,7 +690,7 @@ static void test_dump_hex_roundtrip(void **state)
             eof = true;
     }
     assert_true(eof);
-    assert_memory_equal(mem, dk_flash_mem(r->fl), c.chip.flash_size);
+    assert_memory_equal(mem, ds_flash_mem(r->fl), c.chip.flash_size);
     free(mem);
     free(text);
     dk_test_rmtree(dir);

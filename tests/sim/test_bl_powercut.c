@@ -20,13 +20,13 @@ typedef struct {
 
 static void probe(sweep *s)
 {
-    const uint8_t *m = dk_flash_mem(s->r->fl);
-    s->sett_ok = dk_sett_page_valid(m + s->r->cfg.chip.settings) ||
-                 dk_sett_backup_valid(m + s->r->cfg.chip.mbr_params);
+    const uint8_t *m = ds_flash_mem(s->r->fl);
+    s->sett_ok = ds_sett_page_valid(m + s->r->cfg.chip.settings) ||
+                 ds_sett_backup_valid(m + s->r->cfg.chip.mbr_params);
     s->probed = true;
 }
 
-static dk_flash_verdict hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
+static ds_flash_verdict hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op)
 {
     (void)is_erase, (void)addr, (void)len;
     sweep *s = ctx;
@@ -34,9 +34,9 @@ static dk_flash_verdict hook(void *ctx, int is_erase, uint32_t addr, uint32_t le
         probe(s); /* the first op after the cut sees the flash as the cut left it */
     if (op == s->cut_at) {
         s->fired = true;
-        return DK_FLASH_CUT;
+        return DS_FLASH_CUT;
     }
-    return DK_FLASH_GO;
+    return DS_FLASH_GO;
 }
 
 enum { H_DONE, H_CUT, H_FAILED };
@@ -52,7 +52,7 @@ static int host(rig *r, const uint8_t *img, const uint8_t *dat, size_t n, bool *
     *final_ok = false;
 #define CHK()                                                                                 \
     do {                                                                                      \
-        if (r->flags & DK_BL_CUT)                                                             \
+        if (r->flags & DS_BL_CUT)                                                             \
             return H_CUT;                                                                     \
     } while (0)
     rq_select(r, 1);
@@ -89,27 +89,27 @@ static int host(rig *r, const uint8_t *img, const uint8_t *dat, size_t n, bool *
         CHK();
         if (r->m.result != DK_RES_SUCCESS)
             return H_FAILED;
-        if (r->flags & DK_BL_RESET) {
+        if (r->flags & DS_BL_RESET) {
             *final_ok = true;
             return H_DONE;
         }
     } else if (off > 0) {
         rq_execute(r); /* re-execute the last whole object */
         CHK();
-        if (r->rsp_len && r->m.result == DK_RES_SUCCESS && (r->flags & DK_BL_RESET)) {
+        if (r->rsp_len && r->m.result == DK_RES_SUCCESS && (r->flags & DS_BL_RESET)) {
             *final_ok = true;
             return H_DONE;
         }
     }
     int last = send_fw(r, img, IMG_LEN, off);
-    if (r->flags & DK_BL_CUT) {
+    if (r->flags & DS_BL_CUT) {
         /* the final response goes out before the settings write; the RAM
          * progress is wiped only by the final (postvalidated) EXECUTE */
         *final_ok = r->rsp_len > 0 && r->m.op == 0x04 && r->m.result == DK_RES_SUCCESS &&
-                    dk_bl_settings(r->bl)->progress.command_size == 0;
+                    ds_bl_settings(r->bl)->progress.command_size == 0;
         return H_CUT;
     }
-    if (last != DK_RES_SUCCESS || !(r->flags & DK_BL_RESET))
+    if (last != DK_RES_SUCCESS || !(r->flags & DS_BL_RESET))
         return H_FAILED;
     *final_ok = true;
     return H_DONE;
@@ -127,19 +127,19 @@ static void run_sweep(bool save_progress, uint32_t old_len, bool single_bank)
     int iterations = 0, lost_after_response = 0;
 
     for (uint64_t N = 1;; N++) {
-        dk_bl_config cfg;
-        dk_bl_config_default(&cfg, "nrf52832");
+        ds_bl_config cfg;
+        ds_bl_config_default(&cfg, "nrf52832");
         cfg.allow_unsigned = true;
-        cfg.enter = DK_BL_ENTER_ALWAYS;
+        cfg.enter = DS_BL_ENTER_ALWAYS;
         cfg.app_size = old_len;
         cfg.app_version = 1;
         cfg.save_progress_in_flash = save_progress;
         cfg.single_bank = single_bank;
         rig *r = rig_new(&cfg);
         uint8_t *old = malloc(old_len + 1);
-        memcpy(old, dk_flash_mem(r->fl) + 0x1000, old_len);
-        sweep s = { r, dk_flash_ops(r->fl) + N, false, false, false };
-        dk_flash_set_hook(r->fl, hook, &s);
+        memcpy(old, ds_flash_mem(r->fl) + 0x1000, old_len);
+        sweep s = { r, ds_flash_ops(r->fl) + N, false, false, false };
+        ds_flash_set_hook(r->fl, hook, &s);
 
         bool final_ok;
         int h = host(r, img, dat, n, &final_ok);
@@ -148,8 +148,8 @@ static void run_sweep(bool save_progress, uint32_t old_len, bool single_bank)
         if (!s.fired) {
             /* N is past the last operation of a whole update: done */
             assert_int_equal(h, H_DONE);
-            assert_memory_equal(dk_flash_mem(r->fl) + 0x1000, img, IMG_LEN);
-            dk_flash_set_hook(r->fl, NULL, NULL);
+            assert_memory_equal(ds_flash_mem(r->fl) + 0x1000, img, IMG_LEN);
+            ds_flash_set_hook(r->fl, NULL, NULL);
             free(old);
             rig_free(r);
             break;
@@ -161,11 +161,11 @@ static void run_sweep(bool save_progress, uint32_t old_len, bool single_bank)
         assert_true(s.sett_ok);
         /* invariant 2: after the reboot a bootable app exists (old or new) in
          * dual bank; the old one as long as the final response was not out */
-        const uint8_t *b0 = dk_flash_mem(r->fl) + 0x1000;
-        bool is_old = old_len && dk_bl_app_valid(r->bl) && !memcmp(b0, old, old_len) &&
-                      dk_bl_settings(r->bl)->bank_0.image_size == old_len;
-        bool is_new = dk_bl_app_valid(r->bl) && !memcmp(b0, img, IMG_LEN) &&
-                      dk_bl_settings(r->bl)->bank_0.image_size == IMG_LEN;
+        const uint8_t *b0 = ds_flash_mem(r->fl) + 0x1000;
+        bool is_old = old_len && ds_bl_app_valid(r->bl) && !memcmp(b0, old, old_len) &&
+                      ds_bl_settings(r->bl)->bank_0.image_size == old_len;
+        bool is_new = ds_bl_app_valid(r->bl) && !memcmp(b0, img, IMG_LEN) &&
+                      ds_bl_settings(r->bl)->bank_0.image_size == IMG_LEN;
         if (old_len && !single_bank) {
             assert_true(is_old || is_new);
             if (h == H_CUT && !final_ok)
@@ -173,22 +173,22 @@ static void run_sweep(bool save_progress, uint32_t old_len, bool single_bank)
         } else {
             /* single bank / no app: the old app is gone once the init
              * command's settings are in flash; never a half state */
-            assert_true(is_old || is_new || !dk_bl_app_valid(r->bl));
+            assert_true(is_old || is_new || !ds_bl_app_valid(r->bl));
         }
         if (h == H_CUT && final_ok && is_old)
             lost_after_response++;
-        assert_int_equal(dk_bl_settings(r->bl)->bank_1.bank_code, DK_BANK_INVALID);
-        assert_true(dk_bl_in_dfu(r->bl));
+        assert_int_equal(ds_bl_settings(r->bl)->bank_1.bank_code, DS_BANK_INVALID);
+        assert_true(ds_bl_in_dfu(r->bl));
 
         /* invariant 3: a host can always finish, and the result is the image */
         if (!is_new) {
             assert_int_equal(host(r, img, dat, n, &final_ok), H_DONE);
             rig_boot(r);
         }
-        assert_true(dk_bl_app_valid(r->bl));
+        assert_true(ds_bl_app_valid(r->bl));
         assert_memory_equal(b0, img, IMG_LEN);
-        assert_int_equal(dk_bl_settings(r->bl)->app_version, 2);
-        assert_int_equal(dk_flash_violations(r->fl), 0); /* never wrote over data */
+        assert_int_equal(ds_bl_settings(r->bl)->app_version, 2);
+        assert_int_equal(ds_flash_violations(r->fl), 0); /* never wrote over data */
         free(old);
         rig_free(r);
     }

@@ -27,8 +27,8 @@ static void test_protocol_version(void **state)
     RIG_REQ(r, 0x00);
     assert_memory_equal(r->rsp, ((uint8_t[]){ 0x60, 0x00, 0x01, 0x01 }), 4);
     rig_free(r);
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52832");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52832");
     c.protocol_version_msg = false;
     c.fw_version_msg = false;
     r = rig_new(&c);
@@ -48,8 +48,8 @@ static void test_mtu(void **state)
     RIG_REQ(r, 0x07);
     assert_memory_equal(r->rsp, ((uint8_t[]){ 0x60, 0x07, 0x01, 131, 0 }), 5);
     rig_free(r);
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52840");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52840");
     c.mtu = DK_MTU_USB;
     r = rig_new(&c);
     RIG_REQ(r, 0x07);
@@ -92,12 +92,12 @@ static void test_hardware_version(void **state)
 static void test_firmware_version(void **state)
 {
     (void)state;
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52840");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52840");
     c.app_size = 10000;
     c.app_version = 7;
     c.bootloader_version = 3;
-    c.enter = DK_BL_ENTER_ALWAYS;
+    c.enter = DS_BL_ENTER_ALWAYS;
     rig *r = rig_new(&c);
     RIG_REQ(r, 0x0B, 0);
     assert_int_equal(r->m.rsp.fw.type, 0x02);
@@ -235,21 +235,21 @@ static void test_prn_failed_write(void **state)
 static void test_abort(void **state)
 {
     (void)state;
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52832");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52832");
     c.allow_unsigned = true;
-    c.enter = DK_BL_ENTER_ALWAYS;
+    c.enter = DS_BL_ENTER_ALWAYS;
     rig *r = rig_new(&c);
     uint8_t d[16] = { 1, 2, 3 };
     rq_create(r, 1, 100);
     rq_write(r, d, 16);
     RIG_REQ(r, 0x0C);
     assert_int_equal(r->rsp_len, 0);
-    assert_int_equal(r->flags, DK_BL_RESET);
-    assert_false(dk_bl_in_dfu(r->bl));
-    uint64_t ops = dk_flash_ops(r->fl);
+    assert_int_equal(r->flags, DS_BL_RESET);
+    assert_false(ds_bl_in_dfu(r->bl));
+    uint64_t ops = ds_flash_ops(r->fl);
     rig_boot(r);
-    assert_int_equal(dk_flash_ops(r->fl), ops); /* settings unchanged: nothing written */
+    assert_int_equal(ds_flash_ops(r->fl), ops); /* settings unchanged: nothing written */
     rq_select(r, 1);
     assert_int_equal(r->m.rsp.select.offset, 0);
     rig_free(r);
@@ -261,7 +261,7 @@ static void test_current_object_type(void **state)
 {
     (void)state;
     rig *r = rig_new(NULL);
-    assert_int_equal(dk_bl_current_obj(r->bl), DK_OBJ_COMMAND);
+    assert_int_equal(ds_bl_current_obj(r->bl), DK_OBJ_COMMAND);
     rq_create(r, 1, 40);
     uint8_t d[8] = { 0 };
     rq_write(r, d, 8);
@@ -270,7 +270,7 @@ static void test_current_object_type(void **state)
     assert_int_equal(r->m.rsp.crc.offset, 8);
     rq_select(r, 7);
     expect_rsp(r, 0x06, DK_RES_INVALID_OBJECT);
-    assert_int_equal(dk_bl_current_obj(r->bl), DK_OBJ_INVALID);
+    assert_int_equal(ds_bl_current_obj(r->bl), DK_OBJ_INVALID);
     rq_crc(r);
     expect_rsp(r, 0x03, DK_RES_INVALID_OBJECT);
     rq_execute(r);
@@ -289,7 +289,7 @@ static void test_current_object_type(void **state)
     rq_select(r, 2);
     rq_crc(r);
     expect_rsp(r, 0x03, DK_RES_SUCCESS);
-    assert_int_equal(dk_bl_current_obj(r->bl), DK_OBJ_DATA);
+    assert_int_equal(ds_bl_current_obj(r->bl), DK_OBJ_DATA);
     rig_free(r);
 }
 
@@ -297,26 +297,26 @@ static void test_current_object_type(void **state)
 static void test_app_running_is_silent(void **state)
 {
     (void)state;
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52832");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52832");
     c.app_size = 5000;
     rig *r = rig_new(&c);
-    assert_false(dk_bl_in_dfu(r->bl));
+    assert_false(ds_bl_in_dfu(r->bl));
     RIG_REQ(r, 0x09, 1);
     assert_int_equal(r->rsp_len, 0);
-    assert_int_equal(dk_bl_deadline(r->bl), UINT64_MAX);
+    assert_int_equal(ds_bl_deadline(r->bl), UINT64_MAX);
     /* a buttonless request (GPREGRET) enters DFU at the next reset only */
-    dk_bl_request_dfu(r->bl);
+    ds_bl_request_dfu(r->bl);
     rig_boot(r);
-    assert_true(dk_bl_in_dfu(r->bl));
+    assert_true(ds_bl_in_dfu(r->bl));
     rig_boot(r);
-    assert_false(dk_bl_in_dfu(r->bl));
+    assert_false(ds_bl_in_dfu(r->bl));
     rig_free(r);
-    c.enter = DK_BL_ENTER_FIRST_BOOT;
+    c.enter = DS_BL_ENTER_FIRST_BOOT;
     r = rig_new(&c);
-    assert_true(dk_bl_in_dfu(r->bl));
+    assert_true(ds_bl_in_dfu(r->bl));
     rig_boot(r);
-    assert_false(dk_bl_in_dfu(r->bl));
+    assert_false(ds_bl_in_dfu(r->bl));
     rig_free(r);
 }
 

@@ -22,35 +22,35 @@
 #include "dk_test_cmd.h"
 
 typedef struct {
-    dk_bl_config cfg;
-    dk_flash *fl;
-    dk_bl *bl;
+    ds_bl_config cfg;
+    ds_flash *fl;
+    ds_bl *bl;
     uint64_t now;
     uint8_t rsp[64];
     size_t rsp_len;
     int flags;
-    int sticky; /* DK_BL_RESET/CUT seen: the chip is down until rig_boot */
+    int sticky; /* DS_BL_RESET/CUT seen: the chip is down until rig_boot */
     dk_msg m; /* parsed response (valid when rsp_len > 0) */
 } rig;
 
 static inline void rig_boot(rig *r)
 {
     r->sticky = 0;
-    dk_bl_boot(r->bl, r->now);
+    ds_bl_boot(r->bl, r->now);
 }
 
 /* cfg NULL: nrf52832 defaults (smaller flash, faster tests), unsigned OK. */
-static inline rig *rig_new(const dk_bl_config *cfg)
+static inline rig *rig_new(const ds_bl_config *cfg)
 {
     rig *r = calloc(1, sizeof *r);
     if (cfg) {
         r->cfg = *cfg;
     } else {
-        dk_bl_config_default(&r->cfg, "nrf52832");
+        ds_bl_config_default(&r->cfg, "nrf52832");
         r->cfg.allow_unsigned = true;
     }
-    r->fl = dk_flash_new(r->cfg.chip.flash_size, r->cfg.chip.page_size);
-    r->bl = dk_bl_new(&r->cfg, r->fl);
+    r->fl = ds_flash_new(r->cfg.chip.flash_size, r->cfg.chip.page_size);
+    r->bl = ds_bl_new(&r->cfg, r->fl);
     assert_non_null(r->bl);
     rig_boot(r);
     return r;
@@ -58,8 +58,8 @@ static inline rig *rig_new(const dk_bl_config *cfg)
 
 static inline void rig_free(rig *r)
 {
-    dk_bl_free(r->bl);
-    dk_flash_free(r->fl);
+    ds_bl_free(r->bl);
+    ds_flash_free(r->fl);
     free(r);
 }
 
@@ -71,7 +71,7 @@ static inline int rig_req(rig *r, const uint8_t *req, size_t len)
         r->rsp_len = 0;
         return r->flags = r->sticky;
     }
-    r->flags = dk_bl_handle(r->bl, req, len, r->now, r->rsp, sizeof r->rsp, &r->rsp_len);
+    r->flags = ds_bl_handle(r->bl, req, len, r->now, r->rsp, sizeof r->rsp, &r->rsp_len);
     r->sticky = r->flags;
     if (r->rsp_len) {
         dk_msg_status st = dk_msg_parse(r->rsp, r->rsp_len, &r->m);

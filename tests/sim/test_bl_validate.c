@@ -33,10 +33,10 @@ static uint8_t img[1000];
 /* A signing bootloader (the SDK example: signature required). */
 static rig *signed_rig(uint32_t app_version, uint32_t sd_end)
 {
-    dk_bl_config c;
-    dk_bl_config_default(&c, "nrf52832");
+    ds_bl_config c;
+    ds_bl_config_default(&c, "nrf52832");
     c.pubkey_pem = pub;
-    c.enter = DK_BL_ENTER_ALWAYS;
+    c.enter = DS_BL_ENTER_ALWAYS;
     c.app_version = app_version;
     c.app_size = app_version ? 4096 : 0;
     c.sd_end = sd_end;
@@ -92,8 +92,8 @@ static void test_signature(void **state)
     rig_free(r);
 
     /* no key configured: a required signature cannot verify -> 0x05 */
-    dk_bl_config cfg;
-    dk_bl_config_default(&cfg, "nrf52832");
+    ds_bl_config cfg;
+    ds_bl_config_default(&cfg, "nrf52832");
     r = rig_new(&cfg);
     init_default(&c, img, sizeof img);
     assert_int_equal(exec_pkt(r, &c, priv), DK_RES_INVALID_OBJECT);
@@ -155,8 +155,8 @@ static void test_hw_version(void **state)
     c.has_is_debug = c.is_debug = true;
     assert_int_equal(exec_pkt(r, &c, priv), EXTC(HW_VERSION_FAILURE));
     rig_free(r);
-    dk_bl_config cfg;
-    dk_bl_config_default(&cfg, "nrf52832");
+    ds_bl_config cfg;
+    ds_bl_config_default(&cfg, "nrf52832");
     cfg.pubkey_pem = pub;
     cfg.debug_bootloader = true;
     r = rig_new(&cfg);
@@ -191,7 +191,7 @@ static void test_sd_req(void **state)
     init_default(&c, img, sizeof img);
     c.sd_req[0] = 0x00B7;
     assert_int_equal(exec_pkt(r, &c, priv), DK_RES_SUCCESS);
-    assert_int_equal(dk_bl_bank1_start(r->bl), 0x27000); /* §7: bank 0 after the SD */
+    assert_int_equal(ds_bl_bank1_start(r->bl), 0x27000); /* §7: bank 0 after the SD */
     c.sd_req[0] = 0x00AF;
     assert_int_equal(exec_pkt(r, &c, priv), EXTC(SD_VERSION_FAILURE));
     c.sd_req_count = 0;
@@ -294,13 +294,13 @@ static void test_failure_resets_progress(void **state)
     dk_init_cmd c;
     init_default(&c, img, sizeof img);
     c.hw_version = 1;
-    uint64_t ops = dk_flash_ops(r->fl);
+    uint64_t ops = ds_flash_ops(r->fl);
     assert_int_equal(exec_pkt(r, &c, priv), EXTC(HW_VERSION_FAILURE));
-    assert_int_equal(dk_flash_ops(r->fl), ops);
+    assert_int_equal(ds_flash_ops(r->fl), ops);
     rq_select(r, 1);
     assert_int_equal(r->m.rsp.select.offset, 0);
     assert_int_equal(r->m.rsp.select.crc, 0);
-    assert_false(dk_bl_init_cmd_valid(r->bl));
+    assert_false(ds_bl_init_cmd_valid(r->bl));
     rig_free(r);
 }
 

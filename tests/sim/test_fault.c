@@ -10,11 +10,11 @@
 
 #include "fault.h"
 
-static dk_fault parse_ok(const char *spec)
+static ds_fault parse_ok(const char *spec)
 {
-    dk_fault f;
+    ds_fault f;
     char why[200] = "";
-    int rc = dk_fault_parse(spec, &f, why, sizeof why);
+    int rc = ds_fault_parse(spec, &f, why, sizeof why);
     if (rc != 0)
         fail_msg("'%s' refused: %s", spec, why);
     return f;
@@ -23,19 +23,19 @@ static dk_fault parse_ok(const char *spec)
 static void parse_triggers(void **state)
 {
     (void)state;
-    dk_fault f = parse_ok("after-bytes=8192:power-cut");
-    assert_int_equal(f.trig, DK_FT_BYTES);
+    ds_fault f = parse_ok("after-bytes=8192:power-cut");
+    assert_int_equal(f.trig, DS_FT_BYTES);
     assert_int_equal(f.n, 8192);
-    assert_int_equal(f.act, DK_FA_POWER_CUT);
+    assert_int_equal(f.act, DS_FA_POWER_CUT);
     assert_int_equal(f.arg, 0);
 
     f = parse_ok("flash-op=0x39:flash-error");
-    assert_int_equal(f.trig, DK_FT_FLASH_OP);
+    assert_int_equal(f.trig, DS_FT_FLASH_OP);
     assert_int_equal(f.n, 57);
-    assert_int_equal(f.act, DK_FA_FLASH_ERROR);
+    assert_int_equal(f.act, DS_FA_FLASH_ERROR);
 
     f = parse_ok("op=0x04#3:drop-response");
-    assert_int_equal(f.trig, DK_FT_OP);
+    assert_int_equal(f.trig, DS_FT_OP);
     assert_int_equal(f.opcode, 0x04);
     assert_int_equal(f.n, 3);
     assert_false(f.repeat);
@@ -45,7 +45,7 @@ static void parse_triggers(void **state)
     assert_int_equal(f.n, 1);
 
     f = parse_ok("after-op=OBJECT_EXECUTE#2:power-cut=50");
-    assert_int_equal(f.trig, DK_FT_AFTER_OP);
+    assert_int_equal(f.trig, DS_FT_AFTER_OP);
     assert_int_equal(f.opcode, 0x04);
     assert_int_equal(f.n, 2);
     assert_int_equal(f.arg, 50);
@@ -55,21 +55,21 @@ static void parse_triggers(void **state)
     assert_true(f.repeat);
 
     f = parse_ok("after-ms=500:stall");
-    assert_int_equal(f.trig, DK_FT_MS);
+    assert_int_equal(f.trig, DS_FT_MS);
     assert_int_equal(f.n, 500);
-    assert_int_equal(f.act, DK_FA_STALL);
+    assert_int_equal(f.act, DS_FA_STALL);
     assert_string_equal(f.spec, "after-ms=500:stall");
 }
 
 static void parse_actions(void **state)
 {
     (void)state;
-    assert_int_equal(parse_ok("op=9:reset").act, DK_FA_RESET);
-    dk_fault f = parse_ok("op=9:delay-response=1500");
-    assert_int_equal(f.act, DK_FA_DELAY);
+    assert_int_equal(parse_ok("op=9:reset").act, DS_FA_RESET);
+    ds_fault f = parse_ok("op=9:delay-response=1500");
+    assert_int_equal(f.act, DS_FA_DELAY);
     assert_int_equal(f.arg, 1500);
     f = parse_ok("op=9:corrupt-byte");
-    assert_int_equal(f.act, DK_FA_CORRUPT);
+    assert_int_equal(f.act, DS_FA_CORRUPT);
     assert_int_equal(f.arg, -1);
     f = parse_ok("op=9:corrupt-byte=2");
     assert_int_equal(f.arg, 2);
@@ -116,9 +116,9 @@ static void parse_errors(void **state)
         { "after-bytes=64:lose-request", "goes with an op= trigger" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        dk_fault f;
+        ds_fault f;
         char why[200] = "";
-        if (dk_fault_parse(bad[i].spec, &f, why, sizeof why) == 0)
+        if (ds_fault_parse(bad[i].spec, &f, why, sizeof why) == 0)
             fail_msg("'%s' accepted", bad[i].spec);
         if (!strstr(why, bad[i].says))
             fail_msg("'%s': '%s' does not say '%s'", bad[i].spec, why, bad[i].says);
@@ -126,13 +126,13 @@ static void parse_errors(void **state)
     }
 }
 
-static dk_faults with(const char *const specs[])
+static ds_faults with(const char *const specs[])
 {
-    dk_faults fs;
-    dk_faults_init(&fs);
+    ds_faults fs;
+    ds_faults_init(&fs);
     for (size_t i = 0; specs[i]; i++) {
-        dk_fault f = parse_ok(specs[i]);
-        assert_int_equal(dk_faults_add(&fs, &f), 0);
+        ds_fault f = parse_ok(specs[i]);
+        assert_int_equal(ds_faults_add(&fs, &f), 0);
     }
     return fs;
 }
@@ -142,17 +142,17 @@ static void match_nth_op(void **state)
 {
     (void)state;
     const char *specs[] = { "op=crc#3:reset", "op=ping#2+:stall", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
     for (int i = 1; i <= 5; i++) {
-        dk_faults_request(&fs, 0x03, &out);
+        ds_faults_request(&fs, 0x03, &out);
         assert_int_equal(out.reset, i == 3);
         assert_false(out.stall);
-        dk_faults_request(&fs, 0x08, &out); /* other opcodes do not count */
+        ds_faults_request(&fs, 0x08, &out); /* other opcodes do not count */
         assert_false(out.reset);
     }
     for (int i = 1; i <= 4; i++) {
-        dk_faults_request(&fs, 0x09, &out);
+        ds_faults_request(&fs, 0x09, &out);
         assert_int_equal(out.stall, i >= 2);
         if (i >= 2) {
             assert_int_equal(out.n_which, 1);
@@ -168,19 +168,19 @@ static void match_after_op(void **state)
 {
     (void)state;
     const char *specs[] = { "after-op=execute#2:power-cut=50", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
-    dk_faults_request(&fs, 0x04, &out);
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
+    ds_faults_request(&fs, 0x04, &out);
     assert_false(out.power_cut);
-    dk_faults_handled(&fs, 0x04, 0, &out);
+    ds_faults_handled(&fs, 0x04, 0, &out);
     assert_false(out.power_cut);
-    dk_faults_request(&fs, 0x04, &out);
+    ds_faults_request(&fs, 0x04, &out);
     assert_false(out.power_cut); /* not before it is handled */
-    dk_faults_handled(&fs, 0x04, 0, &out);
+    ds_faults_handled(&fs, 0x04, 0, &out);
     assert_true(out.power_cut);
     assert_int_equal(out.off_ms, 50);
-    dk_faults_request(&fs, 0x04, &out);
-    dk_faults_handled(&fs, 0x04, 0, &out);
+    ds_faults_request(&fs, 0x04, &out);
+    ds_faults_handled(&fs, 0x04, 0, &out);
     assert_false(out.power_cut);
 }
 
@@ -188,13 +188,13 @@ static void match_bytes_once(void **state)
 {
     (void)state;
     const char *specs[] = { "after-bytes=4096:reset", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
-    dk_faults_handled(&fs, 0x08, 4032, &out);
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
+    ds_faults_handled(&fs, 0x08, 4032, &out);
     assert_false(out.reset);
-    dk_faults_handled(&fs, 0x08, 4096, &out);
+    ds_faults_handled(&fs, 0x08, 4096, &out);
     assert_true(out.reset);
-    dk_faults_handled(&fs, 0x08, 8192, &out); /* once only, even after a reboot */
+    ds_faults_handled(&fs, 0x08, 8192, &out); /* once only, even after a reboot */
     assert_false(out.reset);
 }
 
@@ -204,37 +204,37 @@ static void match_response_actions(void **state)
     (void)state;
     const char *specs[] = { "op=write#2:drop-response", "op=crc:delay-response=800",
                             "op=select:corrupt-byte=1", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
     uint32_t d;
     int64_t c;
-    assert_false(dk_faults_response(&fs, &d, &c));
+    assert_false(ds_faults_response(&fs, &d, &c));
     assert_int_equal(d, 0);
     assert_int_equal(c, -2);
-    dk_faults_request(&fs, 0x08, &out);
-    dk_faults_request(&fs, 0x08, &out); /* WRITE has no answer: the next one goes */
+    ds_faults_request(&fs, 0x08, &out);
+    ds_faults_request(&fs, 0x08, &out); /* WRITE has no answer: the next one goes */
     assert_int_equal(out.n_which, 1);
     assert_false(out.reset || out.power_cut || out.stall);
-    assert_true(dk_faults_response(&fs, &d, &c));
-    assert_false(dk_faults_response(&fs, &d, &c)); /* only one */
-    dk_faults_request(&fs, 0x03, &out);
-    assert_false(dk_faults_response(&fs, &d, &c));
+    assert_true(ds_faults_response(&fs, &d, &c));
+    assert_false(ds_faults_response(&fs, &d, &c)); /* only one */
+    ds_faults_request(&fs, 0x03, &out);
+    assert_false(ds_faults_response(&fs, &d, &c));
     assert_int_equal(d, 800);
     assert_int_equal(c, -2);
-    assert_false(dk_faults_response(&fs, &d, &c));
+    assert_false(ds_faults_response(&fs, &d, &c));
     assert_int_equal(d, 0);
-    dk_faults_request(&fs, 0x06, &out);
-    assert_false(dk_faults_response(&fs, &d, &c));
+    ds_faults_request(&fs, 0x06, &out);
+    assert_false(ds_faults_response(&fs, &d, &c));
     assert_int_equal(c, 1);
 
     uint8_t rsp[] = { 0x60, 0x06, 0x01, 0xAA };
-    dk_fault_corrupt(rsp, sizeof rsp, 1);
+    ds_fault_corrupt(rsp, sizeof rsp, 1);
     assert_int_equal(rsp[1], 0xF9);
-    dk_fault_corrupt(rsp, sizeof rsp, -1); /* last byte */
+    ds_fault_corrupt(rsp, sizeof rsp, -1); /* last byte */
     assert_int_equal(rsp[3], 0x55);
-    dk_fault_corrupt(rsp, sizeof rsp, 99); /* past the end: last byte */
+    ds_fault_corrupt(rsp, sizeof rsp, 99); /* past the end: last byte */
     assert_int_equal(rsp[3], 0xAA);
-    dk_fault_corrupt(rsp, sizeof rsp, -2); /* none */
+    ds_fault_corrupt(rsp, sizeof rsp, -2); /* none */
     assert_int_equal(rsp[0], 0x60);
 }
 
@@ -244,80 +244,80 @@ static void match_flash_ops(void **state)
     (void)state;
     const char *specs[] = { "flash-op=3:power-cut=20", "flash-op=5:flash-error", "flash-op=7:reset",
                             "after-bytes=1:flash-error", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
-    assert_int_equal(dk_faults_flash_op(&fs, 1), DK_FV_GO);
-    assert_int_equal(dk_faults_flash_op(&fs, 2), DK_FV_GO);
-    assert_int_equal(dk_faults_flash_op(&fs, 3), DK_FV_CUT);
-    dk_faults_handled(&fs, 0x01, 0, &out);
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
+    assert_int_equal(ds_faults_flash_op(&fs, 1), DS_FV_GO);
+    assert_int_equal(ds_faults_flash_op(&fs, 2), DS_FV_GO);
+    assert_int_equal(ds_faults_flash_op(&fs, 3), DS_FV_CUT);
+    ds_faults_handled(&fs, 0x01, 0, &out);
     assert_true(out.power_cut);
     assert_int_equal(out.off_ms, 20);
-    dk_faults_handled(&fs, 0x01, 0, &out); /* handed out once */
+    ds_faults_handled(&fs, 0x01, 0, &out); /* handed out once */
     assert_false(out.power_cut);
-    assert_int_equal(dk_faults_flash_op(&fs, 4), DK_FV_GO);
-    assert_int_equal(dk_faults_flash_op(&fs, 5), DK_FV_FAIL);
-    assert_int_equal(dk_faults_flash_op(&fs, 6), DK_FV_GO);
-    assert_int_equal(dk_faults_flash_op(&fs, 7), DK_FV_GO); /* reset after the op */
-    dk_faults_take_deferred(&fs, &out);
+    assert_int_equal(ds_faults_flash_op(&fs, 4), DS_FV_GO);
+    assert_int_equal(ds_faults_flash_op(&fs, 5), DS_FV_FAIL);
+    assert_int_equal(ds_faults_flash_op(&fs, 6), DS_FV_GO);
+    assert_int_equal(ds_faults_flash_op(&fs, 7), DS_FV_GO); /* reset after the op */
+    ds_faults_take_deferred(&fs, &out);
     assert_true(out.reset);
     /* after-bytes=1:flash-error arms the next flash op */
-    dk_faults_handled(&fs, 0x08, 64, &out);
+    ds_faults_handled(&fs, 0x08, 64, &out);
     assert_false(out.reset);
-    assert_int_equal(dk_faults_flash_op(&fs, 8), DK_FV_FAIL);
-    assert_int_equal(dk_faults_flash_op(&fs, 9), DK_FV_GO);
+    assert_int_equal(ds_faults_flash_op(&fs, 8), DS_FV_FAIL);
+    assert_int_equal(ds_faults_flash_op(&fs, 9), DS_FV_GO);
 }
 
 static void match_time(void **state)
 {
     (void)state;
     const char *specs[] = { "after-ms=500:stall", "after-ms=200:power-cut=5", NULL };
-    dk_faults fs = with(specs);
-    dk_fault_fire out;
-    assert_int_equal(dk_faults_next_ms(&fs), 200);
-    dk_faults_tick(&fs, 199, &out);
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
+    assert_int_equal(ds_faults_next_ms(&fs), 200);
+    ds_faults_tick(&fs, 199, &out);
     assert_false(out.power_cut || out.stall);
-    dk_faults_tick(&fs, 250, &out);
+    ds_faults_tick(&fs, 250, &out);
     assert_true(out.power_cut);
     assert_false(out.stall);
-    assert_int_equal(dk_faults_next_ms(&fs), 500);
-    dk_faults_tick(&fs, 10000, &out);
+    assert_int_equal(ds_faults_next_ms(&fs), 500);
+    ds_faults_tick(&fs, 10000, &out);
     assert_true(out.stall);
     assert_false(out.power_cut);
-    assert_int_equal(dk_faults_next_ms(&fs), UINT64_MAX);
+    assert_int_equal(ds_faults_next_ms(&fs), UINT64_MAX);
 }
 
 /* lose-request (added for dfudecode scenarios): the Kth WRITE is lost, once */
 static void match_lose(void **state)
 {
     (void)state;
-    dk_faults fs;
-    dk_faults_init(&fs);
-    dk_fault f;
+    ds_faults fs;
+    ds_faults_init(&fs);
+    ds_fault f;
     char why[200];
-    assert_int_equal(dk_fault_parse("op=write#3:lose-request", &f, why, sizeof why), 0);
-    assert_int_equal(f.act, DK_FA_LOSE);
-    assert_string_equal(dk_fault_act_name(f.act), "lose-request");
-    assert_int_equal(dk_faults_add(&fs, &f), 0);
-    dk_fault_fire out;
+    assert_int_equal(ds_fault_parse("op=write#3:lose-request", &f, why, sizeof why), 0);
+    assert_int_equal(f.act, DS_FA_LOSE);
+    assert_string_equal(ds_fault_act_name(f.act), "lose-request");
+    assert_int_equal(ds_faults_add(&fs, &f), 0);
+    ds_fault_fire out;
     for (int i = 1; i <= 5; i++) {
-        dk_faults_request(&fs, 0x08, &out);
+        ds_faults_request(&fs, 0x08, &out);
         assert_int_equal(out.lose, i == 3);
         assert_false(out.reset || out.power_cut || out.stall);
     }
     uint32_t ms;
     int64_t at;
-    assert_false(dk_faults_response(&fs, &ms, &at)); /* nothing armed for answers */
+    assert_false(ds_faults_response(&fs, &ms, &at)); /* nothing armed for answers */
 }
 
 static void table_full(void **state)
 {
     (void)state;
-    dk_faults fs;
-    dk_faults_init(&fs);
-    dk_fault f = parse_ok("op=ping:stall");
-    for (int i = 0; i < DK_FAULTS_MAX; i++)
-        assert_int_equal(dk_faults_add(&fs, &f), 0);
-    assert_int_equal(dk_faults_add(&fs, &f), -1);
+    ds_faults fs;
+    ds_faults_init(&fs);
+    ds_fault f = parse_ok("op=ping:stall");
+    for (int i = 0; i < DS_FAULTS_MAX; i++)
+        assert_int_equal(ds_faults_add(&fs, &f), 0);
+    assert_int_equal(ds_faults_add(&fs, &f), -1);
 }
 
 int main(void)
