@@ -80,7 +80,11 @@
     X(DFU_ERROR_RESULT, "dfu.error_result", ERROR, "the target answered with a non-success result") \
     X(INIT_MALFORMED, "initpkt.malformed", ERROR, "the init packet does not decode")           \
     X(INIT_INCOMPLETE, "initpkt.incomplete", INFO,                                             \
-      "the init packet bytes were not all in the capture; it cannot be decoded")
+      "the init packet bytes were not all in the capture; it cannot be decoded")             \
+    X(PKG_INIT_MISMATCH, "pkg.init_mismatch", ERROR,                                           \
+      "(--pkg) the init packet differs from the package's .dat")                               \
+    X(PKG_DATA_MISMATCH, "pkg.data_mismatch", ERROR,                                           \
+      "(--pkg) first written byte that differs from the package's .bin")
 
 typedef enum {
 #define DK_X(e, id, sev, text) DK_AN_##e,
@@ -108,7 +112,13 @@ typedef enum {
     DK_EV_RESUME,   /* how the host used a SELECT that reported offset > 0 */
     DK_EV_PORT,     /* the host closed or (re)opened the port (dk_session_port) */
     DK_EV_ANOMALY,
-    DK_EV_SUMMARY,  /* last event, from dk_session_finish */
+    DK_EV_SUMMARY,  /* the tracker's last event (dk_session_finish); the
+                       pipeline fills its diagnosis */
+    /* from the pipeline, not a tracker: */
+    DK_EV_TOOL,     /* a host tool's line of a text log (u.rec, kind TOOL) */
+    DK_EV_LOG,      /* a log line not understood or too long, or the log cut
+                       off (u.rec, kind UNKNOWN / LONG / CUT) */
+    DK_EV_PACKAGE,  /* the package check's report (pkgcheck.h), after SUMMARY */
 } dk_ev_kind;
 
 /* Result of checking an offset/CRC the target reported. */
@@ -289,10 +299,13 @@ typedef struct {
     dk_check stop_check;
     bool stop_open;                  /* a data object created and not executed: */
     uint32_t stop_open_start, stop_open_end; /* its range [start, end) */
-    /* chosen by dk_diag_pick */
+    /* The diagnosis (diag.h): NULL from the tracker; the pipeline picks it
+     * once the session is over, from this summary and the facts, and hands
+     * the SUMMARY event on with it filled. */
     const struct dk_diag_row *diag;
 } dk_summary;
 
+struct dk_pkg_report;  /* pkgcheck.h */
 
 typedef struct {
     dk_ev_kind kind;
@@ -311,6 +324,8 @@ typedef struct {
         dk_port_ev port;
         dk_anomaly an;
         const dk_summary *sum;
+        const dk_logrec *rec;               /* TOOL, LOG */
+        const struct dk_pkg_report *pkg;   /* PACKAGE */
     } u;
 } dk_event;
 

@@ -108,7 +108,8 @@ void dk_session_write_events(dk_session *s, bool on);
 bool dk_session_awaiting(const dk_session *s);
 
 /* End of input: flush the write run, flag requests never answered, settle the
- * outcome and diagnosis and emit the SUMMARY event. */
+ * outcome and emit the SUMMARY event (its diag is left NULL: the diagnosis
+ * needs facts the tracker does not see; the pipeline picks it, pipeline.h). */
 void dk_session_finish(dk_session *s);
 
 /* The summary so far (final after dk_session_finish). */
