@@ -78,7 +78,7 @@ static void report_diff(const dk_event *ev, dk_anomaly_id id, const char *text, 
     a.start = ev->start;
     a.end = ev->end;
     a.dir = DK_DIR_HOST;
-    a.image = 0; //TMP
+    a.image = ev->image;
     a.u.an.id = id;
     a.u.an.severity = dk_anomaly_severity(id);
     a.u.an.dir = DK_DIR_HOST;

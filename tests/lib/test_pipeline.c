@@ -699,7 +699,7 @@ static void pkg_consumer(void **state)
     assert_int_equal(a->u.an.start, 1200);
     assert_int_equal(a->u.an.end, 2202);
     assert_int_equal(a->t_us, 5000);
-    assert_int_equal(a->image, 0);
+    assert_int_equal(a->image, 1);
     assert_non_null(strstr(a->u.an.text, "first difference from app.bin at offset 1100"));
     assert_false(dk_pkgcheck_ok(c));
     const dk_pkg_report *rep = dk_pkgcheck_report(c);
@@ -755,7 +755,7 @@ static void pkg_in_pipeline(void **state)
     f[1 + 10] ^= 1;
     put_frame(&s, f, 65);
     run_t r;
-    dk_pipe_opts o = { .pkg = &pkg, .pkg_name = "app.zip" };
+    dk_pipe_opts o = { .pkg = &pkg, .pkg_name = "app.zip", .split = true };
     run_open(&r, &o, NULL);
     dk_pipe_bytes(r.p, -1, DK_DIR_HOST, s.b, s.n, 0);
     assert_false(dk_pipe_pkg_ok(r.p));
@@ -765,6 +765,7 @@ static void pkg_in_pipeline(void **state)
     assert_int_equal(r.pkg_anomalies, 0);
     const char *an = strstr(out, "!! error pkg.data_mismatch: image 1: first difference from "
                                  "app.bin at offset 10: sent ");
+    assert_non_null(strstr(out, "package has 0x87 [host bytes ")); /* the file it is in */
     const char *sum = strstr(out, "summary:\n");
     const char *rep = strstr(out, "package:     app.zip: DIFFERS\n"
                                   "    image 1 = app.bin/app.dat: init packet not in the capture; "
