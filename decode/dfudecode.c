@@ -17,6 +17,7 @@
 #include "dfukit/capfile.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/input.h"
 #include "dfukit/logread.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
@@ -115,7 +116,7 @@ typedef struct {
 
 /* What a decode of any input shares. */
 typedef struct {
-    const opts *o;
+    opts *o;
     dk_pkg pkg;        /* --pkg, loaded once (empty without) */
     dk_pipe *d;
     dk_scen_builder *scen;
@@ -134,21 +135,6 @@ static bool completed(const dk_pipe *d)
 {
     const dk_diag_row *r = dk_pipe_diag(d);
     return r && strcmp(r->id, "update.completed") == 0;
-}
-
-/* A regular file whose first bytes look like text (capfile's sniffer):
- * read as a log.  Pipes keep today's behaviour (--format log for them). */
-static bool sniff_log(const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return false;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false; /* the reader reports it */
-    uint8_t head[4096];
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return n > 0 && dk_cap_sniff(head, n) == DK_FMT_LOG;
 }
 
 static void to_scenario(void *ctx, const dk_event *ev)
@@ -231,12 +217,12 @@ static void on_record(void *ctx, const dk_logrec *rec)
 }
 
 /* A text log: records -> pipeline. */
-static int decode_log(run *r, const char *path)
+static int decode_log(run *r, const char *path, dk_input *in)
 {
     dk_logrd_stats st;
     memset(&st, 0, sizeof st);
     dk_err e = { 0 };
-    dk_status ls = dk_logrd_file(path, r->o->logfmt, 0, on_record, r->d, &st, &e);
+    dk_status ls = dk_logrd_input(in, r->o->logfmt, 0, on_record, r->d, &st, &e);
     if (ls == DK_E_FORMAT && st.records == 0) {
         /* AUTO found no log format it knows: nothing was printed */
         dk_err_set(&e, DK_E_FORMAT, 0, "not a log dfudecode reads (no line of a known format in the "
@@ -260,10 +246,10 @@ static int decode_log(run *r, const char *path)
 }
 
 /* One capture file: chunks -> pipeline. */
-static int decode_capture(run *r, const char *path)
+static int decode_capture(run *r, const char *path, dk_input *in)
 {
     dk_err e = { 0 };
-    dk_cap_reader *cr = dk_cap_open(path, r->o->fmt, DK_DIR_UNKNOWN, &e);
+    dk_cap_reader *cr = dk_cap_open_input(in, r->o->fmt, DK_DIR_UNKNOWN, &e);
     if (!cr)
         return input_error(path, &e);
     dk_chunk ch;
@@ -442,14 +428,39 @@ static int parse_args(int argc, char **argv, opts *o)
     return -1;
 }
 
+/* One input, FILE or "-": its head read once tells the format (pcap or
+ * pcapng magic, text: a log, else raw) and goes to the reader with the rest,
+ * so a pipe, a FIFO or <(...) reads like the file. */
+static int decode_one(run *r)
+{
+    opts *o = r->o;
+    dk_err e = { 0 };
+    dk_input *in = dk_input_open(o->file, &e);
+    if (!in)
+        return input_error(o->file, &e);
+    if (o->fmt == DK_FMT_AUTO) {
+        const uint8_t *head;
+        size_t n;
+        if (dk_input_peek(in, DK_INPUT_HEAD, &head, &n, &e) != DK_OK) {
+            dk_input_close(in);
+            return input_error(o->file, &e);
+        }
+        if (n > 0 && dk_cap_sniff(head, n) == DK_FMT_LOG)
+            o->fmt = DK_FMT_LOG;
+    }
+    if (o->fmt != DK_FMT_LOG)
+        return decode_capture(r, o->file, in); /* the reader owns in */
+    int rc = decode_log(r, o->file, in);
+    dk_input_close(in);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (o.file && o.fmt == DK_FMT_AUTO && sniff_log(o.file))
-        o.fmt = DK_FMT_LOG;
 
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
@@ -470,8 +481,7 @@ int main(int argc, char **argv)
     }
     rc = run_start(&r, o.file == NULL);
     if (rc == 0)
-        rc = !o.file ? decode_two(&r) : o.fmt == DK_FMT_LOG ? decode_log(&r, o.file)
-                                                            : decode_capture(&r, o.file);
+        rc = o.file ? decode_one(&r) : decode_two(&r);
     dk_scen_builder_free(r.scen);
     dk_pipe_free(r.d);
     dk_pkg_free(&r.pkg);
