@@ -224,11 +224,21 @@ void dk_pipe_tap(dk_pipe *p, dk_event_cb cb, void *ctx)
 
 /* ---- the protocol: held inputs until a frame names it ---------------- */
 
+/* A SLIP event to the tracker: a frame (the hot path), or a framing
+ * anomaly. */
+static inline void to_tracker(dk_pipe *p, const dk_slip_event *ev, int64_t t, dk_dir dir)
+{
+    if (ev->kind == DK_SLIP_FRAME)
+        p->tr_ops->frame(p->tr, ev, t, dir);
+    else
+        p->tr_ops->slip(p->tr, ev, t, dir);
+}
+
 static void replay(dk_pipe *p, const held *h)
 {
     switch (h->kind) {
     case H_SLIP:
-        p->tr_ops->slip(p->tr, &h->ev, h->t, h->dir);
+        to_tracker(p, &h->ev, h->t, h->dir);
         break;
     case H_NOTE:
         p->tr_ops->note(p->tr, h->id, h->t, h->dir, h->start, h->end, h->text);
@@ -281,7 +291,7 @@ static void slip_in(dk_pipe *p, const dk_slip_event *ev, int64_t t, dk_dir dir)
     }
     held *h = p->decided ? NULL : hold_slot(p, ev->len);
     if (!h) {
-        p->tr_ops->slip(p->tr, ev, t, dir);
+        to_tracker(p, ev, t, dir);
         return;
     }
     h->kind = H_SLIP;
@@ -330,7 +340,7 @@ void dk_pipe_bytes(dk_pipe *p, int64_t t_us, dk_dir dir, const uint8_t *data, si
     dk_slip_event ev;
     while (next_event(u, &ev)) {
         if (p->decided)
-            p->tr_ops->slip(p->tr, &ev, u->t, u->dir);
+            to_tracker(p, &ev, u->t, u->dir);
         else
             slip_in(p, &ev, u->t, u->dir);
     }

@@ -64,6 +64,11 @@ static void sdfu_destroy(void *t)
     dk_session_free(t);
 }
 
+static void sdfu_frame(void *t, const dk_slip_event *ev, int64_t t_us, dk_dir dir)
+{
+    dk_session_frame(t, ev->data, ev->len, ev->first, t_us, dir, ev->start, ev->end);
+}
+
 static void sdfu_slip(void *t, const dk_slip_event *ev, int64_t t_us, dk_dir dir)
 {
     dk_session_slip(t, ev, t_us, dir);
@@ -106,6 +111,7 @@ const dk_tracker_ops dk_sdfu_tracker = {
     .name = "Secure DFU",
     .create = sdfu_create,
     .destroy = sdfu_destroy,
+    .frame = sdfu_frame,
     .slip = sdfu_slip,
     .message = sdfu_message,
     .note = sdfu_note,

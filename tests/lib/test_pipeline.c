@@ -331,6 +331,11 @@ static void toy_slip(void *tp, const dk_slip_event *ev, int64_t t_us, dk_dir dir
     t->cb(t->ctx, &e);
 }
 
+static void toy_frame(void *tp, const dk_slip_event *ev, int64_t t_us, dk_dir dir)
+{
+    toy_slip(tp, ev, t_us, dir);
+}
+
 static void toy_message(void *tp, const uint8_t *m, size_t len, int64_t t_us, dk_dir dir,
                         uint64_t start, uint64_t end)
 {
@@ -380,7 +385,7 @@ static const dk_summary *toy_summary(const void *tp)
 
 static const dk_tracker_ops toy_ops = {
     .proto = DK_PROTO_HCI, .name = "toy", .create = toy_create, .destroy = toy_destroy,
-    .slip = toy_slip, .message = toy_message, .note = toy_note, .port = toy_port,
+    .frame = toy_frame, .slip = toy_slip, .message = toy_message, .note = toy_note, .port = toy_port,
     .awaiting = toy_awaiting, .finish = toy_finish, .summary = toy_summary,
 };
 

@@ -13,7 +13,7 @@
  *            [3] two's complement of the sum of [0..2]
  *     crc16  CRC-16/CCITT-FALSE of hdr + payload, when the integrity bit is set
  *
- * A tracker takes a line's SLIP events (frames and framing anomalies), the
+ * A tracker takes a line's SLIP frames and framing anomalies, the
  * messages a log shows unframed, notes from the capture and the port's
  * state, and emits dk_events (event.h) to one callback: exchanges, writes and
  * runs, images, anomalies with dotted ids, and SUMMARY last, from finish.  It
@@ -70,7 +70,10 @@ typedef struct dk_tracker_ops {
     /* NULL: out of memory.  Events go to cb(ctx, ev) as they are found. */
     void *(*create)(const dk_track_opts *o, dk_event_cb cb, void *ctx);
     void (*destroy)(void *t);
-    /* A SLIP event of line dir: a frame, or a framing anomaly. */
+    /* A decoded SLIP frame (ev->kind DK_SLIP_FRAME: data, len, first, start,
+     * end) of line dir (DK_DIR_UNKNOWN: both lines merged).  The hot path. */
+    void (*frame)(void *t, const dk_slip_event *ev, int64_t t_us, dk_dir dir);
+    /* A framing anomaly of line dir (a SLIP event other than a frame). */
     void (*slip)(void *t, const dk_slip_event *ev, int64_t t_us, dk_dir dir);
     /* A message a log shows without its framing. */
     void (*message)(void *t, const uint8_t *msg, size_t len, int64_t t_us, dk_dir dir,
