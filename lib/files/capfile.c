@@ -198,12 +198,6 @@ static bool link_error(int lt, int64_t at, dk_err *err)
 
 static dk_cap_reader *open_classic(dk_cap_reader *r, dk_err *err)
 {
-    r->buf = malloc(PCAP_BUF);
-    if (!r->buf) {
-        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
-        reader_free(r);
-        return NULL;
-    }
     size_t n = fill(r, PCAP_FILE_HDR);
     if (n < PCAP_FILE_HDR) {
         if (dk_input_failed(r->in))
@@ -441,9 +435,11 @@ static int ng_packet(dk_cap_reader *r, uint32_t type, const uint8_t *b, uint32_t
     }
     const ng_iface *f = &r->ifc[iface < NG_IFACES ? iface : NG_IFACES - 1];
     uint64_t ts = (uint64_t)th << 32 | tl;
-    int64_t t = (int64_t)(ts / f->ups) * 1000000 +
-                (int64_t)((unsigned __int128)(ts % f->ups) * 1000000 / f->ups) +
-                f->offset_s * 1000000;
+    /* in unsigned arithmetic: a nonsense stamp wraps instead of overflowing */
+    uint64_t us = ts / f->ups * 1000000u +
+                  (uint64_t)((unsigned __int128)(ts % f->ups) * 1000000u / f->ups) +
+                  (uint64_t)f->offset_s * 1000000u;
+    int64_t t = (int64_t)us;
     if (type == 3)
         t = 0; /* no time: as libpcap reads it */
     r->index++;
