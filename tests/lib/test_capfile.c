@@ -624,6 +624,7 @@ static void test_bad_inputs(void **state)
         { "pcapng-be-isb.pcapng", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
         { "pcapng-cut.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, -1, "pcapng" },
         { "pcapng-ethernet.pcapng", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
+        { "pcapng-huge-time.pcapng", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
     };
     const char *data = getenv("DK_TEST_DATA");
     if (!data)
