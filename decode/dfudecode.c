@@ -1,9 +1,9 @@
 /* dfudecode - a Secure DFU serial capture in, an annotated transcript out.
  *
- *   file --capfile--> chunks {t, dir, bytes} --decoder (decoder.h): slip -->
- *        frames --session--> events --printer--> text | JSON Lines
+ *   file --capfile--> chunks {t, dir, bytes} --lib pipeline (pipeline.h):
+ *        slip --> frames --tracker--> events --printer--> text | JSON Lines
  *
- * This file is the command line and the inputs; the rest is dfudecode_core.
+ * This file is the command line and the input adapters; the rest is lib.
  * Streams: one chunk and one frame in memory at a time.
  * Exit: 0 update completed, 1 decoded but failed/incomplete, 2 usage or input error.
  */
@@ -14,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decoder.h"
 #include "dfukit/capfile.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/input.h"
 #include "dfukit/logread.h"
+#include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
 #include "dfukit/scenario.h"
-#include "dfukit/session.h"
-#include "pkgcheck.h"
 
 #define TOOL "dfudecode"
 #define EXIT_DONE 0
@@ -33,7 +32,7 @@
 typedef struct {
     const char *path;
     dk_cap_reader *r;
-    dd_units *u;
+    dk_units *u;
     dk_chunk c;
     bool eof, failed;
     dk_err err;
@@ -46,7 +45,7 @@ static int line_open(line_src *l, const char *path, dk_dir dir)
     l->r = dk_cap_open(path, DK_FMT_RAW, dir, &l->err);
     if (!l->r)
         return -1;
-    l->u = dd_units_new();
+    l->u = dk_units_new();
     if (!l->u) {
         dk_err_set(&l->err, DK_E_NOMEM, -1, "out of memory");
         return -1;
@@ -58,25 +57,25 @@ static void line_close(line_src *l)
 {
     if (l->r)
         dk_cap_close(l->r);
-    dd_units_free(l->u);
+    dk_units_free(l->u);
 }
 
 /* 1: a unit, 0: the end, -1: read error (l->err; the units before it were
  * delivered, partial frames too). */
-static int line_next(line_src *l, dd_unit *out)
+static int line_next(line_src *l, dk_unit *out)
 {
     for (;;) {
-        if (dd_units_next(l->u, out))
+        if (dk_units_next(l->u, out))
             return 1;
         if (l->eof)
-            return dd_units_flush(l->u, out) ? 1 : l->failed ? -1 : 0;
+            return dk_units_flush(l->u, out) ? 1 : l->failed ? -1 : 0;
         int rc = dk_cap_next(l->r, &l->c, &l->err);
         if (rc <= 0) {
             l->eof = true;
             l->failed = rc < 0;
             continue;
         }
-        dd_units_put(l->u, l->c.t_us, l->c.dir, l->c.data, l->c.len, l->c.data_off);
+        dk_units_put(l->u, l->c.t_us, l->c.dir, l->c.data, l->c.len, l->c.data_off);
     }
 }
 
@@ -84,152 +83,215 @@ static int line_next(line_src *l, dd_unit *out)
  * the target owes an answer (a request waits, or a PRN is due), the next
  * unit of the target file.  A garbled target unit stands for the answer.
  * Returns the file that failed to read, or NULL. */
-static line_src *merge(dd_decoder *d, line_src *host, line_src *target)
+static line_src *merge(dk_pipe *d, line_src *host, line_src *target)
 {
-    dk_session *s = dd_decoder_session(d);
-    dd_unit u;
+    dk_unit u;
     int rh, rt = 1;
     bool target_left = true;
     while ((rh = line_next(host, &u)) == 1) {
-        dd_decoder_unit(d, &u);
-        while (target_left && dk_session_awaiting(s)) {
+        dk_pipe_unit(d, &u);
+        while (target_left && dk_pipe_awaiting(d)) {
             rt = line_next(target, &u);
             if (rt != 1) {
                 target_left = false;
                 break;
             }
-            dd_decoder_unit(d, &u);
+            dk_pipe_unit(d, &u);
             if (u.ev.kind != DK_SLIP_FRAME)
                 break;
         }
     }
     while (target_left && (rt = line_next(target, &u)) == 1)
-        dd_decoder_unit(d, &u);
+        dk_pipe_unit(d, &u);
     return rh < 0 ? host : rt < 0 ? target : NULL;
 }
 
-static int input_error(const char *file, const dk_err *e);
+/* The command line. */
+typedef struct {
+    dk_cap_format fmt;
+    dk_log_format logfmt;
+    const char *file, *host, *target, *pkg_path, *scen_path;
+    bool json, verbose;
+} opts;
 
-/* The decoder's diagnosis says the update completed (a log without
- * messages may say so through the host's own words). */
-static bool completed(const dd_decoder *d)
+/* What a decode of any input shares. */
+typedef struct {
+    opts *o;
+    dk_pkg pkg;        /* --pkg, loaded once (empty without) */
+    dk_pipe *d;
+    dk_scen_builder *scen;
+} run;
+
+static int input_error(const char *file, const dk_err *e)
 {
-    const dk_diag_row *r = dd_decoder_diag(d);
+    fflush(stdout);
+    dk_err_print(stderr, TOOL, file, e);
+    return EXIT_INPUT;
+}
+
+/* The pipeline's diagnosis says the update completed (a log without
+ * messages may say so through the host's own words). */
+static bool completed(const dk_pipe *d)
+{
+    const dk_diag_row *r = dk_pipe_diag(d);
     return r && strcmp(r->id, "update.completed") == 0;
 }
 
-/* A regular file whose first bytes look like text (capfile's sniffer):
- * read as a log.  Pipes keep today's behaviour (--format log for them). */
-static bool sniff_log(const char *path)
+static void to_scenario(void *ctx, const dk_event *ev)
 {
-    if (strcmp(path, "-") == 0)
-        return false;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false; /* the reader reports it */
-    uint8_t head[4096];
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return n > 0 && dk_cap_sniff(head, n) == DK_FMT_LOG;
+    dk_scen_builder_event(ctx, ev);
 }
 
-/* --scenario: build it from what the decoder saw and write it.  0, or the
+/* The pipeline (printing to stdout) and the scenario builder.  0, or the
  * exit status after a one-line error. */
-static int write_scenario(dd_decoder *d, dk_scen_builder *b, const char *out, const char *pkg_path,
-                          const char *src, const char *format)
+static int run_start(run *r, bool split)
 {
-    const dk_summary *sum = dd_decoder_summary(d);
-    const dk_diag_facts *f = dd_decoder_facts(d);
+    const opts *o = r->o;
+    dk_pipe_opts po = { .json = o->json, .verbose = o->verbose, .split = split,
+                        .pkg = o->pkg_path ? &r->pkg : NULL, .pkg_name = o->pkg_path };
+    r->d = dk_pipe_new(stdout, &po);
+    if (r->d && o->scen_path && (r->scen = dk_scen_builder_new()) != NULL)
+        dk_pipe_tap(r->d, to_scenario, r->scen);
+    if (!r->d || (o->scen_path && !r->scen)) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* --scenario: build it from what the pipeline saw and write it.  0, or the
+ * exit status after a one-line error. */
+static int write_scenario(run *r, const char *src, const char *format)
+{
+    const dk_summary *sum = dk_pipe_summary(r->d);
+    const dk_diag_facts *f = dk_pipe_facts(r->d);
     dk_err e = { 0 };
     if (f->prog_error || (sum->requests + sum->responses == 0 && !f->no_ping && !f->has_exc)) {
         dk_err_set(&e, DK_E_UNSUPPORTED, -1, "no serial DFU session to reproduce%s",
                    f->prog_error || f->done ? " (a Programmer/debugger log)" : "");
         return input_error(src, &e);
     }
-    dk_pkg pkg;
-    memset(&pkg, 0, sizeof pkg);
     const uint8_t *dat = NULL;
     size_t dlen = 0;
-    if (pkg_path && dk_pkg_open(pkg_path, &pkg, &e) == DK_OK && pkg.n) {
+    if (r->pkg.n) {
         /* the image the session stopped in (images go in package order) */
         size_t i = sum->n_images ? sum->n_images - 1 : 0;
-        if (i >= pkg.n)
-            i = pkg.n - 1;
-        dat = pkg.img[i].dat;
-        dlen = pkg.img[i].dat_len;
+        if (i >= r->pkg.n)
+            i = r->pkg.n - 1;
+        dat = r->pkg.img[i].dat;
+        dlen = r->pkg.img[i].dat_len;
     }
     static dk_scenario s;
-    dk_scen_builder_finish(b, sum, f, dd_decoder_diag(d), dat, dlen, src, format, &s);
-    dk_pkg_free(&pkg);
-    if (dk_scen_write(&s, out, &e) != DK_OK)
-        return input_error(out, &e);
+    dk_scen_builder_finish(r->scen, sum, f, dk_pipe_diag(r->d), dat, dlen, src, format, &s);
+    if (dk_scen_write(&s, r->o->scen_path, &e) != DK_OK)
+        return input_error(r->o->scen_path, &e);
     return 0;
 }
 
-typedef struct {
-    dd_decoder *d;
-} log_ctx;
+/* After dk_pipe_finish: 0 the update completed (and matches the package),
+ * 1 it did not; 2 after one error line: stdout could not be written, the
+ * input could not be read to its end (failed, ferr), it held no DFU message
+ * (nomsg set), or the scenario could not be written. */
+static int conclude(run *r, const char *src, const char *failed, const dk_err *ferr,
+                    const dk_err *nomsg, const char *format)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
+        return EXIT_INPUT;
+    }
+    if (failed)
+        return input_error(failed, ferr);
+    if (nomsg)
+        return input_error(src, nomsg);
+    if (r->o->scen_path) {
+        int rc = write_scenario(r, src, format);
+        if (rc)
+            return rc;
+    }
+    return completed(r->d) && dk_pipe_pkg_ok(r->d) ? EXIT_DONE : EXIT_FAILED;
+}
 
 static void on_record(void *ctx, const dk_logrec *rec)
 {
-    dd_decoder_record(((log_ctx *)ctx)->d, rec);
+    dk_pipe_record(ctx, rec);
 }
 
-/* A text log: records -> decoder.  Exit status as for captures. */
-static int decode_log(const char *path, dk_log_format lf, bool json, bool verbose, pkgcheck *pc,
-                      const char *scen_path, const char *pkg_path)
+/* A text log: records -> pipeline. */
+static int decode_log(run *r, const char *path, dk_input *in)
 {
-    dd_opts o = { .json = json, .verbose = verbose, .pkg = pc };
-    dd_decoder *d = dd_decoder_new(stdout, &o);
-    dk_scen_builder *b = scen_path ? dk_scen_builder_new() : NULL;
-    if (!d || (scen_path && !b)) {
-        dd_decoder_free(d);
-        dk_scen_builder_free(b);
-        fprintf(stderr, TOOL ": out of memory\n");
-        return EXIT_INPUT;
-    }
-    dd_decoder_scenario(d, b);
-    log_ctx c = { d };
     dk_logrd_stats st;
     memset(&st, 0, sizeof st);
     dk_err e = { 0 };
-    dk_status ls = dk_logrd_file(path, lf, 0, on_record, &c, &st, &e);
-    int rc;
+    dk_status ls = dk_logrd_input(in, r->o->logfmt, 0, on_record, r->d, &st, &e);
     if (ls == DK_E_FORMAT && st.records == 0) {
         /* AUTO found no log format it knows: nothing was printed */
         dk_err_set(&e, DK_E_FORMAT, 0, "not a log dfudecode reads (no line of a known format in the "
                                        "first %u lines; --log-format forces one)",
                    DK_LOG_SNIFF_LINES);
-        rc = input_error(path, &e);
-        goto out;
+        return input_error(path, &e);
     }
-    if (ls == DK_E_IO && st.bytes == 0 && st.records == 0) {
-        rc = input_error(path, &e);
-        goto out;
-    }
-    dd_decoder_log_done(d, &st);
-    dd_decoder_finish(d);
-    const dk_summary *sum = dd_decoder_summary(d);
-    const dk_diag_facts *f = dd_decoder_facts(d);
-    rc = completed(d) && (!pc || pkgcheck_ok(pc)) ? EXIT_DONE : EXIT_FAILED;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
-        rc = EXIT_INPUT;
-    } else if (ls != DK_OK) {
-        rc = input_error(path, &e);
-    } else if (sum->requests + sum->responses == 0 && !f->tool) {
-        dk_err_set(&e, DK_E_FORMAT, -1, "no DFU message found (%s log: %llu lines, %llu understood)",
+    if (ls == DK_E_IO && st.bytes == 0 && st.records == 0)
+        return input_error(path, &e);
+    dk_pipe_log_done(r->d, &st);
+    dk_pipe_finish(r->d);
+    const dk_summary *sum = dk_pipe_summary(r->d);
+    dk_err nm = { 0 };
+    bool nomsg = ls == DK_OK && sum->requests + sum->responses == 0 && !dk_pipe_facts(r->d)->tool;
+    if (nomsg)
+        dk_err_set(&nm, DK_E_FORMAT, -1, "no DFU message found (%s log: %llu lines, %llu understood)",
                    dk_log_format_name(st.fmt), (unsigned long long)st.lines,
                    (unsigned long long)st.understood);
-        rc = input_error(path, &e);
-    } else if (scen_path) {
-        int src = write_scenario(d, b, scen_path, pkg_path, path, dk_log_format_name(st.fmt));
-        if (src)
-            rc = src;
+    return conclude(r, path, ls != DK_OK ? path : NULL, &e, nomsg ? &nm : NULL,
+                    dk_log_format_name(st.fmt));
+}
+
+/* One capture file: chunks -> pipeline. */
+static int decode_capture(run *r, const char *path, dk_input *in)
+{
+    dk_err e = { 0 };
+    dk_cap_reader *cr = dk_cap_open_input(in, r->o->fmt, DK_DIR_UNKNOWN, &e);
+    if (!cr)
+        return input_error(path, &e);
+    dk_chunk ch;
+    int n;
+    while ((n = dk_cap_next(cr, &ch, &e)) == 1)
+        dk_pipe_chunk(r->d, &ch);
+    dk_pipe_finish(r->d);
+    const dk_summary *sum = dk_pipe_summary(r->d);
+    dk_err nm = { 0 };
+    if (sum->requests + sum->responses == 0)
+        dk_err_set(&nm, DK_E_FORMAT, 0, "no DFU message found (%llu frames, %u anomalies)",
+                   (unsigned long long)sum->frames, sum->anomalies);
+    int rc = conclude(r, path, n < 0 ? path : NULL, &e,
+                      sum->requests + sum->responses == 0 ? &nm : NULL,
+                      dk_cap_format_of(cr) == DK_FMT_PCAP ? "pcap" : "raw");
+    dk_cap_close(cr);
+    return rc;
+}
+
+/* Two raw files, one per line, merged in protocol order. */
+static int decode_two(run *r)
+{
+    line_src lh, lt;
+    memset(&lt, 0, sizeof lt);
+    int rc = EXIT_INPUT;
+    if (line_open(&lh, r->o->host, DK_DIR_HOST) != 0) {
+        rc = input_error(r->o->host, &lh.err);
+    } else if (line_open(&lt, r->o->target, DK_DIR_TARGET) != 0) {
+        rc = input_error(r->o->target, &lt.err);
+    } else {
+        line_src *bad = merge(r->d, &lh, &lt);
+        dk_pipe_finish(r->d);
+        const dk_summary *sum = dk_pipe_summary(r->d);
+        dk_err nm = { 0 };
+        if (sum->requests + sum->responses == 0)
+            dk_err_set(&nm, DK_E_FORMAT, 0, "no DFU message found (%llu frames, %u anomalies)",
+                       (unsigned long long)sum->frames, sum->anomalies);
+        rc = conclude(r, r->o->host, bad ? bad->path : NULL, bad ? &bad->err : NULL,
+                      sum->requests + sum->responses == 0 ? &nm : NULL, "raw");
     }
-out:
-    dk_scen_builder_free(b);
-    dd_decoder_free(d);
+    line_close(&lh);
+    line_close(&lt);
     return rc;
 }
 
@@ -273,79 +335,79 @@ static void list_tables(void)
         printf("  %-28s %s\n", rows[i].id, rows[i].when);
 }
 
-static int input_error(const char *file, const dk_err *e)
+/* One option of the command line into o.  -1: go on; else the exit status
+ * (after one line on stderr, or 0 after --help/--list). */
+static int take_option(int c, const char *arg, const char *argv_opt, opts *o)
 {
-    fflush(stdout);
-    dk_err_print(stderr, TOOL, file, e);
-    return EXIT_INPUT;
+    switch (c) {
+    case 'F':
+        if (strcmp(arg, "raw") == 0)
+            o->fmt = DK_FMT_RAW;
+        else if (strcmp(arg, "pcap") == 0 || strcmp(arg, "pcapng") == 0)
+            o->fmt = DK_FMT_PCAP;
+        else if (strcmp(arg, "log") == 0)
+            o->fmt = DK_FMT_LOG;
+        else {
+            fprintf(stderr, TOOL ": unknown format '%s' (raw, pcap or log)\n", arg);
+            return EXIT_INPUT;
+        }
+        return -1;
+    case 'L': {
+        int lf = dk_log_format_by_name(arg);
+        if (lf < 0) {
+            fprintf(stderr, TOOL ": unknown log format '%s' (nrfutil, ble, socat, hexdump, hex, "
+                            "saleae, programmer, auto)\n", arg);
+            return EXIT_INPUT;
+        }
+        o->logfmt = (dk_log_format)lf;
+        if (o->logfmt != DK_LOG_AUTO)
+            o->fmt = DK_FMT_LOG;
+        return -1;
+    }
+    case 'H': o->host = arg; return -1;
+    case 'T': o->target = arg; return -1;
+    case 'J': o->json = true; return -1;
+    case 'P': o->pkg_path = arg; return -1;
+    case 'S': o->scen_path = arg; return -1;
+    case 'l': list_tables(); return 0;
+    case 'v': o->verbose = true; return -1;
+    case 'h': usage(stdout); return 0;
+    case ':':
+        fprintf(stderr, TOOL ": option '%s' needs an argument (see --help)\n", argv_opt);
+        return EXIT_INPUT;
+    default:
+        fprintf(stderr, TOOL ": unknown option '%s' (see --help)\n", argv_opt);
+        return EXIT_INPUT;
+    }
 }
 
-int main(int argc, char **argv)
+/* The command line into o.  -1: go on; else the exit status. */
+static int parse_args(int argc, char **argv, opts *o)
 {
-    enum { O_FORMAT = 256, O_HOST, O_TARGET, O_JSON, O_PKG, O_LIST, O_LOGFMT, O_SCENARIO };
-    static const struct option opts[] = {
-        { "format", required_argument, NULL, O_FORMAT },
-        { "host", required_argument, NULL, O_HOST },
-        { "target", required_argument, NULL, O_TARGET },
-        { "json", no_argument, NULL, O_JSON },
-        { "pkg", required_argument, NULL, O_PKG },
-        { "list", no_argument, NULL, O_LIST },
-        { "log-format", required_argument, NULL, O_LOGFMT },
-        { "scenario", required_argument, NULL, O_SCENARIO },
+    static const struct option lopts[] = {
+        { "format", required_argument, NULL, 'F' },
+        { "host", required_argument, NULL, 'H' },
+        { "target", required_argument, NULL, 'T' },
+        { "json", no_argument, NULL, 'J' },
+        { "pkg", required_argument, NULL, 'P' },
+        { "list", no_argument, NULL, 'l' },
+        { "log-format", required_argument, NULL, 'L' },
+        { "scenario", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    dk_cap_format fmt = DK_FMT_AUTO;
-    const char *host = NULL, *target = NULL, *pkg_path = NULL, *scen_path = NULL;
-    dk_log_format logfmt = DK_LOG_AUTO;
-    bool json = false, verbose = false;
+    memset(o, 0, sizeof *o);
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
-        switch (c) {
-        case O_FORMAT:
-            if (strcmp(optarg, "raw") == 0)
-                fmt = DK_FMT_RAW;
-            else if (strcmp(optarg, "pcap") == 0 || strcmp(optarg, "pcapng") == 0)
-                fmt = DK_FMT_PCAP;
-            else if (strcmp(optarg, "log") == 0)
-                fmt = DK_FMT_LOG;
-            else {
-                fprintf(stderr, TOOL ": unknown format '%s' (raw, pcap or log)\n", optarg);
-                return EXIT_INPUT;
-            }
-            break;
-        case O_HOST: host = optarg; break;
-        case O_TARGET: target = optarg; break;
-        case O_JSON: json = true; break;
-        case O_PKG: pkg_path = optarg; break;
-        case O_LIST: list_tables(); return 0;
-        case O_LOGFMT: {
-            int lf = dk_log_format_by_name(optarg);
-            if (lf < 0) {
-                fprintf(stderr, TOOL ": unknown log format '%s' (nrfutil, ble, socat, hexdump, hex, "
-                                "saleae, programmer, auto)\n", optarg);
-                return EXIT_INPUT;
-            }
-            logfmt = (dk_log_format)lf;
-            if (logfmt != DK_LOG_AUTO)
-                fmt = DK_FMT_LOG;
-            break;
-        }
-        case O_SCENARIO: scen_path = optarg; break;
-        case 'v': verbose = true; break;
-        case 'h': usage(stdout); return 0;
-        case ':':
-            fprintf(stderr, TOOL ": option '%s' needs an argument (see --help)\n", argv[optind - 1]);
-            return EXIT_INPUT;
-        default:
-            fprintf(stderr, TOOL ": unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return EXIT_INPUT;
-        }
+    while ((c = getopt_long(argc, argv, ":vh", lopts, NULL)) != -1) {
+        /* long-only options: their short letters are not in the short list */
+        int rc = take_option(c, optarg, argv[optind - 1], o);
+        if (rc >= 0)
+            return rc;
     }
-    bool two = host || target;
-    if (two && (!host || !target || optind != argc)) {
+    bool two = o->host || o->target;
+    if (two && (!o->host || !o->target || optind != argc)) {
         fprintf(stderr, TOOL ": --host and --target go together, without another FILE\n");
         return EXIT_INPUT;
     }
@@ -354,112 +416,74 @@ int main(int argc, char **argv)
                 optind >= argc ? "no capture file given" : "more than one capture file given");
         return EXIT_INPUT;
     }
-    if (two && fmt == DK_FMT_LOG) {
+    if (two && o->fmt == DK_FMT_LOG) {
         fprintf(stderr, TOOL ": --host/--target take raw captures, not text logs\n");
         return EXIT_INPUT;
     }
-    if (!two && fmt == DK_FMT_AUTO && sniff_log(argv[optind]))
-        fmt = DK_FMT_LOG;
-    if (two && fmt == DK_FMT_PCAP) {
+    if (two && o->fmt == DK_FMT_PCAP) {
         fprintf(stderr, TOOL ": --host/--target take raw captures (a pcap holds both lines)\n");
         return EXIT_INPUT;
     }
+    o->file = two ? NULL : argv[optind];
+    return -1;
+}
+
+/* One input, FILE or "-": its head read once tells the format (pcap or
+ * pcapng magic, text: a log, else raw) and goes to the reader with the rest,
+ * so a pipe, a FIFO or <(...) reads like the file. */
+static int decode_one(run *r)
+{
+    opts *o = r->o;
+    dk_err e = { 0 };
+    dk_input *in = dk_input_open(o->file, &e);
+    if (!in)
+        return input_error(o->file, &e);
+    if (o->fmt == DK_FMT_AUTO) {
+        const uint8_t *head;
+        size_t n;
+        if (dk_input_peek(in, DK_INPUT_HEAD, &head, &n, &e) != DK_OK) {
+            dk_input_close(in);
+            return input_error(o->file, &e);
+        }
+        if (n > 0 && dk_cap_sniff(head, n) == DK_FMT_LOG)
+            o->fmt = DK_FMT_LOG;
+    }
+    if (o->fmt != DK_FMT_LOG)
+        return decode_capture(r, o->file, in); /* the reader owns in */
+    int rc = decode_log(r, o->file, in);
+    dk_input_close(in);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
 
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     __fsetlocking(stdout, FSETLOCKING_BYCALLER); /* one thread: no lock per line */
 
-    pkgcheck *pc = NULL;
-    if (pkg_path) {
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    if (o.pkg_path) {
         dk_err e = { 0 };
-        pc = pkgcheck_open(pkg_path, &e);
-        if (!pc)
-            return input_error(pkg_path, &e);
-    }
-    if (fmt == DK_FMT_LOG) {
-        int lrc = decode_log(argv[optind], logfmt, json, verbose, pc, scen_path, pkg_path);
-        pkgcheck_free(pc);
-        return lrc;
-    }
-    const char *fa = two ? host : argv[optind];
-    dk_cap_reader *r = NULL;
-    line_src lh, lt;
-    memset(&lh, 0, sizeof lh);
-    memset(&lt, 0, sizeof lt);
-    dd_decoder *d = NULL;
-    dk_scen_builder *scen = NULL;
-    int rc = EXIT_INPUT;
-    dk_err e = { 0 };
-    if (!two) {
-        r = dk_cap_open(fa, fmt, DK_DIR_UNKNOWN, &e);
-        if (!r) {
-            rc = input_error(fa, &e);
-            goto out;
-        }
-    } else if (line_open(&lh, host, DK_DIR_HOST) != 0) {
-        rc = input_error(host, &lh.err);
-        goto out;
-    } else if (line_open(&lt, target, DK_DIR_TARGET) != 0) {
-        rc = input_error(target, &lt.err);
-        goto out;
-    }
-
-    dd_opts o = { .json = json, .verbose = verbose, .split = two, .pkg = pc };
-    d = dd_decoder_new(stdout, &o);
-    if (!d) {
-        fprintf(stderr, TOOL ": out of memory\n");
-        goto out;
-    }
-    if (scen_path && !(scen = dk_scen_builder_new())) {
-        fprintf(stderr, TOOL ": out of memory\n");
-        goto out;
-    }
-    dd_decoder_scenario(d, scen);
-    const char *failed = NULL; /* the file that could not be read to its end */
-    const dk_err *ferr = NULL;
-    if (!two) {
-        dk_chunk ch;
-        int n;
-        while ((n = dk_cap_next(r, &ch, &e)) == 1)
-            dd_decoder_chunk(d, &ch);
-        if (n < 0) {
-            failed = fa;
-            ferr = &e;
-        }
-    } else {
-        line_src *bad = merge(d, &lh, &lt);
-        if (bad) {
-            failed = bad->path;
-            ferr = &bad->err;
+        if (dk_pkg_open(o.pkg_path, &r.pkg, &e) != DK_OK)
+            return input_error(o.pkg_path, &e);
+        if (r.pkg.n == 0) {
+            dk_pkg_free(&r.pkg);
+            dk_err_set(&e, DK_E_FORMAT, -1, "the package holds no image");
+            return input_error(o.pkg_path, &e);
         }
     }
-    dd_decoder_finish(d);
-
-    const dk_summary *sum = dd_decoder_summary(d);
-    rc = completed(d) && (!pc || pkgcheck_ok(pc)) ? EXIT_DONE : EXIT_FAILED;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
-        rc = EXIT_INPUT;
-    }
-    if (failed) {
-        rc = input_error(failed, ferr);
-    } else if (sum->requests + sum->responses == 0) {
-        dk_err_set(&e, DK_E_FORMAT, 0, "no DFU message found (%llu frames, %u anomalies)",
-                   (unsigned long long)sum->frames, sum->anomalies);
-        rc = input_error(fa, &e);
-    } else if (scen_path) {
-        bool pcap = r ? dk_cap_format_of(r) == DK_FMT_PCAP : fmt == DK_FMT_PCAP;
-        int src = write_scenario(d, scen, scen_path, pkg_path, fa, pcap ? "pcap" : "raw");
-        if (src)
-            rc = src;
-    }
-out:
-    dk_scen_builder_free(scen);
-    dd_decoder_free(d);
-    if (r)
-        dk_cap_close(r);
-    line_close(&lh);
-    line_close(&lt);
-    pkgcheck_free(pc);
+    rc = run_start(&r, o.file == NULL);
+    if (rc == 0)
+        rc = o.file ? decode_one(&r) : decode_two(&r);
+    dk_scen_builder_free(r.scen);
+    dk_pipe_free(r.d);
+    dk_pkg_free(&r.pkg);
     return rc;
 }

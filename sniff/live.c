@@ -1,49 +1,29 @@
-/* live.c - chunks -> lib SLIP deframer (one per line) -> lib session tracker
- * -> dfudecode's text printer, as dfudecode does for a capture file. */
+/* live.c - dfusniff --live: the chunks dfusniff captures, through lib's
+ * pipeline (pipeline.h) as dfudecode reads a capture file. */
 #include "live.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-#include "dfukit/session.h"
-#include "dfukit/slip.h"
-#include "print.h"
-
-#define FRAME_CAP 8192 /* as dfudecode: USB writes carry 1024 bytes */
+#include "dfukit/pipeline.h"
 
 struct sn_live {
-    printer pr;
-    dk_session *s;
-    dk_slip_dec dec[3]; /* by dk_dir */
-    uint8_t buf[3][FRAME_CAP];
-    uint64_t pos;       /* bytes fed so far, both lines: the stream position */
-    int64_t t;
-    dk_dir dir;
-    bool finished;
+    dk_pipe *d;
+    FILE *out;
+    uint64_t pos; /* bytes fed so far, both lines: the stream position */
 };
-
-static void on_slip(void *ctx, const dk_slip_event *ev)
-{
-    sn_live *l = ctx;
-    dk_session_slip(l->s, ev, l->t, l->dir);
-}
 
 sn_live *sn_live_new(FILE *out, int verbose, char *err, size_t cap)
 {
     sn_live *l = calloc(1, sizeof *l);
-    if (!l) {
-        snprintf(err, cap, "out of memory");
-        return NULL;
-    }
-    printer_init(&l->pr, out, false, verbose > 1);
-    l->s = dk_session_new(printer_event, &l->pr);
-    if (!l->s) {
+    dk_pipe_opts o = { .verbose = verbose > 1 };
+    if (l)
+        l->d = dk_pipe_new(out, &o);
+    if (!l || !l->d) {
         free(l);
         snprintf(err, cap, "out of memory");
         return NULL;
     }
-    for (int i = 0; i < 3; i++)
-        dk_slip_dec_init(&l->dec[i], l->buf[i], FRAME_CAP);
+    l->out = out;
     return l;
 }
 
@@ -51,32 +31,21 @@ void sn_live_feed(sn_live *l, int64_t t_us, dk_dir dir, const uint8_t *data, siz
 {
     if (dir != DK_DIR_HOST && dir != DK_DIR_TARGET)
         return;
-    l->t = t_us;
-    l->dir = dir;
-    dk_slip_dec_set_pos(&l->dec[dir], l->pos);
-    dk_slip_dec_feed(&l->dec[dir], data, len, on_slip, l);
+    dk_pipe_bytes(l->d, t_us, dir, data, len, l->pos);
     l->pos += len;
-    fflush(l->pr.f);
+    fflush(l->out);
 }
 
 void sn_live_finish(sn_live *l)
 {
-    if (l->finished)
-        return;
-    l->finished = true;
-    l->t = -1;
-    for (int i = DK_DIR_HOST; i <= DK_DIR_TARGET; i++) {
-        l->dir = (dk_dir)i;
-        dk_slip_dec_flush(&l->dec[i], on_slip, l);
-    }
-    dk_session_finish(l->s);
-    fflush(l->pr.f);
+    dk_pipe_finish(l->d);
+    fflush(l->out);
 }
 
 void sn_live_free(sn_live *l)
 {
     if (!l)
         return;
-    dk_session_free(l->s);
+    dk_pipe_free(l->d);
     free(l);
 }

@@ -1,5 +1,5 @@
-/* live.h - dfusniff --live: the chunks dfusniff captures, handed to
- * dfudecode's transcript printer as they arrive. */
+/* live.h - dfusniff --live: the chunks dfusniff captures, handed to lib's
+ * decoding pipeline (the transcript dfudecode prints) as they arrive. */
 #ifndef DFUSNIFF_LIVE_H
 #define DFUSNIFF_LIVE_H
 

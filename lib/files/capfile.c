@@ -1,5 +1,5 @@
-/* capfile.c - capture readers (raw, classic pcap, pcapng via libpcap) and
- * the pcap writer (link type RTAC_SERIAL, layout in capfile.h).
+/* capfile.c - capture readers (raw, classic pcap, pcapng) and the pcap
+ * writer (link type RTAC_SERIAL, layout in capfile.h).
  *
  * Classic pcap, as read here:
  *   file header  magic u32 (A1B2C3D4 us / A1B23C4D ns, in the file's byte
@@ -7,8 +7,16 @@
  *                snaplen u32, linktype u32 (low 16 bits)
  *   record       ts_sec u32, ts_frac u32 (us or ns), caplen u32, len u32,
  *                caplen bytes
- * Records are cut from a 1 MiB buffer (two freads per packet through libpcap
- * cost more than the whole decoder).  pcapng and pipes go through libpcap. */
+ * pcapng, as read here (each section in its own byte order):
+ *   block        type u32, total length u32, body, total length u32 again
+ *   SHB 0A0D0D0A byte-order magic 1A2B3C4D, version 1.x, section length
+ *   IDB 1        link type u16, reserved u16, snaplen u32, options
+ *                (if_tsresol 9: 10^-n or, top bit set, 2^-n s; if_tsoffset 14)
+ *   EPB 6        interface u32, ts high u32, ts low u32, caplen u32, len u32, data
+ *   SPB 3        len u32, data (no time)        PB 2 (obsolete): as EPB, with
+ *                interface u16 and drops u16    other blocks: skipped
+ * Both are cut from a 1 MiB buffer filled from a dk_input (input.h), so a
+ * capture on a pipe reads as from a file, its offsets included. */
 #include "dfukit/capfile.h"
 
 #include <errno.h>
@@ -27,24 +35,29 @@
 #define PCAP_BUF (1024 * 1024)
 #define PCAP_MAX_CAPLEN 262144 /* the largest record libpcap accepts */
 #define NG_EPB_HDR 28          /* pcapng enhanced packet block, up to its data */
+#define NG_IFACES 16           /* interfaces of a section kept */
 #define WRITE_SNAPLEN 65535
 #define WRITE_MAX_DATA (WRITE_SNAPLEN - DK_CAP_HDR_LEN)
+
+typedef struct {
+    uint64_t ups;        /* time units per second (if_tsresol) */
+    int64_t offset_s;    /* if_tsoffset */
+} ng_iface;
 
 struct dk_cap_reader {
     dk_cap_format fmt;
     dk_dir dir;
-    FILE *fp;            /* raw, classic pcap: the file; libpcap: owned by it */
-    pcap_t *pc;          /* pcapng, pcap on a pipe */
-    bool seekable;
-    bool ng;             /* pcapng: record offsets come from ftello */
+    dk_input *in;
+    bool ng;             /* pcapng */
     bool done;
-    uint64_t pos;        /* raw: offset of the next byte; pcap: of the next record */
+    uint64_t pos;        /* raw: offset of the next byte; pcap: of buf[lo] */
     uint64_t index;
-    uint8_t head[SNIFF_LEN]; /* raw from a pipe: sniffed bytes served first */
-    size_t head_len, head_used;
-    uint8_t *buf;        /* raw chunk, or classic pcap records */
-    size_t lo, hi;       /* classic pcap: unread bytes are buf[lo, hi) */
-    bool be, nsec;       /* classic pcap: big-endian file, nanosecond stamps */
+    uint8_t *buf;        /* raw chunk, or pcap records / pcapng blocks */
+    size_t lo, hi;       /* pcap: unread bytes are buf[lo, hi) */
+    bool be, nsec;       /* classic pcap: big-endian file, nanosecond stamps;
+                            pcapng: the section's byte order */
+    ng_iface ifc[NG_IFACES];
+    unsigned n_if;
 };
 
 #define REC_HDR_LEN 16 /* classic pcap record header: ts_sec, ts_usec, caplen, len */
@@ -115,15 +128,12 @@ static void reader_free(dk_cap_reader *r)
 {
     if (!r)
         return;
-    if (r->pc)
-        pcap_close(r->pc); /* closes r->fp too */
-    else if (r->fp && r->fp != stdin)
-        fclose(r->fp);
+    dk_input_close(r->in);
     free(r->buf);
     free(r);
 }
 
-/* ---- classic pcap, parsed here ---- */
+/* ---- classic pcap ---- */
 
 static bool classic_magic(const uint8_t *head, size_t len)
 {
@@ -147,15 +157,15 @@ static uint16_t rd16(dk_rd *rd, bool be)
     return (uint16_t)(hi << 8 | dk_rd_u8(rd));
 }
 
-/* Make at least `need` (<= PCAP_BUF) unread bytes available if the file has
- * them; returns how many there are. */
+/* Make at least `need` (<= PCAP_BUF) unread bytes available if the input
+ * has them; returns how many there are. */
 __attribute__((noinline)) static size_t refill(dk_cap_reader *r, size_t need)
 {
     memmove(r->buf, r->buf + r->lo, r->hi - r->lo);
     r->hi -= r->lo;
     r->lo = 0;
     while (r->hi < need) {
-        size_t n = fread(r->buf + r->hi, 1, PCAP_BUF - r->hi, r->fp);
+        size_t n = dk_input_read(r->in, r->buf + r->hi, PCAP_BUF - r->hi);
         if (n == 0)
             break;
         r->hi += n;
@@ -168,18 +178,30 @@ static inline size_t fill(dk_cap_reader *r, size_t need)
     return r->hi - r->lo >= need ? r->hi - r->lo : refill(r, need);
 }
 
+static int read_error(dk_cap_reader *r, uint64_t at, dk_err *err)
+{
+    r->done = true;
+    return dk_err_set(err, DK_E_IO, (int64_t)at, "read error: %s", strerror(dk_input_errno(r->in)));
+}
+
+/* A link type other than RTAC serial: the error (true), at offset at. */
+static bool link_error(int lt, int64_t at, dk_err *err)
+{
+    if (lt == DK_LINKTYPE)
+        return false;
+    const char *name = pcap_datalink_val_to_name(lt);
+    dk_err_set(err, DK_E_UNSUPPORTED, at,
+               "pcap link type %d (%s) is not RTAC serial (%d), the link type dfukit uses", lt,
+               name ? name : "unknown", DK_LINKTYPE);
+    return true;
+}
+
 static dk_cap_reader *open_classic(dk_cap_reader *r, dk_err *err)
 {
-    r->buf = malloc(PCAP_BUF);
-    if (!r->buf) {
-        dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
-        reader_free(r);
-        return NULL;
-    }
     size_t n = fill(r, PCAP_FILE_HDR);
     if (n < PCAP_FILE_HDR) {
-        if (ferror(r->fp))
-            dk_err_set(err, DK_E_IO, 0, "read error: %s", strerror(errno));
+        if (dk_input_failed(r->in))
+            dk_err_set(err, DK_E_IO, 0, "read error: %s", strerror(dk_input_errno(r->in)));
         else
             dk_err_set(err, DK_E_FORMAT, 0,
                        "bad pcap file header: the file ends after %zu of its %d bytes", n,
@@ -196,22 +218,18 @@ static dk_cap_reader *open_classic(dk_cap_reader *r, dk_err *err)
     rd32(&rd, r->be); /* sigfigs */
     rd32(&rd, r->be); /* snaplen: records are checked against PCAP_MAX_CAPLEN */
     int lt = (int)(rd32(&rd, r->be) & 0xFFFF);
+    r->lo = PCAP_FILE_HDR;
+    r->pos = PCAP_FILE_HDR;
     if (major != 2) {
         dk_err_set(err, DK_E_FORMAT, 0, "bad pcap file header: version %u.%u, not 2.x",
                    (unsigned)major, (unsigned)minor);
         reader_free(r);
         return NULL;
     }
-    if (lt != DK_LINKTYPE) {
-        const char *name = pcap_datalink_val_to_name(lt);
-        dk_err_set(err, DK_E_UNSUPPORTED, 0,
-                   "pcap link type %d (%s) is not RTAC serial (%d), the link type dfukit uses",
-                   lt, name ? name : "unknown", DK_LINKTYPE);
+    if (link_error(lt, 0, err)) {
         reader_free(r);
         return NULL;
     }
-    r->lo = PCAP_FILE_HDR;
-    r->pos = PCAP_FILE_HDR;
     return r;
 }
 
@@ -251,9 +269,9 @@ static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     uint64_t at = r->pos;
     size_t have = fill(r, PCAP_REC_HDR);
     if (have < PCAP_REC_HDR) {
+        if (dk_input_failed(r->in))
+            return read_error(r, at, err);
         r->done = true;
-        if (ferror(r->fp))
-            return dk_err_set(err, DK_E_IO, (int64_t)at, "read error: %s", strerror(errno));
         if (have == 0)
             return 0;
         return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
@@ -271,9 +289,9 @@ static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     }
     have = fill(r, PCAP_REC_HDR + (size_t)caplen);
     if (have < PCAP_REC_HDR + (size_t)caplen) {
+        if (dk_input_failed(r->in))
+            return read_error(r, at, err);
         r->done = true;
-        if (ferror(r->fp))
-            return dk_err_set(err, DK_E_IO, (int64_t)at, "read error: %s", strerror(errno));
         return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
                           "truncated pcap record: %u bytes announced, the file holds %zu",
                           (unsigned)caplen, have - PCAP_REC_HDR);
@@ -286,137 +304,267 @@ static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     return rtac_chunk(r, d, caplen, t, at, PCAP_REC_HDR, out, err);
 }
 
-/* ---- pcap and pcapng through libpcap ---- */
+/* ---- pcapng ---- */
 
-static dk_cap_reader *open_pcap(dk_cap_reader *r, dk_err *err)
+static uint32_t ng32(const dk_cap_reader *r, const uint8_t *p)
 {
-    char eb[PCAP_ERRBUF_SIZE] = "";
-    if (r->fp == stdin) {
-        /* libpcap closes the stream it is given: give it one of its own. */
-        int fd = dup(fileno(stdin));
-        FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
-        if (!fp) {
-            if (fd >= 0)
-                close(fd);
-            dk_err_set(err, DK_E_IO, -1, "cannot reopen standard input: %s", strerror(errno));
-            reader_free(r);
-            return NULL;
-        }
-        r->fp = fp;
-        /* stdin's buffer may have moved the shared offset past the head */
-        if (r->seekable && lseek(fd, 0, SEEK_SET) != 0) {
-            dk_err_set(err, DK_E_IO, 0, "cannot rewind standard input: %s", strerror(errno));
-            reader_free(r);
-            return NULL;
-        }
-    }
-    r->pc = pcap_fopen_offline(r->fp, eb);
-    if (!r->pc) {
-        dk_err_set(err, DK_E_FORMAT, 0, "bad pcap file header: %s", eb);
-        reader_free(r);
-        return NULL;
-    }
-    int lt = pcap_datalink(r->pc);
-    if (lt != DK_LINKTYPE) {
-        const char *name = pcap_datalink_val_to_name(lt);
-        dk_err_set(err, DK_E_UNSUPPORTED, 0,
-                   "pcap link type %d (%s) is not RTAC serial (%d), the link type dfukit uses",
-                   lt, name ? name : "unknown", DK_LINKTYPE);
-        reader_free(r);
-        return NULL;
-    }
-    r->ng = pcap_major_version(r->pc) == 1; /* libpcap reports pcapng as 1.0 */
-    r->pos = PCAP_FILE_HDR;
-    return r;
+    dk_rd rd = dk_rd_make(p, 4);
+    return rd32(&rd, r->be);
 }
+
+/* The next whole block into buf[lo, lo + *len), its type in *type.  1: a
+ * block, 0: the end, <0: error (err).  A section header sets the byte
+ * order. */
+static int ng_block(dk_cap_reader *r, uint32_t *type, uint32_t *len, dk_err *err)
+{
+    uint64_t at = r->pos;
+    size_t have = fill(r, 12);
+    if (have < 12) {
+        if (dk_input_failed(r->in))
+            return read_error(r, at, err);
+        r->done = true;
+        if (have == 0)
+            return 0;
+        return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
+                          "truncated pcapng block: the file ends %zu bytes into its header", have);
+    }
+    const uint8_t *b = r->buf + r->lo;
+    *type = ng32(r, b);
+    if (*type == 0x0A0D0D0Au) { /* the byte-order magic says the section's order */
+        dk_rd rd = dk_rd_make(b + 8, 4);
+        uint32_t bom = dk_rd_le32(&rd);
+        if (bom != 0x1A2B3C4Du && bom != 0x4D3C2B1Au) {
+            r->done = true;
+            return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                              "bad pcapng section header: byte-order magic 0x%08x", (unsigned)bom);
+        }
+        r->be = bom == 0x4D3C2B1Au;
+        r->n_if = 0;
+    }
+    *len = ng32(r, b + 4);
+    if (*len < 12 || *len % 4 || *len > PCAP_BUF) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at, "bad pcapng block: length %u",
+                          (unsigned)*len);
+    }
+    have = fill(r, *len);
+    if (have < *len) {
+        if (dk_input_failed(r->in))
+            return read_error(r, at, err);
+        r->done = true;
+        return dk_err_set(err, DK_E_TRUNCATED, (int64_t)at,
+                          "truncated pcapng block: %u bytes announced, the file holds %zu",
+                          (unsigned)*len, have);
+    }
+    if (ng32(r, r->buf + r->lo + *len - 4) != *len) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcapng block: its lengths differ (%u at its start)", (unsigned)*len);
+    }
+    return 1;
+}
+
+/* An interface description: its link type must be RTAC serial; its time
+ * resolution and offset are kept. */
+static int ng_iface_block(dk_cap_reader *r, const uint8_t *b, uint32_t len, dk_err *err)
+{
+    uint64_t at = r->pos;
+    if (len < 20) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at, "bad pcapng interface block: %u bytes",
+                          (unsigned)len);
+    }
+    dk_rd rd = dk_rd_make(b + 8, 2);
+    int lt = r->be ? (b[8] << 8 | b[9]) : dk_rd_le16(&rd);
+    if (link_error(lt, r->index == 0 && r->n_if == 0 ? 0 : (int64_t)at, err)) {
+        r->done = true;
+        return -1;
+    }
+    ng_iface f = { .ups = 1000000, .offset_s = 0 };
+    for (size_t o = 16; o + 4 <= len - 4;) { /* options: code u16, len u16, value */
+        dk_rd h = dk_rd_make(b + o, 4);
+        unsigned code = r->be ? (unsigned)(b[o] << 8 | b[o + 1]) : dk_rd_le16(&h);
+        unsigned ol = r->be ? (unsigned)(b[o + 2] << 8 | b[o + 3]) : dk_rd_le16(&h);
+        if (code == 0 || o + 4 + ol > len - 4)
+            break;
+        const uint8_t *v = b + o + 4;
+        if (code == 9 && ol == 1) {
+            unsigned e = v[0] & 0x7F;
+            uint64_t u = 1;
+            for (unsigned i = 0; i < e && u < (1ull << 62) / 10; i++)
+                u *= v[0] & 0x80 ? 2 : 10;
+            f.ups = u;
+        } else if (code == 14 && ol == 8) {
+            dk_rd vr = dk_rd_make(v, 8);
+            uint64_t hi = rd32(&vr, r->be), lo = rd32(&vr, r->be);
+            f.offset_s = (int64_t)(r->be ? hi << 32 | lo : lo << 32 | hi);
+        }
+        o += 4 + ((ol + 3) & ~3u);
+    }
+    if (r->n_if < NG_IFACES)
+        r->ifc[r->n_if] = f;
+    r->n_if++;
+    return 1;
+}
+
+/* A packet block: type 6 (enhanced), 3 (simple) or 2 (obsolete). */
+static int ng_packet(dk_cap_reader *r, uint32_t type, const uint8_t *b, uint32_t len,
+                     dk_chunk *out, dk_err *err)
+{
+    uint64_t at = r->pos;
+    uint32_t hdr = type == 3 ? 12 : NG_EPB_HDR;
+    if (len < hdr + 4 || r->n_if == 0) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at, "bad pcapng packet block: %s",
+                          r->n_if == 0 ? "no interface described before it" : "too short");
+    }
+    uint32_t iface = 0, caplen = len - 16, th = 0, tl = 0;
+    if (type != 3) {
+        iface = type == 2 ? ng32(r, b + 8) >> (r->be ? 16 : 0) & 0xFFFF : ng32(r, b + 8);
+        th = ng32(r, b + 12);
+        tl = ng32(r, b + 16);
+        caplen = ng32(r, b + 20);
+    } else if (ng32(r, b + 8) < caplen) {
+        caplen = ng32(r, b + 8);
+    }
+    if (caplen > len - hdr - 4 || caplen > PCAP_MAX_CAPLEN || iface >= r->n_if) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcapng packet block: capture length %u, interface %u",
+                          (unsigned)caplen, (unsigned)iface);
+    }
+    const ng_iface *f = &r->ifc[iface < NG_IFACES ? iface : NG_IFACES - 1];
+    uint64_t ts = (uint64_t)th << 32 | tl;
+    /* in unsigned arithmetic: a nonsense stamp wraps instead of overflowing */
+    uint64_t us = ts / f->ups * 1000000u +
+                  (uint64_t)((unsigned __int128)(ts % f->ups) * 1000000u / f->ups) +
+                  (uint64_t)f->offset_s * 1000000u;
+    int64_t t = (int64_t)us;
+    if (type == 3)
+        t = 0; /* no time: as libpcap reads it */
+    r->index++;
+    return rtac_chunk(r, b + hdr, caplen, t, at, hdr, out, err);
+}
+
+static int next_ng(dk_cap_reader *r, dk_chunk *out, dk_err *err)
+{
+    for (;;) {
+        uint32_t type, len;
+        int rc = ng_block(r, &type, &len, err);
+        if (rc <= 0)
+            return rc;
+        const uint8_t *b = r->buf + r->lo;
+        if (type == 1)
+            rc = ng_iface_block(r, b, len, err);
+        else if (type == 6 || type == 3 || type == 2)
+            rc = ng_packet(r, type, b, len, out, err);
+        else
+            rc = 0; /* section header, statistics, names, ...: skipped */
+        r->lo += len;
+        r->pos += len;
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* The section header and the first interface description (its link type
+ * decides whether the file is ours). */
+static dk_cap_reader *open_ng(dk_cap_reader *r, dk_err *err)
+{
+    r->ng = true;
+    for (;;) {
+        uint32_t type, len;
+        int rc = ng_block(r, &type, &len, err);
+        if (rc == 0)
+            dk_err_set(err, DK_E_FORMAT, 0, "bad pcapng file: no interface description block");
+        if (rc <= 0)
+            break;
+        if (type == 6 || type == 3 || type == 2) {
+            dk_err_set(err, DK_E_FORMAT, (int64_t)r->pos,
+                       "bad pcapng file: a packet block before any interface description");
+            break;
+        }
+        rc = type == 1 ? ng_iface_block(r, r->buf + r->lo, len, err) : 0;
+        r->lo += len;
+        r->pos += len;
+        if (rc < 0)
+            break;
+        if (rc > 0)
+            return r;
+    }
+    reader_free(r);
+    return NULL;
+}
+
+/* ---- opening, raw ---- */
 
 dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_err *err)
 {
-    if (fmt == DK_FMT_LOG) {
-        dk_err_set(err, DK_E_UNSUPPORTED, -1, "text logs are read by the decoder, not capfile");
-        return NULL;
-    }
+    dk_input *in = dk_input_open(path, err);
+    return in ? dk_cap_open_input(in, fmt, dir, err) : NULL;
+}
+
+dk_cap_reader *dk_cap_open_input(dk_input *in, dk_cap_format fmt, dk_dir dir, dk_err *err)
+{
     dk_cap_reader *r = calloc(1, sizeof *r);
     if (!r) {
+        dk_input_close(in);
         dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
         return NULL;
     }
+    r->in = in;
     r->dir = dir;
-    r->fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!r->fp) {
-        dk_err_set(err, DK_E_IO, -1, "cannot open: %s", strerror(errno));
+    if (fmt == DK_FMT_LOG) {
+        dk_err_set(err, DK_E_UNSUPPORTED, -1, "text logs are read by the decoder, not capfile");
         reader_free(r);
         return NULL;
     }
-    bool seekable = r->seekable = fseeko(r->fp, 0, SEEK_SET) == 0;
-    size_t head_n = 0;
-    /* Peek at the head to sniff and to call an empty file an error.  A pipe
-     * cannot be rewound: raw data serves the peeked bytes first, and pcap on a
-     * pipe is only possible when the format is given (no peek). */
-    if (seekable || fmt != DK_FMT_PCAP) {
-        size_t n = fread(r->head, 1, sizeof r->head, r->fp);
-        if (ferror(r->fp)) {
-            dk_err_set(err, DK_E_IO, 0, "read error: %s", strerror(errno));
-            reader_free(r);
-            return NULL;
-        }
-        if (n == 0) {
-            dk_err_set(err, DK_E_TRUNCATED, 0, "empty file");
-            reader_free(r);
-            return NULL;
-        }
-        head_n = n;
-        if (fmt == DK_FMT_AUTO)
-            fmt = dk_cap_sniff(r->head, n);
-        if (seekable) {
-            if (fseeko(r->fp, 0, SEEK_SET) != 0) {
-                dk_err_set(err, DK_E_IO, 0, "cannot rewind: %s", strerror(errno));
-                reader_free(r);
-                return NULL;
-            }
-        } else {
-            r->head_len = n;
-        }
+    /* The head: to sniff, to tell classic pcap from pcapng, and to call an
+     * empty file an error.  The readers get it again. */
+    const uint8_t *head;
+    size_t n;
+    if (dk_input_peek(in, fmt == DK_FMT_AUTO ? DK_INPUT_HEAD : 4, &head, &n, err) != DK_OK) {
+        reader_free(r);
+        return NULL;
     }
+    if (n == 0) {
+        dk_err_set(err, DK_E_TRUNCATED, 0, "empty file");
+        reader_free(r);
+        return NULL;
+    }
+    if (fmt == DK_FMT_AUTO)
+        fmt = dk_cap_sniff(head, n);
     r->fmt = fmt;
-    if (fmt == DK_FMT_PCAP && seekable && classic_magic(r->head, head_n))
-        return open_classic(r, err);
     if (fmt == DK_FMT_LOG) {
         dk_err_set(err, DK_E_UNSUPPORTED, 0, "looks like a text log, not a raw or pcap capture");
         reader_free(r);
         return NULL;
     }
-    if (fmt == DK_FMT_PCAP) {
-        if (r->head_len) {
-            dk_err_set(err, DK_E_UNSUPPORTED, 0,
-                       "pcap on a pipe: give the format explicitly so it is not sniffed");
-            reader_free(r);
-            return NULL;
-        }
-        return open_pcap(r, err);
-    }
-    r->buf = malloc(RAW_CHUNK);
+    r->buf = malloc(fmt == DK_FMT_PCAP ? PCAP_BUF : RAW_CHUNK);
     if (!r->buf) {
         dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
         reader_free(r);
         return NULL;
     }
-    return r;
+    if (fmt != DK_FMT_PCAP)
+        return r;
+    if (classic_magic(head, n))
+        return open_classic(r, err);
+    if (n < 4 || head[0] != 0x0A || head[1] != 0x0D || head[2] != 0x0D || head[3] != 0x0A) {
+        dk_err_set(err, DK_E_FORMAT, 0, "bad pcap file header: no pcap or pcapng magic");
+        reader_free(r);
+        return NULL;
+    }
+    return open_ng(r, err);
 }
 
 static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
 {
-    size_t n = 0;
-    if (r->head_used < r->head_len) {
-        n = r->head_len - r->head_used;
-        memcpy(r->buf, r->head + r->head_used, n);
-        r->head_used = r->head_len;
-    }
-    n += fread(r->buf + n, 1, RAW_CHUNK - n, r->fp);
+    size_t n = dk_input_read(r->in, r->buf, RAW_CHUNK);
     if (n == 0) {
+        if (dk_input_failed(r->in))
+            return read_error(r, r->pos, err);
         r->done = true;
-        if (ferror(r->fp))
-            return dk_err_set(err, DK_E_IO, (int64_t)r->pos, "read error: %s", strerror(errno));
         return 0;
     }
     memset(out, 0, sizeof *out);
@@ -432,72 +580,13 @@ static int next_raw(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     return 1;
 }
 
-/* pcapng: libpcap may skip blocks (statistics, names) before a packet, so
- * the packet block is found from its end, the stream position after the read:
- * a block repeats its total length in its last 4 bytes.  `at` when unknown;
- * *hdr gets the length of the block's header up to the packet data. */
-static int64_t ng_block_start(dk_cap_reader *r, FILE *fp, int64_t at, uint64_t *hdr)
-{
-    *hdr = NG_EPB_HDR;
-    off_t end = fp ? ftello(fp) : -1;
-    uint8_t b[4];
-    if (at < 0 || end < 12 || pread(fileno(fp), b, 4, end - 4) != 4)
-        return at;
-    uint32_t len;
-    memcpy(&len, b, 4);
-    if (pcap_is_swapped(r->pc))
-        len = __builtin_bswap32(len);
-    if (len < 12 || len % 4 || (off_t)len > end - at)
-        return at;
-    uint32_t type;
-    if (pread(fileno(fp), &type, 4, end - (off_t)len) != 4)
-        return at;
-    if (pcap_is_swapped(r->pc))
-        type = __builtin_bswap32(type);
-    if (type != 2 && type != 3 && type != 6)
-        return at;
-    *hdr = type == 3 ? 12 : NG_EPB_HDR; /* simple packet block: type, len, orig len */
-    return (int64_t)(end - (off_t)len);
-}
-
-static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
-{
-    FILE *fp = pcap_file(r->pc);
-    int64_t at = (int64_t)r->pos;
-    if (r->ng) {
-        off_t o = fp ? ftello(fp) : -1;
-        at = o >= 0 ? (int64_t)o : -1;
-    }
-    struct pcap_pkthdr *h;
-    const u_char *d;
-    int rc = pcap_next_ex(r->pc, &h, &d);
-    if (rc == PCAP_ERROR_BREAK) {
-        r->done = true;
-        return 0;
-    }
-    if (rc != 1) {
-        r->done = true;
-        const char *why = pcap_geterr(r->pc);
-        bool cut = strstr(why, "truncated") != NULL;
-        return dk_err_set(err, cut ? DK_E_TRUNCATED : DK_E_FORMAT, at, "%s %s record: %s",
-                          cut ? "truncated" : "bad", r->ng ? "pcapng" : "pcap", why);
-    }
-    r->index++;
-    r->pos += PCAP_REC_HDR + h->caplen;
-    uint64_t hdr = PCAP_REC_HDR;
-    if (r->ng)
-        at = ng_block_start(r, fp, at, &hdr);
-    int64_t t = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
-    return rtac_chunk(r, d, h->caplen, t, at >= 0 ? (uint64_t)at : 0, hdr, out, err);
-}
-
 int dk_cap_next(dk_cap_reader *r, dk_chunk *out, dk_err *err)
 {
     if (r->done)
         return 0;
     if (r->fmt != DK_FMT_PCAP)
         return next_raw(r, out, err);
-    return r->pc ? next_pcap(r, out, err) : next_classic(r, out, err);
+    return r->ng ? next_ng(r, out, err) : next_classic(r, out, err);
 }
 
 dk_cap_format dk_cap_format_of(const dk_cap_reader *r)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "dfukit/crc.h"
-#include "dfukit/diag.h"
 
 #define CMD_MAX 512     /* INIT_COMMAND_MAX_SIZE, SDK 17.1 (§4) */
 #define OUT_Q 64        /* answers owed: requests and PRN notifications */
@@ -1907,7 +1906,6 @@ void dk_session_finish(dk_session *s)
     } else if (u->t_first >= 0) {
         u->duration_s = 0;
     }
-    u->diag = dk_diag_pick(u);
     dk_event ev;
     event_head(&ev, DK_EV_SUMMARY, u->t_last, 0, 0, DK_DIR_UNKNOWN);
     ev.u.sum = u;

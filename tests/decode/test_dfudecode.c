@@ -555,8 +555,8 @@ static run_result run_piped(const char *in, const char *a1, ...)
     return r;
 }
 
-/* A pcap read from a file (lib's own record reader) and from a pipe
- * (libpcap) gives the same transcript, times and offsets included. */
+/* A pcap read from a file and from a pipe gives the same transcript, times
+ * and offsets included (tests/decode/stdin.sh: without --format too). */
 static void pcap_file_and_pipe(void **state)
 {
     (void)state;

@@ -33,6 +33,21 @@ static void test_vectors(void **state)
 }
 
 /* §4: "a chain value of 0 equals a fresh start" and chaining equals one shot */
+/* §9: legacy frames carry CRC-16/CCITT-FALSE (binascii.crc_hqx with 0xFFFF) */
+static void test_crc16(void **state)
+{
+    (void)state;
+    const uint8_t *s = (const uint8_t *)"123456789";
+    assert_int_equal(dk_crc16_ccitt(DK_CRC16_INIT, s, 9), 0x29B1);
+    assert_int_equal(dk_crc16_ccitt(DK_CRC16_INIT, NULL, 0), 0xFFFF);
+    /* chained in two pieces = one shot */
+    assert_int_equal(dk_crc16_ccitt(dk_crc16_ccitt(DK_CRC16_INIT, s, 4), s + 4, 5), 0x29B1);
+    /* crc_hqx(b"\x00", 0xFFFF) and crc_hqx(b"A", 0xFFFF) */
+    static const uint8_t z = 0, a = 'A';
+    assert_int_equal(dk_crc16_ccitt(DK_CRC16_INIT, &z, 1), 0xE1F0);
+    assert_int_equal(dk_crc16_ccitt(DK_CRC16_INIT, &a, 1), 0xB915);
+}
+
 static void test_chaining(void **state)
 {
     (void)state;
@@ -81,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_chaining),
         cmocka_unit_test(test_combine),
+        cmocka_unit_test(test_crc16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

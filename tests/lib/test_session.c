@@ -47,7 +47,9 @@ static void on_ev(void *ctx, const dk_event *e)
 {
     rec *r = ctx;
     if (e->kind == DK_EV_SUMMARY) {
+        assert_null(e->u.sum->diag); /* the pipeline picks it, not the tracker */
         r->sum = *e->u.sum;
+        r->sum.diag = dk_diag_pick(&r->sum); /* what the summary alone says */
         r->have_sum = true;
     }
     if (e->kind == DK_EV_WRITE) {
@@ -1832,12 +1834,13 @@ static void names_are_stable(void **state)
     assert_string_equal(dk_resume_name(DK_RESUME_OBJECT_RESTART), "object_restart");
 }
 
-/* Runs last: every anomaly id was produced by some test above. */
+/* Runs last: every anomaly id was produced by some test above (but pkg.*,
+ * the package check's: tests/lib/test_pipeline.c). */
 static void every_anomaly_triggered(void **state)
 {
     (void)state;
     for (int i = 0; i < DK_AN_COUNT; i++) {
-        if (!seen_id[i])
+        if (!seen_id[i] && strncmp(dk_anomaly_name((dk_anomaly_id)i), "pkg.", 4) != 0)
             fail_msg("anomaly %s was never triggered", dk_anomaly_name((dk_anomaly_id)i));
     }
 }

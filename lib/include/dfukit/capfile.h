@@ -21,9 +21,13 @@
  *   raw     one line or both merged (direction left DK_DIR_UNKNOWN: the
  *           decoder infers it per frame, a response starts with 0x60)
  *   pcap    classic pcap (either byte order, micro- or nanosecond stamps)
- *           parsed here from a 1 MiB buffer; pcapng, and any pcap on a
- *           pipe, read with libpcap.  Link type RTAC_SERIAL.
- * Memory is bounded: one read buffer, one chunk at a time.
+ *           and pcapng (its sections' byte orders, if_tsresol, if_tsoffset;
+ *           blocks other than interfaces and packets skipped), both parsed
+ *           here from a 1 MiB buffer.  Link type RTAC_SERIAL.
+ * Any input reads the same: a file, standard input, a pipe or a FIFO
+ * (input.h: the head that was sniffed is read again, nothing is rewound),
+ * with the same file offsets.  Memory is bounded: one read buffer, one
+ * chunk at a time.
  */
 #ifndef DFUKIT_CAPFILE_H
 #define DFUKIT_CAPFILE_H
@@ -34,6 +38,7 @@
 #include <stdio.h>
 
 #include "dfukit/err.h"
+#include "dfukit/input.h"
 #include "dfukit/msg.h"
 
 #define DK_LINKTYPE 250 /* LINKTYPE_RTAC_SERIAL */
@@ -81,12 +86,16 @@ typedef struct dk_cap_reader dk_cap_reader;
  * looks like a log, else raw). */
 dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len);
 
-/* Open a capture. fmt AUTO sniffs the content. dir applies to raw files: the
- * line they hold (DK_DIR_UNKNOWN for both lines merged). DK_FMT_LOG is not
- * handled here (DK_E_UNSUPPORTED). An empty file is an error (offset 0).
- * Path "-" reads standard input; a pipe cannot be rewound, so pcap from a
- * pipe needs fmt DK_FMT_PCAP (AUTO then refuses it with DK_E_UNSUPPORTED). */
+/* Open a capture. fmt AUTO sniffs the first DK_INPUT_HEAD bytes. dir applies
+ * to raw files: the line they hold (DK_DIR_UNKNOWN for both lines merged).
+ * DK_FMT_LOG is not handled here (DK_E_UNSUPPORTED). An empty file is an
+ * error (offset 0). Path "-" reads standard input. */
 dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_err *err);
+
+/* The same on an input already open, whose head may have been peeked
+ * (dk_input_peek) but not read.  The reader owns in from here, also when
+ * it returns NULL. */
+dk_cap_reader *dk_cap_open_input(dk_input *in, dk_cap_format fmt, dk_dir dir, dk_err *err);
 
 /* 1: a chunk, 0: end of file, <0: error (err says where; chunks read so far
  * stay valid, the reader is then at its end). */

@@ -265,6 +265,12 @@ const dk_logrd_stats *dk_logrd_stats_get(const dk_logrd *r);
 dk_status dk_logrd_file(const char *path, dk_log_format fmt, size_t line_max, dk_logrec_cb cb,
                         void *ctx, dk_logrd_stats *stats, dk_err *err);
 
+/* The same on an input already open (input.h, lib/files), the head it
+ * peeked included; in stays the caller's. */
+struct dk_input;
+dk_status dk_logrd_input(struct dk_input *in, dk_log_format fmt, size_t line_max, dk_logrec_cb cb,
+                         void *ctx, dk_logrd_stats *stats, dk_err *err);
+
 /* ---- text parsers, exposed for tests and other readers ---- */
 
 /* "2024-05-14 10:00:00,123" (nrfutil), "2016/07/05 15:00:27.776812" (socat),

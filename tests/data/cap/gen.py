@@ -26,6 +26,9 @@ holds the same list as assertions; dfudecode must exit 2 with a one-line
   pcapng-cut.pcapng      SHB, IDB, one EPB, then an EPB cut short: one packet,
                          then an error
   pcapng-ethernet.pcapng pcapng with an Ethernet interface: error naming it
+  pcapng-huge-time.pcapng  two good packets, the first stamped 2^64-1 us (a
+                         stamp out of range once overflowed under UBSan):
+                         read like any other
 """
 import random
 import struct
@@ -98,6 +101,9 @@ def main(d):
                                             (T0 * 1000000 + 5, rtac(T0, 5, 2, 0, PONG))],
                                            ">", isb_after=0)
     files["pcapng-ethernet.pcapng"] = pcapng(1, [(T0 * 1000000, b"\0" * 60)])
+    files["pcapng-huge-time.pcapng"] = pcapng(LINKTYPE_RTAC_SERIAL,
+                                              [(2**64 - 1, rtac(T0, 0, 1, 0, PING)),
+                                               (T0 * 1000000 + 5, rtac(T0, 5, 2, 0, PONG))])
 
     for name, data in sorted(files.items()):
         with open(f"{d}/{name}", "wb") as f:

@@ -1,4 +1,4 @@
-/* test_print.c - dfudecode's text printer builds its lines by hand: every
+/* test_print.c - the text printer (print.h) builds its lines by hand: every
  * message must read as dk_msg_describe() words it, and every time stamp and
  * latency as printf's "%.6f" / "%.3f" would print it. */
 #include <setjmp.h>
@@ -13,13 +13,13 @@
 
 #include "dfukit/msg.h"
 #include "dfukit/session.h"
-#include "print.h"
+#include "dfukit/print.h"
 
 typedef struct {
     FILE *f;
     char *buf;
     size_t len;
-    printer p;
+    dk_printer *p;
 } out;
 
 static void out_open(out *o, bool split)
@@ -28,8 +28,9 @@ static void out_open(out *o, bool split)
     o->len = 0;
     o->f = open_memstream(&o->buf, &o->len);
     assert_non_null(o->f);
-    printer_init(&o->p, o->f, false, false);
-    o->p.split = split;
+    dk_print_opts po = { .split = split };
+    o->p = dk_printer_new(o->f, &po);
+    assert_non_null(o->p);
 }
 
 /* What the printer wrote since the last call, NUL-terminated. */
@@ -43,12 +44,13 @@ static char *out_take(out *o)
     o->len = 0;
     o->f = open_memstream(&o->buf, &o->len);
     assert_non_null(o->f);
-    o->p.f = o->f; /* the printer keeps its state (time origin) */
+    dk_printer_out(o->p, o->f); /* the printer keeps its state (time origin) */
     return s;
 }
 
 static void out_close(out *o)
 {
+    dk_printer_free(o->p);
     fclose(o->f);
     free(o->buf);
 }
@@ -106,7 +108,7 @@ static void requests(void **state)
             if (ops[i] == DK_OP_FIRMWARE_VERSION)
                 m.req.fw.image = (uint8_t)k;
             dk_event ev = exchange(&m, NULL);
-            printer_event(&o.p, &ev);
+            dk_printer_event(o.p, &ev);
             char d[256], want[400];
             dk_msg_describe(&m, d, sizeof d);
             snprintf(want, sizeof want, "@0           --> %s  %s\n", d,
@@ -158,7 +160,7 @@ static void responses(void **state)
                 dk_msg_describe(&m, d, sizeof d);
 
                 dk_event ev = exchange(NULL, &m);
-                printer_event(&o.p, &ev);
+                dk_printer_event(o.p, &ev);
                 snprintf(want, sizeof want, "@7           <-- %s\n", d);
                 char *got = out_take(&o);
                 assert_string_equal(got, want);
@@ -166,7 +168,7 @@ static void responses(void **state)
 
                 dk_msg q = dk_msg_request(ops[i]);
                 ev = exchange(&q, &m);
-                printer_event(&o.p, &ev);
+                dk_printer_event(o.p, &ev);
                 char qd[256];
                 dk_msg_describe(&q, qd, sizeof qd);
                 const char *tail = strstr(d, " -> ");
@@ -195,13 +197,13 @@ static void times(void **state)
     dk_msg q = dk_msg_request(DK_OP_PING), a = dk_msg_response(DK_OP_PING, DK_RES_SUCCESS);
     dk_event ev = exchange(&q, &a);
     ev.u.x.t_req = t0; /* sets the time origin */
-    printer_event(&o.p, &ev);
+    dk_printer_event(o.p, &ev);
     free(out_take(&o));
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
         for (size_t j = 0; j < sizeof lat / sizeof lat[0]; j++) {
             ev.u.x.t_req = t0 + ts[i];
             ev.u.x.latency_us = lat[j];
-            printer_event(&o.p, &ev);
+            dk_printer_event(o.p, &ev);
             char num[40], want[200];
             snprintf(num, sizeof num, "%.6f", (double)ts[i] / 1e6);
             snprintf(want, sizeof want, "%11s  --> PING id=0  <-- SUCCESS id=0  (%.3f ms)\n", num,
@@ -223,10 +225,10 @@ static void split_positions(void **state)
     dk_msg q = dk_msg_request(DK_OP_OBJECT_EXECUTE), a = dk_msg_response(DK_OP_OBJECT_EXECUTE, 1);
     dk_event ev = exchange(&q, &a);
     ev.u.x.req_start = 6350;
-    printer_event(&o.p, &ev);
+    dk_printer_event(o.p, &ev);
     ev = exchange(NULL, &a);
     ev.u.x.rsp_start = 103;
-    printer_event(&o.p, &ev);
+    dk_printer_event(o.p, &ev);
     memset(&ev, 0, sizeof ev);
     ev.kind = DK_EV_IMAGE;
     ev.t_us = -1;
@@ -235,7 +237,7 @@ static void split_positions(void **state)
     ev.u.img.index = 1;
     ev.u.img.done = true;
     ev.u.img.size = 6000;
-    printer_event(&o.p, &ev);
+    dk_printer_event(o.p, &ev);
     char *got = out_take(&o);
     assert_string_equal(got, "@h6350       --> OBJECT_EXECUTE  <-- SUCCESS\n"
                              "@t103        <-- OBJECT_EXECUTE -> SUCCESS\n"
@@ -259,7 +261,7 @@ static void long_anomaly(void **state)
     ev.u.an.id = DK_AN_SLIP_NOISE;
     ev.u.an.severity = DK_SEV_WARN;
     memset(ev.u.an.text, 'x', sizeof ev.u.an.text - 1);
-    printer_event(&o.p, &ev);
+    dk_printer_event(o.p, &ev);
     char want[600];
     snprintf(want, sizeof want,
              "@18446744073709551615  !! warning slip.noise: %s [bytes 18446744073709551615..18446744073709551615]\n",
