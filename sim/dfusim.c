@@ -353,10 +353,29 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     queue_tx(s, rsp, len, at, delay_ms);
 }
 
+static void note_host(sim *s, bool open);
+static void drain_sig_pipe(void);
+
+/* Write one answer to the host.  The wait on a full pty ends at a hang-up
+ * (the host died: nobody reads what waits) and at SIGTERM/SIGINT; other
+ * signals are seen by run() once the answer is out. */
+static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
+{
+    size_t done = 0, k = 0;
+    dk_pty_wr w;
+    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, sig_pipe[0], &k)) == DK_PTY_WOKEN &&
+           !sig_quit) {
+        done += k;
+        drain_sig_pipe();
+    }
+    *sent = done + k;
+    return w;
+}
+
 static void flush_tx(sim *s)
 {
     uint64_t now = now_us(s);
-    while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !sig_quit) {
         tx_frame *t = &s->txq[s->tx_head];
         if (s->o.vclock && t->v_t_us < 0) {
             if (s->v_ns < t->v_due_ns)
@@ -365,12 +384,20 @@ static void flush_tx(sim *s)
         }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
-        size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
+        size_t n = 0;
+        dk_pty_wr w = s->host_open ? write_host(s, t->buf, t->len, &n) : DK_PTY_GONE;
         if (n)
             capture_at(s, DK_DIR_TARGET, t->buf, n, t->v_t_us);
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
-                 s->host_open ? "the host stopped reading" : "no host has the port open", n, t->len);
+                 !s->host_open                ? "no host has the port open"
+                 : w == DK_PTY_STALLED        ? "the host stopped reading"
+                 : w == DK_PTY_GONE           ? "the host went away"
+                 : w == DK_PTY_WOKEN          ? "exiting"
+                                              : strerror(errno),
+                 n, t->len);
+        if (w == DK_PTY_GONE)
+            note_host(s, false); /* and drop what it left unread */
         s->tx_head = (s->tx_head + 1) % TXQ_LEN;
         s->tx_n--;
     }
@@ -527,7 +554,7 @@ static void serve(sim *s)
  * one go, without a poll between its frames. */
 static void pump(sim *s)
 {
-    for (;;) {
+    while (!sig_quit) {
         size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
         flush_tx(s);
         serve(s);
@@ -686,6 +713,13 @@ static void on_signal(int sig)
         (void)w;
     }
     errno = e;
+}
+
+static void drain_sig_pipe(void)
+{
+    char junk[64];
+    while (read(sig_pipe[0], junk, sizeof junk) > 0)
+        ;
 }
 
 static int setup_signals(void)
@@ -867,11 +901,8 @@ static int run(sim *s)
             return 1;
         }
         uint64_t woke = now_us(s);
-        if (r > 0 && pf[0].revents) {
-            char junk[64];
-            while (read(sig_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
+        if (r > 0 && pf[0].revents)
+            drain_sig_pipe();
         if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
             int c = accept(s->ctl_fd, NULL, NULL);
             if (c >= 0) {

@@ -935,6 +935,96 @@ static void realtime(void **state)
     dk_pkg_free(&pkg);
 }
 
+/* A host that sends requests and never reads their answers, until the
+ * pty is full both ways (dfusim waits to write an answer, the host cannot
+ * write more).  Returns the host's fd, non-blocking. */
+static int flood_host(const char *pty)
+{
+    int fd = port_open(pty);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    uint8_t frame[8];
+    uint8_t req[] = { 0x09, 0x11 };
+    size_t n = dk_slip_encode(req, sizeof req, frame);
+    int64_t blocked_since = -1, end = dk_test_now_ms() + 20000;
+    /* Full both ways: the host's writes have been refused for 1.5 s, longer
+     * than dfusim's wait on one answer (1 s), after which it reads again. */
+    while (dk_test_now_ms() < end) {
+        ssize_t w = write(fd, frame, n);
+        if (w > 0) {
+            blocked_since = -1;
+            continue;
+        }
+        assert_true(w < 0 && errno == EAGAIN);
+        if (blocked_since < 0)
+            blocked_since = dk_test_now_ms();
+        else if (dk_test_now_ms() - blocked_since > 1500)
+            return fd;
+        dk_test_sleep_ms(5);
+    }
+    fail_msg("the host could write for 20 s: dfusim never stopped reading");
+    return -1;
+}
+
+/* A host that never reads its answers fills the pty and dies while an
+ * answer waits to be written (issue: dfusim then polled a hung-up pty in a
+ * loop at 100% CPU and ignored SIGTERM).  dfusim stays idle, serves the
+ * next host, and SIGTERM ends it at once, also while a live host that
+ * does not read keeps it waiting to write. */
+static void dead_host(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    int fd = flood_host(s.pty);
+    close(fd); /* the host dies with the pty full */
+    dk_test_sleep_ms(300);
+    long t0 = dk_test_cpu_ticks(s.pid);
+    dk_test_sleep_ms(1000);
+    long used = dk_test_cpu_ticks(s.pid) - t0;
+    if (used > sysconf(_SC_CLK_TCK) / 5)
+        fail_msg("dfusim used %ld ticks of CPU in 1 s after the host died (bound %ld)", used,
+                 sysconf(_SC_CLK_TCK) / 5);
+    /* The next host is served, with none of the last one's answers.  The
+     * chip keeps a frame the last host left unfinished (as a UART does): an
+     * END completes it, and it is answered as the PING it was. */
+    fd = port_open(s.pty);
+    dk_test_send_raw(fd, "\xC0", 1);
+    uint8_t got[16];
+    int len = dk_test_recv_frame(fd, got, sizeof got, 300);
+    if (len >= 0 && (len < 3 || got[0] != 0x60 || got[1] != 0x09 || (len == 4 && got[3] != 0x11)))
+        fail_msg("the next host got a frame of %d bytes that is no answer to its predecessor's last PING", len);
+    expect_silence(fd, 100);
+    ping(fd, 0x42);
+    expect_silence(fd, 200);
+    /* a host that stops reading again: dfusim waits on its writes, and
+     * SIGTERM still ends it at once */
+    close(fd);
+    fd = flood_host(s.pty);
+    int64_t t = dk_test_now_ms();
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM (status %d, %lld ms)", rc,
+                 (long long)(dk_test_now_ms() - t));
+    close(fd);
+    dk_test_sim_kill_all();
+}
+
+/* The same host dying, SIGTERM right after: dfusim exits at once. */
+static void dead_host_term(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    close(flood_host(s.pty));
+    dk_test_sleep_ms(200);
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM after its host died (status %d)", rc);
+    dk_test_sim_kill_all();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -974,6 +1064,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(inactivity, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host_term, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1)
