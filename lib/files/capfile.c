@@ -123,6 +123,18 @@ static void reader_free(dk_cap_reader *r)
     free(r);
 }
 
+/* Seconds and a fraction of a second (frac_per_s to the second) as
+ * microseconds since the epoch.  False when that is out of range: before
+ * the epoch (t_us < 0 means "unknown" to every reader of a chunk), past
+ * INT64_MAX microseconds, or a fraction of a whole second or more. */
+static bool ts_us(int64_t sec, uint64_t frac, uint64_t frac_per_s, int64_t *out)
+{
+    if (sec < 0 || frac >= frac_per_s || sec > (INT64_MAX - 999999) / 1000000)
+        return false;
+    *out = sec * 1000000 + (int64_t)(frac_per_s == 1000000 ? frac : frac / (frac_per_s / 1000000));
+    return true;
+}
+
 /* ---- classic pcap, parsed here ---- */
 
 static bool classic_magic(const uint8_t *head, size_t len)
@@ -282,7 +294,13 @@ static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     r->lo += PCAP_REC_HDR + (size_t)caplen;
     r->pos += PCAP_REC_HDR + (uint64_t)caplen;
     r->index++;
-    int64_t t = (int64_t)sec * 1000000 + (int64_t)(r->nsec ? frac / 1000 : frac);
+    int64_t t;
+    if (!ts_us(sec, frac, r->nsec ? 1000000000u : 1000000u, &t)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcap record: time stamp %u.%0*u: the fraction is a second or more",
+                          (unsigned)sec, r->nsec ? 9 : 6, (unsigned)frac);
+    }
     return rtac_chunk(r, d, caplen, t, at, PCAP_REC_HDR, out, err);
 }
 
@@ -487,7 +505,12 @@ static int next_pcap(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     uint64_t hdr = PCAP_REC_HDR;
     if (r->ng)
         at = ng_block_start(r, fp, at, &hdr);
-    int64_t t = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+    int64_t t;
+    if (h->ts.tv_usec < 0 || !ts_us((int64_t)h->ts.tv_sec, (uint64_t)h->ts.tv_usec, 1000000u, &t)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, at, "bad %s record: time stamp %lld.%06lld s is out of range",
+                          r->ng ? "pcapng" : "pcap", (long long)h->ts.tv_sec, (long long)h->ts.tv_usec);
+    }
     return rtac_chunk(r, d, h->caplen, t, at >= 0 ? (uint64_t)at : 0, hdr, out, err);
 }
 
