@@ -582,13 +582,14 @@ static void ctl_reply(sim *s, const char *fmt, ...)
     }
 }
 
-static void dump_hex(sim *s, const char *path)
+static bool dump_hex(sim *s, const char *path, dk_err *err)
 {
-    dk_err err;
-    if (dk_bl_dump_hex(s->bl, path, &err) != DK_OK)
-        logx(s, -1, "--dump-hex %s: %s", path, err.msg);
-    else
-        logx(s, 1, "flash written to %s", path);
+    if (dk_bl_dump_hex(s->bl, path, err) != DK_OK) {
+        logx(s, -1, "--dump-hex %s: %s", path, err->msg);
+        return false;
+    }
+    logx(s, 1, "flash written to %s", path);
+    return true;
 }
 
 static void ctl_command(sim *s, char *line)
@@ -626,7 +627,11 @@ static void ctl_command(sim *s, char *line)
             ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
             return;
         }
-        dump_hex(s, p);
+        dk_err err;
+        if (!dump_hex(s, p, &err)) {
+            ctl_reply(s, "error: %s: %s\n", p, err.msg);
+            return;
+        }
     } else if (!strcmp(line, "status")) {
         ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
                   s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
@@ -841,8 +846,9 @@ static int run(sim *s)
         }
         if (sig_dump) {
             sig_dump = 0;
+            dk_err err;
             if (s->o.dump_hex)
-                dump_hex(s, s->o.dump_hex);
+                dump_hex(s, s->o.dump_hex, &err);
         }
         timers(s);
         pump(s);
@@ -974,6 +980,7 @@ static void usage(FILE *out)
           "flash:\n"
           "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
           "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
+          "                             (exit 1 when it cannot be written)\n"
           "  --show-settings            print the settings page (of --flash FILE) and exit\n"
           "run time:\n"
           "  --link PATH                symlink PATH to the pty\n"
@@ -987,7 +994,11 @@ static void usage(FILE *out)
           "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
           "                             counts line time and flash time (same run, same pcap)\n"
           "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
-          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n",
+          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n"
+          "files (--capture, --dump-hex, dump-hex FILE, --flash): never written through a\n"
+          "symlink; a new one is mode 0600 (they hold the firmware); an existing capture or\n"
+          "HEX file is overwritten, an existing --flash file used as it is; --capture may\n"
+          "be a FIFO; the --control socket is mode 0600\n",
           out);
 }
 
@@ -1446,8 +1457,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
-    if (s.o.dump_hex)
-        dump_hex(&s, s.o.dump_hex);
+    if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
+        rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
         vcap_host(&s, s.inbuf + s.inpos, s.inlen - s.inpos);
         vcap_flush(&s);

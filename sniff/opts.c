@@ -18,7 +18,9 @@ const char sn_usage[] =
     "  --tap-host PORT    passive tap: port listening to the host's TX line\n"
     "  --tap-target PORT  passive tap: port listening to the target's TX line\n"
     "  -b, --baud BAUD    line speed (MITM: until the host sets its own; default 115200)\n"
-    "  -w FILE            write the capture (pcap, link type 250 RTAC serial); - = stdout\n"
+    "  -w FILE            write the capture (pcap, link type 250 RTAC serial); - = stdout;\n"
+    "                     an existing file is overwritten, a new one is mode 0600 (it\n"
+    "                     holds the firmware), a symlink is refused, a FIFO is fine\n"
     "  --live             print the DFU transcript as traffic flows\n"
     "  -v                 report line-setting changes and port events on stderr;\n"
     "                     -vv also shows every frame in --live\n";

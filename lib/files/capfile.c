@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dfukit/file.h"
 #include "dfukit/rd.h"
 
 #define RAW_CHUNK (64 * 1024)
@@ -565,7 +566,16 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
         if (!w->dump)
             fclose(fp);
     } else {
-        w->dump = pcap_dump_open(w->dead, path);
+        /* never through a symlink, 0600, a FIFO allowed (file.h) */
+        FILE *fp = dk_file_fopen(path, DK_FILE_STREAM, err);
+        if (!fp) {
+            pcap_close(w->dead);
+            free(w);
+            return NULL;
+        }
+        w->dump = pcap_dump_fopen(w->dead, fp);
+        if (!w->dump)
+            fclose(fp);
     }
     bool flushed = w->dump && pcap_dump_flush(w->dump) == 0;
     if (flushed) {

@@ -106,8 +106,10 @@ void dk_cap_close(dk_cap_reader *r);
 
 typedef struct dk_cap_writer dk_cap_writer;
 
-/* Create a pcap file (path "-" = stdout). Every packet is flushed at once, so
- * a writer killed at any moment leaves a readable file. */
+/* Create a pcap file (path "-" = stdout) with dk_file_create (file.h): never
+ * through a symlink, a new file 0600, an existing one overwritten, a FIFO
+ * allowed (the open waits for its reader).  Every packet is flushed at
+ * once, so a writer killed at any moment leaves a readable file. */
 dk_cap_writer *dk_cap_create(const char *path, dk_err *err);
 
 /* One chunk of line data. t_us < 0: now. */
