@@ -112,6 +112,7 @@ typedef struct {
     char line[64];
 
     int ctl_fd, ctl_conn;
+    ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
     char ctl_buf[512];
     size_t ctl_len;
 } sim;
@@ -673,6 +674,36 @@ static void ctl_read(sim *s)
     }
 }
 
+/* What is at path may be replaced: nothing, or a stale socket of ours (one a
+ * killed dfusim left: ours, and nobody listening).  0, or -1 after a line. */
+static int ctl_replaceable(const char *path, const struct sockaddr_un *a)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    const char *why = NULL;
+    char buf[64];
+    if (!S_ISSOCK(st.st_mode)) {
+        why = "exists and is not a socket";
+    } else if (st.st_uid != geteuid()) {
+        snprintf(buf, sizeof buf, "is a socket of uid %lu", (unsigned long)st.st_uid);
+        why = buf;
+    } else {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int e = fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof *a) == 0 ? 0 : errno;
+        if (fd >= 0)
+            close(fd);
+        if (e != ECONNREFUSED)
+            why = e == 0 ? "is in use (something listens on it)" : "is a socket that cannot be checked";
+    }
+    if (why) {
+        fprintf(stderr, TOOL ": --control %s: %s; not replacing it\n", path, why);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
 static int ctl_open(sim *s, const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -681,23 +712,36 @@ static int ctl_open(sim *s, const char *path)
         return -1;
     }
     strcpy(a.sun_path, path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            fprintf(stderr, TOOL ": --control %s: exists and is not a socket; not replacing it\n", path);
-            return -1;
-        }
-        unlink(path);
-    }
+    if (ctl_replaceable(path, &a) < 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0) {
+    /* The socket's mode comes from the umask at bind: 0600 whatever the
+     * user's (a control socket cuts power and writes files). */
+    mode_t old = umask(0177);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    struct stat st;
+    if (rc < 0 || listen(fd, 4) < 0 || lstat(path, &st) < 0) {
         fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     s->ctl_fd = fd;
+    s->ctl_ino = st.st_ino;
     return 0;
+}
+
+/* Remove the socket if it is still the one we made. */
+static void ctl_close(sim *s)
+{
+    struct stat st;
+    if (s->ctl_fd < 0)
+        return;
+    close(s->ctl_fd);
+    s->ctl_fd = -1;
+    if (lstat(s->o.control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == s->ctl_ino)
+        unlink(s->o.control);
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -1465,10 +1509,7 @@ int main(int argc, char **argv)
     }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
-    if (s.ctl_fd >= 0) {
-        close(s.ctl_fd);
-        unlink(s.o.control);
-    }
+    ctl_close(&s);
     if (s.ctl_conn >= 0)
         close(s.ctl_conn);
     dk_pty_close(&s.pty);

@@ -827,6 +827,80 @@ static void control(void **state)
     assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 }
 
+/* The --control socket is mode 0600 whatever the umask (under umask 000 it
+ * was 0777: anyone could cut power or write a HEX file anywhere dfusim may),
+ * and dfusim replaces only a stale socket of its own at the path: not one
+ * that is in use, not a file, not a symlink, not another user's. */
+static void control_mode(void **state)
+{
+    (void)state;
+    const char *sock = P(1, "ctl.sock");
+    mode_t old = umask(0);
+    dk_test_sim s;
+    const char *a[] = { "--control", sock, NULL };
+    sim_start(&s, a);
+    umask(old);
+    struct stat st;
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    if ((st.st_mode & 07777) != 0600)
+        fail_msg("--control socket mode %04o under umask 000, expected 0600", (unsigned)(st.st_mode & 07777));
+    /* in use: a second dfusim leaves it alone, the first keeps it */
+    char *err;
+    assert_int_equal(sim_run(a, &err, NULL), 1);
+    assert_non_null(strstr(err, "is in use (something listens on it); not replacing it"));
+    assert_int_equal(dk_test_count(err, "\n"), 1);
+    free(err);
+    int c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    /* killed: its socket is stale, the next dfusim takes the path over */
+    dk_test_sim_kill(&s);
+    assert_int_equal(lstat(sock, &st), 0);
+    umask(0);
+    sim_start(&s, a);
+    umask(old);
+    c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    dk_test_sim_stop(&s);
+    assert_int_equal(lstat(sock, &st), -1); /* removed at exit */
+
+    /* a file, a symlink (even to a stale socket of ours), a socket of
+     * another user's: left alone */
+    const char *file = P(2, "ctl.file");
+    assert_int_equal(dk_test_write_file(file, "keep", 4), 0);
+    const char *f[] = { "--control", file, NULL };
+    assert_int_equal(sim_run(f, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd); /* a stale socket */
+    const char *lnk = P(3, "ctl.link");
+    assert_int_equal(symlink(sock, lnk), 0);
+    const char *l[] = { "--control", lnk, NULL };
+    assert_int_equal(sim_run(l, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    if (chown(sock, 12345, 12345) == 0) { /* root can make one of another user's */
+        assert_int_equal(sim_run(a, &err, NULL), 1);
+        assert_non_null(strstr(err, "is a socket of uid 12345; not replacing it"));
+        free(err);
+    }
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(lstat(lnk, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *kept = dk_test_slurp(file);
+    assert_string_equal(kept, "keep");
+    free(kept);
+}
+
 /* Inactivity (§6.8): the chip resets after --inactivity-ms without CREATE or
  * data EXECUTE (PINGs do not count) and boots the installed app. */
 static void inactivity(void **state)
@@ -1066,6 +1140,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_host_term, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_mode, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1)
