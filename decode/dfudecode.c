@@ -20,6 +20,7 @@
 #include "dfukit/err.h"
 #include "dfukit/logread.h"
 #include "dfukit/pkg.h"
+#include "dfukit/opterr.h"
 #include "dfukit/scenario.h"
 #include "dfukit/session.h"
 #include "pkgcheck.h"
@@ -338,12 +339,8 @@ int main(int argc, char **argv)
         case O_SCENARIO: scen_path = optarg; break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
-        case ':':
-            fprintf(stderr, TOOL ": option '%s' needs an argument (see --help)\n", argv[optind - 1]);
-            return EXIT_INPUT;
         default:
-            fprintf(stderr, TOOL ": unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return EXIT_INPUT;
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         }
     }
     bool two = host || target;

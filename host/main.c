@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dfukit/err.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pkg.h"
 #include "link.h"
 #include "master.h"
@@ -162,7 +163,7 @@ static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try --help)\n");
+    fprintf(stderr, " (see %s --help)\n", prog);
     return 2;
 }
 
@@ -205,7 +206,8 @@ int main(int argc, char **argv)
     dh_opts_default(&o);
     double v;
     int c;
-    while ((c = getopt_long(argc, argv, "p:b:vqh", lopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:b:vqh", lopts, NULL)) != -1) {
         switch (c) {
         case 'p': port = optarg; break;
         case O_PKG: pkg_path = optarg; break;
@@ -241,7 +243,7 @@ int main(int argc, char **argv)
         case 'v': u.verbose++; break;
         case 'q': u.quiet = true; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return dk_opt_complain(stderr, prog, c, argv, optind, optopt);
         }
     }
     if (optind < argc)

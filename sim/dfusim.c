@@ -30,6 +30,7 @@
 #include "dfukit/capfile.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
@@ -1382,10 +1383,8 @@ static int parse_args(int argc, char **argv, options *o)
         case O_HELP:
             usage(stdout);
             return 1;
-        case ':':
-            return bad("%s needs a value (see dfusim --help)", argv[optind - 1]);
         default:
-            return bad("unknown option %s (see dfusim --help)", argv[optind - 1]);
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         }
     }
     if (optind < argc)

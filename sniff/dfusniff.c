@@ -355,7 +355,7 @@ int main(int argc, char **argv)
         puts(TOOL " " DFUKIT_VERSION);
         return 0;
     case SN_OPTS_BAD:
-        fprintf(stderr, TOOL ": %s (try --help)\n", err);
+        fprintf(stderr, TOOL ": %s (see " TOOL " --help)\n", err);
         return 2;
     case SN_OPTS_RUN:
         break;

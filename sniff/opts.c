@@ -66,7 +66,7 @@ sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err
             char sh[3] = {'-', with_arg[k].letter, 0};
             if (!strcmp(a, with_arg[k].name) || (with_arg[k].letter && !strcmp(a, sh))) {
                 if (i + 1 >= argc)
-                    return bad(err, cap, "option %s needs a value", a);
+                    return bad(err, cap, "option '%s' needs an argument", a);
                 name = with_arg[k].name;
                 val = argv[++i];
             } else if (!strncmp(a, with_arg[k].name, n) && a[n] == '=') {
@@ -79,8 +79,12 @@ sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err
             if (name)
                 break;
         }
+        if (!name && a[0] == '-') { /* named up to a '=' */
+            snprintf(err, cap, "unknown option '%.*s'", (int)strcspn(a, "="), a);
+            return SN_OPTS_BAD;
+        }
         if (!name)
-            return bad(err, cap, a[0] == '-' ? "unknown option %s" : "unexpected argument %s", a);
+            return bad(err, cap, "unexpected argument '%s'", a);
         if (!*val)
             return bad(err, cap, "option %s needs a non-empty value", name);
         const char **slot = NULL;

@@ -779,9 +779,9 @@ static void usage(void **state)
     } cases[] = {
         {{NULL}, "nothing to listen to"},
         {{"--port", slave, NULL}, "nothing to do"},
-        {{"--port", NULL}, "needs a value"},
-        {{"--bogus", NULL}, "unknown option --bogus"},
-        {{"--port", slave, "-w", cap, "extra", NULL}, "unexpected argument extra"},
+        {{"--port", NULL}, "dfusniff: option '--port' needs an argument (see dfusniff --help)"},
+        {{"--bogus", NULL}, "dfusniff: unknown option '--bogus' (see dfusniff --help)"},
+        {{"--port", slave, "-w", cap, "extra", NULL}, "unexpected argument 'extra'"},
         {{"--port", slave, "-b", "12345", "-w", cap, NULL}, "unsupported baud rate 12345"},
         {{"--port", slave, "-b", "fast", "-w", cap, NULL}, "unsupported baud rate fast"},
         {{"--port", slave, "--tap-host", slave, "-w", cap, NULL}, "exclude each other"},
