@@ -21,6 +21,7 @@
 #include "dfukit/logread.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
+#include "dfukit/opterr.h"
 #include "dfukit/scenario.h"
 
 #define TOOL "dfudecode"
@@ -312,7 +313,9 @@ static void usage(FILE *f)
             "  --pkg FILE.zip         check every byte sent against a DFU package\n"
             "  --scenario OUT.json    write a dfusim scenario that fails the same way\n"
             "                         (with --pkg: the init packet from the package\n"
-            "                         when the input does not show it)\n"
+            "                         when the input does not show it); - = stdout; an\n"
+            "                         existing file is overwritten, a new one is mode\n"
+            "                         0600, a symlink is refused\n"
             "  -v, --verbose          every frame (no folding of writes)\n"
             "  --list                 list anomaly ids and diagnosis signatures\n"
             "  -h, --help             this help\n"
@@ -337,7 +340,7 @@ static void list_tables(void)
 
 /* One option of the command line into o.  -1: go on; else the exit status
  * (after one line on stderr, or 0 after --help/--list). */
-static int take_option(int c, const char *arg, const char *argv_opt, opts *o)
+static int take_option(int c, const char *arg, opts *o)
 {
     switch (c) {
     case 'F':
@@ -372,11 +375,8 @@ static int take_option(int c, const char *arg, const char *argv_opt, opts *o)
     case 'l': list_tables(); return 0;
     case 'v': o->verbose = true; return -1;
     case 'h': usage(stdout); return 0;
-    case ':':
-        fprintf(stderr, TOOL ": option '%s' needs an argument (see --help)\n", argv_opt);
-        return EXIT_INPUT;
-    default:
-        fprintf(stderr, TOOL ": unknown option '%s' (see --help)\n", argv_opt);
+    default: /* getopt_long returned a letter of no option: a table bug */
+        fprintf(stderr, TOOL ": internal error: option code %d\n", c);
         return EXIT_INPUT;
     }
 }
@@ -401,8 +401,10 @@ static int parse_args(int argc, char **argv, opts *o)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":vh", lopts, NULL)) != -1) {
+        if (c == ':' || c == '?')
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         /* long-only options: their short letters are not in the short list */
-        int rc = take_option(c, optarg, argv[optind - 1], o);
+        int rc = take_option(c, optarg, o);
         if (rc >= 0)
             return rc;
     }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dfukit/err.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pkg.h"
 #include "link.h"
 #include "master.h"
@@ -33,7 +34,9 @@ static void usage(FILE *out)
             "                         wait for any other answer before resyncing (default 1000)\n"
             "      --retries N        re-sends of an unanswered request (default 3)\n"
             "      --restart          ignore what the target holds: send everything afresh\n"
-            "      --capture FILE     record all traffic (pcap, link type 250; dfudecode reads it)\n"
+            "      --capture FILE     record all traffic (pcap, link type 250; dfudecode reads it);\n"
+            "                         an existing file is overwritten, a new one is mode 0600,\n"
+            "                         a symlink is refused, a FIFO is fine\n"
             "      --no-check         send the package even if its hashes do not match\n"
             "  -v, --verbose          tell decisions in detail; twice: every message\n"
             "  -q, --quiet            errors only\n"
@@ -160,7 +163,7 @@ static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try --help)\n");
+    fprintf(stderr, " (see %s --help)\n", prog);
     return 2;
 }
 
@@ -203,7 +206,8 @@ int main(int argc, char **argv)
     dh_opts_default(&o);
     double v;
     int c;
-    while ((c = getopt_long(argc, argv, "p:b:vqh", lopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:b:vqh", lopts, NULL)) != -1) {
         switch (c) {
         case 'p': port = optarg; break;
         case O_PKG: pkg_path = optarg; break;
@@ -239,7 +243,7 @@ int main(int argc, char **argv)
         case 'v': u.verbose++; break;
         case 'q': u.quiet = true; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return dk_opt_complain(stderr, prog, c, argv, optind, optopt);
         }
     }
     if (optind < argc)

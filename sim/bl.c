@@ -7,6 +7,7 @@
 
 #include "dfukit/crc.h"
 #include "dfukit/crypto.h"
+#include "dfukit/file.h"
 #include "dfukit/initpkt.h"
 #include "dfukit/msg.h"
 #include "dfukit/rd.h"
@@ -1112,9 +1113,12 @@ void ds_bl_print_settings(const ds_bl *bl, FILE *out)
 
 dk_status ds_bl_dump_hex(const ds_bl *bl, const char *path, dk_err *err)
 {
-    FILE *f = fopen(path, "w");
+    /* never through a symlink, 0600, no FIFO: a dump must not wait for a
+     * reader while the chip stands still (file.h) */
+    dk_err e = { 0 };
+    FILE *f = dk_file_fopen(path, 0, &e);
     if (!f)
-        return dk_err_set(err, DK_E_IO, -1, "cannot create %s", path);
+        return dk_err_set(err, e.status, -1, "%s", e.msg);
     dk_status st = ds_flash_write_hex(bl->fl, f, err);
     if (fclose(f) != 0 && st == DK_OK)
         st = dk_err_set(err, DK_E_IO, -1, "cannot write %s", path);

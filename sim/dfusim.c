@@ -30,6 +30,7 @@
 #include "dfukit/capfile.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
@@ -112,6 +113,7 @@ typedef struct {
     char line[64];
 
     int ctl_fd, ctl_conn;
+    ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
     char ctl_buf[512];
     size_t ctl_len;
 } sim;
@@ -353,10 +355,29 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     queue_tx(s, rsp, len, at, delay_ms);
 }
 
+static void note_host(sim *s, bool open);
+static void drain_sig_pipe(void);
+
+/* Write one answer to the host.  The wait on a full pty ends at a hang-up
+ * (the host died: nobody reads what waits) and at SIGTERM/SIGINT; other
+ * signals are seen by run() once the answer is out. */
+static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
+{
+    size_t done = 0, k = 0;
+    dk_pty_wr w;
+    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, sig_pipe[0], &k)) == DK_PTY_WOKEN &&
+           !sig_quit) {
+        done += k;
+        drain_sig_pipe();
+    }
+    *sent = done + k;
+    return w;
+}
+
 static void flush_tx(sim *s)
 {
     uint64_t now = now_us(s);
-    while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !sig_quit) {
         tx_frame *t = &s->txq[s->tx_head];
         if (s->o.vclock && t->v_t_us < 0) {
             if (s->v_ns < t->v_due_ns)
@@ -365,12 +386,20 @@ static void flush_tx(sim *s)
         }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
-        size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
+        size_t n = 0;
+        dk_pty_wr w = s->host_open ? write_host(s, t->buf, t->len, &n) : DK_PTY_GONE;
         if (n)
             capture_at(s, DK_DIR_TARGET, t->buf, n, t->v_t_us);
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
-                 s->host_open ? "the host stopped reading" : "no host has the port open", n, t->len);
+                 !s->host_open                ? "no host has the port open"
+                 : w == DK_PTY_STALLED        ? "the host stopped reading"
+                 : w == DK_PTY_GONE           ? "the host went away"
+                 : w == DK_PTY_WOKEN          ? "exiting"
+                                              : strerror(errno),
+                 n, t->len);
+        if (w == DK_PTY_GONE)
+            note_host(s, false); /* and drop what it left unread */
         s->tx_head = (s->tx_head + 1) % TXQ_LEN;
         s->tx_n--;
     }
@@ -527,7 +556,7 @@ static void serve(sim *s)
  * one go, without a poll between its frames. */
 static void pump(sim *s)
 {
-    for (;;) {
+    while (!sig_quit) {
         size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
         flush_tx(s);
         serve(s);
@@ -555,13 +584,14 @@ static void ctl_reply(sim *s, const char *fmt, ...)
     }
 }
 
-static void dump_hex(sim *s, const char *path)
+static bool dump_hex(sim *s, const char *path, dk_err *err)
 {
-    dk_err err;
-    if (ds_bl_dump_hex(s->bl, path, &err) != DK_OK)
-        logx(s, -1, "--dump-hex %s: %s", path, err.msg);
-    else
-        logx(s, 1, "flash written to %s", path);
+    if (ds_bl_dump_hex(s->bl, path, err) != DK_OK) {
+        logx(s, -1, "--dump-hex %s: %s", path, err->msg);
+        return false;
+    }
+    logx(s, 1, "flash written to %s", path);
+    return true;
 }
 
 static void ctl_command(sim *s, char *line)
@@ -599,7 +629,11 @@ static void ctl_command(sim *s, char *line)
             ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
             return;
         }
-        dump_hex(s, p);
+        dk_err err;
+        if (!dump_hex(s, p, &err)) {
+            ctl_reply(s, "error: %s: %s\n", p, err.msg);
+            return;
+        }
     } else if (!strcmp(line, "status")) {
         ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
                   s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
@@ -641,6 +675,36 @@ static void ctl_read(sim *s)
     }
 }
 
+/* What is at path may be replaced: nothing, or a stale socket of ours (one a
+ * killed dfusim left: ours, and nobody listening).  0, or -1 after a line. */
+static int ctl_replaceable(const char *path, const struct sockaddr_un *a)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    const char *why = NULL;
+    char buf[64];
+    if (!S_ISSOCK(st.st_mode)) {
+        why = "exists and is not a socket";
+    } else if (st.st_uid != geteuid()) {
+        snprintf(buf, sizeof buf, "is a socket of uid %lu", (unsigned long)st.st_uid);
+        why = buf;
+    } else {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int e = fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof *a) == 0 ? 0 : errno;
+        if (fd >= 0)
+            close(fd);
+        if (e != ECONNREFUSED)
+            why = e == 0 ? "is in use (something listens on it)" : "is a socket that cannot be checked";
+    }
+    if (why) {
+        fprintf(stderr, TOOL ": --control %s: %s; not replacing it\n", path, why);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
 static int ctl_open(sim *s, const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -649,23 +713,36 @@ static int ctl_open(sim *s, const char *path)
         return -1;
     }
     strcpy(a.sun_path, path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            fprintf(stderr, TOOL ": --control %s: exists and is not a socket; not replacing it\n", path);
-            return -1;
-        }
-        unlink(path);
-    }
+    if (ctl_replaceable(path, &a) < 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0) {
+    /* The socket's mode comes from the umask at bind: 0600 whatever the
+     * user's (a control socket cuts power and writes files). */
+    mode_t old = umask(0177);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    struct stat st;
+    if (rc < 0 || listen(fd, 4) < 0 || lstat(path, &st) < 0) {
         fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     s->ctl_fd = fd;
+    s->ctl_ino = st.st_ino;
     return 0;
+}
+
+/* Remove the socket if it is still the one we made. */
+static void ctl_close(sim *s)
+{
+    struct stat st;
+    if (s->ctl_fd < 0)
+        return;
+    close(s->ctl_fd);
+    s->ctl_fd = -1;
+    if (lstat(s->o.control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == s->ctl_ino)
+        unlink(s->o.control);
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -686,6 +763,13 @@ static void on_signal(int sig)
         (void)w;
     }
     errno = e;
+}
+
+static void drain_sig_pipe(void)
+{
+    char junk[64];
+    while (read(sig_pipe[0], junk, sizeof junk) > 0)
+        ;
 }
 
 static int setup_signals(void)
@@ -807,8 +891,9 @@ static int run(sim *s)
         }
         if (sig_dump) {
             sig_dump = 0;
+            dk_err err;
             if (s->o.dump_hex)
-                dump_hex(s, s->o.dump_hex);
+                dump_hex(s, s->o.dump_hex, &err);
         }
         timers(s);
         pump(s);
@@ -867,11 +952,8 @@ static int run(sim *s)
             return 1;
         }
         uint64_t woke = now_us(s);
-        if (r > 0 && pf[0].revents) {
-            char junk[64];
-            while (read(sig_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
+        if (r > 0 && pf[0].revents)
+            drain_sig_pipe();
         if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
             int c = accept(s->ctl_fd, NULL, NULL);
             if (c >= 0) {
@@ -943,6 +1025,7 @@ static void usage(FILE *out)
           "flash:\n"
           "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
           "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
+          "                             (exit 1 when it cannot be written)\n"
           "  --show-settings            print the settings page (of --flash FILE) and exit\n"
           "run time:\n"
           "  --link PATH                symlink PATH to the pty\n"
@@ -956,7 +1039,11 @@ static void usage(FILE *out)
           "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
           "                             counts line time and flash time (same run, same pcap)\n"
           "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
-          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n",
+          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n"
+          "files (--capture, --dump-hex, dump-hex FILE, --flash): never written through a\n"
+          "symlink; a new one is mode 0600 (they hold the firmware); an existing capture or\n"
+          "HEX file is overwritten, an existing --flash file used as it is; --capture may\n"
+          "be a FIFO; the --control socket is mode 0600\n",
           out);
 }
 
@@ -1296,10 +1383,8 @@ static int parse_args(int argc, char **argv, options *o)
         case O_HELP:
             usage(stdout);
             return 1;
-        case ':':
-            return bad("%s needs a value (see dfusim --help)", argv[optind - 1]);
         default:
-            return bad("unknown option %s (see dfusim --help)", argv[optind - 1]);
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         }
     }
     if (optind < argc)
@@ -1415,18 +1500,15 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
-    if (s.o.dump_hex)
-        dump_hex(&s, s.o.dump_hex);
+    if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
+        rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
         vcap_host(&s, s.inbuf + s.inpos, s.inlen - s.inpos);
         vcap_flush(&s);
     }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
-    if (s.ctl_fd >= 0) {
-        close(s.ctl_fd);
-        unlink(s.o.control);
-    }
+    ctl_close(&s);
     if (s.ctl_conn >= 0)
         close(s.ctl_conn);
     dk_pty_close(&s.pty);

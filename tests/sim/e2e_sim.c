@@ -827,6 +827,80 @@ static void control(void **state)
     assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 }
 
+/* The --control socket is mode 0600 whatever the umask (under umask 000 it
+ * was 0777: anyone could cut power or write a HEX file anywhere dfusim may),
+ * and dfusim replaces only a stale socket of its own at the path: not one
+ * that is in use, not a file, not a symlink, not another user's. */
+static void control_mode(void **state)
+{
+    (void)state;
+    const char *sock = P(1, "ctl.sock");
+    mode_t old = umask(0);
+    dk_test_sim s;
+    const char *a[] = { "--control", sock, NULL };
+    sim_start(&s, a);
+    umask(old);
+    struct stat st;
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    if ((st.st_mode & 07777) != 0600)
+        fail_msg("--control socket mode %04o under umask 000, expected 0600", (unsigned)(st.st_mode & 07777));
+    /* in use: a second dfusim leaves it alone, the first keeps it */
+    char *err;
+    assert_int_equal(sim_run(a, &err, NULL), 1);
+    assert_non_null(strstr(err, "is in use (something listens on it); not replacing it"));
+    assert_int_equal(dk_test_count(err, "\n"), 1);
+    free(err);
+    int c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    /* killed: its socket is stale, the next dfusim takes the path over */
+    dk_test_sim_kill(&s);
+    assert_int_equal(lstat(sock, &st), 0);
+    umask(0);
+    sim_start(&s, a);
+    umask(old);
+    c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    dk_test_sim_stop(&s);
+    assert_int_equal(lstat(sock, &st), -1); /* removed at exit */
+
+    /* a file, a symlink (even to a stale socket of ours), a socket of
+     * another user's: left alone */
+    const char *file = P(2, "ctl.file");
+    assert_int_equal(dk_test_write_file(file, "keep", 4), 0);
+    const char *f[] = { "--control", file, NULL };
+    assert_int_equal(sim_run(f, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd); /* a stale socket */
+    const char *lnk = P(3, "ctl.link");
+    assert_int_equal(symlink(sock, lnk), 0);
+    const char *l[] = { "--control", lnk, NULL };
+    assert_int_equal(sim_run(l, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    if (chown(sock, 12345, 12345) == 0) { /* root can make one of another user's */
+        assert_int_equal(sim_run(a, &err, NULL), 1);
+        assert_non_null(strstr(err, "is a socket of uid 12345; not replacing it"));
+        free(err);
+    }
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(lstat(lnk, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *kept = dk_test_slurp(file);
+    assert_string_equal(kept, "keep");
+    free(kept);
+}
+
 /* Inactivity (§6.8): the chip resets after --inactivity-ms without CREATE or
  * data EXECUTE (PINGs do not count) and boots the installed app. */
 static void inactivity(void **state)
@@ -935,6 +1009,96 @@ static void realtime(void **state)
     dk_pkg_free(&pkg);
 }
 
+/* A host that sends requests and never reads their answers, until the
+ * pty is full both ways (dfusim waits to write an answer, the host cannot
+ * write more).  Returns the host's fd, non-blocking. */
+static int flood_host(const char *pty)
+{
+    int fd = port_open(pty);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    uint8_t frame[8];
+    uint8_t req[] = { 0x09, 0x11 };
+    size_t n = dk_slip_encode(req, sizeof req, frame);
+    int64_t blocked_since = -1, end = dk_test_now_ms() + 20000;
+    /* Full both ways: the host's writes have been refused for 1.5 s, longer
+     * than dfusim's wait on one answer (1 s), after which it reads again. */
+    while (dk_test_now_ms() < end) {
+        ssize_t w = write(fd, frame, n);
+        if (w > 0) {
+            blocked_since = -1;
+            continue;
+        }
+        assert_true(w < 0 && errno == EAGAIN);
+        if (blocked_since < 0)
+            blocked_since = dk_test_now_ms();
+        else if (dk_test_now_ms() - blocked_since > 1500)
+            return fd;
+        dk_test_sleep_ms(5);
+    }
+    fail_msg("the host could write for 20 s: dfusim never stopped reading");
+    return -1;
+}
+
+/* A host that never reads its answers fills the pty and dies while an
+ * answer waits to be written (issue: dfusim then polled a hung-up pty in a
+ * loop at 100% CPU and ignored SIGTERM).  dfusim stays idle, serves the
+ * next host, and SIGTERM ends it at once, also while a live host that
+ * does not read keeps it waiting to write. */
+static void dead_host(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    int fd = flood_host(s.pty);
+    close(fd); /* the host dies with the pty full */
+    dk_test_sleep_ms(300);
+    long t0 = dk_test_cpu_ticks(s.pid);
+    dk_test_sleep_ms(1000);
+    long used = dk_test_cpu_ticks(s.pid) - t0;
+    if (used > sysconf(_SC_CLK_TCK) / 5)
+        fail_msg("dfusim used %ld ticks of CPU in 1 s after the host died (bound %ld)", used,
+                 sysconf(_SC_CLK_TCK) / 5);
+    /* The next host is served, with none of the last one's answers.  The
+     * chip keeps a frame the last host left unfinished (as a UART does): an
+     * END completes it, and it is answered as the PING it was. */
+    fd = port_open(s.pty);
+    dk_test_send_raw(fd, "\xC0", 1);
+    uint8_t got[16];
+    int len = dk_test_recv_frame(fd, got, sizeof got, 300);
+    if (len >= 0 && (len < 3 || got[0] != 0x60 || got[1] != 0x09 || (len == 4 && got[3] != 0x11)))
+        fail_msg("the next host got a frame of %d bytes that is no answer to its predecessor's last PING", len);
+    expect_silence(fd, 100);
+    ping(fd, 0x42);
+    expect_silence(fd, 200);
+    /* a host that stops reading again: dfusim waits on its writes, and
+     * SIGTERM still ends it at once */
+    close(fd);
+    fd = flood_host(s.pty);
+    int64_t t = dk_test_now_ms();
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM (status %d, %lld ms)", rc,
+                 (long long)(dk_test_now_ms() - t));
+    close(fd);
+    dk_test_sim_kill_all();
+}
+
+/* The same host dying, SIGTERM right after: dfusim exits at once. */
+static void dead_host_term(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    close(flood_host(s.pty));
+    dk_test_sleep_ms(200);
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM after its host died (status %d)", rc);
+    dk_test_sim_kill_all();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -974,6 +1138,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(inactivity, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host_term, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_mode, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1)

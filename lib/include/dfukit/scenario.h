@@ -174,7 +174,9 @@ char *dk_scen_to_json(const dk_scenario *s);
 /* Parse and validate.  err offset: the byte where the JSON broke, else none. */
 dk_status dk_scen_from_json(const char *text, size_t len, dk_scenario *s, dk_err *err);
 
-/* Files ("-" = stdout for write). */
+/* Files ("-" = stdout for write).  Write creates the file with
+ * dk_file_create (file.h): never through a symlink, a new file 0600, an
+ * existing one overwritten, a FIFO allowed. */
 dk_status dk_scen_write(const dk_scenario *s, const char *path, dk_err *err);
 dk_status dk_scen_read(const char *path, dk_scenario *s, dk_err *err);
 
