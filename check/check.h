@@ -33,6 +33,7 @@ typedef struct {
     char key[DC_PATH], pub[DC_PATH], other[DC_PATH]; /* own key pair; a key no board holds */
     const char *user_pkg, *user_pub; /* --pkg, --public-key */
     uint32_t size;               /* image size of the packages dfucheck makes */
+    bool sweep_save;             /* --save-progress: the sweep's board keeps progress */
     bool quiet;
 } dc_ctx;
 
@@ -60,6 +61,7 @@ typedef struct {
     unsigned prn;
     bool flash_log;                   /* dfusim -vv (the sweep's reference run) */
     bool transcript;                  /* run dfudecode on the capture */
+    bool lean;                        /* a plain success needs no capture analysis (sweep) */
 } dc_plan;
 
 typedef struct {
@@ -78,9 +80,10 @@ bool dc_path(char *out, const char *dir, const char *name);
 int dc_mkdir_p(const char *dir);
 /* make.c: keys for the run (ctx->key, pub, other) in ctx->keep/keys. */
 int dc_make_keys(dc_ctx *ctx, char *why, size_t cap);
-/* make.c: the plan of case c in ctx->keep/ID: package files, device, faults.
- * 0, or -1 with a one-line reason (a set-up error). */
-int dc_make_plan(const dc_ctx *ctx, const dc_case *c, dc_plan *p, char *why, size_t cap);
+/* make.c: the plan of case c in ctx->keep/NAME (NULL: its id): package
+ * files, device, faults.  0, or -1 with a one-line reason (a set-up error). */
+int dc_make_plan(const dc_ctx *ctx, const dc_case *c, const char *name, dc_plan *p, char *why,
+                 size_t cap);
 void dc_plan_free(dc_plan *p);
 
 /* What happened while the host ran (run.c), for the verdict. */

@@ -53,12 +53,13 @@ static void usage(FILE *out)
           "  --timeout S          per host run (default 30)\n"
           "  --json               one JSON object per case, then a summary object\n"
           "  --signed             sign the packages dfucheck makes (the board requires it)\n"
-          "  --size N             image size of those packages (default 25576)\n"
+          "  --size N             image size of those packages (default 25576, a multiple of 4)\n"
           "  --pkg FILE           the cases that can use it send this package instead\n"
           "  --public-key PEM     the key the board checks --pkg's signature with\n"
           "  --sweep flash-ops|objects\n"
           "                       a power cut at every flash operation (or object boundary)\n"
           "                       of a complete update, the host run again after each\n"
+          "  --save-progress      the sweep's board keeps progress in flash (SAVE_PROGRESS 1)\n"
           "  --sim PATH           dfusim (default: next to dfucheck, then PATH)\n"
           "  --decode PATH        dfudecode for transcripts (same search; optional)\n"
           "  -q                   totals only (and failures)\n"
@@ -307,7 +308,7 @@ typedef struct {
 } options;
 
 enum { O_LIST = 256, O_CASE, O_KEEP, O_TIMEOUT, O_JSON, O_SIGNED, O_SIZE, O_PKG, O_PUB, O_SWEEP,
-       O_SIM, O_DECODE };
+       O_SIM, O_DECODE, O_SAVE };
 
 static bool num(const char *s, double lo, double hi, double *v)
 {
@@ -343,9 +344,10 @@ static int parse_opt(options *o, int c, const char *arg)
     case O_JSON: o->json = true; break;
     case O_SIGNED: o->ctx.sign = true; break;
     case O_SIZE:
-        if (!num(arg, 2 * DC_OBJ + 1, 900000, &v) || v != (uint32_t)v)
-            return usage_error("--size %s: expected a byte count from %u to 900000 (3 objects or more)",
-                               arg, 2 * DC_OBJ + 1);
+        if (!num(arg, 2 * DC_OBJ + 4, 900000, &v) || v != (uint32_t)v || (uint32_t)v % 4)
+            return usage_error("--size %s: expected a multiple of 4 from %u to 900000 (3 objects or "
+                               "more; the SDK's flash layer takes no other write length)",
+                               arg, 2 * DC_OBJ + 4);
         o->ctx.size = (uint32_t)v;
         break;
     case O_PKG: o->ctx.user_pkg = arg; break;
@@ -355,6 +357,7 @@ static int parse_opt(options *o, int c, const char *arg)
             return usage_error("--sweep %s: expected flash-ops or objects", arg);
         o->sweep = arg;
         break;
+    case O_SAVE: o->ctx.sweep_save = true; break;
     case O_SIM: o->ctx.sim = arg; break;
     case O_DECODE: o->ctx.decode = arg; break;
     case 'q': o->ctx.quiet = true; break;
@@ -372,7 +375,8 @@ static int parse_args(int argc, char **argv, options *o)
         { "size", required_argument, 0, O_SIZE },     { "pkg", required_argument, 0, O_PKG },
         { "public-key", required_argument, 0, O_PUB }, { "sweep", required_argument, 0, O_SWEEP },
         { "sim", required_argument, 0, O_SIM },       { "decode", required_argument, 0, O_DECODE },
-        { "help", no_argument, 0, 'h' },              { 0, 0, 0, 0 },
+        { "save-progress", no_argument, 0, O_SAVE }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     o->ctx.timeout_s = 30;
     o->ctx.size = DEFAULT_SIZE;
@@ -398,6 +402,8 @@ static int parse_args(int argc, char **argv, options *o)
         return 0;
     if (o->ctx.host_n == 0)
         return usage_error("no host command: dfucheck [options] -- HOST-COMMAND ARGS... (dfucheck --help)");
+    if (o->ctx.sweep_save && !o->sweep)
+        return usage_error("--save-progress goes with --sweep (the cases choose their own)");
     if (o->ctx.user_pub && !o->ctx.user_pkg)
         return usage_error("--public-key goes with --pkg");
     if (o->ctx.user_pub && access(o->ctx.user_pub, R_OK) != 0)

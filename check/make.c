@@ -287,11 +287,12 @@ static int use_user(const dc_ctx *ctx, dc_plan *p, char *why, size_t cap)
     return rc;
 }
 
-int dc_make_plan(const dc_ctx *ctx, const dc_case *c, dc_plan *p, char *why, size_t cap)
+int dc_make_plan(const dc_ctx *ctx, const dc_case *c, const char *name, dc_plan *p, char *why,
+                 size_t cap)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->id, sizeof p->id, "%s", c->id);
-    if (!dc_path(p->dir, ctx->keep, c->id) || dc_mkdir_p(p->dir) < 0)
+    if (!dc_path(p->dir, ctx->keep, name ? name : c->id) || dc_mkdir_p(p->dir) < 0)
         return fail(why, cap, "%s: %s", p->dir, strerror(errno));
     p->expect = c->expect;
     p->pauses = c->pauses;

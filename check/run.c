@@ -252,10 +252,10 @@ static void wait_board_on(const simproc *s)
     }
 }
 
-static void sim_stop(simproc *s, dc_outcome *o)
+static void sim_stop(simproc *s, bool count_ops, dc_outcome *o)
 {
     char r[512];
-    if (ctl(s->sock, "status", r, sizeof r) == 0) {
+    if (count_ops && ctl(s->sock, "status", r, sizeof r) == 0) {
         const char *f = strstr(r, "flash-ops: ");
         if (f)
             o->flash_op_count = strtoull(f + 11, NULL, 10);
@@ -496,12 +496,12 @@ void dc_run_plan(const dc_ctx *ctx, const dc_plan *p, dc_outcome *o, dc_result *
         r->setup_error = true;
         snprintf(r->reason, sizeof r->reason, "%s", why);
         if (s.pid > 0)
-            sim_stop(&s, o);
+            sim_stop(&s, p->flash_log, o);
         return;
     }
     host_runs(ctx, p, &s, o, r);
     o->fired = s.fired;
-    sim_stop(&s, o);
+    sim_stop(&s, p->flash_log, o);
 }
 
 void dc_transcript(const dc_ctx *ctx, dc_result *r)
@@ -532,7 +532,7 @@ void dc_check_case(const dc_ctx *ctx, const dc_case *c, dc_result *r)
     dc_outcome o;
     memset(&o, 0, sizeof o);
     char why[400];
-    if (!p || dc_make_plan(ctx, c, p, why, sizeof why) < 0) {
+    if (!p || dc_make_plan(ctx, c, NULL, p, why, sizeof why) < 0) {
         r->setup_error = true;
         snprintf(r->reason, sizeof r->reason, "%s", p ? why : "out of memory");
     } else {

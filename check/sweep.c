@@ -62,8 +62,10 @@ static void prune(const char *dir)
 static void point_job(void *vs, size_t i, dc_result *r)
 {
     sweep *s = vs;
+    double t0 = mono_s();
     dc_plan p = s->ref;
     p.flash_log = false;
+    p.lean = true;
     snprintf(p.id, sizeof p.id, "%s-%04zu", s->ops ? "op" : "execute", i + 1);
     dc_path(p.dir, s->dir, p.id);
     if (dc_mkdir_p(p.dir) < 0) {
@@ -85,6 +87,7 @@ static void point_job(void *vs, size_t i, dc_result *r)
         prune(p.dir);
     else
         dc_transcript(s->ctx, r);
+    r->seconds = mono_s() - t0;
 }
 
 static void point_done(void *vs, size_t i, const dc_result *r)
@@ -93,9 +96,9 @@ static void point_done(void *vs, size_t i, const dc_result *r)
     bool bad = !r->pass || r->setup_error;
     s->failed += bad;
     if (s->json) {
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:i}", "cut", (json_int_t)(i + 1), "what", s->what[i],
-                              "result", r->setup_error ? "error" : r->pass ? "pass" : "fail", "reason",
-                              r->reason, "runs", (int)r->runs);
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:f}", "cut", (json_int_t)(i + 1), "what",
+                              s->what[i], "result", r->setup_error ? "error" : r->pass ? "pass" : "fail",
+                              "reason", r->reason, "runs", (int)r->runs, "seconds", r->seconds);
         if (bad)
             json_object_set_new(o, "dir", json_string(r->dir));
         char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -134,11 +137,14 @@ static void read_ops(sweep *s, const char *log)
 /* The update once, without faults: it must pass, and it sets the points. */
 static int reference(sweep *s, char *why, size_t cap)
 {
-    const dc_case *c = dc_case_find("complete");
-    if (dc_make_plan(s->ctx, c, &s->ref, why, cap) < 0)
+    const char *name = s->ops ? "sweep-flash-ops" : "sweep-objects";
+    char ref[64];
+    snprintf(ref, sizeof ref, "%s/reference", name);
+    if (dc_make_plan(s->ctx, dc_case_find("complete"), ref, &s->ref, why, cap) < 0)
         return -1;
-    dc_path(s->dir, s->ctx->keep, s->ops ? "sweep-flash-ops" : "sweep-objects");
+    dc_path(s->dir, s->ctx->keep, name);
     s->ref.flash_log = true;
+    s->ref.save_progress = s->ctx->sweep_save;
     s->ref.transcript = false;
     dc_outcome o;
     dc_result r;

@@ -421,7 +421,10 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     log_fired(s, &f, d);
     bool cut = (flags & DK_BL_CUT) || f.power_cut;
     bool reset = !cut && ((flags & DK_BL_RESET) || f.reset);
-    if (rl && (f.power_cut || f.reset || f.stall)) {
+    /* A cut in the flash (a flash-op fault) leaves the answer the core kept:
+     * the SDK sent it before the settings write that was cut (§6.6). */
+    bool fault_cut = f.power_cut && !(flags & DK_BL_CUT);
+    if (rl && (fault_cut || f.reset || f.stall)) {
         describe(rsp, rl, d, sizeof d);
         logx(s, 0, "response not sent (fault): %s", d);
     } else if (rl) {

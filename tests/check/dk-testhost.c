@@ -36,7 +36,7 @@
 #define CHUNK 64u
 #define RSP_MS 2000
 
-enum { RETRY = 1, FATAL = -1 };
+enum { RETRY = -2, FATAL = -1 }; /* negative: a length is never one */
 
 static dk_serial *port;
 static bool no_unescape, whole_object, no_resume;

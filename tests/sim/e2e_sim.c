@@ -827,6 +827,35 @@ static void control(void **state)
     assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 }
 
+/* A cut in the settings write that follows the final EXECUTE: the SDK has
+ * sent the answer before that write (§6.6 step 4), so the host gets it.
+ * Flash operations on a blank MBR-only chip: 4 at the init packet's EXECUTE
+ * (page and backup), an erase and a write per 64 bytes of each object, then
+ * the settings page's erase: number 149 for 4096 + 4096 + 808 bytes. */
+static void fault_flash_cut_final(void **state)
+{
+    (void)state;
+    make_pkg("9000");
+    dk_test_sim s;
+    const char *a[] = { "--allow-unsigned", "--fault", "flash-op=149:power-cut", NULL };
+    sim_start(&s, a);
+    int fd = port_open(s.pty);
+    const dk_image *img = &pkg.img[0];
+    ping(fd, 1);
+    send_init(fd);
+    send_objects(fd, 0, 2);
+    create(fd, 0x02, 808);
+    write_data(fd, img->bin + 8192, 808);
+    uint32_t off, crc;
+    crc_get(fd, &off, &crc);
+    assert_int_equal(off, 9000);
+    execute(fd); /* answered, then the cut */
+    close(fd);
+    dk_test_sim_stop(&s);
+    expect_log(&s, "flash op 149: erase 0x000FF000 len 4096: POWER CUT (fault)");
+    dk_pkg_free(&pkg);
+}
+
 /* pause: once 6000 image bytes are in, the chip takes no more input (it
  * waits in the pty, as under CTS); "resume drop" throws away what the
  * vanished host had sent meanwhile, so the bootloader is left in the middle
@@ -1026,6 +1055,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(control, setup, teardown),
         cmocka_unit_test_setup_teardown(inactivity, setup, teardown),
         cmocka_unit_test_setup_teardown(fault_pause, setup, teardown),
+        cmocka_unit_test_setup_teardown(fault_flash_cut_final, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
     };
