@@ -262,8 +262,8 @@ static void suite_done(void *vs, size_t i, const dc_result *r)
     } else if (!s->ctx->quiet || (!r->pass && !r->setup_error)) {
         const char *rel = r->dir + (strncmp(r->dir, s->ctx->keep, strlen(s->ctx->keep)) ? 0
                                                                                        : strlen(s->ctx->keep) + 1);
-        printf("%-*s %s  %s  [%s: capture.pcap%s]\n", s->width, id,
-               r->setup_error ? "ERROR" : r->pass ? "PASS " : "FAIL ", r->reason, rel,
+        printf("%-*s  %s  %s  [%s: capture.pcap%s]\n", s->width, id,
+               r->setup_error ? "ERROR" : r->pass ? "PASS" : "FAIL", r->reason, rel,
                r->transcript[0] ? ", transcript.txt" : "");
     }
     fflush(stdout);
