@@ -271,6 +271,8 @@ static void suite_done(void *vs, size_t i, const dc_result *r)
 
 static void list_cases(bool json)
 {
+    if (!json)
+        printf("Sections (§) are those of docs/protocol.md (the numbering of the protocol notes).\n");
     for (size_t i = 0; i < dc_n_cases; i++) {
         const dc_case *c = &dc_cases[i];
         if (json) {

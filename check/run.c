@@ -390,7 +390,7 @@ out:
 enum { EV_EXIT, EV_PAUSED, EV_TIMEOUT, EV_SIM_GONE };
 
 /* Wait for the host to end, the board to pause, or the deadline. */
-static int host_wait(simproc *s, pid_t pid, int64_t deadline, int *status)
+static int host_wait(simproc *s, pid_t pid, int64_t deadline, bool pause_due, int *status)
 {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     unsigned paused = s->paused;
@@ -401,6 +401,14 @@ static int host_wait(simproc *s, pid_t pid, int64_t deadline, int *status)
             break;
         }
         if (waitpid(pid, status, WNOHANG) == pid) {
+            /* a host that gave up as the line was held: the pause comes first */
+            if (pause_due && *status != 0) {
+                sim_pump(s, 20);
+                if (s->paused != paused) {
+                    ev = EV_PAUSED;
+                    break;
+                }
+            }
             ev = EV_EXIT;
             break;
         }
@@ -447,7 +455,7 @@ static void host_runs(const dc_ctx *ctx, const dc_plan *p, simproc *s, dc_outcom
             return;
         }
         int st = 0;
-        int ev = host_wait(s, pid, now_ms() + (int64_t)(ctx->timeout_s * 1000), &st);
+        int ev = host_wait(s, pid, now_ms() + (int64_t)(ctx->timeout_s * 1000), o->kills < p->pauses, &st);
         last_line(log, o->last_line, sizeof o->last_line);
         if (ev == EV_PAUSED) {
             o->kills++;
