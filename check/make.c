@@ -170,8 +170,7 @@ static uint32_t seed_of(const char *id, uint32_t salt)
 /* The stale-init device: another package's init command of the same length,
  * executed, and data progress of 2 objects, as the settings page holds them
  * (dfusim --scenario, §6.3, §6.9). */
-static int make_stale(const dc_ctx *ctx, dc_plan *p, const dk_init_cmd *tmpl, const char *key,
-                      char *why, size_t cap)
+static int make_stale(dc_plan *p, const dk_init_cmd *tmpl, const char *key, char *why, size_t cap)
 {
     uint8_t *other = malloc(p->img_len), *dat = NULL;
     size_t dlen = 0;
@@ -203,7 +202,6 @@ static int make_stale(const dc_ctx *ctx, dc_plan *p, const dk_init_cmd *tmpl, co
         if (dk_scen_write(&sc, p->scenario, &err) != DK_OK)
             rc = fail(why, cap, "%s: %s", p->scenario, err.msg);
     }
-    (void)ctx;
     free(other);
     free(dat);
     return rc;
@@ -241,7 +239,7 @@ static int make_own(const dc_ctx *ctx, const dc_case *c, dc_plan *p, char *why, 
         p->img[p->img_len / 2] ^= 0x5A;
     int rc = write_pkg(p->dir, p, p->img, p->img_len, dat, dlen, why, cap);
     if (rc == 0 && c->stale_init)
-        rc = make_stale(ctx, p, &tmpl, key, why, cap);
+        rc = make_stale(p, &tmpl, key, why, cap);
     free(dat);
     return rc;
 }
