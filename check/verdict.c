@@ -7,9 +7,13 @@
  * tracker (resumes, restarts, PRN, the target's last refusal, the diagnosis
  * dfudecode would give).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bl.h"
 #include "check.h"
@@ -132,24 +136,20 @@ typedef struct {
     uint32_t bank0_size;
 } board;
 
-static uint8_t *slurp(const char *path, size_t *len)
+/* The flash file, mapped read-only (no copy: the page cache's pages). */
+static uint8_t *map_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
-    uint8_t *b = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n)) &&
-            fread(b, 1, (size_t)n, f) == (size_t)n) {
-            *len = (size_t)n;
-        } else {
-            free(b);
-            b = NULL;
-        }
+    struct stat st;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        *len = (size_t)st.st_size;
     }
-    fclose(f);
-    return b;
+    close(fd);
+    return m == MAP_FAILED ? NULL : m;
 }
 
 /* The settings page as the update must leave it (§6.2, §6.6 step 5). */
@@ -191,7 +191,7 @@ static void read_board(const char *path, const dc_plan *p, board *b)
         cfg.sd_fwid = p->sd_fwid;
     }
     size_t len = 0;
-    uint8_t *mem = slurp(path, &len);
+    uint8_t *mem = map_file(path, &len);
     dk_flash *fl = NULL;
     dk_bl *bl = NULL;
     if (!mem || len != cfg.chip.flash_size || !(fl = dk_flash_new(cfg.chip.flash_size, cfg.chip.page_size)) ||
@@ -221,7 +221,8 @@ static void read_board(const char *path, const dc_plan *p, board *b)
 out:
     dk_bl_free(bl);
     dk_flash_free(fl);
-    free(mem);
+    if (mem)
+        munmap(mem, len);
 }
 
 /* ---- the verdict ---------------------------------------------------------------- */
