@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@
 
 #define SIM_START_MS 5000
 #define SIM_STOP_MS 5000
+
+extern char **environ;
 
 static volatile sig_atomic_t g_host_pg, g_sim;
 
@@ -50,6 +53,42 @@ static void on_stop(int sig)
         kill((pid_t)g_sim, SIGTERM);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* Start file (PATH searched when it has no slash) with stdin from
+ * /dev/null and stdout/stderr on out/err, default signal dispositions, in a
+ * process group of its own when asked.  posix_spawn: no copy of this
+ * process's page tables per board.  The pid, or -1 with errno. */
+static pid_t spawn(const char *file, char *const argv[], int out, int err, bool own_group)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t def;
+    pid_t pid = -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out, 1);
+    posix_spawn_file_actions_adddup2(&fa, err, 2);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGINT);
+    sigaddset(&def, SIGTERM);
+    posix_spawnattr_setsigdefault(&at, &def);
+    short flags = POSIX_SPAWN_SETSIGDEF;
+    if (own_group) {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        posix_spawnattr_setpgroup(&at, 0);
+    }
+    posix_spawnattr_setflags(&at, flags);
+    int rc = posix_spawnp(&pid, file, &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+    return pid;
 }
 
 typedef struct {
@@ -155,16 +194,8 @@ static int sim_start(const dc_ctx *ctx, const dc_plan *p, unsigned slot, simproc
     if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
         return snprintf(why, cap, "pipe: %s", strerror(errno)), -1;
     s->log = fopen(logp, "w");
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        dup2(null, 0);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        execv(ctx->sim, (char *const *)argv);
-        fprintf(stderr, "dfucheck: cannot run %s: %s\n", ctx->sim, strerror(errno));
-        _exit(127);
-    }
+    pid_t pid = spawn(ctx->sim, (char *const *)argv, po[1], pe[1], false);
+    int e = errno;
     close(po[1]);
     close(pe[1]);
     s->pid = pid;
@@ -172,7 +203,7 @@ static int sim_start(const dc_ctx *ctx, const dc_plan *p, unsigned slot, simproc
     s->err = pe[0];
     g_sim = pid;
     if (pid < 0)
-        return snprintf(why, cap, "fork: %s", strerror(errno)), -1;
+        return snprintf(why, cap, "cannot run %.200s: %s", ctx->sim, strerror(e)), -1;
     /* the pty path: the first line of its stdout */
     size_t got = 0;
     int64_t end = now_ms() + SIM_START_MS;
@@ -358,28 +389,14 @@ static pid_t host_spawn(const dc_ctx *ctx, const dc_plan *p, const char *pty, un
     char name[32];
     snprintf(name, sizeof name, "host-%u.log", run);
     dc_path(log, p->dir, name);
-    pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int null = open("/dev/null", O_RDONLY);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (null < 0 || fd < 0)
-            _exit(126);
-        dup2(null, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execvp(argv[0], argv);
-        fprintf(stderr, "dfucheck: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    if (pid > 0) {
-        setpgid(pid, pid);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    pid = fd < 0 ? -1 : spawn(argv[0], argv, fd, fd, true);
+    if (pid > 0)
         g_host_pg = pid;
-    } else {
-        snprintf(why, cap, "fork: %s", strerror(errno));
-    }
+    else
+        snprintf(why, cap, "cannot run %.200s: %s", argv[0], strerror(errno));
+    if (fd >= 0)
+        close(fd);
 out:
     for (size_t k = 0; k < i; k++)
         free(argv[k]);
@@ -517,16 +534,11 @@ void dc_transcript(const dc_ctx *ctx, dc_result *r)
     if (!ctx->decode)
         return;
     dc_path(r->transcript, r->dir, "transcript.txt");
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(r->transcript, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0)
-            _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(ctx->decode, ctx->decode, r->capture, (char *)NULL);
-        _exit(127);
-    }
+    int fd = open(r->transcript, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char *argv[] = { (char *)ctx->decode, r->capture, NULL };
+    pid_t pid = fd < 0 ? -1 : spawn(ctx->decode, argv, fd, fd, false);
+    if (fd >= 0)
+        close(fd);
     int st;
     if (pid > 0)
         waitpid(pid, &st, 0);

@@ -114,6 +114,7 @@ cli) # usage and set-up errors: exit 2, one line on stderr
   bad "--pkg $T/none.zip" --keep "$T/k" --pkg "$T/none.zip" -- true
   printf 'not a zip' >"$T/bad.zip"
   bad "not a zip archive" --keep "$T/k" --pkg "$T/bad.zip" --case complete -- true
+  bad "cannot run /nonexistent/host: No such file" --keep "$T/k" --case complete -- /nonexistent/host
   bad "unknown placeholder {device}" --keep "$T/k" --case complete -- echo {device}
   "$MKPKG" --app 5000 --sd-req 0 "$T/small.zip" >/dev/null
   bad "fewer than 3 objects" --keep "$T/k" --pkg "$T/small.zip" --case kill-resume-mid-object -- true
