@@ -238,7 +238,7 @@ static void print_json(const char *id, const dc_result *r)
     json_object_set_new(o, "dir", json_string(r->dir));
     json_object_set_new(o, "capture", r->capture[0] ? json_string(r->capture) : json_null());
     json_object_set_new(o, "transcript", r->transcript[0] ? json_string(r->transcript) : json_null());
-    char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(4));
     if (t)
         puts(t);
     free(t);
@@ -279,7 +279,7 @@ static void list_cases(bool json)
             json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "case", c->id, "kind",
                                   c->expect == DC_EXPECT_REJECT ? "rejection" : "update", "expects",
                                   c->expects, "relies", c->relies);
-            char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+            char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(4));
             if (t)
                 puts(t);
             free(t);
@@ -469,7 +469,7 @@ static int run_suite(options *o)
         json_t *sum = json_pack("{s:{s:i,s:i,s:i,s:i,s:f,s:s}}", "summary", "cases", (int)s.n, "passed",
                                 (int)s.pass, "failed", (int)s.fail, "errors", (int)s.errors, "seconds",
                                 dt, "dir", o->ctx.keep);
-        char *t = json_dumps(sum, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *t = json_dumps(sum, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(4));
         if (t)
             puts(t);
         free(t);

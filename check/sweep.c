@@ -101,7 +101,7 @@ static void point_done(void *vs, size_t i, const dc_result *r)
                               "reason", r->reason, "runs", (int)r->runs, "seconds", r->seconds);
         if (bad)
             json_object_set_new(o, "dir", json_string(r->dir));
-        char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(4));
         if (t)
             puts(t);
         free(t);
@@ -193,7 +193,7 @@ int dc_sweep(const dc_ctx *ctx, const char *what, unsigned jobs, bool json)
     if (json) {
         json_t *o = json_pack("{s:{s:s,s:I,s:i,s:f,s:s}}", "summary", "sweep", what, "points",
                               (json_int_t)s.n, "failed", (int)s.failed, "seconds", dt, "dir", s.dir);
-        char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(4));
         if (t)
             puts(t);
         free(t);
