@@ -12,6 +12,8 @@
 # ratio of its time per case to the baseline's.  The host is dfuhost with
 # --response-timeout 300 in the sweep (its default 1000 ms would be waited
 # out at every cut that loses an answer; the sweep measures dfucheck).
+# The sweep's CPU time (all processes) is printed too: unlike wall time it
+# hardly depends on what else the machine runs.
 # The sweep's own verdict (points dfuhost does not recover from) is printed
 # for information; it does not decide the benchmark.
 #
@@ -45,10 +47,12 @@ timed() {
     name=$1; shift
     t0=$(now)
     set +e
-    "$check" --keep "$work/$name" --json "$@" >"$work/$name.json" 2>"$work/$name.err"
+    /usr/bin/time -f "%U %S" -o "$work/$name.cpu" "$check" --keep "$work/$name" --json "$@" \
+        >"$work/$name.json" 2>"$work/$name.err"
     rc=$?
     set -e
     secs=$(echo "$(now) - $t0" | bc -l)
+    cpu=$(tail -n 1 "$work/$name.cpu" | awk '{print $1 + $2}')
     [ "$rc" -le 1 ] || { echo "check.sh: $name: dfucheck exit $rc: $(cat "$work/$name.err")" >&2; exit 2; }
 }
 
@@ -61,6 +65,7 @@ n_suite=$(grep -c '"case"' "$work/suite.json")
 pass_suite=$(grep -c '"result":"pass"' "$work/suite.json")
 timed sweep -j 2 --size 65536 --sweep flash-ops -- "$host" -p {port} --pkg {pkg} --response-timeout 300
 sweep=$secs
+sweep_cpu=$cpu
 n_sweep=$(grep -c '"cut"' "$work/sweep.json")
 fail_sweep=$(grep -c '"result":"fail"' "$work/sweep.json" || true)
 
@@ -76,6 +81,8 @@ printf 'suite     %2d cases, -j 2                      %6.2f s  %5.2f cases/s  %
 printf 'sweep     %4d flash-op cut points, -j 2      %6.2f s  %5.2f points/s  %5.2f x baseline per point  target < %d s: %s\n' \
     "$n_sweep" "$sweep" "$(echo "$n_sweep / $sweep" | bc -l)" "$(echo "$sweep / $n_sweep / $base" | bc -l)" \
     "$max_sweep" "$(verdict "$sweep" "$max_sweep")"
+printf '          CPU (every process, user+sys): %.1f s, %.1f ms a point; on two otherwise idle cores at least %.1f s\n' \
+    "$sweep_cpu" "$(echo "$sweep_cpu * 1000 / $n_sweep" | bc -l)" "$(echo "$sweep_cpu / 2" | bc -l)"
 echo "          (dfuhost did not recover from $fail_sweep of the cut points:"
 grep '"result":"fail"' "$work/sweep.json" | sed 's/^{"cut":\([0-9]*\),"what":"\([^"]*\)".*/           op \1: \2/' || true
 echo "          )"
