@@ -412,6 +412,8 @@ static int parse_args(int argc, char **argv, options *o)
         return usage_error("--public-key %s: %s", o->ctx.user_pub, strerror(errno));
     if (!o->ctx.sim && !(o->ctx.sim = find_tool("dfusim", "sim", o->simbuf, sizeof o->simbuf)))
         return usage_error("dfusim not found next to dfucheck or on PATH (give --sim PATH)");
+    if (o->ctx.user_pkg && access(o->ctx.user_pkg, R_OK) != 0)
+        return usage_error("--pkg %s: %s", o->ctx.user_pkg, strerror(errno));
     if (access(o->ctx.sim, X_OK) != 0)
         return usage_error("--sim %s: %s", o->ctx.sim, strerror(errno));
     if (!o->ctx.decode)
@@ -434,14 +436,12 @@ static int set_up_dirs(options *o)
         if (!mkdtemp(x->keep))
             return usage_error("%s: %s", x->keep, strerror(errno));
     }
-    snprintf(x->sockdir, sizeof x->sockdir, "/tmp/dfucheck-sock.XXXXXX");
-    if (!mkdtemp(x->sockdir))
-        return usage_error("%s: %s", x->sockdir, strerror(errno));
     char why[300];
     if (dc_make_keys(x, why, sizeof why) < 0)
         return usage_error("keys: %s", why);
-    if (x->user_pkg && access(x->user_pkg, R_OK) != 0)
-        return usage_error("--pkg %s: %s", x->user_pkg, strerror(errno));
+    snprintf(x->sockdir, sizeof x->sockdir, "/tmp/dfucheck-sock.XXXXXX"); /* last: removed at exit */
+    if (!mkdtemp(x->sockdir))
+        return usage_error("%s: %s", x->sockdir, strerror(errno));
     return 0;
 }
 

@@ -301,6 +301,7 @@ static void sim_stop(simproc *s, bool count_ops, dc_outcome *o)
         waitpid(s->pid, &st, 0);
     }
     g_sim = 0;
+    unlink(s->sock); /* dfusim removes it; not when it had to be killed */
     close(s->out);
     close(s->err);
     if (s->log)
