@@ -103,6 +103,7 @@ typedef struct {
 
     /* chip state the adapter owns */
     bool in_dfu, stalled, off;
+    bool paused; /* a pause fault: input waits (CTS off) until "resume" */
     uint64_t off_until_us, busy_until_us;
     uint64_t ignored; /* bytes ignored while stalled / off / app running */
 
@@ -238,6 +239,7 @@ static void boot(sim *s, bool power_on, const char *why)
 {
     drop_rx(s);
     s->stalled = false;
+    s->paused = false;
     s->off = false;
     for (int guard = 0; guard < 1000; guard++) {
         uint64_t ms = now_ms(s);
@@ -285,6 +287,12 @@ static void power_cut(sim *s, uint32_t off_ms, const char *why)
     s->off_until_us = now_us(s) + (uint64_t)off_ms * 1000u;
 }
 
+static void pause_input(sim *s)
+{
+    s->paused = true;
+    logx(s, 0, "paused (fault): input waits until 'resume' on the control socket");
+}
+
 static void apply_fire(sim *s, const ds_fault_fire *f)
 {
     if (f->power_cut)
@@ -295,6 +303,8 @@ static void apply_fire(sim *s, const ds_fault_fire *f)
         s->stalled = true;
         logx(s, 0, "stalled: no more answers until a reset");
     }
+    if (f->pause && !f->power_cut && !f->reset)
+        pause_input(s);
 }
 
 static ds_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
@@ -418,8 +428,11 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     ds_fault_fire f;
     ds_faults_request(&s->o.faults, op, &f);
     log_fired(s, &f, d);
+    bool pause = f.pause; /* after the request is handled */
     if (f.lose && !(f.reset || f.power_cut || f.stall)) {
         logx(s, 0, "request lost on the line (fault): %s", d);
+        if (pause)
+            pause_input(s);
         return;
     }
     if (f.reset || f.power_cut || f.stall) {
@@ -437,7 +450,10 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     log_fired(s, &f, d);
     bool cut = (flags & DS_BL_CUT) || f.power_cut;
     bool reset = !cut && ((flags & DS_BL_RESET) || f.reset);
-    if (rl && (f.power_cut || f.reset || f.stall)) {
+    /* A cut in the flash (a flash-op fault) leaves the answer the core kept:
+     * the SDK sent it before the settings write that was cut (§6.6). */
+    bool fault_cut = f.power_cut && !(flags & DS_BL_CUT);
+    if (rl && (fault_cut || f.reset || f.stall)) {
         describe(rsp, rl, d, sizeof d);
         logx(s, 0, "response not sent (fault): %s", d);
     } else if (rl) {
@@ -453,6 +469,8 @@ static void handle(sim *s, const uint8_t *req, size_t len)
         s->stalled = true;
         logx(s, 0, "stalled: no more answers until a reset");
     }
+    if ((pause || f.pause) && !cut && !reset)
+        pause_input(s);
 }
 
 static void on_slip(void *ctx, const dk_slip_event *ev)
@@ -506,7 +524,7 @@ static void ignore_input(sim *s, size_t n, const char *why)
  * the queue allow. */
 static void feed(sim *s)
 {
-    while (s->inpos < s->inlen) {
+    while (s->inpos < s->inlen && !s->paused) {
         size_t left = s->inlen - s->inpos;
         const uint8_t *p = s->inbuf + s->inpos;
         if (s->off || s->stalled || !s->in_dfu) {
@@ -541,7 +559,7 @@ static void feed(sim *s)
 /* Handle queued frames that have arrived, while the chip is free. */
 static void serve(sim *s)
 {
-    while (s->rx_n && !s->tx_n && !s->off && !s->stalled && s->in_dfu) {
+    while (s->rx_n && !s->tx_n && !s->off && !s->stalled && !s->paused && s->in_dfu) {
         uint64_t now = now_us(s);
         rx_frame *r = &s->rxq[s->rx_head];
         if (r->ready_us > now || s->busy_until_us > now)
@@ -594,6 +612,28 @@ static bool dump_hex(sim *s, const char *path, dk_err *err)
     return true;
 }
 
+/* "resume [drop]": input flows again; with drop, what waited (in the pty,
+ * read but not taken, decoded but not handled) is thrown away, as the tty of
+ * a host killed while CTS was off discards what it could not send. */
+static void resume_input(sim *s, bool drop)
+{
+    size_t n = 0;
+    if (drop) {
+        n = s->inlen - s->inpos + s->rx_n;
+        s->inpos = s->inlen;
+        drop_rx(s);
+        s->vhost_len = 0;
+        uint8_t junk[4096];
+        ssize_t got;
+        while ((got = dk_pty_read(&s->pty, junk, sizeof junk)) > 0)
+            n += (size_t)got;
+    }
+    logx(s, 0, "resumed (control)%s", drop ? "; what waited was dropped" : "");
+    if (drop)
+        logx(s, 1, "%zu waiting bytes and frames dropped", n);
+    s->paused = false;
+}
+
 static void ctl_command(sim *s, char *line)
 {
     char *arg = strchr(line, ' ');
@@ -607,6 +647,12 @@ static void ctl_command(sim *s, char *line)
     } else if (!strcmp(line, "enter-dfu")) {
         ds_bl_request_dfu(s->bl);
         boot(s, false, "buttonless DFU request (control)");
+    } else if (!strcmp(line, "resume")) {
+        if (arg && strcmp(arg, "drop")) {
+            ctl_reply(s, "error: resume takes nothing or 'drop'\n");
+            return;
+        }
+        resume_input(s, arg != NULL);
     } else if (!strcmp(line, "stall")) {
         s->stalled = true;
         logx(s, 0, "stalled (control)");
@@ -636,12 +682,12 @@ static void ctl_command(sim *s, char *line)
         }
     } else if (!strcmp(line, "status")) {
         ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
-                  s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
+                  s->off ? "off" : s->stalled ? "stalled" : s->paused ? "paused" : s->in_dfu ? "dfu" : "app",
                   (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
                   (unsigned long long)ds_bl_image_bytes(s->bl));
     } else {
         ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
-                     "show-settings, dump-hex [FILE], status)\n", line);
+                     "resume [drop], show-settings, dump-hex [FILE], status)\n", line);
         return;
     }
     ctl_reply(s, "ok\n");
@@ -902,11 +948,11 @@ static int run(sim *s)
         uint64_t now = now_us(s), wake = UINT64_MAX;
         if (s->tx_n)
             wake = min_u64(wake, s->txq[s->tx_head].at_us);
-        if (s->rx_n && !s->tx_n) {
+        if (s->rx_n && !s->tx_n && !s->paused) {
             uint64_t r = s->rxq[s->rx_head].ready_us;
             wake = min_u64(wake, r > s->busy_until_us ? r : s->busy_until_us);
         }
-        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1) /* feed() can go on */
+        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
             wake = min_u64(wake, s->o.realtime ? s->rt_arr_us : now);
         if (s->off)
             wake = min_u64(wake, s->off_until_us);
@@ -921,7 +967,7 @@ static int run(sim *s)
         bool host = s->host_open || dk_pty_host_open(&s->pty);
         if (host)
             note_host(s, true);
-        bool want_read = s->inpos >= s->inlen;
+        bool want_read = s->inpos >= s->inlen && !s->paused; /* paused: it waits in the pty */
         struct pollfd pf[5];
         int n = 0;
         pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
@@ -1031,7 +1077,7 @@ static void usage(FILE *out)
           "  --link PATH                symlink PATH to the pty\n"
           "  --capture FILE             record all traffic (pcap, link type 250)\n"
           "  --control PATH             unix socket: reset, power-cut [MS], enter-dfu, stall,\n"
-          "                             show-settings, dump-hex [FILE], status\n"
+          "                             resume [drop], show-settings, dump-hex [FILE], status\n"
           "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
           "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
           "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"

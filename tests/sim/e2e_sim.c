@@ -901,6 +901,88 @@ static void control_mode(void **state)
     free(kept);
 }
 
+/* A cut in the settings write that follows the final EXECUTE: the SDK has
+ * sent the answer before that write (§6.6 step 4), so the host gets it.
+ * Flash operations on a blank MBR-only chip: 4 at the init packet's EXECUTE
+ * (page and backup), an erase and a write per 64 bytes of each object, then
+ * the settings page's erase: number 149 for 4096 + 4096 + 808 bytes. */
+static void fault_flash_cut_final(void **state)
+{
+    (void)state;
+    make_pkg("9000");
+    dk_test_sim s;
+    const char *a[] = { "--allow-unsigned", "--fault", "flash-op=149:power-cut", NULL };
+    sim_start(&s, a);
+    int fd = port_open(s.pty);
+    const dk_image *img = &pkg.img[0];
+    ping(fd, 1);
+    send_init(fd);
+    send_objects(fd, 0, 2);
+    create(fd, 0x02, 808);
+    write_data(fd, img->bin + 8192, 808);
+    uint32_t off, crc;
+    crc_get(fd, &off, &crc);
+    assert_int_equal(off, 9000);
+    execute(fd); /* answered, then the cut */
+    close(fd);
+    dk_test_sim_stop(&s);
+    expect_log(&s, "flash op 149: erase 0x000FF000 len 4096: POWER CUT (fault)");
+    dk_pkg_free(&pkg);
+}
+
+/* pause: once 6000 image bytes are in, the chip takes no more input (it
+ * waits in the pty, as under CTS); "resume drop" throws away what the
+ * vanished host had sent meanwhile, so the bootloader is left in the middle
+ * of an object with its RAM state intact (§6.9); plain "resume" lets the
+ * waiting input through. */
+static void fault_pause(void **state)
+{
+    (void)state;
+    make_pkg("12000");
+    dk_test_sim s;
+    const char *sock = P(1, "ctl.sock");
+    const char *a[] = { "--allow-unsigned", "--control", sock, "--fault", "after-bytes=6000:pause",
+                        "--fault", "op=ping#3:pause", NULL };
+    sim_start(&s, a);
+    const dk_image *img = &pkg.img[0];
+    int fd = port_open(s.pty);
+    ping(fd, 1);
+    send_init(fd);
+    send_objects(fd, 0, 1);
+    create(fd, 0x02, 4096);
+    write_data(fd, img->bin + 4096, 4096);
+    uint8_t req[] = { 0x03 };
+    dk_test_send_frame(fd, req, 1);
+    expect_silence(fd, 300);
+    int c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state: paused"));
+    assert_non_null(strstr(ctl(c, "resume now"), "error:"));
+    close(fd); /* the host is gone */
+    assert_non_null(strstr(ctl(c, "resume drop"), "ok"));
+    assert_non_null(strstr(ctl(c, "status"), "state: dfu"));
+    fd = port_open(s.pty);
+    uint32_t off, crc;
+    select_obj(fd, 0x02, &off, &crc);
+    assert_int_equal(off, 6016); /* 94 writes of 64 bytes: the one that passed 6000 */
+    assert_int_equal(crc, dk_crc32(0, img->bin, off));
+    ping(fd, 2);
+    dk_test_send_frame(fd, (const uint8_t[]){ 0x09, 3 }, 2); /* answered, then a pause */
+    dk_test_sleep_ms(100);
+    dk_test_send_frame(fd, (const uint8_t[]){ 0x09, 4 }, 2);
+    uint8_t got[64];
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_int_equal(got[3], 3);
+    expect_silence(fd, 200);
+    assert_non_null(strstr(ctl(c, "resume"), "ok")); /* PING 4 was waiting: it goes through */
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_int_equal(got[3], 4);
+    close(c);
+    close(fd);
+    dk_test_sim_stop(&s);
+    expect_log(&s, "paused (fault)");
+    dk_pkg_free(&pkg);
+}
+
 /* Inactivity (§6.8): the chip resets after --inactivity-ms without CREATE or
  * data EXECUTE (PINGs do not count) and boots the installed app. */
 static void inactivity(void **state)
@@ -1136,6 +1218,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(signals, setup, teardown),
         cmocka_unit_test_setup_teardown(control, setup, teardown),
         cmocka_unit_test_setup_teardown(inactivity, setup, teardown),
+        cmocka_unit_test_setup_teardown(fault_pause, setup, teardown),
+        cmocka_unit_test_setup_teardown(fault_flash_cut_final, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
