@@ -142,87 +142,106 @@ struct dk_session {
     dk_session_cb cb;
     void *ctx;
     dk_summary sum;
-
-    pending out[OUT_Q];     /* owed answers, oldest first (ring) */
-    unsigned out_head, out_n;
-    unsigned out_req;       /* of them, requests */
-    prn_void lost;          /* notifications that never came, not yet said */
     uint8_t sel;            /* selected object type (device rule, §6.1) */
     bool sel_flagged;       /* write_without_object reported for this selection */
-
-    uint16_t prn;           /* notifications expected every prn WRITEs (0: none) */
-    uint16_t prn_set;       /* what the host last set */
-    uint64_t prn_set_at;    /* sum.writes when it did */
-    bool prn_reset;         /* the target reset since: its PRN is 0 (RAM) */
-    uint32_t prn_count;
-
-    /* current image */
-    unsigned image;         /* 0: none yet */
-    dk_image_sum *img;      /* summary slot, NULL past DK_SESSION_MAX_IMAGES */
-    bool img_active;        /* something was written or executed */
-    bool img_done;          /* completed or failed at the end: the target reset */
-    bool restart_counted;
-    bool data_lost;         /* the target reported data offset 0 after a reset:
-                               the next data CREATE restarts the image */
-    enum init_state init;
-    bool cmd_created;
-    bool cmd_grounded;      /* cmd_off/cmd_crc are known (CREATE or a report) */
-    uint32_t cmd_size, cmd_off, cmd_crc;
-    bool cmd_known;         /* cmd_buf holds bytes [0, cmd_off) */
-    bool cmd_beyond_flagged;
-    uint64_t cmd_pos0, cmd_pos1;
-    uint8_t cmd_buf[CMD_MAX];
-    uint32_t prev_cmd_crc, prev_cmd_len; /* previous image's init packet */
-    bool prev_done;
-    dk_initpkt pkt;
-    bool init_ev_due;       /* emit INIT after the EXECUTE exchange */
-    dk_event init_ev;
-    uint32_t image_size;    /* from the init packet, 0 unknown */
-    uint32_t max_size;      /* data object size from SELECT (default 4096) */
-
-    bool obj_open;          /* data object created, not executed */
-    uint32_t obj_start, obj_size;
-    bool obj_flagged;       /* one write_beyond / data_before_init per object */
-    uint32_t data_off, data_crc; /* data_crc covers [0, data_off - stage_len) */
-    bool data_crc_known;
-    bool write_crc;         /* WRITE events carry the running CRC */
-    bool write_events;      /* emit WRITE events */
-    size_t stage_len;
-    uint8_t stage[STAGE];   /* written data not yet in data_crc */
-    dk_image_sum img_over;  /* images past DK_SESSION_MAX_IMAGES */
-    bool data_seen;         /* offset/crc are grounded (from 0 or a report) */
-    uint32_t last_off, last_crc; /* last executed boundary */
-    bool last_crc_known;
-    snapshot cp[CHECKPOINTS];
-    unsigned cp_head, cp_n;
-
-    /* resume */
-    bool resume_on;
-    uint8_t resume_obj;
-    uint32_t resume_off, resume_crc;
-    bool resume_open;       /* counted; cleared by fresh progress */
-
-    /* write run */
-    bool run_on;
-    dk_event run;
-
-    /* the port (dk_session_port) */
-    dk_event port_q[4];     /* PORT events held while a request waits, so its */
-    unsigned port_n;        /* line (printed at the answer) comes first */
-    int port;               /* -1 unknown, 0 closed, 1 open */
-    int64_t t_closed;       /* when it closed, -1 unknown */
-    bool port_gap;          /* closed since the last message */
-    int64_t closed_us;      /* message gaps across a closed port */
-
     bool stream_ok;         /* write_streaming may skip its slow-changing checks */
-    bool err_open;          /* the target's last word so far was an error */
-    dk_check bad_check;     /* the last CRC/offset mismatch an answer reported, */
-    uint64_t bad_check_req; /* ... and the request count then */
-    bool finished;
 
-    /* result/ext for the next anomaly (set by error_anomaly) */
-    bool an_set, an_has_ext;
-    uint8_t an_result, an_ext;
+    struct {                /* answers owed, and pairing them with responses */
+        pending out[OUT_Q]; /* oldest first (ring) */
+        unsigned head, n;
+        unsigned req;       /* of them, requests */
+        prn_void lost;      /* notifications that never came, not yet said */
+    } pair;
+
+    struct {                /* packet receipt notifications (§2.3) */
+        uint16_t every;     /* expected every `every` WRITEs (0: none) */
+        uint16_t set;       /* what the host last set */
+        uint64_t set_at;    /* sum.writes when it did */
+        bool reset;         /* the target reset since: its PRN is 0 (RAM) */
+        uint32_t count;     /* WRITEs since the last notification */
+    } prn;
+
+    struct {                /* the current image */
+        unsigned index;     /* 0: none yet */
+        dk_image_sum *sum;  /* summary slot: sum.img[] or over */
+        dk_image_sum over;  /* images past DK_SESSION_MAX_IMAGES */
+        bool active;        /* something was written or executed */
+        bool done;          /* completed or failed at the end: the target reset */
+        bool restart_counted;
+        uint32_t size;      /* from the init packet, 0 unknown */
+        uint32_t prev_cmd_crc, prev_cmd_len; /* previous image's init packet */
+        bool prev_done;
+    } img;
+
+    struct {                /* the init packet (§4) */
+        enum init_state state;
+        dk_initpkt pkt;
+        bool ev_due;        /* emit INIT after the EXECUTE exchange */
+        dk_event ev;
+    } init;
+
+    struct {                /* the command object */
+        bool created;
+        bool grounded;      /* off/crc are known (CREATE or a report) */
+        uint32_t size, off, crc;
+        bool known;         /* buf holds bytes [0, off) */
+        bool beyond_flagged;
+        uint64_t pos0, pos1; /* where its bytes lie in the input */
+        uint8_t buf[CMD_MAX];
+    } cmd;
+
+    struct {                /* data objects and the image's progress */
+        uint32_t max_size;  /* object size from SELECT (default 4096) */
+        bool open;          /* an object created, not executed */
+        uint32_t start, size;
+        bool flagged;       /* one write_beyond / data_before_init per object */
+        uint32_t off, crc;  /* crc covers [0, off - stage_len) */
+        bool crc_known;
+        size_t stage_len;
+        uint8_t stage[STAGE]; /* written data not yet in crc */
+        bool seen;          /* off/crc are grounded (from 0 or a report) */
+        uint32_t last_off, last_crc; /* last executed boundary */
+        bool last_crc_known;
+        snapshot cp[CHECKPOINTS];
+        unsigned cp_head, cp_n;
+        bool lost;          /* the target reported offset 0 after a reset:
+                               the next data CREATE restarts the image */
+    } data;
+
+    struct {                /* a SELECT that reported progress, until the host uses it */
+        bool on;
+        uint8_t obj;
+        uint32_t off, crc;
+        bool open;          /* counted; cleared by fresh progress */
+    } resume;
+
+    struct {                /* WRITE requests */
+        bool crc;           /* WRITE events carry the running CRC */
+        bool events;        /* emit WRITE events */
+        bool run_on;        /* run holds the writes folded so far */
+        dk_event run;
+    } wr;
+
+    struct {                /* the port (dk_session_port) */
+        dk_event held[4];   /* PORT events held while a request waits, so its */
+        unsigned n;         /* line (printed at the answer) comes first */
+        int state;          /* -1 unknown, 0 closed, 1 open */
+        int64_t t_closed;   /* when it closed, -1 unknown */
+        bool gap;           /* closed since the last message */
+        int64_t closed_us;  /* message gaps across a closed port */
+    } port;
+
+    struct {                /* what the summary's outcome rests on */
+        bool err_open;      /* the target's last word so far was an error */
+        dk_check bad_check; /* the last CRC/offset mismatch an answer reported, */
+        uint64_t bad_check_req; /* ... and the request count then */
+        bool finished;
+    } verdict;
+
+    struct {                /* result/ext for the next anomaly (set by error_anomaly) */
+        bool set, has_ext;
+        uint8_t result, ext;
+    } an;
 };
 
 /* ---- emission ------------------------------------------------------- */
@@ -230,11 +249,11 @@ struct dk_session {
 /* Bring data_crc up to data_off. */
 static void sync_crc(dk_session *s)
 {
-    if (!s->stage_len)
+    if (!s->data.stage_len)
         return;
-    if (s->data_crc_known)
-        s->data_crc = dk_crc32(s->data_crc, s->stage, s->stage_len);
-    s->stage_len = 0;
+    if (s->data.crc_known)
+        s->data.crc = dk_crc32(s->data.crc, s->data.stage, s->data.stage_len);
+    s->data.stage_len = 0;
 }
 
 /* Before any state change outside the write path: CRC current, and the
@@ -244,28 +263,28 @@ static void settle(dk_session *s)
     sync_crc(s);
     /* Once: after a report the tracker may take the target's CRC, which is
      * not the CRC of the bytes the run sent. */
-    if (s->run_on && !s->run.u.run.crc_known && s->run.u.run.obj_type == DK_OBJ_DATA &&
-        s->run.image == s->image && s->run.u.run.off_end == s->data_off && s->data_crc_known &&
-        s->data_seen) {
-        s->run.u.run.crc_end = s->data_crc;
-        s->run.u.run.crc_known = true;
+    if (s->wr.run_on && !s->wr.run.u.run.crc_known && s->wr.run.u.run.obj_type == DK_OBJ_DATA &&
+        s->wr.run.image == s->img.index && s->wr.run.u.run.off_end == s->data.off && s->data.crc_known &&
+        s->data.seen) {
+        s->wr.run.u.run.crc_end = s->data.crc;
+        s->wr.run.u.run.crc_known = true;
     }
 }
 
 static void flush_run(dk_session *s)
 {
-    if (!s->run_on)
+    if (!s->wr.run_on)
         return;
     settle(s);
-    s->run_on = false;
-    s->cb(s->ctx, &s->run);
+    s->wr.run_on = false;
+    s->cb(s->ctx, &s->wr.run);
 }
 
 static void emit(dk_session *s, dk_event *ev)
 {
     if (ev->kind != DK_EV_WRITE && ev->kind != DK_EV_PRN)
         flush_run(s);
-    ev->image = s->image;
+    ev->image = s->img.index;
     s->cb(s->ctx, ev);
 }
 
@@ -299,11 +318,11 @@ static void vnote(dk_session *s, const pending *at, dk_anomaly_id id, int64_t t,
     a->start = start;
     a->end = end;
     a->op = op;
-    if (s->an_set) {
-        s->an_set = false;
-        a->result = s->an_result;
-        a->has_ext = s->an_has_ext;
-        a->ext = s->an_ext;
+    if (s->an.set) {
+        s->an.set = false;
+        a->result = s->an.result;
+        a->has_ext = s->an.has_ext;
+        a->ext = s->an.ext;
     }
     vsnprintf(a->text, sizeof a->text, fmt, ap);
     s->sum.anomalies++;
@@ -363,19 +382,19 @@ static const char *op_word(uint8_t op, char buf[DK_NAME_BUFSZ])
 
 static void cp_push(dk_session *s, uint32_t off, uint32_t crc)
 {
-    snapshot *c = &s->cp[s->cp_head];
+    snapshot *c = &s->data.cp[s->data.cp_head];
     c->offset = off;
     c->crc = crc;
     c->crc_known = true;
-    s->cp_head = (s->cp_head + 1) % CHECKPOINTS;
-    if (s->cp_n < CHECKPOINTS)
-        s->cp_n++;
+    s->data.cp_head = (s->data.cp_head + 1) % CHECKPOINTS;
+    if (s->data.cp_n < CHECKPOINTS)
+        s->data.cp_n++;
 }
 
 static const snapshot *cp_find(const dk_session *s, uint32_t off)
 {
-    for (unsigned i = 0; i < s->cp_n; i++) {
-        const snapshot *c = &s->cp[(s->cp_head + CHECKPOINTS - 1 - i) % CHECKPOINTS];
+    for (unsigned i = 0; i < s->data.cp_n; i++) {
+        const snapshot *c = &s->data.cp[(s->data.cp_head + CHECKPOINTS - 1 - i) % CHECKPOINTS];
         if (c->offset == off)
             return c;
     }
@@ -385,16 +404,16 @@ static const snapshot *cp_find(const dk_session *s, uint32_t off)
 /* Data progress back to zero, as after a command CREATE (§6.4). */
 static void reset_data(dk_session *s, bool grounded)
 {
-    s->obj_open = false;
-    s->obj_start = s->obj_size = 0;
-    s->obj_flagged = false;
-    s->data_off = s->data_crc = 0;
-    s->stage_len = 0;
-    s->data_crc_known = grounded;
-    s->data_seen = grounded;
-    s->last_off = s->last_crc = 0;
-    s->last_crc_known = grounded;
-    s->cp_n = s->cp_head = 0;
+    s->data.open = false;
+    s->data.start = s->data.size = 0;
+    s->data.flagged = false;
+    s->data.off = s->data.crc = 0;
+    s->data.stage_len = 0;
+    s->data.crc_known = grounded;
+    s->data.seen = grounded;
+    s->data.last_off = s->data.last_crc = 0;
+    s->data.last_crc_known = grounded;
+    s->data.cp_n = s->data.cp_head = 0;
     cp_push(s, 0, 0);
 }
 
@@ -406,14 +425,14 @@ dk_session *dk_session_new(dk_session_cb cb, void *ctx)
     s->cb = cb;
     s->ctx = ctx;
     s->sel = DK_OBJ_COMMAND; /* the device's default after boot (§6.1) */
-    s->max_size = 4096;
+    s->data.max_size = 4096;
     s->sum.t_first = s->sum.t_last = -1;
-    s->port = -1;
-    s->t_closed = -1;
+    s->port.state = -1;
+    s->port.t_closed = -1;
     s->sum.duration_s = -1;
     s->sum.throughput_Bps = -1;
-    s->init = INIT_UNKNOWN;
-    s->write_events = true;
+    s->init.state = INIT_UNKNOWN;
+    s->wr.events = true;
     reset_data(s, false);
     return s;
 }
@@ -431,18 +450,18 @@ const dk_summary *dk_session_summary(const dk_session *s)
 void dk_session_write_crc(dk_session *s, bool on)
 {
     s->stream_ok = false;
-    s->write_crc = on;
+    s->wr.crc = on;
 }
 
 void dk_session_write_events(dk_session *s, bool on)
 {
     s->stream_ok = false;
-    s->write_events = on;
+    s->wr.events = on;
 }
 
 bool dk_session_awaiting(const dk_session *s)
 {
-    return s->out_n > 0;
+    return s->pair.n > 0;
 }
 
 /* ---- images --------------------------------------------------------- */
@@ -450,42 +469,42 @@ bool dk_session_awaiting(const dk_session *s)
 static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t,
                        uint64_t start, uint64_t end)
 {
-    if (s->image > 0 && !s->img_active && !s->img_done) {
+    if (s->img.index > 0 && !s->img.active && !s->img.done) {
         /* Nothing happened in the current slot (e.g. only a SELECT): reuse it. */
     } else {
-        if (s->image > 0 && s->cmd_known && s->cmd_off > 0) {
-            s->prev_cmd_crc = s->cmd_crc;
-            s->prev_cmd_len = s->cmd_off;
-            s->prev_done = s->img_done;
+        if (s->img.index > 0 && s->cmd.known && s->cmd.off > 0) {
+            s->img.prev_cmd_crc = s->cmd.crc;
+            s->img.prev_cmd_len = s->cmd.off;
+            s->img.prev_done = s->img.done;
         } else {
-            s->prev_cmd_len = 0;
+            s->img.prev_cmd_len = 0;
         }
-        s->image++;
+        s->img.index++;
     }
-    s->sum.n_images = s->image;
-    s->img = s->image <= DK_SESSION_MAX_IMAGES ? &s->sum.img[s->image - 1] : &s->img_over;
-    if (s->img) {
-        memset(s->img, 0, sizeof *s->img);
-        s->img->index = s->image;
-        s->img->cmd_size = cmd_size;
+    s->sum.n_images = s->img.index;
+    s->img.sum = s->img.index <= DK_SESSION_MAX_IMAGES ? &s->sum.img[s->img.index - 1] : &s->img.over;
+    if (s->img.sum) {
+        memset(s->img.sum, 0, sizeof *s->img.sum);
+        s->img.sum->index = s->img.index;
+        s->img.sum->cmd_size = cmd_size;
     }
-    s->img_active = false;
-    s->img_done = false;
-    s->restart_counted = false;
-    s->data_lost = false;
-    s->init = created ? INIT_NONE : INIT_UNKNOWN;
-    s->cmd_created = created;
-    s->cmd_grounded = created;
-    s->cmd_size = cmd_size;
-    s->cmd_off = s->cmd_crc = 0;
-    s->cmd_known = created;
-    s->cmd_beyond_flagged = false;
-    s->init_ev_due = false;
-    s->image_size = 0;
+    s->img.active = false;
+    s->img.done = false;
+    s->img.restart_counted = false;
+    s->data.lost = false;
+    s->init.state = created ? INIT_NONE : INIT_UNKNOWN;
+    s->cmd.created = created;
+    s->cmd.grounded = created;
+    s->cmd.size = cmd_size;
+    s->cmd.off = s->cmd.crc = 0;
+    s->cmd.known = created;
+    s->cmd.beyond_flagged = false;
+    s->init.ev_due = false;
+    s->img.size = 0;
     reset_data(s, created);
     dk_event ev;
     event_head(&ev, DK_EV_IMAGE, t, start, end, DK_DIR_HOST);
-    ev.u.img.index = s->image;
+    ev.u.img.index = s->img.index;
     ev.u.img.cmd_size = cmd_size;
     emit(s, &ev);
 }
@@ -494,26 +513,26 @@ static void open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t
  * whose beginning is not in the capture. */
 static void ensure_image(dk_session *s, int64_t t, uint64_t start, uint64_t end)
 {
-    if (s->image == 0 || (s->img_done && s->img_active))
+    if (s->img.index == 0 || (s->img.done && s->img.active))
         open_image(s, false, 0, t, start, end);
 }
 
 static void image_done(dk_session *s, int64_t t, uint64_t start, uint64_t end)
 {
-    s->img_done = true;
-    if (s->img) {
-        s->img->completed = true;
-        s->img->offset = s->data_off;
+    s->img.done = true;
+    if (s->img.sum) {
+        s->img.sum->completed = true;
+        s->img.sum->offset = s->data.off;
     }
     dk_event ev;
     event_head(&ev, DK_EV_IMAGE, t, start, end, DK_DIR_TARGET);
     ev.u.img.done = true;
-    ev.u.img.index = s->image;
-    ev.u.img.cmd_size = s->cmd_size;
-    ev.u.img.has_type = s->img && s->img->has_type;
-    ev.u.img.fw_type = s->img ? s->img->fw_type : 0;
-    ev.u.img.size = s->data_off;
-    ev.u.img.crc = s->data_crc;
+    ev.u.img.index = s->img.index;
+    ev.u.img.cmd_size = s->cmd.size;
+    ev.u.img.has_type = s->img.sum && s->img.sum->has_type;
+    ev.u.img.fw_type = s->img.sum ? s->img.sum->fw_type : 0;
+    ev.u.img.size = s->data.off;
+    ev.u.img.crc = s->data.crc;
     emit(s, &ev);
 }
 
@@ -524,18 +543,18 @@ static void resume_emit(dk_session *s, dk_resume_how how, uint32_t from, int64_t
 {
     dk_event ev;
     event_head(&ev, DK_EV_RESUME, t, start, end, DK_DIR_HOST);
-    ev.u.resume.obj_type = s->resume_obj;
-    ev.u.resume.offset = s->resume_off;
-    ev.u.resume.crc = s->resume_crc;
+    ev.u.resume.obj_type = s->resume.obj;
+    ev.u.resume.offset = s->resume.off;
+    ev.u.resume.crc = s->resume.crc;
     ev.u.resume.how = how;
     ev.u.resume.from = from;
-    s->resume_on = false;
+    s->resume.on = false;
     if (how == DK_RESUME_RESTART) {
         s->sum.restarts++;
-        s->restart_counted = true;
-    } else if (!s->resume_open) {
+        s->img.restart_counted = true;
+    } else if (!s->resume.open) {
         s->sum.resumes++;
-        s->resume_open = true;
+        s->resume.open = true;
     }
     emit(s, &ev);
 }
@@ -545,7 +564,7 @@ static void resume_emit(dk_session *s, dk_resume_how how, uint32_t from, int64_t
 static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t start,
                            uint64_t end)
 {
-    if (!s->resume_on)
+    if (!s->resume.on)
         return;
     uint8_t op = m->op;
     uint8_t ctype = op == DK_OP_OBJECT_CREATE ? m->req.create.type : 0;
@@ -553,16 +572,16 @@ static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t s
         resume_emit(s, DK_RESUME_RESTART, 0, t, start, end);
         return;
     }
-    if (s->resume_obj == DK_OBJ_COMMAND) {
+    if (s->resume.obj == DK_OBJ_COMMAND) {
         if ((op == DK_OP_OBJECT_WRITE || op == DK_OP_OBJECT_EXECUTE) && s->sel == DK_OBJ_COMMAND)
-            resume_emit(s, DK_RESUME_CONTINUE, s->cmd_off, t, start, end);
+            resume_emit(s, DK_RESUME_CONTINUE, s->cmd.off, t, start, end);
         return;
     }
     if ((op == DK_OP_OBJECT_WRITE || op == DK_OP_OBJECT_EXECUTE) && s->sel == DK_OBJ_DATA)
-        resume_emit(s, DK_RESUME_CONTINUE, s->data_off, t, start, end);
+        resume_emit(s, DK_RESUME_CONTINUE, s->data.off, t, start, end);
     else if (op == DK_OP_OBJECT_CREATE && ctype == DK_OBJ_DATA)
-        resume_emit(s, s->resume_off == s->last_off ? DK_RESUME_CONTINUE : DK_RESUME_OBJECT_RESTART,
-                    s->last_off, t, start, end);
+        resume_emit(s, s->resume.off == s->data.last_off ? DK_RESUME_CONTINUE : DK_RESUME_OBJECT_RESTART,
+                    s->data.last_off, t, start, end);
 }
 
 /* ---- reported offset/CRC checks ------------------------------------ */
@@ -573,16 +592,16 @@ static void resume_resolve(dk_session *s, const dk_msg *m, int64_t t, uint64_t s
  * WRITE came after it (the host sets PRN when it reconnects) and holds. */
 static void target_reset(dk_session *s, bool seen_late)
 {
-    if (seen_late && s->prn_set_at == s->sum.writes && s->sum.writes) {
-        s->prn_count = 0;
+    if (seen_late && s->prn.set_at == s->sum.writes && s->sum.writes) {
+        s->prn.count = 0;
         return;
     }
-    if (s->prn) {
-        s->prn_set = s->prn;
-        s->prn = 0;
-        s->prn_reset = true;
+    if (s->prn.every) {
+        s->prn.set = s->prn.every;
+        s->prn.every = 0;
+        s->prn.reset = true;
     }
-    s->prn_count = 0;
+    s->prn.count = 0;
 }
 
 typedef struct {
@@ -601,16 +620,16 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
     r->an = DK_AN_COUNT;
     r->check = DK_CHECK_NONE;
     if (obj == DK_OBJ_COMMAND) {
-        r->exp_off = s->cmd_off;
-        r->exp_crc = s->cmd_crc;
-        if (!s->cmd_grounded || s->img_done) {
+        r->exp_off = s->cmd.off;
+        r->exp_crc = s->cmd.crc;
+        if (!s->cmd.grounded || s->img.done) {
             r->check = DK_CHECK_ADOPTED;
-        } else if (off == s->cmd_off) {
-            r->check = crc == s->cmd_crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
-        } else if (off < s->cmd_off) {
+        } else if (off == s->cmd.off) {
+            r->check = crc == s->cmd.crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
+        } else if (off < s->cmd.off) {
             r->check = DK_CHECK_OFFSET_BAD;
-            if (s->cmd_known) {
-                uint32_t c = dk_crc32(0, s->cmd_buf, off);
+            if (s->cmd.known) {
+                uint32_t c = dk_crc32(0, s->cmd.buf, off);
                 r->exp_crc = c;
                 if (c != crc) {
                     r->an = DK_AN_DFU_CRC_MISMATCH;
@@ -625,7 +644,7 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
                 r->an = is_select ? DK_AN_DFU_OFFSET_BACKWARDS : DK_AN_DFU_OFFSET_MISMATCH;
                 snprintf(r->text, sizeof r->text,
                          "%s reports command offset %u, but %u bytes were sent%s", what,
-                         (unsigned)off, (unsigned)s->cmd_off,
+                         (unsigned)off, (unsigned)s->cmd.off,
                          is_select ? (off ? ": the target kept only part of the init packet"
                                           : ": the target lost the init packet")
                                    : "");
@@ -635,46 +654,46 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
             r->an = DK_AN_DFU_OFFSET_MISMATCH;
             snprintf(r->text, sizeof r->text,
                      "%s reports command offset %u, but only %u bytes were sent", what,
-                     (unsigned)off, (unsigned)s->cmd_off);
+                     (unsigned)off, (unsigned)s->cmd.off);
         }
         if (r->check == DK_CHECK_CRC_BAD) {
             r->an = DK_AN_DFU_CRC_MISMATCH;
             snprintf(r->text, sizeof r->text,
                      "%s reports command crc=0x%08x at offset %u, the bytes sent give 0x%08x", what,
-                     (unsigned)crc, (unsigned)off, (unsigned)s->cmd_crc);
+                     (unsigned)crc, (unsigned)off, (unsigned)s->cmd.crc);
         }
         if (r->check != DK_CHECK_OK) {
-            if (off > s->cmd_off || !s->cmd_grounded || s->img_done)
-                s->cmd_known = off == 0;
-            s->cmd_off = off;
-            s->cmd_crc = crc;
-            s->cmd_grounded = true;
+            if (off > s->cmd.off || !s->cmd.grounded || s->img.done)
+                s->cmd.known = off == 0;
+            s->cmd.off = off;
+            s->cmd.crc = crc;
+            s->cmd.grounded = true;
         }
         return;
     }
     if (obj != DK_OBJ_DATA)
         return;
-    r->exp_off = s->data_off;
-    r->exp_crc = s->data_crc;
-    if (!s->data_seen || s->img_done) {
+    r->exp_off = s->data.off;
+    r->exp_crc = s->data.crc;
+    if (!s->data.seen || s->img.done) {
         r->check = DK_CHECK_ADOPTED;
-    } else if (off == s->data_off) {
-        if (!s->data_crc_known)
+    } else if (off == s->data.off) {
+        if (!s->data.crc_known)
             r->check = DK_CHECK_ADOPTED;
         else
-            r->check = crc == s->data_crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
+            r->check = crc == s->data.crc ? DK_CHECK_OK : DK_CHECK_CRC_BAD;
         if (r->check == DK_CHECK_CRC_BAD) {
             r->an = DK_AN_DFU_CRC_MISMATCH;
             snprintf(r->text, sizeof r->text,
                      "%s reports crc=0x%08x at offset %u, the bytes sent give 0x%08x", what,
-                     (unsigned)crc, (unsigned)off, (unsigned)s->data_crc);
+                     (unsigned)crc, (unsigned)off, (unsigned)s->data.crc);
         }
-    } else if (off < s->data_off) {
+    } else if (off < s->data.off) {
         r->check = DK_CHECK_OFFSET_BAD;
         if (is_select) {
             target_reset(s, true);
             /* The host can only go on from 0: a restart when it does. */
-            s->data_lost = off == 0;
+            s->data.lost = off == 0;
         }
         const snapshot *c = cp_find(s, off);
         if (c && c->crc != crc) {
@@ -689,42 +708,42 @@ static void check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc,
                 snprintf(r->text, sizeof r->text,
                          "%s reports offset 0 after %u bytes were sent: the target lost its "
                          "progress (it reset), the data must be sent again from 0",
-                         what, (unsigned)s->data_off);
+                         what, (unsigned)s->data.off);
             else
                 snprintf(r->text, sizeof r->text,
                          "%s reports offset %u after %u bytes were sent: the transfer resumes "
                          "from %u",
-                         what, (unsigned)off, (unsigned)s->data_off, (unsigned)off);
+                         what, (unsigned)off, (unsigned)s->data.off, (unsigned)off);
         } else {
             r->an = DK_AN_DFU_OFFSET_MISMATCH;
             snprintf(r->text, sizeof r->text,
                      "%s reports offset %u, but %u bytes were sent: %u bytes did not arrive", what,
-                     (unsigned)off, (unsigned)s->data_off, (unsigned)(s->data_off - off));
+                     (unsigned)off, (unsigned)s->data.off, (unsigned)(s->data.off - off));
         }
     } else {
         r->check = DK_CHECK_OFFSET_BAD;
         r->an = DK_AN_DFU_OFFSET_MISMATCH;
         snprintf(r->text, sizeof r->text,
                  "%s reports offset %u, but only %u bytes were sent", what, (unsigned)off,
-                 (unsigned)s->data_off);
+                 (unsigned)s->data.off);
     }
     if (r->check != DK_CHECK_OK) {
-        s->data_off = off;
-        s->data_crc = crc;
-        s->data_crc_known = true;
-        s->data_seen = true;
-        if (is_select || off < s->last_off) {
+        s->data.off = off;
+        s->data.crc = crc;
+        s->data.crc_known = true;
+        s->data.seen = true;
+        if (is_select || off < s->data.last_off) {
             /* Where a data CREATE would roll back to (§6.4). */
-            uint32_t ms = s->max_size ? s->max_size : 4096;
-            if (off % ms == 0 || (s->image_size && off == s->image_size)) {
-                s->last_off = off;
-                s->last_crc = crc;
-                s->last_crc_known = true;
+            uint32_t ms = s->data.max_size ? s->data.max_size : 4096;
+            if (off % ms == 0 || (s->img.size && off == s->img.size)) {
+                s->data.last_off = off;
+                s->data.last_crc = crc;
+                s->data.last_crc_known = true;
             } else {
-                s->last_off = off - off % ms;
-                const snapshot *c = cp_find(s, s->last_off);
-                s->last_crc_known = c != NULL;
-                s->last_crc = c ? c->crc : 0;
+                s->data.last_off = off - off % ms;
+                const snapshot *c = cp_find(s, s->data.last_off);
+                s->data.last_crc_known = c != NULL;
+                s->data.last_crc = c ? c->crc : 0;
             }
         }
     }
@@ -753,15 +772,15 @@ static dk_stage stage_of(const pending *p)
 
 static void emit_init_if_due(dk_session *s)
 {
-    if (!s->init_ev_due)
+    if (!s->init.ev_due)
         return;
-    s->init_ev_due = false;
-    s->init_ev.u.init.pkt = s->init_ev.u.init.ok ? &s->pkt : NULL;
-    s->init_ev.u.init.bytes = s->cmd_buf;
-    emit(s, &s->init_ev);
-    if (!s->init_ev.u.init.ok && s->init_ev.u.init.len > 0) {
-        const dk_err *e = &s->init_ev.u.init.err;
-        note_op(s, DK_AN_INIT_MALFORMED, s->init_ev.t_us, DK_DIR_HOST, s->cmd_pos0, s->cmd_pos1,
+    s->init.ev_due = false;
+    s->init.ev.u.init.pkt = s->init.ev.u.init.ok ? &s->init.pkt : NULL;
+    s->init.ev.u.init.bytes = s->cmd.buf;
+    emit(s, &s->init.ev);
+    if (!s->init.ev.u.init.ok && s->init.ev.u.init.len > 0) {
+        const dk_err *e = &s->init.ev.u.init.err;
+        note_op(s, DK_AN_INIT_MALFORMED, s->init.ev.t_us, DK_DIR_HOST, s->cmd.pos0, s->cmd.pos1,
                 DK_OP_OBJECT_EXECUTE, "init packet byte %llu: %s",
                 (unsigned long long)(e->has_offset ? e->offset : 0), e->msg);
     }
@@ -801,27 +820,27 @@ static void unanswered(dk_session *s, pending *p, const char *why)
 
 static pending *out_at(dk_session *s, unsigned i)
 {
-    return &s->out[(s->out_head + i) % OUT_Q];
+    return &s->pair.out[(s->pair.head + i) % OUT_Q];
 }
 
 static void out_drop(dk_session *s)
 {
-    if (!s->out[s->out_head].prn)
-        s->out_req--;
-    s->out_head = (s->out_head + 1) % OUT_Q;
-    s->out_n--;
+    if (!s->pair.out[s->pair.head].prn)
+        s->pair.req--;
+    s->pair.head = (s->pair.head + 1) % OUT_Q;
+    s->pair.n--;
 }
 
 static pending out_pop(dk_session *s)
 {
-    pending p = s->out[s->out_head];
+    pending p = s->pair.out[s->pair.head];
     out_drop(s);
     return p;
 }
 
 static void prn_void_flush(dk_session *s, const char *why)
 {
-    prn_void *v = &s->lost;
+    prn_void *v = &s->pair.lost;
     if (!v->n)
         return;
     if (v->n == 1)
@@ -840,8 +859,8 @@ static void prn_void_flush(dk_session *s, const char *why)
  * now, unless quiet: notifications then join the next note. */
 static void out_close(dk_session *s, unsigned k, const char *why, bool quiet)
 {
-    prn_void *v = &s->lost;
-    while (k-- > 0 && s->out_n > 0) {
+    prn_void *v = &s->pair.lost;
+    while (k-- > 0 && s->pair.n > 0) {
         pending *p = out_at(s, 0);
         if (!p->prn) {
             prn_void_flush(s, why);
@@ -869,12 +888,12 @@ static void out_close(dk_session *s, unsigned k, const char *why, bool quiet)
 /* Room for one more owed answer (the oldest gives way) and a slot for it. */
 static pending *out_push(dk_session *s, bool prn)
 {
-    if (s->out_n == OUT_Q)
+    if (s->pair.n == OUT_Q)
         out_close(s, 1, "", true); /* notifications: said with the next ones */
-    pending *p = out_at(s, s->out_n);
-    s->out_n++;
+    pending *p = out_at(s, s->pair.n);
+    s->pair.n++;
     if (!prn)
-        s->out_req++;
+        s->pair.req++;
     return p;
 }
 
@@ -889,7 +908,7 @@ static int out_match(dk_session *s, const dk_msg *m)
 {
     int first = -1, prn_hit = -1;
     bool by_off = m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS;
-    for (unsigned i = 0; i < s->out_n; i++) {
+    for (unsigned i = 0; i < s->pair.n; i++) {
         const pending *p = out_at(s, i);
         if (m->op == DK_OP_CRC_GET) {
             if (!p->prn && p->m.op != DK_OP_CRC_GET) {
@@ -903,7 +922,7 @@ static int out_match(dk_session *s, const dk_msg *m)
                 continue;
             if (!p->prn)
                 return (int)i;
-            if (prn_hit < 0 && (int)i == first && !s->lost.n)
+            if (prn_hit < 0 && (int)i == first && !s->pair.lost.n)
                 return (int)i; /* notifications arrive */
             if (prn_hit < 0)
                 prn_hit = (int)i;
@@ -921,25 +940,25 @@ static int out_match(dk_session *s, const dk_msg *m)
 static void mismatch_seen(dk_session *s, dk_anomaly_id an)
 {
     if (an == DK_AN_DFU_CRC_MISMATCH || an == DK_AN_DFU_OFFSET_MISMATCH) {
-        s->bad_check = an == DK_AN_DFU_CRC_MISMATCH ? DK_CHECK_CRC_BAD : DK_CHECK_OFFSET_BAD;
-        s->bad_check_req = s->sum.requests;
+        s->verdict.bad_check = an == DK_AN_DFU_CRC_MISMATCH ? DK_CHECK_CRC_BAD : DK_CHECK_OFFSET_BAD;
+        s->verdict.bad_check_req = s->sum.requests;
     }
 }
 
 static void fail_note(dk_session *s, const pending *p, const dk_msg *m, uint64_t start)
 {
-    s->err_open = true;
+    s->verdict.err_open = true;
     s->sum.fail_stage = p ? stage_of(p) : DK_STAGE_NONE;
     s->sum.fail_op = m->op;
     s->sum.fail_result = m->result;
     s->sum.fail_has_ext = m->has_ext;
     s->sum.fail_ext = m->ext;
     s->sum.fail_pos = start;
-    if (s->img && p && (s->sum.fail_stage == DK_STAGE_INIT || s->sum.fail_stage == DK_STAGE_FINAL ||
+    if (s->img.sum && p && (s->sum.fail_stage == DK_STAGE_INIT || s->sum.fail_stage == DK_STAGE_FINAL ||
                         s->sum.fail_stage == DK_STAGE_DATA)) {
-        s->img->failed = true;
-        s->img->result = m->result;
-        s->img->ext = m->ext;
+        s->img.sum->failed = true;
+        s->img.sum->result = m->result;
+        s->img.sum->ext = m->ext;
     }
 }
 
@@ -948,10 +967,10 @@ static void error_anomaly(dk_session *s, const pending *p, const dk_msg *m, cons
                           int64_t t, uint64_t start, uint64_t end)
 {
     char b1[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
-    s->an_set = true;
-    s->an_result = m->result;
-    s->an_has_ext = m->has_ext;
-    s->an_ext = m->ext;
+    s->an.set = true;
+    s->an.result = m->result;
+    s->an.has_ext = m->has_ext;
+    s->an.ext = m->ext;
     if (m->result == DK_RES_EXT_ERROR) {
         const char *mean = dk_ext_meaning(m->ext);
         note_in(s, p, DK_AN_DFU_EXT_ERROR, t, start, end, m->op,
@@ -971,33 +990,33 @@ static void on_execute_ok(dk_session *s, const pending *p, int64_t t, uint64_t s
                           uint64_t end, bool *completed)
 {
     if (p->obj == DK_OBJ_COMMAND) {
-        s->init = INIT_VALID;
-        if (s->img)
-            s->img->init_ok = true;
-        if (!s->restart_counted && s->prev_cmd_len && !s->prev_done && s->cmd_known &&
-            s->prev_cmd_len == s->cmd_off && s->prev_cmd_crc == s->cmd_crc) {
+        s->init.state = INIT_VALID;
+        if (s->img.sum)
+            s->img.sum->init_ok = true;
+        if (!s->img.restart_counted && s->img.prev_cmd_len && !s->img.prev_done && s->cmd.known &&
+            s->img.prev_cmd_len == s->cmd.off && s->img.prev_cmd_crc == s->cmd.crc) {
             s->sum.restarts++;
-            s->restart_counted = true;
-            if (s->img)
-                s->img->restart = true;
+            s->img.restart_counted = true;
+            if (s->img.sum)
+                s->img.sum->restart = true;
         }
         return;
     }
     if (p->obj != DK_OBJ_DATA)
         return;
-    s->img_active = true;
-    s->last_off = s->data_off;
-    s->last_crc = s->data_crc;
-    s->last_crc_known = s->data_crc_known;
-    if (s->data_crc_known)
-        cp_push(s, s->data_off, s->data_crc);
+    s->img.active = true;
+    s->data.last_off = s->data.off;
+    s->data.last_crc = s->data.crc;
+    s->data.last_crc_known = s->data.crc_known;
+    if (s->data.crc_known)
+        cp_push(s, s->data.off, s->data.crc);
     /* A late answer may come after the host created the next object: that
      * one stays open. */
-    bool was_open = p->exec_open && s->obj_open && s->obj_start == p->exec_start;
+    bool was_open = p->exec_open && s->data.open && s->data.start == p->exec_start;
     if (was_open)
-        s->obj_open = false;
-    if (p->final || (was_open && !s->image_size && s->obj_size < s->max_size &&
-                     s->data_off == s->obj_start + s->obj_size)) {
+        s->data.open = false;
+    if (p->final || (was_open && !s->img.size && s->data.size < s->data.max_size &&
+                     s->data.off == s->data.start + s->data.size)) {
         (void)t;
         (void)start;
         (void)end;
@@ -1009,14 +1028,14 @@ static void on_failure_state(dk_session *s, const pending *p)
 {
     if (p->m.op == DK_OP_OBJECT_CREATE) {
         if (p->m.req.create.type == DK_OBJ_COMMAND)
-            s->cmd_created = false;
+            s->cmd.created = false;
         else
-            s->obj_open = false;
+            s->data.open = false;
     } else if (p->m.op == DK_OP_OBJECT_EXECUTE && p->obj == DK_OBJ_COMMAND) {
-        s->init = INIT_REJECTED;
-        s->img_done = true; /* progress reset on the target (§6.5) */
+        s->init.state = INIT_REJECTED;
+        s->img.done = true; /* progress reset on the target (§6.5) */
     } else if (p->m.op == DK_OP_OBJECT_EXECUTE && p->final) {
-        s->img_done = true; /* reset after postvalidation either way (§6.6) */
+        s->img.done = true; /* reset after postvalidation either way (§6.6) */
     }
 }
 
@@ -1047,33 +1066,33 @@ static void pair(dk_session *s, pending *p, const dk_msg *m, bool late, int64_t 
             if ((obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA) && m->rsp.select.offset > 0)
                 ensure_image(s, p->t, p->start, end);
             if (obj == DK_OBJ_DATA && m->rsp.select.max_size)
-                s->max_size = m->rsp.select.max_size;
+                s->data.max_size = m->rsp.select.max_size;
             check_report(s, obj, m->rsp.select.offset, m->rsp.select.crc, true, "SELECT", &r);
             if (obj == DK_OBJ_COMMAND) {
-                if (m->rsp.select.offset == 0 && s->init == INIT_UNKNOWN)
-                    s->init = INIT_NONE;
+                if (m->rsp.select.offset == 0 && s->init.state == INIT_UNKNOWN)
+                    s->init.state = INIT_NONE;
                 else if (m->rsp.select.offset > 0 &&
-                         (s->init == INIT_UNKNOWN || s->init == INIT_NONE || s->img_done))
-                    s->init = INIT_PENDING;
+                         (s->init.state == INIT_UNKNOWN || s->init.state == INIT_NONE || s->img.done))
+                    s->init.state = INIT_PENDING;
             }
             if ((obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA) && m->rsp.select.offset > 0) {
-                s->resume_on = true;
-                s->resume_obj = obj;
-                s->resume_off = m->rsp.select.offset;
-                s->resume_crc = m->rsp.select.crc;
+                s->resume.on = true;
+                s->resume.obj = obj;
+                s->resume.off = m->rsp.select.offset;
+                s->resume.crc = m->rsp.select.crc;
             }
             break;
         }
         case DK_OP_CRC_GET:
             check_report(s, p->obj, m->rsp.crc.offset, m->rsp.crc.crc, false, "CRC_GET", &r);
-            s->err_open = false;
+            s->verdict.err_open = false;
             break;
         case DK_OP_OBJECT_EXECUTE:
             on_execute_ok(s, p, t, start, end, &completed);
-            s->err_open = false;
+            s->verdict.err_open = false;
             break;
         case DK_OP_OBJECT_CREATE:
-            s->err_open = false;
+            s->verdict.err_open = false;
             break;
         default:
             break;
@@ -1120,40 +1139,40 @@ static uint32_t write_data(dk_session *s, const uint8_t *data, size_t len, int64
                            uint64_t start, uint64_t end)
 {
     ensure_image(s, t, start, end);
-    s->img_active = true;
-    if (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)) {
-        s->obj_flagged = true;
+    s->img.active = true;
+    if (!s->data.flagged && (s->init.state == INIT_NONE || s->init.state == INIT_REJECTED)) {
+        s->data.flagged = true;
         note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
                 "data written at offset %u while the target holds no valid init packet%s",
-                (unsigned)s->data_off, s->init == INIT_REJECTED ? " (it was rejected)" : "");
+                (unsigned)s->data.off, s->init.state == INIT_REJECTED ? " (it was rejected)" : "");
     }
-    if (s->obj_open && !s->obj_flagged &&
-        (uint64_t)s->data_off + len > (uint64_t)s->obj_start + s->obj_size) {
-        s->obj_flagged = true;
+    if (s->data.open && !s->data.flagged &&
+        (uint64_t)s->data.off + len > (uint64_t)s->data.start + s->data.size) {
+        s->data.flagged = true;
         note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
-                "data write [%u, %u) goes past the object [%u, %u)", (unsigned)s->data_off,
-                (unsigned)(s->data_off + len), (unsigned)s->obj_start,
-                (unsigned)(s->obj_start + s->obj_size));
+                "data write [%u, %u) goes past the object [%u, %u)", (unsigned)s->data.off,
+                (unsigned)(s->data.off + len), (unsigned)s->data.start,
+                (unsigned)(s->data.start + s->data.size));
     }
-    uint32_t offset = s->data_off;
-    if (s->data_crc_known) {
-        if (len > STAGE - s->stage_len)
+    uint32_t offset = s->data.off;
+    if (s->data.crc_known) {
+        if (len > STAGE - s->data.stage_len)
             sync_crc(s);
         if (len > STAGE) {
-            s->data_crc = dk_crc32(s->data_crc, data, len);
+            s->data.crc = dk_crc32(s->data.crc, data, len);
         } else {
-            memcpy(s->stage + s->stage_len, data, len);
-            s->stage_len += len;
+            memcpy(s->data.stage + s->data.stage_len, data, len);
+            s->data.stage_len += len;
         }
     }
-    s->data_off += (uint32_t)len;
+    s->data.off += (uint32_t)len;
     s->sum.bytes_data += len;
-    if (s->img) {
-        s->img->bytes_sent += len;
-        if (s->data_off > s->img->offset)
-            s->img->offset = s->data_off;
+    if (s->img.sum) {
+        s->img.sum->bytes_sent += len;
+        if (s->data.off > s->img.sum->offset)
+            s->img.sum->offset = s->data.off;
     }
-    if (s->write_crc || (s->prn && s->prn_count + 1 >= s->prn))
+    if (s->wr.crc || (s->prn.every && s->prn.count + 1 >= s->prn.every))
         sync_crc(s);
     return offset;
 }
@@ -1164,27 +1183,27 @@ static uint32_t write_cmd(dk_session *s, const uint8_t *data, size_t len, int64_
                           uint64_t start, uint64_t end)
 {
     ensure_image(s, t, start, end);
-    s->img_active = true;
-    if (s->cmd_off == 0)
-        s->cmd_pos0 = start;
-    s->cmd_pos1 = end;
-    uint32_t offset = s->cmd_off;
-    if (s->cmd_known) {
-        if (len <= CMD_MAX - s->cmd_off && s->cmd_off <= CMD_MAX) {
+    s->img.active = true;
+    if (s->cmd.off == 0)
+        s->cmd.pos0 = start;
+    s->cmd.pos1 = end;
+    uint32_t offset = s->cmd.off;
+    if (s->cmd.known) {
+        if (len <= CMD_MAX - s->cmd.off && s->cmd.off <= CMD_MAX) {
             if (len)
-                memcpy(s->cmd_buf + s->cmd_off, data, len);
+                memcpy(s->cmd.buf + s->cmd.off, data, len);
         } else {
-            s->cmd_known = false;
+            s->cmd.known = false;
         }
     }
-    s->cmd_crc = dk_crc32(s->cmd_crc, data, len);
-    s->cmd_off += (uint32_t)len;
+    s->cmd.crc = dk_crc32(s->cmd.crc, data, len);
+    s->cmd.off += (uint32_t)len;
     s->sum.bytes_cmd += len;
-    if (s->cmd_created && s->cmd_off > s->cmd_size && !s->cmd_beyond_flagged) {
-        s->cmd_beyond_flagged = true;
+    if (s->cmd.created && s->cmd.off > s->cmd.size && !s->cmd.beyond_flagged) {
+        s->cmd.beyond_flagged = true;
         note_op(s, DK_AN_DFU_WRITE_BEYOND_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
                 "command write up to offset %u, but the command object has %u bytes",
-                (unsigned)s->cmd_off, (unsigned)s->cmd_size);
+                (unsigned)s->cmd.off, (unsigned)s->cmd.size);
     }
     return offset;
 }
@@ -1194,7 +1213,7 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
                      uint64_t end)
 {
     s->sum.writes++;
-    if (s->resume_on) {
+    if (s->resume.on) {
         dk_msg m = dk_msg_request(DK_OP_OBJECT_WRITE);
         resume_resolve(s, &m, t, start, end);
     }
@@ -1204,12 +1223,12 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
     bool crc_known = false;
     if (obj == DK_OBJ_DATA) {
         offset = write_data(s, data, len, t, start, end);
-        crc = s->data_crc;
-        crc_known = s->data_crc_known && s->data_seen && s->stage_len == 0;
+        crc = s->data.crc;
+        crc_known = s->data.crc_known && s->data.seen && s->data.stage_len == 0;
     } else if (obj == DK_OBJ_COMMAND) {
         offset = write_cmd(s, data, len, t, start, end);
-        crc = s->cmd_crc;
-        crc_known = s->cmd_grounded;
+        crc = s->cmd.crc;
+        crc_known = s->cmd.grounded;
     } else if (!s->sel_flagged) {
         s->sel_flagged = true;
         note_op(s, DK_AN_DFU_WRITE_WITHOUT_OBJECT, t, DK_DIR_HOST, start, end, DK_OP_OBJECT_WRITE,
@@ -1217,8 +1236,8 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
     }
     uint32_t off_end = offset + (uint32_t)len;
 
-    if (s->prn && ++s->prn_count >= s->prn) {
-        s->prn_count = 0;
+    if (s->prn.every && ++s->prn.count >= s->prn.every) {
+        s->prn.count = 0;
         pending *q = out_push(s, true);
         q->on = true;
         q->prn = true; /* (the request fields are not used) */
@@ -1231,7 +1250,7 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
         q->end = end;
     }
 
-    if (s->write_events) {
+    if (s->wr.events) {
         dk_event ev;
         ev.kind = DK_EV_WRITE;
         ev.t_us = t;
@@ -1244,25 +1263,25 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
     }
 
     /* fold (a data run's CRC is filled in by settle() when it ends) */
-    dk_writes *r = &s->run.u.run;
-    if (s->run_on && r->obj_type == obj && r->off_end == offset && s->run.image == s->image) {
+    dk_writes *r = &s->wr.run.u.run;
+    if (s->wr.run_on && r->obj_type == obj && r->off_end == offset && s->wr.run.image == s->img.index) {
         r->count++;
         r->bytes += len;
         r->off_end = off_end;
         r->crc_end = crc;
         r->crc_known = crc_known;
         r->t_last = t;
-        s->run.end = end;
+        s->wr.run.end = end;
         return;
     }
     flush_run(s);
-    memset(&s->run, 0, sizeof s->run);
-    s->run.kind = DK_EV_WRITES;
-    s->run.t_us = t;
-    s->run.start = start;
-    s->run.end = end;
-    s->run.dir = DK_DIR_HOST;
-    s->run.image = s->image;
+    memset(&s->wr.run, 0, sizeof s->wr.run);
+    s->wr.run.kind = DK_EV_WRITES;
+    s->wr.run.t_us = t;
+    s->wr.run.start = start;
+    s->wr.run.end = end;
+    s->wr.run.dir = DK_DIR_HOST;
+    s->wr.run.image = s->img.index;
     r->obj_type = obj;
     r->count = 1;
     r->bytes = len;
@@ -1271,7 +1290,7 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
     r->crc_end = crc;
     r->crc_known = crc_known;
     r->t_first = r->t_last = t;
-    s->run_on = true;
+    s->wr.run_on = true;
 }
 
 /* The bulk of every capture: a data write that continues the current run
@@ -1283,40 +1302,40 @@ static void on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, 
 static inline bool write_streaming(dk_session *s, const uint8_t *data, size_t len, int64_t t,
                                    uint64_t end)
 {
-    dk_writes *r = &s->run.u.run;
+    dk_writes *r = &s->wr.run.u.run;
     /* What only other events change is checked once (stream_ok is cleared
      * by every entry point but this path). */
     if (!s->stream_ok) {
-        if (s->sel != DK_OBJ_DATA || s->write_events || s->write_crc || s->resume_on ||
-            !s->run_on || r->obj_type != DK_OBJ_DATA || r->off_end != s->data_off ||
-            s->run.image != s->image || !s->obj_open || !s->data_crc_known || !s->img ||
-            s->image == 0 || s->img_done ||
-            (!s->obj_flagged && (s->init == INIT_NONE || s->init == INIT_REJECTED)))
+        if (s->sel != DK_OBJ_DATA || s->wr.events || s->wr.crc || s->resume.on ||
+            !s->wr.run_on || r->obj_type != DK_OBJ_DATA || r->off_end != s->data.off ||
+            s->wr.run.image != s->img.index || !s->data.open || !s->data.crc_known || !s->img.sum ||
+            s->img.index == 0 || s->img.done ||
+            (!s->data.flagged && (s->init.state == INIT_NONE || s->init.state == INIT_REJECTED)))
             return false;
         s->stream_ok = true;
     }
-    uint64_t off_end = (uint64_t)s->data_off + len;
-    if (off_end > (uint64_t)s->obj_start + s->obj_size || len > STAGE - s->stage_len ||
-        (s->prn && s->prn_count + 1 >= s->prn))
+    uint64_t off_end = (uint64_t)s->data.off + len;
+    if (off_end > (uint64_t)s->data.start + s->data.size || len > STAGE - s->data.stage_len ||
+        (s->prn.every && s->prn.count + 1 >= s->prn.every))
         return false;
     s->sum.writes++;
-    s->img_active = true;
-    memcpy(s->stage + s->stage_len, data, len);
-    s->stage_len += len;
-    s->data_off = (uint32_t)off_end;
+    s->img.active = true;
+    memcpy(s->data.stage + s->data.stage_len, data, len);
+    s->data.stage_len += len;
+    s->data.off = (uint32_t)off_end;
     s->sum.bytes_data += len;
-    s->img->bytes_sent += len;
-    if (s->data_off > s->img->offset)
-        s->img->offset = s->data_off;
-    if (s->prn)
-        s->prn_count++;
+    s->img.sum->bytes_sent += len;
+    if (s->data.off > s->img.sum->offset)
+        s->img.sum->offset = s->data.off;
+    if (s->prn.every)
+        s->prn.count++;
     r->count++;
     r->bytes += len;
-    r->off_end = s->data_off;
-    r->crc_end = s->data_crc;
-    r->crc_known = s->data_seen && s->stage_len == 0;
+    r->off_end = s->data.off;
+    r->crc_end = s->data.crc;
+    r->crc_known = s->data.seen && s->data.stage_len == 0;
     r->t_last = t;
-    s->run.end = end;
+    s->wr.run.end = end;
     return true;
 }
 
@@ -1328,11 +1347,11 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         return;
     }
     settle(s);
-    bool resolving = s->resume_on;
+    bool resolving = s->resume.on;
     resume_resolve(s, m, t, start, end);
-    if (!(resolving && !s->resume_on) &&
+    if (!(resolving && !s->resume.on) &&
         (m->op == DK_OP_PING || m->op == DK_OP_OBJECT_CREATE || m->op == DK_OP_OBJECT_EXECUTE))
-        s->resume_open = false;
+        s->resume.open = false;
 
     pending p;
     memset(&p, 0, sizeof p);
@@ -1350,35 +1369,35 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
     switch (m->op) {
     case DK_OP_OBJECT_CREATE: {
         uint8_t type = m->req.create.type;
-        s->prn_count = 0;
+        s->prn.count = 0;
         s->sel = type;
         s->sel_flagged = false;
         if (type == DK_OBJ_COMMAND) {
             open_image(s, true, m->req.create.size, t, start, end);
         } else if (type == DK_OBJ_DATA) {
             ensure_image(s, t, start, end);
-            s->img_active = true;
-            if (s->init == INIT_NONE || s->init == INIT_REJECTED)
+            s->img.active = true;
+            if (s->init.state == INIT_NONE || s->init.state == INIT_REJECTED)
                 note_op(s, DK_AN_DFU_DATA_BEFORE_INIT, t, DK_DIR_HOST, start, end, m->op,
                         "data object created while the target holds no valid init packet%s",
-                        s->init == INIT_REJECTED ? " (it was rejected)" : "");
-            if (s->data_seen && s->data_off != s->last_off && !resolving)
+                        s->init.state == INIT_REJECTED ? " (it was rejected)" : "");
+            if (s->data.seen && s->data.off != s->data.last_off && !resolving)
                 note_op(s, DK_AN_DFU_OBJECT_DISCARDED, t, DK_DIR_HOST, start, end, m->op,
                         "CREATE throws away %u bytes written after offset %u",
-                        (unsigned)(s->data_off - s->last_off), (unsigned)s->last_off);
-            if (s->data_seen) {
-                s->data_off = s->last_off;
-                s->data_crc = s->last_crc;
-                s->data_crc_known = s->last_crc_known;
+                        (unsigned)(s->data.off - s->data.last_off), (unsigned)s->data.last_off);
+            if (s->data.seen) {
+                s->data.off = s->data.last_off;
+                s->data.crc = s->data.last_crc;
+                s->data.crc_known = s->data.last_crc_known;
             }
-            if (s->data_lost && s->data_off == 0) {
+            if (s->data.lost && s->data.off == 0) {
                 s->sum.restarts++; /* the data again from 0 after a reset (§6.9) */
-                s->data_lost = false;
+                s->data.lost = false;
             }
-            s->obj_open = true;
-            s->obj_start = s->data_off;
-            s->obj_size = m->req.create.size;
-            s->obj_flagged = s->init == INIT_NONE || s->init == INIT_REJECTED;
+            s->data.open = true;
+            s->data.start = s->data.off;
+            s->data.size = m->req.create.size;
+            s->data.flagged = s->init.state == INIT_NONE || s->init.state == INIT_REJECTED;
         }
         break;
     }
@@ -1387,61 +1406,61 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         s->sel_flagged = false;
         break;
     case DK_OP_RECEIPT_NOTIF_SET:
-        s->prn = s->prn_set = m->req.prn.target;
-        s->prn_set_at = s->sum.writes;
-        s->prn_reset = false;
-        s->prn_count = 0;
+        s->prn.every = s->prn.set = m->req.prn.target;
+        s->prn.set_at = s->sum.writes;
+        s->prn.reset = false;
+        s->prn.count = 0;
         break;
     case DK_OP_OBJECT_EXECUTE:
         if (s->sel == DK_OBJ_COMMAND) {
             ensure_image(s, t, start, end);
-            if (s->cmd_created && s->cmd_off < s->cmd_size)
+            if (s->cmd.created && s->cmd.off < s->cmd.size)
                 note_op(s, DK_AN_DFU_EXECUTE_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
-                        "command EXECUTE with %u of %u bytes", (unsigned)s->cmd_off,
-                        (unsigned)s->cmd_size);
+                        "command EXECUTE with %u of %u bytes", (unsigned)s->cmd.off,
+                        (unsigned)s->cmd.size);
             /* Decode now; the INIT event follows the EXECUTE exchange. */
-            dk_event *ie = &s->init_ev;
+            dk_event *ie = &s->init.ev;
             memset(ie, 0, sizeof *ie);
             ie->kind = DK_EV_INIT;
             ie->t_us = t;
-            ie->start = s->cmd_pos0;
-            ie->end = s->cmd_pos1;
+            ie->start = s->cmd.pos0;
+            ie->end = s->cmd.pos1;
             ie->dir = DK_DIR_HOST;
             dk_init_ev *iv = &ie->u.init;
-            iv->len = s->cmd_known ? s->cmd_off : 0;
-            iv->crc = s->cmd_crc;
-            if (s->cmd_known && s->cmd_off > 0) {
-                iv->ok = dk_initpkt_decode(s->cmd_buf, s->cmd_off, &s->pkt, &iv->err) == DK_OK;
+            iv->len = s->cmd.known ? s->cmd.off : 0;
+            iv->crc = s->cmd.crc;
+            if (s->cmd.known && s->cmd.off > 0) {
+                iv->ok = dk_initpkt_decode(s->cmd.buf, s->cmd.off, &s->init.pkt, &iv->err) == DK_OK;
                 if (iv->ok) {
-                    s->image_size = dk_initpkt_image_size(&s->pkt);
-                    if (s->img && s->pkt.has_init) {
-                        s->img->has_type = s->pkt.init.has_type;
-                        s->img->fw_type = s->pkt.init.type;
-                        s->img->size = s->image_size;
+                    s->img.size = dk_initpkt_image_size(&s->init.pkt);
+                    if (s->img.sum && s->init.pkt.has_init) {
+                        s->img.sum->has_type = s->init.pkt.init.has_type;
+                        s->img.sum->fw_type = s->init.pkt.init.type;
+                        s->img.sum->size = s->img.size;
                     }
                 }
-                s->init_ev_due = true;
-            } else if (s->cmd_off > 0 || !s->cmd_grounded) {
+                s->init.ev_due = true;
+            } else if (s->cmd.off > 0 || !s->cmd.grounded) {
                 note_op(s, DK_AN_INIT_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
                         "the init packet's bytes are not all in the capture (%u known)",
-                        (unsigned)(s->cmd_known ? s->cmd_off : 0));
+                        (unsigned)(s->cmd.known ? s->cmd.off : 0));
             }
         } else if (s->sel == DK_OBJ_DATA) {
             ensure_image(s, t, start, end);
-            if (s->obj_open && s->data_off - s->obj_start < s->obj_size)
+            if (s->data.open && s->data.off - s->data.start < s->data.size)
                 note_op(s, DK_AN_DFU_EXECUTE_INCOMPLETE, t, DK_DIR_HOST, start, end, m->op,
                         "data EXECUTE with %u of %u bytes of the object at %u",
-                        (unsigned)(s->data_off - s->obj_start), (unsigned)s->obj_size,
-                        (unsigned)s->obj_start);
-            p.final = s->image_size ? s->data_off == s->image_size : false;
-            p.exec_open = s->obj_open;
-            p.exec_start = s->obj_start;
+                        (unsigned)(s->data.off - s->data.start), (unsigned)s->data.size,
+                        (unsigned)s->data.start);
+            p.final = s->img.size ? s->data.off == s->img.size : false;
+            p.exec_open = s->data.open;
+            p.exec_start = s->data.start;
             /* The target executes in request order: a CREATE sent before the
              * answer arrives already starts after this object (§6.1). */
-            if (s->obj_open && s->data_off - s->obj_start == s->obj_size && s->data_seen) {
-                s->last_off = s->data_off;
-                s->last_crc = s->data_crc;
-                s->last_crc_known = s->data_crc_known;
+            if (s->data.open && s->data.off - s->data.start == s->data.size && s->data.seen) {
+                s->data.last_off = s->data.off;
+                s->data.last_crc = s->data.crc;
+                s->data.last_crc_known = s->data.crc_known;
             }
         }
         break;
@@ -1455,7 +1474,7 @@ static void on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start
         p.obj = m->req.select.type;
 
     if (m->op == DK_OP_CRC_GET)
-        p.exp_off = p.obj == DK_OBJ_COMMAND ? s->cmd_off : s->data_off;
+        p.exp_off = p.obj == DK_OBJ_COMMAND ? s->cmd.off : s->data.off;
     if (dk_msg_expects_response(m->op)) {
         *out_push(s, false) = p;
     } else {
@@ -1503,24 +1522,24 @@ static void on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, 
     } else {
         n->check = DK_CHECK_OK;
     }
-    if (s->run_on) {
+    if (s->wr.run_on) {
         if (n->check == DK_CHECK_OK || n->check == DK_CHECK_ADOPTED)
-            s->run.u.run.prn_ok++;
+            s->wr.run.u.run.prn_ok++;
         else
-            s->run.u.run.prn_bad++;
+            s->wr.run.u.run.prn_bad++;
     }
     emit(s, &ev);
     if (r.an != DK_AN_COUNT) {
         note_op(s, r.an, t, DK_DIR_TARGET, start, end, DK_OP_CRC_GET, "%s", r.text);
         mismatch_seen(s, r.an);
         /* Take the target's word where it speaks of the present. */
-        if (q->obj == DK_OBJ_DATA && q->exp_off == s->data_off) {
-            s->data_off = n->offset;
-            s->data_crc = n->crc;
-        } else if (q->obj == DK_OBJ_COMMAND && q->exp_off == s->cmd_off) {
-            s->cmd_off = n->offset;
-            s->cmd_crc = n->crc;
-            s->cmd_known = false;
+        if (q->obj == DK_OBJ_DATA && q->exp_off == s->data.off) {
+            s->data.off = n->offset;
+            s->data.crc = n->crc;
+        } else if (q->obj == DK_OBJ_COMMAND && q->exp_off == s->cmd.off) {
+            s->cmd.off = n->offset;
+            s->cmd.crc = n->crc;
+            s->cmd.known = false;
         }
     }
     if (m->result != DK_RES_SUCCESS) {
@@ -1531,7 +1550,7 @@ static void on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, 
         fail_note(s, &p, m, start);
         error_anomaly(s, NULL, m, "PRN on a failed write: ", t, start, end);
     } else {
-        s->err_open = false;
+        s->verdict.err_open = false;
     }
 }
 
@@ -1540,16 +1559,16 @@ static void on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, 
  * capture showing it).  Checked only against the present offset. */
 static void stray_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
 {
-    s->prn = s->prn_set;
-    s->prn_reset = false;
-    s->prn_count = 0;
+    s->prn.every = s->prn.set;
+    s->prn.reset = false;
+    s->prn.count = 0;
     pending q;
     memset(&q, 0, sizeof q);
     q.obj = s->sel;
     bool data = q.obj == DK_OBJ_DATA;
-    q.exp_off = data ? s->data_off : s->cmd_off;
-    q.exp_crc = data ? s->data_crc : s->cmd_crc;
-    q.crc_known = data ? s->data_seen && s->data_crc_known : s->cmd_grounded;
+    q.exp_off = data ? s->data.off : s->cmd.off;
+    q.exp_crc = data ? s->data.crc : s->cmd.crc;
+    q.crc_known = data ? s->data.seen && s->data.crc_known : s->cmd.grounded;
     if (m->rsp.crc.offset < q.exp_off) { /* an earlier write's: nothing to compare */
         q.exp_off = m->rsp.crc.offset;
         q.crc_known = false;
@@ -1563,23 +1582,23 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
     settle(s);
     int i = out_match(s, m);
     if (i >= 0) {
-        if (i > 0 || s->lost.n)
+        if (i > 0 || s->pair.lost.n)
             out_close(s, (unsigned)i, "", false);
         /* Used in place (neither changes the queue), then dropped. */
         pending *p = out_at(s, 0);
         if (p->prn)
             on_prn(s, p, m, t, start, end);
         else
-            pair(s, p, m, s->out_req > 1, t, start, end);
+            pair(s, p, m, s->pair.req > 1, t, start, end);
         out_drop(s);
         return;
     }
-    if (m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS && s->prn_reset && s->prn_set) {
+    if (m->op == DK_OP_CRC_GET && m->result == DK_RES_SUCCESS && s->prn.reset && s->prn.set) {
         stray_prn(s, m, t, start, end);
         return;
     }
     const pending *w = NULL; /* the request whose answer is due */
-    for (unsigned k = 0; k < s->out_n && !w; k++)
+    for (unsigned k = 0; k < s->pair.n && !w; k++)
         if (!out_at(s, k)->prn)
             w = out_at(s, k);
     dk_event ev;
@@ -1597,10 +1616,10 @@ static void on_response(dk_session *s, const dk_msg *m, int64_t t, uint64_t star
         note_op(s, DK_AN_DFU_UNEXPECTED_OPCODE, t, DK_DIR_TARGET, start, end, m->op,
                 "a response to %s arrived while %s waits for its answer", op_word(m->op, b1),
                 op_word(w->m.op, b2));
-    else if (m->op == DK_OP_CRC_GET && s->prn)
+    else if (m->op == DK_OP_CRC_GET && s->prn.every)
         note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
-                "PRN notification after %u writes, but PRN is every %u", (unsigned)s->prn_count,
-                (unsigned)s->prn);
+                "PRN notification after %u writes, but PRN is every %u", (unsigned)s->prn.count,
+                (unsigned)s->prn.every);
     else
         note_op(s, DK_AN_DFU_RESPONSE_WITHOUT_REQUEST, t, DK_DIR_TARGET, start, end, m->op,
                 "a response to %s, which no request asked for", op_word(m->op, b1));
@@ -1618,10 +1637,10 @@ static inline void seen_at(dk_session *s, int64_t t)
         return;
     if (s->sum.t_first < 0) {
         s->sum.t_first = t;
-    } else if (s->port_gap) {
-        s->port_gap = false;
+    } else if (s->port.gap) {
+        s->port.gap = false;
         if (t > s->sum.t_last)
-            s->closed_us += t - s->sum.t_last;
+            s->port.closed_us += t - s->sum.t_last;
     }
     s->sum.t_last = t;
 }
@@ -1629,36 +1648,36 @@ static inline void seen_at(dk_session *s, int64_t t)
 /* Emit the first n held PORT events. */
 static void port_flush(dk_session *s, unsigned n)
 {
-    if (n > s->port_n)
-        n = s->port_n;
+    if (n > s->port.n)
+        n = s->port.n;
     for (unsigned i = 0; i < n; i++)
-        emit(s, &s->port_q[i]);
-    s->port_n -= n;
-    memmove(s->port_q, s->port_q + n, s->port_n * sizeof s->port_q[0]);
+        emit(s, &s->port.held[i]);
+    s->port.n -= n;
+    memmove(s->port.held, s->port.held + n, s->port.n * sizeof s->port.held[0]);
 }
 
 void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
 {
     s->stream_ok = false;
-    int was = s->port;
-    s->port = open;
+    int was = s->port.state;
+    s->port.state = open;
     if (was < 0 || was == (int)open)
         return;
     dk_event ev;
     event_head(&ev, DK_EV_PORT, t_us, pos, pos, DK_DIR_UNKNOWN);
     ev.u.port.open = open;
-    ev.u.port.closed_us = open && s->t_closed >= 0 && t_us >= s->t_closed ? t_us - s->t_closed : -1;
+    ev.u.port.closed_us = open && s->port.t_closed >= 0 && t_us >= s->port.t_closed ? t_us - s->port.t_closed : -1;
     if (!open) {
-        s->t_closed = t_us;
-        s->port_gap = s->sum.t_first >= 0;
+        s->port.t_closed = t_us;
+        s->port.gap = s->sum.t_first >= 0;
     }
-    if (!s->out_req) {
+    if (!s->pair.req) {
         emit(s, &ev);
         return;
     }
-    if (s->port_n == sizeof s->port_q / sizeof s->port_q[0])
+    if (s->port.n == sizeof s->port.held / sizeof s->port.held[0])
         port_flush(s, 1);
-    s->port_q[s->port_n++] = ev;
+    s->port.held[s->port.n++] = ev;
 }
 
 static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
@@ -1668,8 +1687,8 @@ static void process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, u
         on_response(s, m, t, start, end);
     else
         on_request(s, m, t, start, end);
-    if (s->port_n && !s->out_req)
-        port_flush(s, s->port_n);
+    if (s->port.n && !s->pair.req)
+        port_flush(s, s->port.n);
 }
 
 void dk_session_msg(dk_session *s, const dk_msg *m, int64_t t_us, dk_dir dir, uint64_t start,
@@ -1695,8 +1714,8 @@ static size_t resync(dk_session *s, const uint8_t *f, size_t len, bool whole_ok,
         if (whole_ok && len - p < 2)
             continue;
         if (!m.is_response && m.op == DK_OP_OBJECT_WRITE &&
-            !(s->run_on && s->run.u.run.count &&
-              (uint64_t)m.req.write.len * s->run.u.run.count == s->run.u.run.bytes))
+            !(s->wr.run_on && s->wr.run.u.run.count &&
+              (uint64_t)m.req.write.len * s->wr.run.u.run.count == s->wr.run.u.run.bytes))
             continue;
         if (m.is_response && !dk_result_name(m.result))
             continue;
@@ -1855,53 +1874,53 @@ void dk_session_slip(dk_session *s, const dk_slip_event *ev, int64_t t_us, dk_di
 void dk_session_finish(dk_session *s)
 {
     s->stream_ok = false;
-    if (s->finished)
+    if (s->verdict.finished)
         return;
-    s->finished = true;
+    s->verdict.finished = true;
     settle(s);
     /* The newest request and what is owed after it: the capture ended. */
-    unsigned last = s->out_n;
-    for (unsigned i = s->out_n; i-- > 0 && last == s->out_n;)
+    unsigned last = s->pair.n;
+    for (unsigned i = s->pair.n; i-- > 0 && last == s->pair.n;)
         if (!out_at(s, i)->prn)
             last = i;
-    out_close(s, last == s->out_n ? 0 : last, "", false);
-    out_close(s, s->out_n, " (the capture ends)", false);
-    port_flush(s, s->port_n);
+    out_close(s, last == s->pair.n ? 0 : last, "", false);
+    out_close(s, s->pair.n, " (the capture ends)", false);
+    port_flush(s, s->port.n);
     flush_run(s);
     dk_summary *u = &s->sum;
-    if (s->img)
-        s->img->offset = s->data_off > s->img->offset ? s->data_off : s->img->offset;
-    bool done = s->img && s->img->completed;
+    if (s->img.sum)
+        s->img.sum->offset = s->data.off > s->img.sum->offset ? s->data.off : s->img.sum->offset;
+    bool done = s->img.sum && s->img.sum->completed;
     if (u->requests + u->responses == 0)
         u->outcome = DK_OUTCOME_EMPTY;
     else if (u->responses == 0)
         u->outcome = DK_OUTCOME_NO_RESPONSE;
-    else if (s->err_open)
+    else if (s->verdict.err_open)
         u->outcome = DK_OUTCOME_FAILED;
-    else if (done && s->img_done)
+    else if (done && s->img.done)
         u->outcome = DK_OUTCOME_COMPLETED;
     else
         u->outcome = DK_OUTCOME_INTERRUPTED;
-    if (s->sel == DK_OBJ_COMMAND && !(s->init == INIT_VALID)) {
+    if (s->sel == DK_OBJ_COMMAND && !(s->init.state == INIT_VALID)) {
         u->stop_obj = DK_OBJ_COMMAND;
-        u->stop_offset = s->cmd_off;
-        u->stop_size = s->cmd_created ? s->cmd_size : 0;
+        u->stop_offset = s->cmd.off;
+        u->stop_size = s->cmd.created ? s->cmd.size : 0;
     } else {
         u->stop_obj = DK_OBJ_DATA;
-        u->stop_offset = s->data_off;
-        u->stop_size = s->image_size;
-        if (s->obj_open && !s->img_done) {
+        u->stop_offset = s->data.off;
+        u->stop_size = s->img.size;
+        if (s->data.open && !s->img.done) {
             u->stop_open = true;
-            u->stop_open_start = s->obj_start;
-            u->stop_open_end = s->obj_start + s->obj_size;
+            u->stop_open_start = s->data.start;
+            u->stop_open_end = s->data.start + s->data.size;
         }
     }
-    if (s->bad_check != DK_CHECK_NONE && s->bad_check_req == u->requests)
-        u->stop_check = s->bad_check;
+    if (s->verdict.bad_check != DK_CHECK_NONE && s->verdict.bad_check_req == u->requests)
+        u->stop_check = s->verdict.bad_check;
     if (u->t_first >= 0 && u->t_last > u->t_first) {
         u->duration_s = (double)(u->t_last - u->t_first) / 1e6;
-        u->closed_s = (double)s->closed_us / 1e6;
-        int64_t active = u->t_last - u->t_first - s->closed_us;
+        u->closed_s = (double)s->port.closed_us / 1e6;
+        int64_t active = u->t_last - u->t_first - s->port.closed_us;
         if (active > 0)
             u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / ((double)active / 1e6);
     } else if (u->t_first >= 0) {
