@@ -66,11 +66,38 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
-static const char *const chips[] = { "nrf52840", "nrf52832", NULL };
 static const char *const enters[] = { "no-valid-app", "always", "first-boot", NULL };
 static const char *const triggers[] = { "after-bytes=", "flash-op=", "op=", "after-op=", "after-ms=", NULL };
 static const char *const actions[] = { "reset", "power-cut", "drop-response", "delay-response=",
                                        "stall", "corrupt-byte", "flash-error", "lose-request", NULL };
+
+/* The chips a scenario names, laid out as the SDK 17.1 UART bootloader
+ * examples lay them out (dfusim's sim/chip.c): MBR, SoftDevice, the app,
+ * the app data pages (3), then the bootloader. */
+#define MBR_END 0x1000u
+#define PAGE 4096u
+static const struct {
+    const char *name;
+    uint32_t bl_start;
+} chips[] = { { "nrf52840", 0xF8000 }, { "nrf52832", 0x78000 } };
+
+static int chip_index(const char *name)
+{
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++)
+        if (strcmp(name, chips[i].name) == 0)
+            return (int)i;
+    return -1;
+}
+
+uint32_t scen_app_room(const dk_scenario *s)
+{
+    int c = chip_index(s->device.chip);
+    if (c < 0)
+        return 0;
+    uint32_t start = s->device.softdevice ? s->device.sd_end : MBR_END;
+    uint32_t end = chips[c].bl_start - 3 * PAGE;
+    return end > start ? end - start : 0;
+}
 
 static bool prefix_of(const char *v, const char *const *set)
 {
@@ -93,7 +120,8 @@ dk_status dk_scen_validate(const dk_scenario *s, dk_err *err)
     if (s->version != DK_SCEN_VERSION)
         return dk_err_set(err, DK_E_UNSUPPORTED, -1, "dfukit_scenario: version %d (this build reads %d)",
                           s->version, DK_SCEN_VERSION);
-    if (!one_of(s->device.chip, chips))
+    int chip = chip_index(s->device.chip);
+    if (chip < 0)
         return dk_err_set(err, DK_E_RANGE, -1, "device.chip: '%s' (nrf52840 or nrf52832)", s->device.chip);
     if (!one_of(s->device.enter_dfu, enters))
         return dk_err_set(err, DK_E_RANGE, -1,
@@ -103,12 +131,20 @@ dk_status dk_scen_validate(const dk_scenario *s, dk_err *err)
     if (s->device.inactivity_ms > 0 && s->device.inactivity_ms < 100)
         return dk_err_set(err, DK_E_RANGE, -1, "device.inactivity_ms: %u (0 or at least 100)",
                           s->device.inactivity_ms);
-    if (s->device.softdevice && (s->device.sd_fwid == 0 || s->device.sd_fwid == 0xFFFE))
+    if (s->device.softdevice && (s->device.sd_fwid == 0 || s->device.sd_fwid > 0xFFFD))
         return dk_err_set(err, DK_E_RANGE, -1, "device.softdevice.fwid: 0x%04X (0x0001-0xFFFD)",
                           s->device.sd_fwid);
-    if (s->device.softdevice && (s->device.sd_end % 4096 || s->device.sd_end <= 0x4000))
-        return dk_err_set(err, DK_E_RANGE, -1, "device.softdevice.end: 0x%X (page-aligned, above 0x4000)",
-                          s->device.sd_end);
+    if (s->device.softdevice && (s->device.sd_end % PAGE || s->device.sd_end <= 0x4000 ||
+                                 s->device.sd_end >= chips[chip].bl_start - PAGE))
+        return dk_err_set(err, DK_E_RANGE, -1,
+                          "device.softdevice.end: 0x%X (page-aligned, above 0x4000, below 0x%X)",
+                          s->device.sd_end, chips[chip].bl_start - PAGE);
+    uint32_t room = scen_app_room(s);
+    if (s->device.app && (s->device.app_size == 0 || s->device.app_size > room))
+        return dk_err_set(err, DK_E_RANGE, -1,
+                          "device.app.size: %u (1-%u: the %s's app area above the %s)",
+                          s->device.app_size, room, s->device.chip,
+                          s->device.softdevice ? "SoftDevice" : "MBR");
     if (s->init.present && (s->init.len == 0 || s->init.len > DK_SCEN_INIT_MAX))
         return dk_err_set(err, DK_E_RANGE, -1, "init_packet.len: %u (1-%u)", s->init.len, DK_SCEN_INIT_MAX);
     if (s->start.init && (s->start.init_size == 0 || s->start.init_size > DK_SCEN_INIT_MAX))
