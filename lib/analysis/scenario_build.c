@@ -11,6 +11,10 @@
 #include "dfukit/tables.h"
 #include "scenario_int.h"
 
+/* FIRMWARE_VERSION's image types (§2.2: 0x00 SoftDevice, 0x01 application,
+ * 0x02 bootloader), not the init packet's (dk_fw_type). */
+#define FWV_APPLICATION 0x01
+
 struct dk_scen_builder {
     unsigned op_count[256];
     bool cmd_created, data_created;
@@ -108,7 +112,7 @@ static void on_x(dk_scen_builder *b, const dk_exchange *x)
         }
         break;
     case DK_OP_FIRMWARE_VERSION:
-        if (ok && x->rsp.rsp.fw.type == DK_FW_APPLICATION) {
+        if (ok && x->rsp.rsp.fw.type == FWV_APPLICATION) {
             b->has_app_ver = true;
             b->app_ver = x->rsp.rsp.fw.version;
             b->app_len = x->rsp.rsp.fw.len;
@@ -265,6 +269,12 @@ static void derive_device(dk_scen_builder *b, const dk_diag_failure *e, const dk
         o->device.app = true;
         o->device.app_version = b->app_ver;
         o->device.app_size = b->app_len ? b->app_len : 16384;
+        if (o->device.app_size > scen_app_room(o)) {
+            dk_scen_note(o, "the target reports an app of %u bytes, more than the %s's app area "
+                            "holds: 16384 assumed",
+                         b->app_len, o->device.chip);
+            o->device.app_size = 16384;
+        }
     }
     if (ext == DK_EXT_FW_VERSION_FAILURE) {
         o->device.app = true;

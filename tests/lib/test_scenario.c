@@ -549,6 +549,35 @@ static void build_inactivity(void **state)
     assert_string_equal(s.device.enter_dfu, "first-boot");
 }
 
+/* FIRMWARE_VERSION images (§2.2): the app is type 0x01 (the SoftDevice,
+ * type 0x00, is not the app).  An app larger than the chip holds keeps the
+ * scenario one dfusim can run: 16384 bytes, noted. */
+static void build_app_version(void **state)
+{
+    (void)state;
+    for (int big = 0; big <= 1; big++) {
+        run r;
+        run_start(&r);
+        connect_(&r);
+        REQ(&r, 100, 0x0B, 0x01); /* image 1: the SoftDevice, 0x26000 bytes at 0x1000 */
+        RSP(&r, 500, 0x0B, 0x01, 0x00, 7, 0, 0, 0, 0x00, 0x10, 0, 0, 0x00, 0x60, 0x02, 0x00);
+        REQ(&r, 100, 0x0B, 0x02); /* image 2: the app */
+        if (big)
+            RSP(&r, 500, 0x0B, 0x01, 0x01, 3, 0, 0, 0, 0x00, 0x70, 0x02, 0, 0xFF, 0xFF, 0xFF, 0xFF);
+        else
+            RSP(&r, 500, 0x0B, 0x01, 0x01, 3, 0, 0, 0, 0x00, 0x70, 0x02, 0, 0x00, 0x50, 0x00, 0x00);
+        dk_scenario s;
+        finish(&r, &s, NULL, 0);
+        assert_true(s.device.app);
+        assert_int_equal(s.device.app_version, 3);
+        assert_int_equal(s.device.app_size, big ? 16384 : 0x5000);
+        bool noted = false;
+        for (size_t i = 0; i < s.n_notes; i++)
+            noted |= strstr(s.notes[i], "app of 4294967295 bytes") != NULL;
+        assert_int_equal(noted, big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,7 +585,7 @@ int main(void)
         cmocka_unit_test(build_sd_req),    cmocka_unit_test(build_version_checks),
         cmocka_unit_test(build_desync),    cmocka_unit_test(build_resume),
         cmocka_unit_test(build_silent),    cmocka_unit_test(build_inactivity),
-        cmocka_unit_test(flash_fits),
+        cmocka_unit_test(flash_fits),      cmocka_unit_test(build_app_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
