@@ -67,7 +67,8 @@ static bool hex_marker(dk_rd *c, dk_dir *dir)
     return false;
 }
 
-/* "09 01 C0", "0x09,0x01", "09-01-c0", "0901c0". */
+/* "09 01 C0", "0x09,0x01", "09-01-c0", "0901c0" into out[cap], *n bytes.
+ * Returns NULL, or why the rest of the line is not hex bytes. */
 static const char *hex_bytes(dk_rd *c, uint8_t *out, size_t cap, size_t *n)
 {
     *n = 0;

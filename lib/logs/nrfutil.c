@@ -6,7 +6,8 @@
 
 #include "dfukit/tables.h"
 
-/* "[9, 1, 2]" (decimal, Python list) into r->msg. 1 ok, else why. */
+/* "[9, 1, 2]" (decimal, Python list) into out[cap], *n bytes.  Returns NULL,
+ * or why the list is not one. */
 static const char *parse_list(dk_rd *c, uint8_t *out, size_t cap, size_t *n)
 {
     if (!lit(c, "["))

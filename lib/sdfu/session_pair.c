@@ -124,8 +124,8 @@ pending *sess_out_push(dk_session *s, bool prn)
  * notification or a CRC_GET's answer: the first of those whose offset it
  * reports, else the oldest (§2.3); when a notification and the CRC_GET sent
  * right after its write both have that offset, the notification, unless
- * earlier ones never came.  A PING echo names its request (§2.2).  -1:
- * none. */
+ * earlier ones never came.  A PING echo names its request (§2.2).  Returns
+ * the owed answer's index (0: the oldest), -1 when none fits. */
 static int out_match(dk_session *s, const dk_msg *m)
 {
     int first = -1, prn_hit = -1;
