@@ -210,34 +210,10 @@ static void take_init(dk_scen_builder *b, const uint8_t *pkg_dat, size_t pkg_len
     o->init.accepted = b->init_accepted;
 }
 
-static void derive_device(dk_scen_builder *b, const dk_diag_failure *e, const dk_diag_facts *f,
-                          const dk_initpkt *p, bool silent, dk_scenario *o)
+/* SoftDevice (§6.7: sd_req): one that refuses the packet's sd_req after an
+ * error 0x07, else the first FWID the packet accepts. */
+static void derive_sd(const dk_init_cmd *c, int ext, dk_scenario *o)
 {
-    const dk_init_cmd *c = p ? &p->init : NULL;
-    int ext = e->failed && e->result == DK_RES_EXT_ERROR ? e->ext : -1;
-    int res = e->failed ? e->result : -1;
-    bool init_fail = e->failed && e->stage == DK_STAGE_INIT;
-
-    if (b->has_part && (b->part == 0x52840 || b->part == 0x52832)) {
-        scen_cpy(o->device.chip, sizeof o->device.chip,
-                 b->part == 0x52840 ? "nrf52840" : "nrf52832");
-    } else {
-        dk_scen_note(o, "chip: not in the input (no HARDWARE_VERSION answer); nrf52840 assumed");
-    }
-    if (b->has_mtu && b->mtu >= 23)
-        o->device.mtu = b->mtu;
-
-    /* hw_version (§6.7 step 3) */
-    if (ext == DK_EXT_HW_VERSION_FAILURE) {
-        uint32_t pk = c && c->has_hw_version ? c->hw_version : 0;
-        o->device.hw_version = pk == 52 ? 53 : 52;
-        dk_scen_note(o, "hw_version %u: the target refused the packet's hw_version %s (0x06)",
-                     o->device.hw_version, c && c->has_hw_version ? "" : "(unknown)");
-    } else if (c && c->has_hw_version) {
-        o->device.hw_version = c->hw_version;
-    }
-
-    /* SoftDevice (§6.7: sd_req) */
     if (ext == DK_EXT_SD_VERSION_FAILURE) {
         if (c && c->sd_req_count && c->sd_req[0] == 0) {
             uint16_t id = 0x0100;
@@ -262,9 +238,13 @@ static void derive_device(dk_scen_builder *b, const dk_diag_failure *e, const dk
             dk_scen_note(o, "SoftDevice 0x%04X: the first FWID the init packet's sd_req accepts", id);
         }
     }
+}
 
-    /* installed app: the target's own word, the downgrade check, or an app
-     * that runs instead of the bootloader */
+/* The installed app: the target's own word, the downgrade check, or an app
+ * that runs instead of the bootloader. */
+static void derive_app(dk_scen_builder *b, const dk_init_cmd *c, int ext, const dk_diag_facts *f,
+                       bool silent, dk_scenario *o)
+{
     if (b->has_app_ver) {
         o->device.app = true;
         o->device.app_version = b->app_ver;
@@ -302,6 +282,37 @@ static void derive_device(dk_scen_builder *b, const dk_diag_failure *e, const dk
         dk_scen_note(o, "an app is installed and the target answered: it entered DFU mode by "
                         "button at power-on (first-boot)");
     }
+}
+
+static void derive_device(dk_scen_builder *b, const dk_diag_failure *e, const dk_diag_facts *f,
+                          const dk_initpkt *p, bool silent, dk_scenario *o)
+{
+    const dk_init_cmd *c = p ? &p->init : NULL;
+    int ext = e->failed && e->result == DK_RES_EXT_ERROR ? e->ext : -1;
+    int res = e->failed ? e->result : -1;
+    bool init_fail = e->failed && e->stage == DK_STAGE_INIT;
+
+    if (b->has_part && (b->part == 0x52840 || b->part == 0x52832)) {
+        scen_cpy(o->device.chip, sizeof o->device.chip,
+                 b->part == 0x52840 ? "nrf52840" : "nrf52832");
+    } else {
+        dk_scen_note(o, "chip: not in the input (no HARDWARE_VERSION answer); nrf52840 assumed");
+    }
+    if (b->has_mtu && b->mtu >= 23)
+        o->device.mtu = b->mtu;
+
+    /* hw_version (§6.7 step 3) */
+    if (ext == DK_EXT_HW_VERSION_FAILURE) {
+        uint32_t pk = c && c->has_hw_version ? c->hw_version : 0;
+        o->device.hw_version = pk == 52 ? 53 : 52;
+        dk_scen_note(o, "hw_version %u: the target refused the packet's hw_version %s (0x06)",
+                     o->device.hw_version, c && c->has_hw_version ? "" : "(unknown)");
+    } else if (c && c->has_hw_version) {
+        o->device.hw_version = c->hw_version;
+    }
+
+    derive_sd(c, ext, o);
+    derive_app(b, c, ext, f, silent, o);
 
     /* signatures (§6.7 step 1) */
     if (ext == DK_EXT_SIGNATURE_MISSING || ext == DK_EXT_WRONG_SIGNATURE_TYPE ||
