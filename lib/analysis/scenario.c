@@ -1,5 +1,4 @@
-/* scenario.c - reproduction scenarios: the model's defaults, notes, faults
- * and dfuhost arguments, and the checks of every field (scenario.h). */
+/* scenario.c - a scenario's defaults, notes, faults and field checks (scenario.h). */
 #include "dfukit/scenario.h"
 
 #include <stdarg.h>

@@ -1,6 +1,4 @@
-/* scenario_build.c - a scenario derived from a decoded session: the device,
- * the state the target held and the faults that fail a host the same way
- * (scenario.h, "building a scenario"). */
+/* scenario_build.c - the builder: a scenario derived from a decoded session (scenario.h). */
 #include "dfukit/scenario.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* scenario_int.h - what the scenario files share (lib/analysis/scenario*.c):
+/* scenario_int.h - what the scenario files (lib/analysis/scenario*.c) share.
  *   scenario.c        the model: defaults, notes, faults, validation
  *   scenario_json.c   JSON out and in
  *   scenario_build.c  the builder that derives a scenario from a session

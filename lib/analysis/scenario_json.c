@@ -1,5 +1,4 @@
-/* scenario_json.c - a scenario as JSON text and back (layout in scenario.h);
- * reading checks types and ranges, then dk_scen_validate the rest. */
+/* scenario_json.c - a scenario as JSON text and back (layout in scenario.h). */
 #include "dfukit/scenario.h"
 
 #include <errno.h>

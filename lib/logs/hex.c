@@ -1,6 +1,6 @@
-/* hex.c - plain hex with a direction marker per line ("> 09 01 c0", "TX: 09
- * 01 C0", "<- 0x60 0x09"), optionally after a timestamp; unframed messages
- * or SLIP bytes, decided on the first line (logread.h). */
+/* hex.c - the plain-hex reader: one direction marker and hex bytes per line.
+ * "> 09 01 c0", "TX: 09 01 C0", "<- 0x60 0x09", optionally after a timestamp;
+ * unframed messages or SLIP bytes, decided on the first line (logread.h). */
 #include "logread_int.h"
 
 #include "dfukit/slip.h"

@@ -1,6 +1,7 @@
-/* hexdump.c - hexdump -C rows "00000000  09 01 c0 60 ...  |...`|" ("*"
- * repeats the row before) and xxd rows "00000000: 0901 c060  ...", after an
- * optional direction line ">", "<", "TX", "RX" (logread.h). */
+/* hexdump.c - the hexdump -C / xxd reader.
+ * Rows "00000000  09 01 c0 60 ...  |...`|" ("*" repeats the row before) or
+ * "00000000: 0901 c060  ...", after an optional direction line ">", "<",
+ * "TX", "RX" (logread.h). */
 #include "logread_int.h"
 
 #define HEXDUMP_REPEAT_MAX 65536 /* rows a "*" may stand for (1 MB) */

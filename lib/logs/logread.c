@@ -1,6 +1,6 @@
-/* logread.c - the log reader: bytes cut into lines, each line read by its
- * format's handler into MSG / RAW / TOOL / UNKNOWN records, held records,
- * format detection, and the table of formats (logread.h, logread_int.h). */
+/* logread.c - the log reader: lines, records, held records, detection, the format table.
+ * Each line goes to its format's handler (logread_int.h) and comes out as
+ * MSG / RAW / TOOL / UNKNOWN records (logread.h). */
 #include "logread_int.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* logread_int.h - the log readers' shared machinery and the interface of one
- * log format (lib/logs only; the API is dfukit/logread.h).
+/* logread_int.h - the log readers' shared machinery and the interface of a format.
+ * For lib/logs only; the API is dfukit/logread.h.
  *
  *   logread.c     the reader: lines cut from the bytes, records delivered,
  *                 held records, detection, and the table of formats

@@ -1,7 +1,7 @@
-/* nrfutil.c - nrfutil logs: pc-nrfutil -v lines "2024-05-14 10:00:00,123
- * SLIP: --> [9, 1]" and its DEBUG/INFO lines, plain runs (progress bar,
- * traceback, exception), and nrfutil dfu ble ("BLE:" lines, "data([..])"
- * notifications) through the same handler (logread.h, protocol.md §5). */
+/* nrfutil.c - the nrfutil reader: -v and plain runs, and nrfutil dfu ble.
+ * "2024-05-14 10:00:00,123 SLIP: --> [9, 1]" and its DEBUG/INFO lines, the
+ * progress bar, tracebacks, "BLE:" lines and "data([..])" notifications
+ * (logread.h, protocol.md §5). */
 #include "logread_int.h"
 
 #include "dfukit/tables.h"

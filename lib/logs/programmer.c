@@ -1,6 +1,6 @@
-/* programmer.c - nRF Connect Programmer logs "2024-01-04T13:59:14.654Z INFO
- * ...": steps and failures, with the error code tables of its nrfjprog
- * bindings and of the nrfjprog DLL (logread.h). */
+/* programmer.c - the nRF Connect Programmer reader, with its error code tables.
+ * "2024-01-04T13:59:14.654Z INFO ...": steps and failures, the codes of its
+ * nrfjprog bindings and of the nrfjprog DLL (logread.h). */
 #include "logread_int.h"
 
 /* ---- error code tables ------------------------------------------------------ */

@@ -1,6 +1,6 @@
-/* pyexc.c - Python exception lines of nrfutil-like hosts (the last line of a
- * traceback, §5.2): "pkg.NordicSemiException: MESSAGE", what the message
- * says, and the "Expected: X Received: Y" line some messages continue on. */
+/* pyexc.c - Python exception lines of nrfutil-like hosts (§5.2).
+ * "pkg.NordicSemiException: MESSAGE" (the last line of a traceback), what the
+ * message says, and the "Expected: X Received: Y" line some continue on. */
 #include "logread_int.h"
 
 static uint8_t result_by_nrfutil_name(const char *s, size_t n)

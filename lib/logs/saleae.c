@@ -1,6 +1,6 @@
-/* saleae.c - Saleae Logic 2 async-serial CSV exports "name,type,start_time,
- * duration,data", one byte per row; the analyzer's name tells the line
- * (logread.h). */
+/* saleae.c - the Saleae Logic 2 async-serial CSV reader.
+ * "name,type,start_time,duration,data", one byte per row; the analyzer's
+ * name tells the line (logread.h). */
 #include "logread_int.h"
 
 /* Next CSV field into [*f, *fl); quotes removed (doubled quotes kept as is). */

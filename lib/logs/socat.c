@@ -1,6 +1,6 @@
-/* socat.c - socat -x [-v] dumps: "> 2016/07/05 15:00:27.776812  length=28
- * from=0 to=27" block headers ('>': host -> target), hex rows " 09 01 c0
- * ...", "--" between blocks (logread.h). */
+/* socat.c - the socat -x [-v] reader.
+ * Block headers "> 2016/07/05 15:00:27.776812  length=28 from=0 to=27" ('>':
+ * host -> target), hex rows " 09 01 c0 ...", "--" between blocks (logread.h). */
 #include "logread_int.h"
 
 static void socat_close(lctx *L)

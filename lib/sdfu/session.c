@@ -1,5 +1,4 @@
-/* session.c - the DFU session tracker: its lifecycle, event emission and the
- * entry points, with the WRITE hot path (session.h; layout in session_int.h). */
+/* session.c - the session tracker's lifecycle, emission, entry points and WRITE hot path. */
 #include "session_int.h"
 
 #include <stdio.h>

@@ -1,5 +1,4 @@
-/* session_frame.c - frames other than a host's WRITE: parsed into messages,
- * noise before them skipped, what is wrong with them noted (§1, §2). */
+/* session_frame.c - frames other than a host's WRITE: parsed, resynced, noted (§1, §2). */
 #include "session_int.h"
 
 #include <stdio.h>

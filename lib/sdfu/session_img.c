@@ -1,5 +1,4 @@
-/* session_img.c - images (one init packet and its data, §6) opened and
- * completed, and resumes: how the host used progress a SELECT reported (§5.2). */
+/* session_img.c - images opened and completed (§6), and resumes after a SELECT (§5.2). */
 #include "session_int.h"
 
 #include <string.h>

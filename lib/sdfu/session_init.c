@@ -1,5 +1,4 @@
-/* session_init.c - the command object: its bytes kept as written, decoded as
- * an init packet at EXECUTE (§4), the INIT event after that exchange. */
+/* session_init.c - the command object, decoded as an init packet at EXECUTE (§4). */
 #include "session_int.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
-/* session_int.h - the session tracker's private state and the calls between
- * its files (lib/sdfu/session*.c only; the API is dfukit/session.h).
+/* session_int.h - the session tracker's private state and the calls between its files.
+ * For lib/sdfu/session*.c only; the API is dfukit/session.h.
  *
  *   session.c        the struct's lifecycle, event emission, the entry points
  *                    and the WRITE hot path

@@ -1,6 +1,4 @@
-/* session_obj.c - data objects: the bytes written and their running CRC,
- * CREATE and EXECUTE, and the offset and CRC the target reports judged
- * against what was sent (§2.2, §6.4). */
+/* session_obj.c - data objects, and reported offsets/CRCs judged against what was sent. */
 #include "session_int.h"
 
 #include <stdio.h>

@@ -1,5 +1,4 @@
-/* session_pair.c - requests, the answers the target owes for them (in order,
- * §6.1), and responses paired with the request they answer. */
+/* session_pair.c - requests, the answers owed for them (§6.1), responses paired. */
 #include "session_int.h"
 
 #include <stdio.h>

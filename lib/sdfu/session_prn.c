@@ -1,5 +1,4 @@
-/* session_prn.c - packet receipt notifications: when one falls due, and each
- * one checked against the write that made it due (§2.3). */
+/* session_prn.c - packet receipt notifications: due, and checked against their write (§2.3). */
 #include "session_int.h"
 
 #include <stdio.h>

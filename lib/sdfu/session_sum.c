@@ -1,5 +1,4 @@
-/* session_sum.c - names, failures as the target stated them, and the summary
- * with its outcome at the end of the input. */
+/* session_sum.c - names, the target's stated failures, the summary and its outcome. */
 #include "session_int.h"
 
 #include <stdio.h>
