@@ -93,6 +93,19 @@ void ds_bl_config_default(ds_bl_config *cfg, const char *chip)
     cfg->fw_version_msg = true;
 }
 
+uint32_t ds_bl_config_app_room(const ds_bl_config *cfg)
+{
+    const ds_chip *c = &cfg->chip;
+    uint32_t b0 = DS_MBR_SIZE;
+    if (cfg->sd_end > DS_MBR_SIZE + 0x3000) { /* provisioned: bank 0 starts at its end */
+        uint32_t end = (cfg->sd_end + c->page_size - 1) / c->page_size * c->page_size;
+        if (end < c->bl_start)
+            b0 = end;
+    }
+    uint32_t end = c->bl_start - c->app_data_size;
+    return end > b0 ? end - b0 : 0;
+}
+
 ds_bl *ds_bl_new(const ds_bl_config *cfg, ds_flash *flash)
 {
     const ds_chip *c = &cfg->chip;
@@ -241,7 +254,7 @@ static void provision(ds_bl *bl)
     s->app_version = c->app_version;
     ds_sett_progress_reset(s);
     uint32_t b0 = ds_bl_bank0_start(bl);
-    if (c->app_size && c->app_size <= free_end(bl) - b0) {
+    if (c->app_size && c->app_size <= ds_bl_config_app_room(c)) {
         pattern(buf, c->app_size, 0x415050);
         ds_flash_program(bl->fl, b0, buf, c->app_size);
         uint32_t crc = dk_crc32(0, buf, c->app_size);

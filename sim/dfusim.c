@@ -1307,6 +1307,7 @@ static int parse_args(int argc, char **argv, options *o)
     opterr = 0;
     int c;
     uint64_t v;
+    bool app_cli = false;
     while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
         switch (c) {
         case O_CHIP:
@@ -1326,7 +1327,7 @@ static int parse_args(int argc, char **argv, options *o)
         case O_SDFWID:
             if (!strcmp(optarg, "none")) {
                 sd = false;
-            } else if (num(optarg, 0xFFFF, &v) && v != 0 && v != 0xFFFE) {
+            } else if (num(optarg, 0xFFFD, &v) && v != 0) {
                 sd = true;
                 o->cfg.sd_fwid = (uint16_t)v;
             } else {
@@ -1342,6 +1343,7 @@ static int parse_args(int argc, char **argv, options *o)
             if (!num(optarg, o->cfg.chip.flash_size, &v))
                 return bad("--app-size %s: expected a byte count", optarg);
             o->cfg.app_size = (uint32_t)v;
+            app_cli = true;
             break;
         case O_APPVER:
             if (!num(optarg, UINT32_MAX, &v))
@@ -1444,6 +1446,13 @@ static int parse_args(int argc, char **argv, options *o)
     } else if (sd_end) {
         return bad("--sd-end needs --sd-fwid");
     }
+    /* An app that does not fit would not be installed while the log said it
+     * was (a scenario's own size was checked when it was read). */
+    uint32_t room = ds_bl_config_app_room(&o->cfg);
+    if (o->cfg.app_size > room)
+        return bad("%s %u: more than the %s's app area above the %s holds (%u bytes)",
+                   app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
+                   o->cfg.chip.name, sd ? "SoftDevice" : "MBR", room);
     return 0;
 }
 

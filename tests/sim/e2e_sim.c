@@ -1027,6 +1027,9 @@ static void usage(void **state)
         { "--fault", "after-ms=10:explode" },
         { "--public-key", "/nonexistent/key.pem" },
         { "--app-size", "99999999999" },
+        { "--app-size", "1000000" },                              /* flash, not the app area */
+        { "--sd-fwid=0x100", "--sd-end=0xF6000", "--app-size=4096" }, /* no room left */
+        { "--sd-fwid", "0xFFFF" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *err, *out;
