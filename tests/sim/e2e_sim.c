@@ -31,6 +31,7 @@
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
 #include "dk_proc.h"
+#include "dk_suite.h"
 #include "dk_test.h"
 
 static char dir[512];
@@ -1230,7 +1231,5 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(control_mode, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(all, NULL, NULL);
+    return dk_suite_run(argc, argv, all, NULL, NULL);
 }
