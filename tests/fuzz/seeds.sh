@@ -1,0 +1,108 @@
+#!/bin/sh
+# seeds.sh OUT FUZZ_SEEDS DK_MKPKG - write every fuzz target's seed corpus
+# into OUT/<target>/: the generated seeds (fuzz_seeds), then the
+# repository's own inputs: captures and test captures (capfile), the logs
+# of captures/logs, captures/field and tests/data (logs; a few also for the
+# pipeline, after its mode byte), scenario files (scenario), and packages
+# made by dk-mkpkg plus broken archives (pkg).  Deterministic: the committed
+# tests/fuzz/corpus/ is exactly its output (test fuzz_seeds_current).
+# Inputs that once broke a target live in tests/fuzz/regress/<target>/ and
+# are copied in as they are.
+# Seeds are cut at 64 KiB (logs at 16 KiB): the fuzzers' -max_len.
+set -eu
+out=$1
+gen=$2
+mkpkg=$3
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
+"$gen" "$out"
+mkdir -p "$out/logs" "$out/capfile" "$out/pipeline" "$out/scenario" "$out/pkg"
+
+# copy FILE DIR [LIMIT [NAME]]
+copy() {
+    head -c "${3:-65536}" "$1" >"$out/$2/${4:-$(basename "$1")}"
+}
+
+for f in "$root"/captures/*.pcap "$root"/captures/*.raw "$root"/captures/sim/*.pcap \
+         "$root"/tests/data/cap/*.pcap; do
+    copy "$f" capfile
+done
+# the two-file capture of captures/: the host file's length (2 bytes, LE) first
+host="$root/captures/complete-prn0.host.raw"
+n=$(wc -c <"$host")
+{
+    printf "$(printf '\\%03o\\%03o' $((n & 255)) $((n >> 8 & 255)))"
+    cat "$host" "$root/captures/complete-prn0.target.raw"
+} >"$out/capfile/complete-prn0.two"
+
+for f in "$root"/captures/logs/* "$root"/captures/field/*.log "$root"/tests/data/cap/log.txt; do
+    case $f in
+    *.expected.txt | *.records | *.json | */README.md) continue ;;
+    esac
+    copy "$f" logs 16384
+done
+# the pipeline reads a log after its first byte: 0x10 text, 0x11 JSON
+for f in nrfutil-complete.log ble-complete.log socat-complete.txt hexdump-complete.txt \
+         hex-complete.txt saleae-sd-req.csv programmer-modem.log plain-hash.log nrfutil-cut.log; do
+    for m in 20 21; do
+        { printf "\\0$m"; head -c 16384 "$root/captures/logs/$f"; } >"$out/pipeline/log$m-$f"
+    done
+done
+
+# inputs that once broke a target (tests/fuzz/regress/<target>/): kept whole
+for d in "$root"/tests/fuzz/regress/*/; do
+    t=$(basename "$d")
+    mkdir -p "$out/$t"
+    for f in "$d"*; do
+        cp "$f" "$out/$t/regress-$(basename "$f")"
+    done
+done
+
+for f in "$root"/captures/logs/*.scenario.json; do
+    copy "$f" scenario
+done
+
+p=$out/pkg
+"$mkpkg" --app 300 "$p/app.zip" >/dev/null
+"$mkpkg" --app 1000 --sd 2000 --bl 500 "$p/sd-bl-app.zip" >/dev/null
+"$mkpkg" --sd-bl --sd-size 3000 --bl-size 1000 "$p/sd_bl.zip" >/dev/null
+"$mkpkg" --app 200 --no-boot-validation --debug "$p/app-sdk15.zip" >/dev/null
+"$mkpkg" --app 200 --break hash "$p/break-hash.zip" >/dev/null
+"$mkpkg" --app 200 --break dat-trunc "$p/break-dat-trunc.zip" >/dev/null
+"$mkpkg" --app 200 --break size "$p/break-size.zip" >/dev/null
+"$mkpkg" --app 200 --break both "$p/break-both.zip" >/dev/null
+# archives dk-mkpkg does not write: stored members with a fixed date
+python3 - "$p" <<'PY'
+import struct, sys, zipfile
+d = sys.argv[1]
+def z(name, members):
+    with zipfile.ZipFile(f"{d}/{name}", "w", zipfile.ZIP_STORED) as f:
+        for n, b in members:
+            f.writestr(zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0)), b)
+# dk-mkpkg's archives stamp the time: the same members again, dated 2020
+import glob, os
+for path in sorted(glob.glob(f"{d}/*.zip")):
+    with zipfile.ZipFile(path) as f:
+        members = [(i.filename, f.read(i.filename)) for i in f.infolist()]
+    os.unlink(path)
+    z(os.path.basename(path), members)
+man = b'{"manifest": {"application": {"bin_file": "app.bin", "dat_file": "app.dat"}}}'
+z("no-manifest.zip", [("app.bin", b"\x00" * 16), ("app.dat", b"\x0a\x00")])
+z("missing-member.zip", [("manifest.json", man), ("app.dat", b"\x0a\x00")])
+z("bad-json.zip", [("manifest.json", b'{"manifest": {"application": {"bin_file": '),
+                   ("app.bin", b"x"), ("app.dat", b"y")])
+z("wrong-types.zip", [("manifest.json", b'{"manifest": {"application": {"bin_file": 3, '
+                       b'"dat_file": ["a"]}, "softdevice": 7}}')])
+z("metadata.zip", [("manifest.json", b'{"manifest": {"softdevice_bootloader": {"bin_file": "a", '
+                    b'"dat_file": "b", "info_read_only_metadata": {"sd_size": -1, "bl_size": '
+                    b'4294967296}}}}'), ("a", b"1"), ("b", b"2")])
+# a member whose directory entry claims more than the 16 MiB limit
+z("huge.zip", [("manifest.json", man), ("app.bin", b"\x00" * 16), ("app.dat", b"\x0a\x00")])
+b = bytearray(open(f"{d}/huge.zip", "rb").read())
+i = b.find(b"app.bin", b.find(b"PK\x01\x02"))
+hdr = b.rfind(b"PK\x01\x02", 0, i)
+struct.pack_into("<I", b, hdr + 24, 17 << 20)
+open(f"{d}/huge.zip", "wb").write(bytes(b))
+open(f"{d}/truncated.zip", "wb").write(open(f"{d}/app.zip", "rb").read()[:300])
+open(f"{d}/not-a-zip.txt", "wb").write(b"PK but not a zip\n")
+PY
