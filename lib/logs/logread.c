@@ -449,9 +449,14 @@ void dk_logrd_feed(dk_logrd *r, const uint8_t *data, size_t len, dk_logrec_cb cb
         size_t take = DK_LOG_SNIFF_MAX - r->sniff_len;
         if (take > len)
             take = len;
+        /* the head stops at the end of line DK_LOG_SNIFF_LINES, so detection
+         * sees the same bytes however the log is fed */
+        size_t i = 0;
+        while (i < take)
+            if (data[i++] == '\n' && ++r->sniff_lines == DK_LOG_SNIFF_LINES)
+                break;
+        take = i;
         memcpy(r->sniff + r->sniff_len, data, take);
-        for (size_t i = 0; i < take; i++)
-            r->sniff_lines += data[i] == '\n';
         r->sniff_len += take;
         data += take;
         len -= take;

@@ -117,16 +117,24 @@ row 2 '--host/--target take raw captures' "$DEC" --host host-part.raw --target e
 # ---- dfudecode: logs ----------------------------------------------------------------
 row 2 'garbage.bin: offset 0: not a log dfudecode reads' "$DEC" --format log garbage.bin
 row 2 'empty.bin: ' "$DEC" --format log empty.bin
-# cut: decoded as far as it goes; spliced (its middle third replaced by
-# binary bytes): no text log (a NUL in the first 64 KiB), one line saying so,
-# or a raw capture without messages; forced with --log-format it decodes
+# cut: decoded as far as it goes; spliced (binary bytes after its first
+# third): when they come within the 200 lines the format is detected on, no
+# text log (a NUL there), one line saying so, or a raw capture without
+# messages; after them (the socat sample), the log is detected and decoded
+# around them, each binary line reported; forced with --log-format it decodes
 # around them (0 when what is left shows a completed update)
 for f in nrfutil-complete.log:nrfutil ble-complete.log:ble socat-complete.txt:socat \
          hexdump-complete.txt:hexdump hex-complete.txt:hex saleae-sd-req.csv:saleae \
          programmer-jlink.log:programmer; do
     fmt=${f#*:} f=${f%:*}
     row 1 - "$DEC" "cut-$f"
-    row 2 "spliced-$f: offset 0: (not a log dfudecode reads|no DFU message found)" "$DEC" "spliced-$f"
+    n=$(wc -c <"$LOGS/$f")
+    if [ "$(head -c $((n / 3)) "$LOGS/$f" | wc -l)" -lt 200 ]; then
+        row 2 "spliced-$f: offset 0: (not a log dfudecode reads|no DFU message found)" "$DEC" "spliced-$f"
+    else
+        row '0|1' - "$DEC" "spliced-$f"
+        grep -q "?? line [0-9]*: not understood" "$T/out" || fail "spliced-$f: the binary lines are not reported"
+    fi
     row '0|1' - "$DEC" --log-format "$fmt" "spliced-$f"
 done
 for fmt in nrfutil ble socat hexdump hex saleae programmer; do
@@ -138,6 +146,10 @@ row 2 "unknown format 'bogus'" "$DEC" --format bogus garbage.bin
 row 1 - "$DEC" --log-format socat "$SRC/tests/fuzz/regress/logs/socat-short-block.txt"
 grep -q "?? .*line 3: not understood (the socat block before this line has fewer bytes" "$T/out" ||
     fail "socat-short-block: the short block is not reported at line 3"
+# once broke the log fuzzer: control bytes after line 200 made a log fed whole
+# "binary" while the same log fed in pieces was socat
+row 1 - "$DEC" "$SRC/tests/fuzz/regress/logs/sniff-late-junk.txt"
+grep -q "log:        socat, 212 lines" "$T/out" || fail "sniff-late-junk: not read as a socat log"
 
 # ---- dfudecode: --pkg and --scenario ------------------------------------------------
 row 2 'not-a-zip.txt: not a zip archive' "$DEC" --pkg "$PKG/not-a-zip.txt" "$C"
