@@ -16,13 +16,14 @@ static void stamp(dk_printer *p, int64_t t, uint64_t pos, dk_dir dir)
 {
     if (t >= 0 && p->t0 < 0)
         p->t0 = t;
+    char b[32];
     if (t >= 0) {
         int64_t d = t - p->t0;
-        fprintf(p->f, "%s%4" PRId64 ".%06" PRId64 "  ", d < 0 ? "-" : " ", (d < 0 ? -d : d) / 1000000,
-                (d < 0 ? -d : d) % 1000000);
+        snprintf(b, sizeof b, "%s%" PRId64 ".%06" PRId64, d < 0 ? "-" : "", (d < 0 ? -d : d) / 1000000,
+                 (d < 0 ? -d : d) % 1000000);
+        fprintf(p->f, "%11s  ", b);
         return;
     }
-    char b[32];
     snprintf(b, sizeof b, "@%s%" PRIu64, p->split ? (dir == DK_DIR_TARGET ? "t" : "h") : "", pos);
     fprintf(p->f, "%-11s  ", b);
 }

@@ -100,6 +100,17 @@ static void flush_run(lg_tracker *t)
     out(t, &t->run);
 }
 
+/* An event about the packet being resolved goes after the packet's own. */
+static void later(lg_tracker *t, dk_event *ev)
+{
+    if (t->queueing && t->nq < QMAX) {
+        t->q[t->nq++] = *ev;
+        return;
+    }
+    flush_run(t);
+    out(t, ev);
+}
+
 static void note(lg_tracker *t, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
                  uint64_t end, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 static void note(lg_tracker *t, dk_anomaly_id id, int64_t t_us, dk_dir dir, uint64_t start,
@@ -239,12 +250,7 @@ static void init_event(lg_tracker *t, bool ok)
     iv->legacy = &t->init; /* ok says whether it decoded */
     if (!ok)
         dk_lg_init_parse(g->body, g->body_len, &t->init, &iv->err);
-    if (t->queueing && t->nq < QMAX) {
-        t->q[t->nq++] = ev;
-        return;
-    }
-    flush_run(t);
-    out(t, &ev);
+    later(t, &ev);
 }
 
 static void model_init(lg_tracker *t)
@@ -352,8 +358,7 @@ static void image_done(lg_tracker *t)
     if (im)
         im->completed = true;
     t->failed = false;
-    flush_run(t);
-    out(t, &ev);
+    later(t, &ev);
 }
 
 static void model_stop(lg_tracker *t)
@@ -655,6 +660,9 @@ static void host_packet(lg_tracker *t, const uint8_t *f, size_t len, int64_t t_u
     t->run_packets++;
     if (e->kind == DK_LG_START && t->plg_ok && !e->retransmit)
         begin_image(t);
+    dk_image_sum *im = cur_img(t);
+    if (im && e->kind == DK_LG_DATA)
+        im->bytes_sent += e->body_len;
 }
 
 static void lg_frame_data(lg_tracker *t, const uint8_t *f, size_t len, int64_t t_us, dk_dir dir,
