@@ -7,6 +7,7 @@
 
 #include "dfukit/hci.h"
 #include "dfukit/legacy.h"
+#include "dfukit/pkg.h"
 #include "dfukit/rd.h"
 
 #define PKT_MAX DK_HCI_MAX_PACKET(4 + 512)
@@ -36,6 +37,21 @@ void dh_lg_opts_default(dh_lg_opts *o)
     o->erase_ms_per_page_x10 = 897;
     o->page_pause_ms = 102;
     o->boot_ms = 1500;
+}
+
+size_t dh_lg_images(const dk_pkg *pkg, dh_lg_image *out)
+{
+    static const uint32_t modes[] = { [DK_IMG_SOFTDEVICE_BOOTLOADER] = DK_LG_MODE_SD_BL,
+                                      [DK_IMG_SOFTDEVICE] = DK_LG_MODE_SD,
+                                      [DK_IMG_BOOTLOADER] = DK_LG_MODE_BL,
+                                      [DK_IMG_APPLICATION] = DK_LG_MODE_APP };
+    for (size_t i = 0; i < pkg->n; i++) {
+        const dk_image *im = &pkg->img[i];
+        out[i] = (dh_lg_image){ .bin_name = im->bin_name, .bin = im->bin, .bin_len = im->bin_len,
+                                .dat = im->dat, .dat_len = im->dat_len, .mode = modes[im->kind],
+                                .sd_size = im->sd_size, .bl_size = im->bl_size };
+    }
+    return pkg->n;
 }
 
 static void emit(lgm *m, dh_ev_kind k, uint64_t done, uint64_t total, const char *text)
@@ -180,6 +196,14 @@ static attempt try_image(lgm *m, const dh_lg_image *im, pstat *ps)
     uint32_t sd = im->mode == DK_LG_MODE_SD ? (uint32_t)im->bin_len : im->sd_size;
     uint32_t bl = im->mode == DK_LG_MODE_BL ? (uint32_t)im->bin_len : im->bl_size;
     dk_lg_encode_start(im->mode, sd, bl, app, start);
+    /* A START may reset a device that had a session open (§13.6); it then
+     * expects 1.  Numbered 7 or 0, the packet after it would be #0 (accepted:
+     * ACK 1, the reset's ACK too) or #1 (taken by the reset device, in the
+     * wrong state): no-op packets (kind 0: acknowledged, then freed, §13.5)
+     * move the count on to 1 first. */
+    while (m->seq == 7 || m->seq == 0)
+        if ((*ps = send_packet(m, 0, NULL, 0)) != P_OK)
+            return *ps == P_DROPPED ? A_RESTART : A_FAIL;
     if ((*ps = send_packet(m, DK_LG_START, start + 4, DK_LG_START_LEN - 4)) != P_OK)
         return *ps == P_DROPPED ? A_RESTART : A_FAIL;
     uint64_t pages = ((uint64_t)sd + bl + app) / 4096 + 1;

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dfukit/pkg.h"
 #include "master.h"
 
 typedef struct {
@@ -54,6 +55,10 @@ typedef struct {
 } dh_lg_opts;
 
 void dh_lg_opts_default(dh_lg_opts *o);
+
+/* The images of a package (adafruit-nrfutil genpkg) in send order; modes
+ * from the manifest keys.  Returns the count. */
+size_t dh_lg_images(const dk_pkg *pkg, dh_lg_image *out);
 
 /* Send every image.  res->msg says why on DH_FAILED. */
 dh_status dh_lg_run(const dh_lg_opts *o, const dh_io *io, const dh_lg_image *imgs, size_t n,

@@ -84,9 +84,9 @@ void dk_ptext_lg_run(dk_printer *p, const dk_event *ev)
 {
     const dk_writes *r = &ev->u.run;
     stamp(p, r->t_first, ev->start, ev->dir);
-    fprintf(p->f, "--> DATA x%" PRIu32 " (#%u..#%u): %" PRIu64 " bytes [%" PRIu32 ", %" PRIu32
+    fprintf(p->f, "--> DATA x%" PRIu32 " (from #%u): %" PRIu64 " bytes [%" PRIu32 ", %" PRIu32
                   ") crc16=0x%04" PRIx32 "  <-- ACK x%" PRIu32 "\n",
-            r->count, r->seq_first, r->seq_last, r->bytes, r->off_start, r->off_end,
+            r->count, r->seq_first, r->bytes, r->off_start, r->off_end,
             r->crc_end & 0xFFFF, r->count);
 }
 

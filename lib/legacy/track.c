@@ -46,6 +46,8 @@ typedef struct {
     size_t plen;
     /* the host's numbering */
     int last_seq;
+    bool port_moved;         /* the host closed or opened the port since */
+    bool port_seen;
     uint16_t last_crc;
     size_t last_len;
     uint64_t run_packets;
@@ -60,6 +62,7 @@ typedef struct {
     uint32_t mode, size, offset;
     uint16_t crc, init_crc;
     bool overflow, ooo_noted;
+    bool wrote;              /* the packet being resolved was written */
     dk_lg_init init;
     /* the image as the host sends it */
     unsigned image;
@@ -152,6 +155,8 @@ static void fail(lg_tracker *t, dk_stage stage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void fail(lg_tracker *t, dk_stage stage, const char *fmt, ...)
 {
+    if (t->failed) /* the image's first failure is the one that counts */
+        return;
     t->failed = true;
     t->sum.fail_stage = stage;
     t->sum.fail_op = (uint8_t)t->pev.kind;
@@ -332,6 +337,7 @@ static void model_data(lg_tracker *t)
         return;
     }
     t->crc = dk_crc16_ccitt(t->crc, g->body, len);
+    t->wrote = true;
     write_event(t, g->body, len, t->offset);
     t->offset += (uint32_t)len;
     t->sum.bytes_data += len;
@@ -509,6 +515,7 @@ static void resolve(lg_tracker *t, bool has_ack, uint8_t a, int64_t t_us, uint64
     dk_hci_ev *e = &t->pev;
     t->pending = false;
     t->queueing = true;
+    t->wrote = false;
     t->nq = t->nq_an = 0;
     if (has_ack) {
         e->has_ack = true;
@@ -553,7 +560,7 @@ static void resolve(lg_tracker *t, bool has_ack, uint8_t a, int64_t t_us, uint64
         }
     }
     t->queueing = false;
-    bool fold = e->verdict == DK_HCI_ACCEPTED && e->kind == DK_LG_DATA && !t->nq_an &&
+    bool fold = e->verdict == DK_HCI_ACCEPTED && e->kind == DK_LG_DATA && t->wrote && !t->nq_an &&
                 !t->o.write_crc && !e->retransmit;
     if (fold)
         fold_data(t);
@@ -640,7 +647,8 @@ static void host_packet(lg_tracker *t, const uint8_t *f, size_t len, int64_t t_u
     /* the host's numbering: the same packet again, a gap, a new run */
     uint16_t c = dk_crc16_ccitt(DK_CRC16_INIT, pk.payload, pk.payload_len);
     bool new_run = e->kind == DK_LG_START && e->seq == 1;
-    if (t->last_seq >= 0 && e->seq == t->last_seq && c == t->last_crc && len == t->last_len) {
+    if (t->last_seq >= 0 && e->seq == t->last_seq && c == t->last_crc && len == t->last_len &&
+        !(new_run && t->port_moved)) {
         e->retransmit = true;
         t->sum.hci.retransmits++;
         note(t, DK_AN_HCI_RETRANSMIT, t_us, dir, start, end, "sequence %u sent again", e->seq);
@@ -648,6 +656,7 @@ static void host_packet(lg_tracker *t, const uint8_t *f, size_t len, int64_t t_u
         note(t, DK_AN_HCI_SEQ_GAP, t_us, dir, start, end, "sequence %u after %u", e->seq,
              t->last_seq);
     }
+    t->port_moved = false;
     t->last_seq = e->seq;
     t->last_crc = c;
     t->last_len = len;
@@ -763,6 +772,10 @@ static void lg_port(void *tp, int64_t t_us, bool open, uint64_t pos)
     lg_tracker *t = tp;
     if (t->pending && !open)
         resolve(t, false, 0, -1, 0, 0);
+    t->port_moved = true;
+    if (!open && !t->port_seen && !t->sum.frames)
+        return; /* closed before anything: no change to tell */
+    t->port_seen = true;
     flush_run(t);
     dk_event ev;
     memset(&ev, 0, sizeof ev);
