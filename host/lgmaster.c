@@ -196,14 +196,21 @@ static attempt try_image(lgm *m, const dh_lg_image *im, pstat *ps)
     uint32_t sd = im->mode == DK_LG_MODE_SD ? (uint32_t)im->bin_len : im->sd_size;
     uint32_t bl = im->mode == DK_LG_MODE_BL ? (uint32_t)im->bin_len : im->bl_size;
     dk_lg_encode_start(im->mode, sd, bl, app, start);
-    /* A START may reset a device that had a session open (§13.6); it then
-     * expects 1.  Numbered 7 or 0, the packet after it would be #0 (accepted:
-     * ACK 1, the reset's ACK too) or #1 (taken by the reset device, in the
-     * wrong state): no-op packets (kind 0: acknowledged, then freed, §13.5)
-     * move the count on to 1 first. */
-    while (m->seq == 7 || m->seq == 0)
-        if ((*ps = send_packet(m, 0, NULL, 0)) != P_OK)
-            return *ps == P_DROPPED ? A_RESTART : A_FAIL;
+    /* What number does the device expect?  A no-op packet (kind 0: the
+     * bootloader acknowledges it, then frees it, §13.5) tells: its ACK
+     * carries the expected number whether the no-op was taken or dropped.
+     * A START numbered so is taken.  It may reset a device that had a
+     * session open (§13.6), which then expects 1: the packet after START
+     * must not be #0 (accepted: ACK 1, like the reset's drop) nor #1 (taken
+     * by the reset device in the wrong state), so the count is moved on from
+     * 7 and 0 with more no-ops. */
+    if ((*ps = send_packet(m, DK_LG_NOP, NULL, 0)) == P_DROPPED)
+        *ps = P_OK; /* dropped or taken: m->seq is what the device expects */
+    while (*ps == P_OK && (m->seq == 7 || m->seq == 0))
+        if ((*ps = send_packet(m, DK_LG_NOP, NULL, 0)) == P_DROPPED)
+            *ps = P_OK;
+    if (*ps != P_OK)
+        return A_FAIL;
     if ((*ps = send_packet(m, DK_LG_START, start + 4, DK_LG_START_LEN - 4)) != P_OK)
         return *ps == P_DROPPED ? A_RESTART : A_FAIL;
     uint64_t pages = ((uint64_t)sd + bl + app) / 4096 + 1;

@@ -5,6 +5,7 @@
  *
  * Per image, as adafruit-nrfutil does it (§13.13), but checking every ACK:
  *
+ *   NOP                the ACK says which number the device expects (§13.4)
  *   START mode sizes   then wait for the erase (max(0.5 s, pages x 89.7 ms))
  *   INIT .dat 00 00
  *   DATA 512 bytes ... (a 102.4 ms pause after DATA 0, 8, 16, ... and the last)
@@ -15,12 +16,13 @@
  *   no ACK in rsp_ms         sent again with the same number (a packet the
  *                            device already took is acknowledged and dropped:
  *                            resending is safe, §13.4), up to retries times
- *   ACK n, another number    the device dropped it: it still counts from an
- *                            earlier session (§13.12) or reset meanwhile.  The
- *                            master takes n as its numbering and starts the
- *                            image again from START: a START the device takes
- *                            while a session is open resets it (§13.6), after
- *                            which it expects 1, which the next ACK shows.
+ *   ACK n, another number    the device dropped it: it reset meanwhile (a
+ *                            START it took while an earlier session was
+ *                            still open, §13.6, §13.12).  The master starts
+ *                            the image again from the NOP.
+ * An ACK says only which number the device expects next, so "taken" and
+ * "dropped" look alike when the device expected seq + 1: the NOP before
+ * START removes that doubt (see try_image).
  *   port gone                reopened (io->reopen), the image started again
  */
 #ifndef DFUHOST_LGMASTER_H

@@ -304,6 +304,9 @@ int ds_lg_packet(ds_lg *lg, const uint8_t *frame, size_t len, uint64_t now_ms, u
         lg->expect = 1; /* not the bootloader's: a new host run starts over */
         lg->st = ST_IDLE;
         lg->data_written = false;
+        lg->init_len = 0;
+        lg->received = lg->size = 0;
+        lg->cache_page = NO_PAGE;
         lg->qn = 0;
     }
     bool take = seq == lg->expect;

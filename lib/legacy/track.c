@@ -309,8 +309,7 @@ static void write_event(lg_tracker *t, const uint8_t *data, size_t len, uint32_t
     ev.dir = DK_DIR_HOST;
     ev.u.w = (dk_write){ .obj_type = DK_OBJ_DATA, .legacy = true, .data = data, .len = len,
                          .offset = off, .crc = t->crc, .crc_known = true };
-    flush_run(t);
-    out(t, &ev);
+    out(t, &ev); /* for the package check; the run it belongs to stays open */
 }
 
 static void model_data(lg_tracker *t)
@@ -418,6 +417,9 @@ static void model(lg_tracker *t)
     case DK_LG_INIT: model_init(t); break;
     case DK_LG_DATA: model_data(t); break;
     case DK_LG_STOP: model_stop(t); break;
+    case DK_LG_NOP:
+        snprintf(e->effect, sizeof e->effect, "freed: a no-op");
+        break;
     default:
         PNOTE(t, DK_AN_LEGACY_UNKNOWN_KIND, "packet kind %u: queued and ignored", e->kind);
         break;

@@ -4,6 +4,7 @@
  * (protocol.md §9, §13).
  *
  *   payload  kind u32 LE, body
+ *     0 NOP    acknowledged, then freed (§13.5): dfuhost's probe
  *     3 START  mode u32 (1 SD, 2 BL, 3 SD+BL, 4 APP), sd_size, bl_size, app_size u32
  *     1 INIT   the .dat + 2 zero bytes (the device takes whole words, §13.5)
  *     4 DATA   up to 512 bytes of the image
@@ -29,6 +30,7 @@
 
 /* X(ENUM, value, "NAME") - the packet kinds (payload u32 0). */
 #define DK_LG_KINDS(X)          \
+    X(NOP, 0, "NOP")            \
     X(INIT, 1, "INIT")          \
     X(START, 3, "START")        \
     X(DATA, 4, "DATA")          \
