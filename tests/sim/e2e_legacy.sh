@@ -117,6 +117,8 @@ flash_ok one || fail "1: bank 0 does not hold the image"
 app_valid one || fail "1: no valid app after the update"
 [ "$HRC" = 0 ] || fail "1: host exited $HRC"
 [ "$(decode_diag one)" = update.completed ] || fail "1: dfudecode: $(decode_diag one)"
+"$DEC" --pkg app.zip one.pcap | grep -q "package: *app.zip: every byte sent matches" ||
+  fail "1: dfudecode --pkg app.zip does not find every byte matching"
 [ "$MODE" = nrfutil ] && { grep -q "Device programmed." one.host || fail "1: no 'Device programmed.'"; }
 echo "1. complete: $(grep -c '<- DATA' one.err) DATA packets; $(grep -c 'dropped' one.err) dropped"
 
