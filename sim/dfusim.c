@@ -36,6 +36,7 @@
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "fault.h"
+#include "legacy_main.h"
 #include "flash.h"
 #include "settings.h"
 
@@ -1470,10 +1471,37 @@ static int show_settings(sim *s)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* --protocol sdfu (the default; taken out of argv here) or legacy (the
+ * whole run is legacy_main.c's).  -1: a bad value. */
+static int protocol_switch(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *v = !strcmp(argv[i], "--protocol") && i + 1 < *argc ? argv[i + 1]
+                        : !strncmp(argv[i], "--protocol=", 11)         ? argv[i] + 11
+                                                                         : NULL;
+        if (!v)
+            continue;
+        if (!strcmp(v, "legacy"))
+            return 1;
+        if (strcmp(v, "sdfu")) {
+            fprintf(stderr, TOOL ": --protocol: '%s' is not sdfu or legacy\n", v);
+            return -1;
+        }
+        int k = argv[i][10] == '=' ? 1 : 2;
+        memmove(argv + i, argv + i + k, (size_t)(*argc - i - k + 1) * sizeof *argv);
+        *argc -= k;
+        i--;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static sim s;
     s.ctl_fd = s.ctl_conn = -1;
+    int proto = protocol_switch(&argc, argv);
+    if (proto)
+        return proto > 0 ? ds_legacy_main(argc, argv) : 2;
     int rc = parse_args(argc, argv, &s.o);
     if (rc)
         return rc == 1 ? 0 : rc;
