@@ -37,6 +37,7 @@
 #include "dfukit/tables.h"
 #include "fault.h"
 #include "flash.h"
+#include "line.h"
 #include "settings.h"
 
 #define TOOL "dfusim"
@@ -51,6 +52,8 @@ typedef struct {
     ds_bl_config cfg;
     const char *flash_path, *dump_hex, *capture, *link, *control;
     bool show_settings, realtime;
+    bool hwfc;        /* --hwfc: NRF_DFU_SERIAL_UART_USES_HWFC */
+    ds_link transport; /* --transport uart|usb */
     bool vclock; /* --clock virtual: capture time from the line model, not the wall */
     long baud;
     int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
@@ -1081,6 +1084,9 @@ static void usage(FILE *out)
           "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
           "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
           "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"
+          "  --hwfc on|off              the bootloader's UART flow control, RTS/CTS (on)\n"
+          "  --transport uart|usb       UART (default) or USB CDC (no baud pacing, MTU 2051;\n"
+          "                             --mtu 2051 implies it)\n"
           "  --clock real|virtual       capture time stamps: the wall clock (default), or a\n"
           "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
           "                             counts line time and flash time (same run, same pcap)\n"
@@ -1121,7 +1127,7 @@ static bool num(const char *s, uint64_t max, uint64_t *out)
 enum {
     O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
     O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
-    O_FAULT, O_REALTIME, O_BAUD, O_HELP, O_CLOCK, O_SCENARIO, O_TIMESCALE,
+    O_FAULT, O_REALTIME, O_BAUD, O_HWFC, O_TRANSPORT, O_HELP, O_CLOCK, O_SCENARIO, O_TIMESCALE,
 };
 
 /* --scenario: the device, line and faults of a dk_scenario (scenario.h) as
@@ -1247,6 +1253,8 @@ static int parse_args(int argc, char **argv, options *o)
         { "fault", required_argument, 0, O_FAULT },
         { "realtime", no_argument, 0, O_REALTIME },
         { "baud", required_argument, 0, O_BAUD },
+        { "hwfc", required_argument, 0, O_HWFC },
+        { "transport", required_argument, 0, O_TRANSPORT },
         { "clock", required_argument, 0, O_CLOCK },
         { "help", no_argument, 0, O_HELP },
         { "quiet", no_argument, 0, 'q' },
@@ -1289,8 +1297,11 @@ static int parse_args(int argc, char **argv, options *o)
         return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
     ds_bl_config_default(&o->cfg, chip);
     o->baud = 115200;
+    o->hwfc = true;
+    o->transport = DS_LINK_UART;
     ds_faults_init(&o->faults);
     bool sd = false;
+    bool transport_set = false, mtu_set = false;
     uint32_t sd_end = 0;
     double scale = 1.0;
     if (scale_arg) {
@@ -1317,6 +1328,7 @@ static int parse_args(int argc, char **argv, options *o)
             if (!num(optarg, 8192, &v) || v < 23)
                 return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", optarg);
             o->cfg.mtu = (uint16_t)v;
+            mtu_set = true;
             break;
         case O_HW:
             if (!num(optarg, UINT32_MAX, &v))
@@ -1412,6 +1424,17 @@ static int parse_args(int argc, char **argv, options *o)
                 return bad("--baud %s: expected a rate from 300 to 12000000", optarg);
             o->baud = (long)v;
             break;
+        case O_HWFC:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return bad("--hwfc %s: expected on or off", optarg);
+            o->hwfc = !strcmp(optarg, "on");
+            break;
+        case O_TRANSPORT:
+            if (strcmp(optarg, "uart") && strcmp(optarg, "usb"))
+                return bad("--transport %s: expected uart or usb", optarg);
+            o->transport = !strcmp(optarg, "usb") ? DS_LINK_USB : DS_LINK_UART;
+            transport_set = true;
+            break;
         case O_CLOCK:
             if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
                 return bad("--clock %s: expected real or virtual", optarg);
@@ -1437,6 +1460,11 @@ static int parse_args(int argc, char **argv, options *o)
         return bad("unexpected argument '%s' (see dfusim --help)", argv[optind]);
     if (o->vclock && o->realtime)
         return bad("--clock virtual is for instant mode: --realtime paces by the wall clock");
+    /* --mtu 2051 is the USB bootloader, --transport usb has its MTU */
+    if (!transport_set && mtu_set && o->cfg.mtu == DK_MTU_USB)
+        o->transport = DS_LINK_USB;
+    if (transport_set && !mtu_set && o->transport == DS_LINK_USB)
+        o->cfg.mtu = DK_MTU_USB;
     if (sd) {
         o->cfg.sd_end = sd_end ? sd_end : 0x27000;
         if (o->cfg.sd_end + o->cfg.chip.page_size >= o->cfg.chip.bl_start)
