@@ -464,6 +464,13 @@ static void flush_tx(sim *s)
                 s->v_ns = t->v_due_ns;
             t->v_t_us = vclock_line(s, t->len);
         }
+        /* Realtime: a pty still empty as the answer goes out proves the
+         * host sent nothing before it; what comes next is dated after it. */
+        if (s->line && s->host_open && ds_line_host_pending(s->line) == 0) {
+            struct pollfd pp = { .fd = s->pty.master, .events = POLLIN };
+            if (poll(&pp, 1, 0) == 0)
+                s->rt_idle_ns = now_ns(s);
+        }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
         size_t n = 0;
