@@ -10,6 +10,7 @@
  * model -> txq -> pty, each answer written when the wall clock reaches the
  * time the model gives it (protocol.md §14).
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -119,6 +120,7 @@ typedef struct {
     bool rt_deaf;        /* the model was told the chip does not listen */
     bool rt_handling;    /* a request is being handled: flash ops stop the CPU */
     bool rt_overrun;     /* ... and a byte overran the UARTE meanwhile */
+    uint64_t rt_answer_bytes, rt_wait_ns; /* for the prediction logged at exit */
 
     bool host_open;
     char lineset[64]; /* the host's line settings, as last logged */
@@ -413,7 +415,9 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
         start_ns = ds_line_now(s->line);
         uint8_t enc[DK_SLIP_MAX_ENCODED(RSP_CAP)];
         bool lost;
-        uint64_t end = ds_line_answer(s->line, dk_slip_encode(rsp, len, enc), &lost);
+        size_t elen = dk_slip_encode(rsp, len, enc);
+        uint64_t end = ds_line_answer(s->line, elen, &lost);
+        s->rt_answer_bytes += elen;
         if (lost) {
             describe(rsp, len, d, sizeof d);
             logx(s, 0, "response lost: %s, produced while the previous answer was still on the line "
@@ -536,8 +540,15 @@ static void handle(sim *s, const uint8_t *req, size_t len, uint32_t payload_len)
     s->v_ns += busy * 1000u;
     ds_flash_run runs[DS_FLASH_RUNS];
     size_t nruns = 0, before = 0;
-    if (s->line)
+    if (s->line) {
         nruns = ds_flash_take_runs(s->flash, runs, DS_FLASH_RUNS, &before);
+        /* flash a host that waits for each answer waits for: all of it
+         * before an answer, and what a WRITE takes beyond its own frame */
+        uint64_t w = 0, frame = (len + 1) * ds_line_byte_ns(s->line);
+        for (size_t i = 0; i < before; i++)
+            w += (uint64_t)runs[i].n * runs[i].each_us * 1000u;
+        s->rt_wait_ns += op != DK_OP_OBJECT_WRITE ? w : w > frame ? w - frame : 0;
+    }
     if (s->rt_overrun) { /* the chip reset when the flash operation ended */
         s->rt_overrun = false;
         if (rl) {
@@ -1196,7 +1207,12 @@ static int run(sim *s)
         if (s->rt_peek && pty_i >= 0) /* an answer went out: is the pty empty now? */
             timeout = 0;
         s->rt_peek = false;
-        int r = poll(pf, (nfds_t)n, timeout);
+        /* realtime: to the microsecond, so answers leave when the model says */
+        uint64_t us = timeout < 0 ? 0 : (uint64_t)timeout * 1000u;
+        if (s->line && timeout > 0 && wake != UINT64_MAX && wake > now && wake - now < us)
+            us = wake - now;
+        struct timespec ts = { .tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000 };
+        int r = ppoll(pf, (nfds_t)n, timeout < 0 ? NULL : &ts, NULL);
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
             return 1;
@@ -1790,6 +1806,16 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
+    if (s.line) { /* what the line model says the conversation costs */
+        ds_line_stats st;
+        ds_line_get_stats(s.line, &st);
+        double line_ms = (double)(st.host_bytes + s.rt_answer_bytes) * (double)ds_line_byte_ns(s.line) / 1e6;
+        logx(&s, 0, "line model: %llu bytes from the host, %llu answered (%.1f ms on the line), %.1f ms of "
+                    "flash the host waited for: %.1f ms predicted; %llu overruns, %llu glued frames",
+             (unsigned long long)st.host_bytes, (unsigned long long)s.rt_answer_bytes, line_ms,
+             (double)s.rt_wait_ns / 1e6, line_ms + (double)s.rt_wait_ns / 1e6,
+             (unsigned long long)st.overruns, (unsigned long long)st.glued);
+    }
     if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
         rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
