@@ -1,7 +1,8 @@
 /* fuzz_opts.c - libFuzzer target for dfusim's option and fault parsing: the
  * --fault SPEC parser and matcher (sim/fault.c) and the whole command line
  * parser of dfusim (parse_args in sim/dfusim.c, compiled in here with its
- * messages sent to /dev/null).  The first byte picks which; the rest is
+ * messages sent to /dev/null; with --protocol legacy, the legacy parser in
+ * fuzz_opts_legacy.c).  The first byte picks which; the rest is
  * NUL-separated words: fault specs then an event script, or argv.
  *
  * Invariants beyond the sanitizers: a spec that parses names a known trigger
@@ -20,12 +21,15 @@ static FILE *fz_quiet;
 #define stderr fz_quiet
 #define stdout fz_quiet
 #define main dfusim_main
+#undef _GNU_SOURCE /* dfusim.c defines it (the build did already) */
 #include "../../sim/dfusim.c"
 #undef main
 #undef stderr
 #undef stdout
 
 #include "fuzz_util.h"
+
+void fz_lg_command_line(int argc, char **argv); /* fuzz_opts_legacy.c */
 
 /* Up to max NUL-separated words of data (the last one need not end). */
 static int words(const uint8_t *data, size_t size, char **out, int max, char *store)
@@ -140,9 +144,14 @@ static void command_line(const uint8_t *data, size_t size)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-") || !strcmp(argv[i], "--scenario=-"))
             argv[i][strlen(argv[i]) - 1] = '_';
+    optind = 0; /* getopt starts over */
+    int proto = protocol_switch(&argc, argv); /* as main does */
+    if (proto > 0)
+        fz_lg_command_line(argc, argv);
+    if (proto)
+        return;
     static options o;
     memset(&o, 0, sizeof o);
-    optind = 0; /* getopt starts over */
     int rc = parse_args(argc, argv, &o);
     CHECK(rc == 0 || rc == 1 || rc == 2);
     if (rc != 0)

@@ -592,6 +592,13 @@ static void opts_seeds(void)
     put("opts", "argv-scenario", (const uint8_t *)argv3, sizeof argv3 - 1);
     static const char argv4[] = "\x01--mtu\00022\0--bogus\0--sd-end\0000x4000\0extra";
     put("opts", "argv-bad", (const uint8_t *)argv4, sizeof argv4 - 1);
+    static const char argv5[] =
+        "\x01--protocol\0legacy\0--chip\0nrf52832\0--app-size\0004096\0--dual-bank\0--sd-fwid\0"
+        "none\0--fault\0op=start#1:reset\0--fault\0after-op=data#3+:drop-response\0"
+        "--legacy-seq-fix\0--dfu-timeout-ms\0005000\0--no-touch\0--double-reset\0-v";
+    put("opts", "argv-legacy", (const uint8_t *)argv5, sizeof argv5 - 1);
+    static const char argv6[] = "\x01--protocol=legacy\0--chip\0nrf52833\0--app-size\0-1\0--mtu\00064";
+    put("opts", "argv-legacy-bad", (const uint8_t *)argv6, sizeof argv6 - 1);
 }
 
 /* ---- scenario JSON (fuzz_scenario.c) ---- */

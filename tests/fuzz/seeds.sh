@@ -1,7 +1,8 @@
 #!/bin/sh
 # seeds.sh OUT FUZZ_SEEDS DK_MKPKG - write every fuzz target's seed corpus
 # into OUT/<target>/: the generated seeds (fuzz_seeds), then the
-# repository's own inputs: captures and test captures (capfile), the logs
+# repository's own inputs: captures and test captures (capfile), the legacy
+# raw capture (hci), the logs
 # of captures/logs, captures/field and tests/data (logs; a few also for the
 # pipeline, after its mode byte), scenario files (scenario), and packages
 # made by dk-mkpkg plus broken archives (pkg).  Deterministic: the committed
@@ -16,7 +17,7 @@ mkpkg=$3
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
 "$gen" "$out"
-mkdir -p "$out/logs" "$out/capfile" "$out/pipeline" "$out/scenario" "$out/pkg"
+mkdir -p "$out/logs" "$out/capfile" "$out/pipeline" "$out/scenario" "$out/pkg" "$out/hci"
 
 # copy FILE DIR [LIMIT [NAME]]
 copy() {
@@ -27,6 +28,8 @@ for f in "$root"/captures/*.pcap "$root"/captures/*.raw "$root"/captures/sim/*.p
          "$root"/tests/data/cap/*.pcap; do
     copy "$f" capfile
 done
+# a legacy update's line bytes (fuzz_hci)
+copy "$root/captures/legacy-complete.raw" hci
 # the two-file capture of captures/: the host file's length (2 bytes, LE) first
 host="$root/captures/complete-prn0.host.raw"
 n=$(wc -c <"$host")
