@@ -27,6 +27,7 @@
 #include "dfukit/capfile.h"
 #include "dfukit/hci.h"
 #include "dfukit/legacy.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "fault.h"
 #include "flash.h"
@@ -389,12 +390,12 @@ static void usage(FILE *out)
             "(or 3 1 4 5).  See sim/README.md.\n");
 }
 
+/* One line, as for every tool's option errors. */
 static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, TOOL ": ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    usage(stderr);
+    fprintf(stderr, " (see " TOOL " --help)\n");
     return 2;
 }
 
@@ -464,7 +465,8 @@ static int parse(int argc, char **argv, lopts *o)
     int c;
     uint64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longs, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hqv", longs, NULL)) != -1) {
         switch (c) {
         case O_PROTO:
             if (strcmp(optarg, "legacy"))
@@ -507,11 +509,22 @@ static int parse(int argc, char **argv, lopts *o)
         case 'q': o->verbose = -1; break;
         case 'v': o->verbose += o->verbose >= 0; break;
         case 'h': usage(stdout); return 1;
-        default: usage(stderr); return 2;
+        default: return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         }
     }
     if (optind < argc)
         return bad("unexpected argument '%s'", argv[optind]);
+    /* an app that cannot be installed is refused, not left out in silence */
+    uint32_t room = ds_lg_config_app_room(&o->cfg);
+    char why[160];
+    if (o->cfg.app_size % 4 || o->cfg.app_size > room) {
+        if (o->cfg.app_size % 4)
+            snprintf(why, sizeof why, "%u: not a whole number of 4-byte words", o->cfg.app_size);
+        else
+            snprintf(why, sizeof why, "%u: more than the app area above the %s holds (%u bytes)",
+                     o->cfg.app_size, o->cfg.sd_end ? "SoftDevice" : "MBR", room);
+        return bad("--app-size %s", why);
+    }
     return 0;
 }
 

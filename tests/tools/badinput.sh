@@ -197,6 +197,17 @@ row 2 '--chip nrf51: unknown chip' "$SIM" --chip nrf51
 row 2 '--sd-end 0x1000: expected' "$SIM" --sd-fwid 0x100 --sd-end 0x1000
 row 2 '--sd-end needs --sd-fwid' "$SIM" --sd-end 0x30000
 row 2 '--baud 0: expected' "$SIM" --baud 0
+# --protocol legacy: one line per error, as without it (once the usage
+# followed); an app that cannot be installed is refused (once it was left
+# out in silence, found by fuzz_opts)
+row 2 "dfusim: unknown option '--bogus' \\(see dfusim --help\\)" "$SIM" --protocol legacy --bogus
+row 2 "dfusim: option '--chip' needs an argument" "$SIM" --protocol legacy --chip
+row 2 "--app-size: bad size 'xyz'" "$SIM" --protocol legacy --app-size xyz
+row 2 '--app-size 1048576: more than the app area above the SoftDevice holds \(802816 bytes\)' \
+    "$SIM" --protocol legacy --app-size 0x100000 --show-settings
+row 2 '--app-size 2: not a whole number of 4-byte words' "$SIM" --protocol legacy --app-size 2 --show-settings
+row 0 - "$SIM" --protocol legacy --sd-fwid none --app-size 0xE9000 --show-settings
+grep -q "^bank_0: 0x0001" "$T/out" || fail "legacy --app-size 0xE9000: the app is not installed"
 row 2 '--public-key nonexistent.pem: ' "$SIM" --public-key nonexistent.pem
 row 2 '--clock bogus: expected' "$SIM" --clock bogus
 row 2 '--time-scale 2: expected' "$SIM" --time-scale 2
