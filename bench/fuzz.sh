@@ -12,7 +12,7 @@
 # BUILD_DIR (or $DFUKIT_FUZZ_BUILD): a build configured with CC=clang
 # -DDFUKIT_FUZZ=ON; without it one is made in build-fuzz/.  JOBS=N runs N
 # targets at a time (default 1); TARGETS="logs sim" runs only those.
-# Scratch corpora go to BUILD_DIR/fuzz-bench/ (emptied first), never to
+# Scratch corpora go to $FUZZ_OUT or BUILD_DIR/fuzz-bench/ (emptied first), never to
 # the committed seeds.  Not a test; exit 1 when any target crashed.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +28,7 @@ if [ -z "$build" ]; then
 fi
 build=$(cd "$build" && pwd)
 targets=${TARGETS:-$(sed -n 's/^set(DK_FUZZ_TARGETS \(.*\))$/\1/p' "$root/tests/fuzz/CMakeLists.txt")}
-out=$build/fuzz-bench
+out=${FUZZ_OUT:-$build/fuzz-bench}
 rm -rf "$out"
 mkdir -p "$out/artifacts"
 

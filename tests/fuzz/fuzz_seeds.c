@@ -19,6 +19,7 @@
 #include "dfukit/capfile.h"
 #include "dfukit/crc.h"
 #include "dfukit/initpkt.h"
+#include "dfukit/legacy.h"
 #include "dfukit/msg.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
@@ -601,6 +602,92 @@ static void opts_seeds(void)
     put("opts", "argv-legacy-bad", (const uint8_t *)argv6, sizeof argv6 - 1);
 }
 
+/* ---- legacy: the bootloader core's steps (fuzz_lgsim.c), the master's
+ * image and line (fuzz_lghost.c) ---- */
+
+/* A well-formed packet step: op 1 | seq << 3, kind index, length u16 BE, body */
+static void lg_step(stream *s, uint8_t seq, uint8_t kind_ix, const uint8_t *b, size_t n)
+{
+    s->b[s->n++] = (uint8_t)(1 | seq << 3);
+    s->b[s->n++] = kind_ix;
+    s->b[s->n++] = (uint8_t)(n >> 8);
+    s->b[s->n++] = (uint8_t)n;
+    memcpy(s->b + s->n, b, n);
+    s->n += n;
+}
+
+static void lg_update(stream *s, uint8_t *seq, const uint8_t *app, size_t n, bool cut)
+{
+    uint8_t start[DK_LG_START_LEN], body[DK_LG_INIT_MAX];
+    dk_lg_encode_start(DK_LG_MODE_APP, 0, 0, (uint32_t)n, start);
+    lg_step(s, *seq, 2, start + 4, DK_LG_START_LEN - 4);
+    *seq = (*seq + 1) & 7;
+    dk_lg_init in;
+    memset(&in, 0, sizeof in);
+    in.device_type = DK_LG_DEVICE_TYPE;
+    in.device_rev = 52840;
+    in.app_version = 0xFFFFFFFFu;
+    in.n_sd_req = 1;
+    in.sd_req[0] = DK_LG_SD_ANY;
+    in.version = 5;
+    in.crc16 = dk_crc16_ccitt(DK_CRC16_INIT, app, n);
+    size_t k = dk_lg_init_encode(&in, body, sizeof body);
+    body[k] = body[k + 1] = 0;
+    lg_step(s, *seq, 1, body, k + 2);
+    *seq = (*seq + 1) & 7;
+    for (size_t off = 0; off < n; off += DK_LG_DATA_MAX) {
+        lg_step(s, *seq, 3, app + off, n - off < DK_LG_DATA_MAX ? n - off : DK_LG_DATA_MAX);
+        *seq = (*seq + 1) & 7;
+        if (cut && off == DK_LG_DATA_MAX) {
+            s->b[s->n++] = 6; /* a power cut at the next flash operation */
+            s->b[s->n++] = 0;
+        }
+    }
+    lg_step(s, *seq, 4, NULL, 0);
+    *seq = (*seq + 1) & 7;
+}
+
+static void legacy_seeds(void)
+{
+    static uint8_t app[2048];
+    for (size_t i = 0; i < sizeof app; i++)
+        app[i] = (uint8_t)(i * 7 + 1);
+    static stream s;
+    uint8_t seq = 1;
+    s.n = 0;
+    s.b[s.n++] = 0; /* nrf52840, S140, no app: DFU mode */
+    lg_update(&s, &seq, app, sizeof app, false);
+    put("lgsim", "complete", s.b, s.n);
+    s.n = 0;
+    seq = 1;
+    s.b[s.n++] = 0x02 | 0x20; /* dual bank, --legacy-seq-fix */
+    lg_update(&s, &seq, app, 1000, true);
+    s.b[s.n++] = 3; /* power on, then a new host run from #1 */
+    seq = 1;
+    lg_update(&s, &seq, app, sizeof app, false);
+    put("lgsim", "dual-cut-rerun", s.b, s.n);
+    s.n = 0;
+    seq = 1;
+    s.b[s.n++] = 0x01 | 0x08; /* nrf52832 with an app: the 1 s window, then a touch */
+    s.b[s.n++] = 4;
+    s.b[s.n++] = 0;
+    s.b[s.n++] = 200;
+    s.b[s.n++] = 5;
+    lg_update(&s, &seq, app, 512, false);
+    put("lgsim", "touch-832", s.b, s.n);
+
+    /* fuzz_lghost: a, image size u16 BE, then line controls (none: the truth) */
+    static const struct { const char *name; const char *b; size_t n; } v[] = {
+        { "honest-2k", "\x00\x08\x00", 3 },
+        { "dual-seqfix-5k", "\x60\x14\x00", 3 },
+        { "sd-odd", "\x05\x01\x23", 3 },
+        { "lost-acks", "\x00\x04\x00\x00\x04\x00\x00\x04\x04\x00\x05\x01\x08", 13 },
+        { "reset-midway", "\x00\x10\x00\x00\x00\x00\x00\x00\x00\x0f\x00\x00\x07", 13 },
+    };
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+        put("lghost", v[k].name, (const uint8_t *)v[k].b, v[k].n);
+}
+
 /* ---- scenario JSON (fuzz_scenario.c) ---- */
 
 static void scenario_seeds(const dk_pkg *pkg)
@@ -661,6 +748,7 @@ int main(int argc, char **argv)
     host_seeds();
     opts_seeds();
     scenario_seeds(&pkg);
+    legacy_seeds();
     dk_pkg_free(&pkg);
     return 0;
 }
