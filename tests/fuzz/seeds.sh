@@ -106,6 +106,21 @@ i = b.find(b"app.bin", b.find(b"PK\x01\x02"))
 hdr = b.rfind(b"PK\x01\x02", 0, i)
 struct.pack_into("<I", b, hdr + 24, 17 << 20)
 open(f"{d}/huge.zip", "wb").write(bytes(b))
+# legacy packages as adafruit-nrfutil genpkg makes them (.dat 0.5: device
+# type, revision, app version, sd_req, CRC16 of the image)
+import binascii
+def legacy(name, key, bin_name, b, sd_req, extra=None):
+    dat = struct.pack("<HHIH", 0x52, 0xFFFF, 0xFFFFFFFF, len(sd_req))
+    dat += b"".join(struct.pack("<H", r) for r in sd_req) + struct.pack("<H", binascii.crc_hqx(b, 0xFFFF))
+    img = {"bin_file": bin_name, "dat_file": bin_name[:-4] + ".dat",
+           "init_packet_data": {"device_type": 0x52, "softdevice_req": sd_req}}
+    img.update(extra or {})
+    man = json.dumps({"manifest": {key: img, "dfu_version": 0.5}}, sort_keys=True).encode()
+    z(name, [("manifest.json", man), (bin_name[:-4] + ".dat", dat), (bin_name, b)])
+import json
+legacy("legacy-app.zip", "application", "app.bin", bytes((i * 7 + 1) & 0xFF for i in range(1500)), [0xFFFE])
+legacy("legacy-sd-bl.zip", "softdevice_bootloader", "sd_bl.bin", bytes(range(256)) * 12, [0xB6, 0xB7],
+       {"sd_size": 2048, "bl_size": 1024})
 open(f"{d}/truncated.zip", "wb").write(open(f"{d}/app.zip", "rb").read()[:300])
 open(f"{d}/not-a-zip.txt", "wb").write(b"PK but not a zip\n")
 PY
