@@ -52,6 +52,12 @@ for f in nrfutil-complete.log ble-complete.log socat-complete.txt hexdump-comple
     done
 done
 
+# the legacy update's line bytes as one SLIP stream (mode byte 0x00 text,
+# 0x01 JSON)
+for m in 00 01; do
+    { printf "\\0$m"; cat "$root/captures/legacy-complete.raw"; } >"$out/pipeline/legacy$m-complete.raw"
+done
+
 # inputs that once broke a target (tests/fuzz/regress/<target>/): kept whole
 for d in "$root"/tests/fuzz/regress/*/; do
     t=$(basename "$d")
