@@ -3,7 +3,11 @@
  * jansson, every named member, then the checks of each image's init packet
  * against its firmware and the signature check against a fixed key; then
  * the package as dfuhost --protocol legacy takes it: its images in the
- * legacy master's form and each .dat as a legacy init packet).
+ * legacy master's form and each .dat as a legacy init packet).  An input
+ * that starts "PK" is the archive itself; any other is its members (name
+ * length u8, name, length u16 BE, bytes; up to 8), stored in a well-formed
+ * archive here, so that mutations reach the manifest and the init packets
+ * instead of stopping at libzip's CRC and header checks.
  *
  * Invariants beyond the sanitizers: errors are one line with no offset (the
  * member and its offset are in the text); an opened package has 1..4 images
@@ -16,9 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfukit/crc.h"
 #include "dfukit/crypto.h"
 #include "dfukit/legacy.h"
 #include "dfukit/pkg.h"
+#include "dfukit/rd.h"
 #include "fuzz_util.h"
 #include "lgmaster.h"
 
@@ -55,6 +61,62 @@ static void check_err(const dk_err *e)
     CHECK(e->msg[0] != '\0');
 }
 
+/* A zip archive with the members of in, stored (zip's "no compression"). */
+static size_t zip_of(fz_in *in, uint8_t *out, size_t cap)
+{
+    struct { const uint8_t *name, *data; size_t nlen, dlen; uint32_t off; } m[8];
+    size_t n = 0, o = 0;
+    while (fz_left(in) && n < 8) {
+        m[n].name = fz_bytes(in, fz_u8(in), &m[n].nlen);
+        m[n].data = fz_bytes(in, fz_u16(in), &m[n].dlen);
+        n++;
+    }
+    /* local headers and data, then the central directory, then its end */
+    static const uint8_t ver_date[] = { 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0 };
+    for (size_t i = 0; i < n; i++) {
+        if (o + 30 + m[i].nlen + m[i].dlen > cap)
+            return 0;
+        m[i].off = (uint32_t)o;
+        uint32_t crc = dk_crc32(0, m[i].data, m[i].dlen);
+        uint8_t *q = dk_put_le32(out + o, 0x04034b50);
+        memcpy(q, ver_date, sizeof ver_date);
+        q = dk_put_le32(q + sizeof ver_date, crc);
+        q = dk_put_le32(q, (uint32_t)m[i].dlen);
+        q = dk_put_le32(q, (uint32_t)m[i].dlen);
+        q = dk_put_le16(q, (uint16_t)m[i].nlen);
+        q = dk_put_le16(q, 0);
+        memcpy(q, m[i].name, m[i].nlen);
+        memcpy(q + m[i].nlen, m[i].data, m[i].dlen);
+        o += 30 + m[i].nlen + m[i].dlen;
+    }
+    uint32_t cd = (uint32_t)o;
+    for (size_t i = 0; i < n; i++) {
+        if (o + 46 + m[i].nlen > cap)
+            return 0;
+        uint8_t *q = dk_put_le32(out + o, 0x02014b50);
+        q = dk_put_le16(q, 20);
+        memcpy(q, ver_date, sizeof ver_date);
+        q = dk_put_le32(q + sizeof ver_date, dk_crc32(0, m[i].data, m[i].dlen));
+        q = dk_put_le32(q, (uint32_t)m[i].dlen);
+        q = dk_put_le32(q, (uint32_t)m[i].dlen);
+        q = dk_put_le16(q, (uint16_t)m[i].nlen);
+        memset(q, 0, 12); /* extra, comment, disk, attributes */
+        q = dk_put_le32(q + 12, m[i].off);
+        memcpy(q, m[i].name, m[i].nlen);
+        o += 46 + m[i].nlen;
+    }
+    if (o + 22 > cap)
+        return 0;
+    uint8_t *q = dk_put_le32(out + o, 0x06054b50);
+    q = dk_put_le32(q, 0);
+    q = dk_put_le16(q, (uint16_t)n);
+    q = dk_put_le16(q, (uint16_t)n);
+    q = dk_put_le32(q, (uint32_t)(o - cd));
+    q = dk_put_le32(q, cd);
+    dk_put_le16(q, 0);
+    return o + 22;
+}
+
 /* The package as dfuhost --protocol legacy reads it. */
 static void legacy(const dk_pkg *pkg)
 {
@@ -80,6 +142,13 @@ static void legacy(const dk_pkg *pkg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static uint8_t zip[8 * (30 + 46 + 255 + 65535) + 22];
+    if (size < 2 || data[0] != 'P' || data[1] != 'K') {
+        fz_in in = { data, size, 0 };
+        size = zip_of(&in, zip, sizeof zip);
+        CHECK(size > 0);
+        data = zip;
+    }
     dk_pkg pkg;
     dk_err e;
     memset(&e, 0, sizeof e);

@@ -127,6 +127,17 @@ import json
 legacy("legacy-app.zip", "application", "app.bin", bytes((i * 7 + 1) & 0xFF for i in range(1500)), [0xFFFE])
 legacy("legacy-sd-bl.zip", "softdevice_bootloader", "sd_bl.bin", bytes(range(256)) * 12, [0xB6, 0xB7],
        {"sd_size": 2048, "bl_size": 1024})
+# the members of the well-formed ones, as fuzz_pkg builds its own archive
+# from them: name length u8, name, length u16 BE, bytes
+for path in sorted(glob.glob(f"{d}/*.zip")):
+    if os.path.basename(path) in ("huge.zip",):
+        continue
+    with zipfile.ZipFile(path) as f:
+        out = b""
+        for i in f.infolist()[:8]:
+            n, b = i.filename.encode()[:255], f.read(i.filename)[:65535]
+            out += bytes([len(n)]) + n + struct.pack(">H", len(b)) + b
+    open(path[:-4] + ".members", "wb").write(out)
 open(f"{d}/truncated.zip", "wb").write(open(f"{d}/app.zip", "rb").read()[:300])
 open(f"{d}/not-a-zip.txt", "wb").write(b"PK but not a zip\n")
 PY
