@@ -59,14 +59,21 @@ one() {
 }
 
 echo "fuzzing: $targets ($secs s each, $jobs at a time)"
-running=0
+# a pool of JOBS: the next target starts as soon as one ends (a target that
+# crashed early leaves its core to the next, not idle)
+pids=
 for t in $targets; do
+    while :; do
+        alive=
+        for p in $pids; do
+            kill -0 "$p" 2>/dev/null && alive="$alive $p"
+        done
+        pids=$alive
+        [ "$(echo $pids | wc -w)" -lt "$jobs" ] && break
+        sleep 1
+    done
     one "$t" &
-    running=$((running + 1))
-    if [ "$running" -ge "$jobs" ]; then
-        wait
-        running=0
-    fi
+    pids="$pids $!"
 done
 wait
 
