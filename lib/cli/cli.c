@@ -330,8 +330,10 @@ static bool seen_before(const dk_cli_tool *t, size_t i)
 
 void dk_cli_help(const dk_cli_tool *t, FILE *out)
 {
-    for (size_t i = 0; t->usage[i]; i++)
-        fprintf(out, "%s %s %s\n", i ? "      " : "usage:", t->name, t->usage[i]);
+    for (size_t i = 0; t->usage[i]; i++) { /* long ones continue under their start */
+        int n = fprintf(out, "%s %s ", i ? "      " : "usage:", t->name);
+        wrap(out, t->usage[i], n, n);
+    }
     wrap(out, t->description, 0, 0);
     fputc('\n', out);
     int col = help_col(t);
