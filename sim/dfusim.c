@@ -1388,7 +1388,7 @@ static const dk_cli_note cli_notes[] = {
 static const dk_cli_exit cli_exits[] = {
     { 0, "ended by SIGTERM/SIGINT, or --show-settings done" },
     { 1, "could not open the pty, the flash file, the capture or the control socket; --link refused; "
-         "--dump-hex could not be written" },
+         "--dump-hex could not be written; --show-settings of a missing --flash file" },
     { 2, "bad options or values, or a --scenario file that does not read or check" },
 };
 static const dk_cli_example cli_examples[] = {
