@@ -12,6 +12,7 @@
 #include "dfukit/err.h"
 #include "dfukit/cli.h"
 #include "dfukit/pkg.h"
+#include "lgmaster.h"
 #include "link.h"
 #include "master.h"
 
@@ -135,6 +136,7 @@ typedef struct {
     const char *port, *pkg_path, *cap_path;
     unsigned baud;
     bool flow, check, quiet;
+    bool legacy; /* --protocol legacy */
     int verbose;
     dh_opts o;
 } cfg;
@@ -165,6 +167,16 @@ static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
     if (!num(arg, 1, 20000000, &v))
         return bad("bad baud rate '%s'", arg);
     ((cfg *)ctx)->baud = (unsigned)v;
+    return DK_CLI_GO;
+}
+
+/* --protocol sdfu (the default) or legacy. */
+static int opt_protocol(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "sdfu") && strcmp(arg, "legacy"))
+        return bad("--protocol wants sdfu or legacy, not '%s'", arg);
+    ((cfg *)ctx)->legacy = !strcmp(arg, "legacy");
     return DK_CLI_GO;
 }
 
@@ -229,6 +241,10 @@ static const dk_cli_opt cli_opts[] = {
       "new one is mode 0600, a symlink is refused, a FIFO is fine",
       NULL, dk_cli_str, O(cap_path) },
     { "no-check", 0, NULL, "send the package even if its hashes do not match", NULL, dk_cli_false, O(check) },
+    { "protocol", 0, "sdfu|legacy",
+      "sdfu (default) or legacy: HCI serial DFU for SDK <= 11 and the Adafruit nRF52 bootloader (an "
+      "adafruit-nrfutil package)",
+      NULL, opt_protocol },
     { "verbose", 'v', NULL, "tell decisions in detail; twice: every message", NULL, dk_cli_count, O(verbose) },
     { "quiet", 'q', NULL, "errors only", NULL, dk_cli_true, O(quiet) },
 };
@@ -251,7 +267,8 @@ static const dk_cli_tool cli = {
     .summary = "send a DFU package to a Nordic Secure DFU bootloader over a serial line",
     .usage = cli_usage,
     .description = "Send every image of a DFU package to a Secure DFU bootloader (SDK 15-17, serial/SLIP), "
-                   "resuming whatever the target already holds.",
+                   "resuming whatever the target already holds; with --protocol legacy, to a legacy HCI DFU "
+                   "bootloader (SDK <= 11, the Adafruit nRF52 bootloader).",
     .details = "Images go in the SDK's order (SoftDevice and bootloader, SoftDevice, bootloader, "
                "application).  Before each object dfuhost asks the target (SELECT) what it holds and "
                "resumes from there when the CRC matches; an unanswered request is re-sent, a garbled or "
@@ -298,7 +315,7 @@ static int load_package(const cfg *c, dk_pkg *pkg, dh_image *imgs)
         dk_err_print(stderr, prog, c->pkg_path, &err);
         return 2;
     }
-    if (c->check && dk_pkg_check(pkg, &err) != DK_OK) {
+    if (c->check && !c->legacy && dk_pkg_check(pkg, &err) != DK_OK) {
         dk_err_print(stderr, prog, c->pkg_path, &err);
         dk_pkg_free(pkg);
         return 2;
@@ -315,6 +332,21 @@ static int load_package(const cfg *c, dk_pkg *pkg, dh_image *imgs)
         imgs[i] = d;
     }
     return 0;
+}
+
+/* --protocol legacy: the legacy master (lgmaster.h) with the same options. */
+static dh_status run_legacy(const dh_opts *o, const dh_io *io, const dk_pkg *pkg, dh_result *res)
+{
+    dh_lg_opts lo;
+    dh_lg_opts_default(&lo);
+    lo.ack_ms = o->rsp_ms;
+    lo.retries = o->retries;
+    lo.trace = o->trace;
+    lo.on_event = o->on_event;
+    lo.ev_ctx = o->ev_ctx;
+    dh_lg_image li[DK_PKG_MAX_IMAGES];
+    size_t n = dh_lg_images(pkg, li);
+    return dh_lg_run(&lo, io, li, n, res);
 }
 
 /* The capture and the port; 0, or the exit status after one line. */
@@ -364,7 +396,7 @@ int main(int argc, char **argv)
     o.trace = u.verbose >= 2;
     dh_io io = dh_link_io(&link);
     dh_result res;
-    dh_status st = dh_run(&o, &io, imgs, pkg.n, &res);
+    dh_status st = c.legacy ? run_legacy(&o, &io, &pkg, &res) : dh_run(&o, &io, imgs, pkg.n, &res);
     bar_clear(&u);
     if (st != DH_OK) {
         if (link.err.msg[0] && strstr(res.msg, "port"))

@@ -69,6 +69,11 @@ typedef struct {
  * no SoftDevice, enter = NO_VALID_APP. */
 void ds_bl_config_default(ds_bl_config *cfg, const char *chip);
 
+/* The largest app_size the first provisioning installs: bank 0 from the end
+ * of the SoftDevice (or the MBR) up to the app data pages; 0 when the
+ * SoftDevice leaves no room.  A larger app_size installs no app. */
+uint32_t ds_bl_config_app_room(const ds_bl_config *cfg);
+
 typedef struct ds_bl ds_bl;
 
 /* The flash must be cfg->chip.flash_size bytes with cfg->chip.page_size pages;
@@ -107,6 +112,18 @@ enum {
  * cap >= 32 always suffices. */
 int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
                  size_t cap, size_t *rsp_len);
+
+/* The same, with the payload length the serial layer passes, which for an
+ * empty SLIP frame (0xFFFF, protocol.md §14.4) is not len - 1: a WRITE
+ * claiming more than req holds is refused before its data is read.  Flash
+ * work after the answer (the settings write after a data EXECUTE) follows
+ * ds_flash_mark() in the flash's runs. */
+int ds_bl_handle_claimed(ds_bl *bl, const uint8_t *req, size_t len, uint32_t payload_len, uint64_t now_ms,
+                         uint8_t *rsp, size_t cap, size_t *rsp_len);
+
+/* Whether the last WRITE gave its receive block back (a command WRITE, a
+ * data WRITE taken); a refused data WRITE keeps it for good (§15.2). */
+bool ds_bl_last_write_freed(const ds_bl *bl);
 
 /* Inactivity reset time (ms), UINT64_MAX when off or not in DFU mode. */
 uint64_t ds_bl_deadline(const ds_bl *bl);

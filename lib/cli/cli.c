@@ -100,6 +100,20 @@ int dk_cli_check(const dk_cli_tool *t, char *why, size_t cap)
                 return broken(why, cap, "%s: given twice", id);
         }
     }
+    for (size_t m = 0; m < t->n_modes; m++) {
+        const dk_cli_mode *md = &t->modes[m];
+        const dk_cli_opt *o = NULL;
+        for (size_t i = 0; md->option && i < t->n_opts && !o; i++)
+            if (t->opts[i].name && !strcmp(t->opts[i].name, md->option) && t->opts[i].arg)
+                o = &t->opts[i];
+        if (!o || !md->value || !md->title || !md->tool || md->tool->n_modes)
+            return broken(why, cap, "mode '%s': no such row with an argument, or no value, title or table",
+                          md->option);
+        if (md->tool->name != t->name && (!md->tool->name || strcmp(md->tool->name, t->name)))
+            return broken(why, cap, "mode '%s': its table has another name", md->value);
+        if (dk_cli_check(md->tool, why, cap) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -232,6 +246,88 @@ int dk_cli_run(const dk_cli_tool *t, int argc, char **argv, void *ctx, dk_cli_pa
     return dk_cli_finish(t, &r, argv, out, err);
 }
 
+/* ---- modes -------------------------------------------------------------- */
+
+/* The row a long option names ("port", "po" when unambiguous; len: up to
+ * '='), or NULL. */
+static const dk_cli_opt *long_row(const dk_cli_tool *t, const char *name, size_t len)
+{
+    const dk_cli_opt *hit = NULL;
+    size_t hits = 0;
+    for (size_t i = 0; i < t->n_opts; i++) {
+        const char *n = t->opts[i].name;
+        if (!n || strncmp(n, name, len))
+            continue;
+        if (n[len] == 0)
+            return &t->opts[i];
+        hit = &t->opts[i];
+        hits++;
+    }
+    return hits == 1 ? hit : NULL;
+}
+
+static const dk_cli_opt *short_row(const dk_cli_tool *t, char c)
+{
+    for (size_t i = 0; i < t->n_opts; i++)
+        if (t->opts[i].letter == c)
+            return &t->opts[i];
+    return NULL;
+}
+
+/* The value of the last --NAME in argv, or NULL. */
+static const char *last_value(const dk_cli_tool *t, const dk_cli_opt *want, int argc, char **argv)
+{
+    const char *val = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (a[0] != '-' || a[1] == 0) {
+            if (t->stop_at_operand)
+                break;
+            continue;
+        }
+        if (a[1] == '-') {
+            size_t len = strcspn(a + 2, "=");
+            const dk_cli_opt *o = long_row(t, a + 2, len);
+            const char *v = a[2 + len] == '=' ? a + 3 + len : NULL;
+            if (o && o->arg && !v && i + 1 < argc)
+                v = argv[++i];
+            if (o == want && v)
+                val = v;
+            continue;
+        }
+        for (const char *p = a + 1; *p; p++) { /* a cluster: -qv, -pPORT, -p PORT */
+            const dk_cli_opt *o = short_row(t, *p);
+            if (!o || !o->arg)
+                continue;
+            const char *v = p[1] ? p + 1 : i + 1 < argc ? argv[++i] : NULL;
+            if (o == want && v)
+                val = v;
+            break;
+        }
+    }
+    return val;
+}
+
+const dk_cli_tool *dk_cli_pick(const dk_cli_tool *t, int argc, char **argv)
+{
+    const dk_cli_tool *pick = t;
+    const dk_cli_opt *seen = NULL;
+    for (size_t m = 0; m < t->n_modes; m++) {
+        const dk_cli_mode *md = &t->modes[m];
+        const dk_cli_opt *o = long_row(t, md->option, strlen(md->option));
+        if (!o || o == seen)
+            continue;
+        const char *v = last_value(t, o, argc, argv);
+        for (size_t k = m; v && k < t->n_modes; k++) /* every mode of this option */
+            if (!strcmp(t->modes[k].option, md->option) && !strcmp(t->modes[k].value, v))
+                pick = t->modes[k].tool;
+        seen = o;
+    }
+    return pick;
+}
+
 /* ---- --help ------------------------------------------------------------- */
 
 /* Words of text from column col to WIDTH, continuation lines at indent; a
@@ -345,6 +441,16 @@ void dk_cli_help(const dk_cli_tool *t, FILE *out)
         help_group(out, t, t->opts[i].section, col);
     }
     fputc('\n', out);
+    for (size_t m = 0; m < t->n_modes; m++) {
+        const dk_cli_mode *md = &t->modes[m];
+        char line[256];
+        snprintf(line, sizeof line, "with --%s %s, %s takes other options: %s --%s %s --help", md->option,
+                 md->value, t->name, t->name, md->option, md->value);
+        fprintf(out, "%s:", md->title);
+        wrap(out, line, (int)strlen(md->title) + 1, 2);
+    }
+    if (t->n_modes)
+        fputc('\n', out);
     for (size_t i = 0; i < t->n_notes; i++) {
         fprintf(out, "%s:", t->notes[i].title);
         wrap(out, t->notes[i].text, (int)strlen(t->notes[i].title) + 1, 2);
@@ -378,6 +484,8 @@ void dk_cli_table(const dk_cli_tool *t, FILE *out)
     for (const char *s = a.shorts; *s; s++)
         if (*s != ':' && *s != '+')
             fprintf(out, "-%c\t%d\n", *s, s[1] == ':');
+    for (size_t m = 0; m < t->n_modes; m++)
+        fprintf(out, "mode\t--%s\t%s\t%s\n", t->modes[m].option, t->modes[m].value, t->modes[m].title);
 }
 
 /* ---- the man page -------------------------------------------------------- */
@@ -468,6 +576,12 @@ static void man_head(FILE *out, const dk_cli_tool *t)
         roff(out, t->usage[i], true);
         fputc('\n', out);
     }
+    for (size_t m = 0; m < t->n_modes; m++)
+        for (size_t i = 0; t->modes[m].tool->usage[i]; i++) {
+            fprintf(out, ".br\n.B %s\n", t->name);
+            roff(out, t->modes[m].tool->usage[i], true);
+            fputc('\n', out);
+        }
     fputs(".SH DESCRIPTION\n", out);
     roff(out, t->description, true);
     if (t->details) {
@@ -475,6 +589,26 @@ static void man_head(FILE *out, const dk_cli_tool *t)
         roff(out, t->details, true);
     }
     fputc('\n', out);
+}
+
+static void man_exits(FILE *out, const dk_cli_tool *t)
+{
+    for (size_t i = 0; i < t->n_exits; i++) {
+        fprintf(out, ".TP\n.B %d\n", t->exits[i].code);
+        roff(out, t->exits[i].meaning, true);
+        fputc('\n', out);
+    }
+}
+
+static void man_examples(FILE *out, const dk_cli_tool *t)
+{
+    for (size_t i = 0; i < t->n_examples; i++) {
+        fputs(".PP\n", out);
+        roff(out, t->examples[i].what, true);
+        fputs("\n.PP\n.RS 4\n.nf\n", out);
+        roff(out, t->examples[i].command, true);
+        fputs("\n.fi\n.RE\n", out);
+    }
 }
 
 static void man_tail(FILE *out, const dk_cli_tool *t)
@@ -487,19 +621,9 @@ static void man_tail(FILE *out, const dk_cli_tool *t)
         fputc('\n', out);
     }
     fputs(".SH \"EXIT STATUS\"\n", out);
-    for (size_t i = 0; i < t->n_exits; i++) {
-        fprintf(out, ".TP\n.B %d\n", t->exits[i].code);
-        roff(out, t->exits[i].meaning, true);
-        fputc('\n', out);
-    }
+    man_exits(out, t);
     fputs(".SH EXAMPLES\n", out);
-    for (size_t i = 0; i < t->n_examples; i++) {
-        fputs(".PP\n", out);
-        roff(out, t->examples[i].what, true);
-        fputs("\n.PP\n.RS 4\n.nf\n", out);
-        roff(out, t->examples[i].command, true);
-        fputs("\n.fi\n.RE\n", out);
-    }
+    man_examples(out, t);
     if (t->see_also && t->see_also[0]) {
         fputs(".SH \"SEE ALSO\"\n", out);
         for (size_t i = 0; t->see_also[i]; i++) {
@@ -513,10 +637,9 @@ static void man_tail(FILE *out, const dk_cli_tool *t)
     }
 }
 
-void dk_cli_man(const dk_cli_tool *t, FILE *out)
+/* The rows, the unnamed group first, then each section under a .SS. */
+static void man_options(FILE *out, const dk_cli_tool *t)
 {
-    man_head(out, t);
-    fputs(".SH OPTIONS\n", out);
     man_group(out, t, NULL);
     for (size_t i = 0; i < t->n_opts; i++) {
         if (!t->opts[i].section || seen_before(t, i))
@@ -526,5 +649,47 @@ void dk_cli_man(const dk_cli_tool *t, FILE *out)
         fputs("\"\n", out);
         man_group(out, t, t->opts[i].section);
     }
+}
+
+/* A mode as a section of the main page: what it is, its options, its exit
+ * statuses and examples. */
+static void man_mode(FILE *out, const dk_cli_tool *t, const dk_cli_mode *md)
+{
+    const dk_cli_tool *m = md->tool;
+    fputs(".SH \"", out);
+    man_upper(out, md->title);
+    fputs("\"\n", out);
+    fputs("Given \\fB\\-\\-", out);
+    roff(out, md->option, false);
+    fputc(' ', out);
+    roff(out, md->value, false);
+    fprintf(out, "\\fR, \\fB%s\\fR is another program with a command line of its own.\n.PP\n", t->name);
+    roff(out, m->description, true);
+    if (m->details) {
+        fputs("\n.PP\n", out);
+        roff(out, m->details, true);
+    }
+    fputs("\n.PP\nIts options (others are refused):\n", out);
+    man_options(out, m);
+    for (size_t i = 0; i < m->n_notes; i++) {
+        fputs(".SS \"", out);
+        roff(out, m->notes[i].title, false);
+        fputs("\"\n", out);
+        roff(out, m->notes[i].text, true);
+        fputc('\n', out);
+    }
+    fputs(".SS \"Exit status\"\n", out);
+    man_exits(out, m);
+    fputs(".SS Examples\n", out);
+    man_examples(out, m);
+}
+
+void dk_cli_man(const dk_cli_tool *t, FILE *out)
+{
+    man_head(out, t);
+    fputs(".SH OPTIONS\n", out);
+    man_options(out, t);
+    for (size_t m = 0; m < t->n_modes; m++)
+        man_mode(out, t, &t->modes[m]);
     man_tail(out, t);
 }

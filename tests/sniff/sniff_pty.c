@@ -28,6 +28,7 @@
 
 #include "dfukit/capfile.h"
 #include "dk_proc.h"
+#include "dk_suite.h"
 #include "dk_test.h"
 
 #ifndef DFUSNIFF_PATH
@@ -852,7 +853,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(dead_host),
     };
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return dk_suite_run(argc, argv, tests, setup, teardown);
 }

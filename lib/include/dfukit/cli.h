@@ -84,7 +84,21 @@ typedef struct {
     const char *text;
 } dk_cli_note;
 
+typedef struct dk_cli_tool dk_cli_tool;
+
+/* Another command line of the same tool, picked by one option's value
+ * (dfusim --protocol legacy): a table of its own, which the tool parses
+ * after dk_cli_pick chose it.  The main --help names it; the main page lists
+ * its options, exit statuses and examples in a section of their own, so the
+ * one page covers both. */
 typedef struct {
+    const char *option;      /* "protocol": a row of the main table that takes an argument */
+    const char *value;       /* "legacy" */
+    const char *title;       /* the page's section: "legacy protocol" */
+    const dk_cli_tool *tool; /* the same name; usage lines start with "--protocol legacy" */
+} dk_cli_mode;
+
+struct dk_cli_tool {
     const char *name;               /* "dfusim" */
     const char *summary;            /* the page's NAME line, after "dfusim - " */
     const char *const *usage;       /* synopsis lines after the name, NULL-terminated */
@@ -100,7 +114,9 @@ typedef struct {
     size_t n_examples;
     const char *const *see_also;    /* "dfudecode(1)", ..., NULL-terminated; may be NULL */
     bool stop_at_operand;           /* options end at the first operand (a command follows) */
-} dk_cli_tool;
+    const dk_cli_mode *modes;       /* may be NULL */
+    size_t n_modes;
+};
 
 typedef enum {
     DK_CLI_RUN,     /* every option taken: operands are argv[next .. argc-1] */
@@ -148,8 +164,16 @@ void dk_cli_man(const dk_cli_tool *t, FILE *out);     /* section 1, roff (man(7)
  * (1: takes an argument); the first line is "optstring\t:p:b:vh". */
 void dk_cli_table(const dk_cli_tool *t, FILE *out);
 
+/* The table argv asks for: the tool of the mode whose option has its value
+ * (the last time the option is given wins, as getopt_long would take it),
+ * else t.  Reads argv as getopt_long would (arguments of options skipped,
+ * "--=" forms, unambiguous prefixes of long names, short clusters), up to
+ * "--" or, with stop_at_operand, the first operand.  Prints nothing. */
+const dk_cli_tool *dk_cli_pick(const dk_cli_tool *t, int argc, char **argv);
+
 /* 0 when the table is sound (names and letters unique, none taken by the
- * built-in options, a handler on every row, at most DK_CLI_MAX_OPTS rows);
+ * built-in options, a handler on every row, at most DK_CLI_MAX_OPTS rows,
+ * each mode's option a row that takes an argument, each mode's table sound);
  * else -1 with the first fault in why. */
 int dk_cli_check(const dk_cli_tool *t, char *why, size_t cap);
 
