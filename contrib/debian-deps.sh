@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make cmake pkg-config python3 zlib1g-dev libpcap-dev libserialport-dev
 libcmocka-dev libzip-dev libjansson-dev libssl-dev nanopb libnanopb-dev
-protobuf-compiler python3-protobuf tshark"
+protobuf-compiler python3-protobuf tshark chromium"
 # Optional: clang + its runtimes for the fuzz smoke test.
 [ "${DFUKIT_NO_CLANG:-}" = 1 ] || PKGS="$PKGS clang libclang-rt-14-dev"
 

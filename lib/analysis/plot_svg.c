@@ -501,7 +501,7 @@ static void legend(FILE *f, const dk_plot *p, const frame *fr)
     static const char *const words[MK_KINDS] = {
         [MK_EXEC] = "data object executed", [MK_EXEC_BAD] = "EXECUTE refused",
         [MK_EXEC_NONE] = "EXECUTE not answered", [MK_INIT] = "init packet executed",
-        [MK_RESUME] = "resume", [MK_OBJ_RESTART] = "object sent again",
+        [MK_RESUME] = "resume: the host went on", [MK_OBJ_RESTART] = "object sent again",
         [MK_RESTART] = "restart (image from 0)", [MK_DONE] = "image completed",
     };
     double x = fr->r + 24, y = fr->t + 4;
