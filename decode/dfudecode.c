@@ -18,8 +18,10 @@
 #include "dfukit/capfile.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/file.h"
 #include "dfukit/input.h"
 #include "dfukit/logread.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
 #include "dfukit/plot.h"
@@ -175,18 +177,17 @@ static int run_start(run *r, bool split)
     return 0;
 }
 
-/* --plot: the SVG to its file, or to stdout ("-").  The file is opened as
- * --scenario's is.  0, or the exit status after a one-line error. */
+/* --plot: the SVG to its file, or to stdout ("-").  The file is created as
+ * --scenario's is (file.h: never through a symlink, 0600, a FIFO allowed).
+ * 0, or the exit status after a one-line error. */
 static int write_plot(run *r)
 {
     const char *path = r->o->plot_path;
     bool out = strcmp(path, "-") == 0;
     dk_err e = { 0 };
-    FILE *f = out ? stdout : fopen(path, "w");
-    if (!f) {
-        dk_err_set(&e, DK_E_IO, -1, "cannot create: %s", strerror(errno));
+    FILE *f = out ? stdout : dk_file_fopen(path, DK_FILE_STREAM, &e);
+    if (!f)
         return input_error(path, &e);
-    }
     bool ok = dk_plot_write(r->plot, f) == 0;
     ok = (out ? fflush(f) == 0 : fclose(f) == 0) && ok;
     if (!ok) {
@@ -356,10 +357,13 @@ static void usage(FILE *f)
             "  --pkg FILE.zip         check every byte sent against a DFU package\n"
             "  --scenario OUT.json    write a dfusim scenario that fails the same way\n"
             "                         (with --pkg: the init packet from the package\n"
-            "                         when the input does not show it)\n"
+            "                         when the input does not show it); - = stdout; an\n"
+            "                         existing file is overwritten, a new one is mode\n"
+            "                         0600, a symlink is refused\n"
             "  --plot OUT.svg         draw offset against time per image, with EXECUTEs,\n"
             "                         resumes, restarts, anomalies and port gaps (- : the\n"
-            "                         SVG to stdout, instead of the transcript)\n"
+            "                         SVG to stdout, instead of the transcript); the file\n"
+            "                         is created as --scenario's is\n"
             "  -v, --verbose          every frame (no folding of writes)\n"
             "  --list                 list anomaly ids and diagnosis signatures\n"
             "  -h, --help             this help\n"
@@ -384,7 +388,7 @@ static void list_tables(void)
 
 /* One option of the command line into o.  -1: go on; else the exit status
  * (after one line on stderr, or 0 after --help/--list). */
-static int take_option(int c, const char *arg, const char *argv_opt, opts *o)
+static int take_option(int c, const char *arg, opts *o)
 {
     switch (c) {
     case 'F':
@@ -420,11 +424,8 @@ static int take_option(int c, const char *arg, const char *argv_opt, opts *o)
     case 'l': list_tables(); return 0;
     case 'v': o->verbose = true; return -1;
     case 'h': usage(stdout); return 0;
-    case ':':
-        fprintf(stderr, TOOL ": option '%s' needs an argument (see --help)\n", argv_opt);
-        return EXIT_INPUT;
-    default:
-        fprintf(stderr, TOOL ": unknown option '%s' (see --help)\n", argv_opt);
+    default: /* getopt_long returned a letter of no option: a table bug */
+        fprintf(stderr, TOOL ": internal error: option code %d\n", c);
         return EXIT_INPUT;
     }
 }
@@ -450,8 +451,10 @@ static int parse_args(int argc, char **argv, opts *o)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":vh", lopts, NULL)) != -1) {
+        if (c == ':' || c == '?')
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         /* long-only options: their short letters are not in the short list */
-        int rc = take_option(c, optarg, argv[optind - 1], o);
+        int rc = take_option(c, optarg, o);
         if (rc >= 0)
             return rc;
     }

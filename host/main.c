@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "dfukit/err.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pkg.h"
+#include "lgmaster.h"
 #include "link.h"
 #include "master.h"
 
@@ -33,8 +35,12 @@ static void usage(FILE *out)
             "                         wait for any other answer before resyncing (default 1000)\n"
             "      --retries N        re-sends of an unanswered request (default 3)\n"
             "      --restart          ignore what the target holds: send everything afresh\n"
-            "      --capture FILE     record all traffic (pcap, link type 250; dfudecode reads it)\n"
+            "      --capture FILE     record all traffic (pcap, link type 250; dfudecode reads it);\n"
+            "                         an existing file is overwritten, a new one is mode 0600,\n"
+            "                         a symlink is refused, a FIFO is fine\n"
             "      --no-check         send the package even if its hashes do not match\n"
+            "      --protocol P       sdfu (default) or legacy: HCI serial DFU for SDK <= 11 and\n"
+            "                         the Adafruit nRF52 bootloader (an adafruit-nrfutil package)\n"
             "  -v, --verbose          tell decisions in detail; twice: every message\n"
             "  -q, --quiet            errors only\n"
             "  -h, --help\n"
@@ -160,7 +166,7 @@ static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try --help)\n");
+    fprintf(stderr, " (see %s --help)\n", prog);
     return 2;
 }
 
@@ -175,9 +181,25 @@ static bool num(const char *s, double lo, double hi, double *out)
     return true;
 }
 
+/* --protocol legacy: the legacy master (lgmaster.h) with the same options. */
+static dh_status run_legacy(const dh_opts *o, const dh_io *io, const dk_pkg *pkg, dh_result *res)
+{
+    dh_lg_opts lo;
+    dh_lg_opts_default(&lo);
+    lo.ack_ms = o->rsp_ms;
+    lo.retries = o->retries;
+    lo.trace = o->trace;
+    lo.on_event = o->on_event;
+    lo.ev_ctx = o->ev_ctx;
+    dh_lg_image li[DK_PKG_MAX_IMAGES];
+    size_t n = dh_lg_images(pkg, li);
+    return dh_lg_run(&lo, io, li, n, res);
+}
+
 int main(int argc, char **argv)
 {
-    enum { O_PKG = 256, O_PRN, O_FLOW, O_TIMEOUT, O_RSP, O_RETRIES, O_RESTART, O_CAPTURE, O_NOCHECK };
+    enum { O_PKG = 256, O_PRN, O_FLOW, O_TIMEOUT, O_RSP, O_RETRIES, O_RESTART, O_CAPTURE, O_NOCHECK,
+           O_PROTO };
     static const struct option lopts[] = {
         { "port", required_argument, NULL, 'p' },
         { "pkg", required_argument, NULL, O_PKG },
@@ -190,6 +212,7 @@ int main(int argc, char **argv)
         { "restart", no_argument, NULL, O_RESTART },
         { "capture", required_argument, NULL, O_CAPTURE },
         { "no-check", no_argument, NULL, O_NOCHECK },
+        { "protocol", required_argument, NULL, O_PROTO },
         { "verbose", no_argument, NULL, 'v' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -197,13 +220,14 @@ int main(int argc, char **argv)
     };
     const char *port = NULL, *pkg_path = NULL, *cap_path = NULL;
     unsigned baud = 115200;
-    bool flow = false, check = true;
+    bool flow = false, check = true, legacy = false;
     ui u = { .tty = isatty(2) == 1 };
     dh_opts o;
     dh_opts_default(&o);
     double v;
     int c;
-    while ((c = getopt_long(argc, argv, "p:b:vqh", lopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:b:vqh", lopts, NULL)) != -1) {
         switch (c) {
         case 'p': port = optarg; break;
         case O_PKG: pkg_path = optarg; break;
@@ -236,10 +260,15 @@ int main(int argc, char **argv)
         case O_RESTART: o.restart = true; break;
         case O_CAPTURE: cap_path = optarg; break;
         case O_NOCHECK: check = false; break;
+        case O_PROTO:
+            if (strcmp(optarg, "sdfu") && strcmp(optarg, "legacy"))
+                return bad("--protocol wants sdfu or legacy, not '%s'", optarg);
+            legacy = !strcmp(optarg, "legacy");
+            break;
         case 'v': u.verbose++; break;
         case 'q': u.quiet = true; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return dk_opt_complain(stderr, prog, c, argv, optind, optopt);
         }
     }
     if (optind < argc)
@@ -257,7 +286,7 @@ int main(int argc, char **argv)
         dk_err_print(stderr, prog, pkg_path, &err);
         return 2;
     }
-    if (check && dk_pkg_check(&pkg, &err) != DK_OK) {
+    if (check && !legacy && dk_pkg_check(&pkg, &err) != DK_OK) {
         dk_err_print(stderr, prog, pkg_path, &err);
         dk_pkg_free(&pkg);
         return 2;
@@ -300,7 +329,7 @@ int main(int argc, char **argv)
     o.trace = u.verbose >= 2;
     dh_io io = dh_link_io(&link);
     dh_result res;
-    dh_status st = dh_run(&o, &io, imgs, pkg.n, &res);
+    dh_status st = legacy ? run_legacy(&o, &io, &pkg, &res) : dh_run(&o, &io, imgs, pkg.n, &res);
     bar_clear(&u);
     if (st != DH_OK) {
         if (link.err.msg[0] && strstr(res.msg, "port"))

@@ -7,6 +7,7 @@
 
 #include "dfukit/crc.h"
 #include "dfukit/crypto.h"
+#include "dfukit/file.h"
 #include "dfukit/initpkt.h"
 #include "dfukit/msg.h"
 #include "dfukit/rd.h"
@@ -90,6 +91,19 @@ void ds_bl_config_default(ds_bl_config *cfg, const char *chip)
     cfg->inactivity_ms = 120000;
     cfg->protocol_version_msg = true;
     cfg->fw_version_msg = true;
+}
+
+uint32_t ds_bl_config_app_room(const ds_bl_config *cfg)
+{
+    const ds_chip *c = &cfg->chip;
+    uint32_t b0 = DS_MBR_SIZE;
+    if (cfg->sd_end > DS_MBR_SIZE + 0x3000) { /* provisioned: bank 0 starts at its end */
+        uint32_t end = (cfg->sd_end + c->page_size - 1) / c->page_size * c->page_size;
+        if (end < c->bl_start)
+            b0 = end;
+    }
+    uint32_t end = c->bl_start - c->app_data_size;
+    return end > b0 ? end - b0 : 0;
 }
 
 ds_bl *ds_bl_new(const ds_bl_config *cfg, ds_flash *flash)
@@ -240,7 +254,7 @@ static void provision(ds_bl *bl)
     s->app_version = c->app_version;
     ds_sett_progress_reset(s);
     uint32_t b0 = ds_bl_bank0_start(bl);
-    if (c->app_size && c->app_size <= free_end(bl) - b0) {
+    if (c->app_size && c->app_size <= ds_bl_config_app_room(c)) {
         pattern(buf, c->app_size, 0x415050);
         ds_flash_program(bl->fl, b0, buf, c->app_size);
         uint32_t crc = dk_crc32(0, buf, c->app_size);
@@ -1112,9 +1126,12 @@ void ds_bl_print_settings(const ds_bl *bl, FILE *out)
 
 dk_status ds_bl_dump_hex(const ds_bl *bl, const char *path, dk_err *err)
 {
-    FILE *f = fopen(path, "w");
+    /* never through a symlink, 0600, no FIFO: a dump must not wait for a
+     * reader while the chip stands still (file.h) */
+    dk_err e = { 0 };
+    FILE *f = dk_file_fopen(path, 0, &e);
     if (!f)
-        return dk_err_set(err, DK_E_IO, -1, "cannot create %s", path);
+        return dk_err_set(err, e.status, -1, "%s", e.msg);
     dk_status st = ds_flash_write_hex(bl->fl, f, err);
     if (fclose(f) != 0 && st == DK_OK)
         st = dk_err_set(err, DK_E_IO, -1, "cannot write %s", path);

@@ -69,6 +69,11 @@ typedef struct {
  * no SoftDevice, enter = NO_VALID_APP. */
 void ds_bl_config_default(ds_bl_config *cfg, const char *chip);
 
+/* The largest app_size the first provisioning installs: bank 0 from the end
+ * of the SoftDevice (or the MBR) up to the app data pages; 0 when the
+ * SoftDevice leaves no room.  A larger app_size installs no app. */
+uint32_t ds_bl_config_app_room(const ds_bl_config *cfg);
+
 typedef struct ds_bl ds_bl;
 
 /* The flash must be cfg->chip.flash_size bytes with cfg->chip.page_size pages;

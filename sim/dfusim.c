@@ -30,11 +30,13 @@
 #include "dfukit/capfile.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "fault.h"
+#include "legacy_main.h"
 #include "flash.h"
 #include "settings.h"
 
@@ -102,6 +104,7 @@ typedef struct {
 
     /* chip state the adapter owns */
     bool in_dfu, stalled, off;
+    bool paused; /* a pause fault: input waits (CTS off) until "resume" */
     uint64_t off_until_us, busy_until_us;
     uint64_t ignored; /* bytes ignored while stalled / off / app running */
 
@@ -112,6 +115,7 @@ typedef struct {
     char line[64];
 
     int ctl_fd, ctl_conn;
+    ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
     char ctl_buf[512];
     size_t ctl_len;
 } sim;
@@ -236,6 +240,7 @@ static void boot(sim *s, bool power_on, const char *why)
 {
     drop_rx(s);
     s->stalled = false;
+    s->paused = false;
     s->off = false;
     for (int guard = 0; guard < 1000; guard++) {
         uint64_t ms = now_ms(s);
@@ -283,6 +288,12 @@ static void power_cut(sim *s, uint32_t off_ms, const char *why)
     s->off_until_us = now_us(s) + (uint64_t)off_ms * 1000u;
 }
 
+static void pause_input(sim *s)
+{
+    s->paused = true;
+    logx(s, 0, "paused (fault): input waits until 'resume' on the control socket");
+}
+
 static void apply_fire(sim *s, const ds_fault_fire *f)
 {
     if (f->power_cut)
@@ -293,6 +304,8 @@ static void apply_fire(sim *s, const ds_fault_fire *f)
         s->stalled = true;
         logx(s, 0, "stalled: no more answers until a reset");
     }
+    if (f->pause && !f->power_cut && !f->reset)
+        pause_input(s);
 }
 
 static ds_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
@@ -353,10 +366,29 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
     queue_tx(s, rsp, len, at, delay_ms);
 }
 
+static void note_host(sim *s, bool open);
+static void drain_sig_pipe(void);
+
+/* Write one answer to the host.  The wait on a full pty ends at a hang-up
+ * (the host died: nobody reads what waits) and at SIGTERM/SIGINT; other
+ * signals are seen by run() once the answer is out. */
+static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
+{
+    size_t done = 0, k = 0;
+    dk_pty_wr w;
+    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, sig_pipe[0], &k)) == DK_PTY_WOKEN &&
+           !sig_quit) {
+        done += k;
+        drain_sig_pipe();
+    }
+    *sent = done + k;
+    return w;
+}
+
 static void flush_tx(sim *s)
 {
     uint64_t now = now_us(s);
-    while (s->tx_n && s->txq[s->tx_head].at_us <= now) {
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !sig_quit) {
         tx_frame *t = &s->txq[s->tx_head];
         if (s->o.vclock && t->v_t_us < 0) {
             if (s->v_ns < t->v_due_ns)
@@ -365,12 +397,20 @@ static void flush_tx(sim *s)
         }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
-        size_t n = s->host_open ? dk_pty_write(&s->pty, t->buf, t->len, 1000) : 0;
+        size_t n = 0;
+        dk_pty_wr w = s->host_open ? write_host(s, t->buf, t->len, &n) : DK_PTY_GONE;
         if (n)
             capture_at(s, DK_DIR_TARGET, t->buf, n, t->v_t_us);
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
-                 s->host_open ? "the host stopped reading" : "no host has the port open", n, t->len);
+                 !s->host_open                ? "no host has the port open"
+                 : w == DK_PTY_STALLED        ? "the host stopped reading"
+                 : w == DK_PTY_GONE           ? "the host went away"
+                 : w == DK_PTY_WOKEN          ? "exiting"
+                                              : strerror(errno),
+                 n, t->len);
+        if (w == DK_PTY_GONE)
+            note_host(s, false); /* and drop what it left unread */
         s->tx_head = (s->tx_head + 1) % TXQ_LEN;
         s->tx_n--;
     }
@@ -389,8 +429,11 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     ds_fault_fire f;
     ds_faults_request(&s->o.faults, op, &f);
     log_fired(s, &f, d);
+    bool pause = f.pause; /* after the request is handled */
     if (f.lose && !(f.reset || f.power_cut || f.stall)) {
         logx(s, 0, "request lost on the line (fault): %s", d);
+        if (pause)
+            pause_input(s);
         return;
     }
     if (f.reset || f.power_cut || f.stall) {
@@ -408,7 +451,10 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     log_fired(s, &f, d);
     bool cut = (flags & DS_BL_CUT) || f.power_cut;
     bool reset = !cut && ((flags & DS_BL_RESET) || f.reset);
-    if (rl && (f.power_cut || f.reset || f.stall)) {
+    /* A cut in the flash (a flash-op fault) leaves the answer the core kept:
+     * the SDK sent it before the settings write that was cut (§6.6). */
+    bool fault_cut = f.power_cut && !(flags & DS_BL_CUT);
+    if (rl && (fault_cut || f.reset || f.stall)) {
         describe(rsp, rl, d, sizeof d);
         logx(s, 0, "response not sent (fault): %s", d);
     } else if (rl) {
@@ -424,6 +470,8 @@ static void handle(sim *s, const uint8_t *req, size_t len)
         s->stalled = true;
         logx(s, 0, "stalled: no more answers until a reset");
     }
+    if ((pause || f.pause) && !cut && !reset)
+        pause_input(s);
 }
 
 static void on_slip(void *ctx, const dk_slip_event *ev)
@@ -477,7 +525,7 @@ static void ignore_input(sim *s, size_t n, const char *why)
  * the queue allow. */
 static void feed(sim *s)
 {
-    while (s->inpos < s->inlen) {
+    while (s->inpos < s->inlen && !s->paused) {
         size_t left = s->inlen - s->inpos;
         const uint8_t *p = s->inbuf + s->inpos;
         if (s->off || s->stalled || !s->in_dfu) {
@@ -512,7 +560,7 @@ static void feed(sim *s)
 /* Handle queued frames that have arrived, while the chip is free. */
 static void serve(sim *s)
 {
-    while (s->rx_n && !s->tx_n && !s->off && !s->stalled && s->in_dfu) {
+    while (s->rx_n && !s->tx_n && !s->off && !s->stalled && !s->paused && s->in_dfu) {
         uint64_t now = now_us(s);
         rx_frame *r = &s->rxq[s->rx_head];
         if (r->ready_us > now || s->busy_until_us > now)
@@ -527,7 +575,7 @@ static void serve(sim *s)
  * one go, without a poll between its frames. */
 static void pump(sim *s)
 {
-    for (;;) {
+    while (!sig_quit) {
         size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
         flush_tx(s);
         serve(s);
@@ -555,13 +603,36 @@ static void ctl_reply(sim *s, const char *fmt, ...)
     }
 }
 
-static void dump_hex(sim *s, const char *path)
+static bool dump_hex(sim *s, const char *path, dk_err *err)
 {
-    dk_err err;
-    if (ds_bl_dump_hex(s->bl, path, &err) != DK_OK)
-        logx(s, -1, "--dump-hex %s: %s", path, err.msg);
-    else
-        logx(s, 1, "flash written to %s", path);
+    if (ds_bl_dump_hex(s->bl, path, err) != DK_OK) {
+        logx(s, -1, "--dump-hex %s: %s", path, err->msg);
+        return false;
+    }
+    logx(s, 1, "flash written to %s", path);
+    return true;
+}
+
+/* "resume [drop]": input flows again; with drop, what waited (in the pty,
+ * read but not taken, decoded but not handled) is thrown away, as the tty of
+ * a host killed while CTS was off discards what it could not send. */
+static void resume_input(sim *s, bool drop)
+{
+    size_t n = 0;
+    if (drop) {
+        n = s->inlen - s->inpos + s->rx_n;
+        s->inpos = s->inlen;
+        drop_rx(s);
+        s->vhost_len = 0;
+        uint8_t junk[4096];
+        ssize_t got;
+        while ((got = dk_pty_read(&s->pty, junk, sizeof junk)) > 0)
+            n += (size_t)got;
+    }
+    logx(s, 0, "resumed (control)%s", drop ? "; what waited was dropped" : "");
+    if (drop)
+        logx(s, 1, "%zu waiting bytes and frames dropped", n);
+    s->paused = false;
 }
 
 static void ctl_command(sim *s, char *line)
@@ -577,6 +648,12 @@ static void ctl_command(sim *s, char *line)
     } else if (!strcmp(line, "enter-dfu")) {
         ds_bl_request_dfu(s->bl);
         boot(s, false, "buttonless DFU request (control)");
+    } else if (!strcmp(line, "resume")) {
+        if (arg && strcmp(arg, "drop")) {
+            ctl_reply(s, "error: resume takes nothing or 'drop'\n");
+            return;
+        }
+        resume_input(s, arg != NULL);
     } else if (!strcmp(line, "stall")) {
         s->stalled = true;
         logx(s, 0, "stalled (control)");
@@ -599,15 +676,19 @@ static void ctl_command(sim *s, char *line)
             ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
             return;
         }
-        dump_hex(s, p);
+        dk_err err;
+        if (!dump_hex(s, p, &err)) {
+            ctl_reply(s, "error: %s: %s\n", p, err.msg);
+            return;
+        }
     } else if (!strcmp(line, "status")) {
         ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
-                  s->off ? "off" : s->stalled ? "stalled" : s->in_dfu ? "dfu" : "app",
+                  s->off ? "off" : s->stalled ? "stalled" : s->paused ? "paused" : s->in_dfu ? "dfu" : "app",
                   (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
                   (unsigned long long)ds_bl_image_bytes(s->bl));
     } else {
         ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
-                     "show-settings, dump-hex [FILE], status)\n", line);
+                     "resume [drop], show-settings, dump-hex [FILE], status)\n", line);
         return;
     }
     ctl_reply(s, "ok\n");
@@ -641,6 +722,36 @@ static void ctl_read(sim *s)
     }
 }
 
+/* What is at path may be replaced: nothing, or a stale socket of ours (one a
+ * killed dfusim left: ours, and nobody listening).  0, or -1 after a line. */
+static int ctl_replaceable(const char *path, const struct sockaddr_un *a)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    const char *why = NULL;
+    char buf[64];
+    if (!S_ISSOCK(st.st_mode)) {
+        why = "exists and is not a socket";
+    } else if (st.st_uid != geteuid()) {
+        snprintf(buf, sizeof buf, "is a socket of uid %lu", (unsigned long)st.st_uid);
+        why = buf;
+    } else {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int e = fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof *a) == 0 ? 0 : errno;
+        if (fd >= 0)
+            close(fd);
+        if (e != ECONNREFUSED)
+            why = e == 0 ? "is in use (something listens on it)" : "is a socket that cannot be checked";
+    }
+    if (why) {
+        fprintf(stderr, TOOL ": --control %s: %s; not replacing it\n", path, why);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
 static int ctl_open(sim *s, const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -649,23 +760,36 @@ static int ctl_open(sim *s, const char *path)
         return -1;
     }
     strcpy(a.sun_path, path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            fprintf(stderr, TOOL ": --control %s: exists and is not a socket; not replacing it\n", path);
-            return -1;
-        }
-        unlink(path);
-    }
+    if (ctl_replaceable(path, &a) < 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0) {
+    /* The socket's mode comes from the umask at bind: 0600 whatever the
+     * user's (a control socket cuts power and writes files). */
+    mode_t old = umask(0177);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    struct stat st;
+    if (rc < 0 || listen(fd, 4) < 0 || lstat(path, &st) < 0) {
         fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     s->ctl_fd = fd;
+    s->ctl_ino = st.st_ino;
     return 0;
+}
+
+/* Remove the socket if it is still the one we made. */
+static void ctl_close(sim *s)
+{
+    struct stat st;
+    if (s->ctl_fd < 0)
+        return;
+    close(s->ctl_fd);
+    s->ctl_fd = -1;
+    if (lstat(s->o.control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == s->ctl_ino)
+        unlink(s->o.control);
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -686,6 +810,13 @@ static void on_signal(int sig)
         (void)w;
     }
     errno = e;
+}
+
+static void drain_sig_pipe(void)
+{
+    char junk[64];
+    while (read(sig_pipe[0], junk, sizeof junk) > 0)
+        ;
 }
 
 static int setup_signals(void)
@@ -807,8 +938,9 @@ static int run(sim *s)
         }
         if (sig_dump) {
             sig_dump = 0;
+            dk_err err;
             if (s->o.dump_hex)
-                dump_hex(s, s->o.dump_hex);
+                dump_hex(s, s->o.dump_hex, &err);
         }
         timers(s);
         pump(s);
@@ -817,11 +949,11 @@ static int run(sim *s)
         uint64_t now = now_us(s), wake = UINT64_MAX;
         if (s->tx_n)
             wake = min_u64(wake, s->txq[s->tx_head].at_us);
-        if (s->rx_n && !s->tx_n) {
+        if (s->rx_n && !s->tx_n && !s->paused) {
             uint64_t r = s->rxq[s->rx_head].ready_us;
             wake = min_u64(wake, r > s->busy_until_us ? r : s->busy_until_us);
         }
-        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1) /* feed() can go on */
+        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
             wake = min_u64(wake, s->o.realtime ? s->rt_arr_us : now);
         if (s->off)
             wake = min_u64(wake, s->off_until_us);
@@ -836,7 +968,7 @@ static int run(sim *s)
         bool host = s->host_open || dk_pty_host_open(&s->pty);
         if (host)
             note_host(s, true);
-        bool want_read = s->inpos >= s->inlen;
+        bool want_read = s->inpos >= s->inlen && !s->paused; /* paused: it waits in the pty */
         struct pollfd pf[5];
         int n = 0;
         pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
@@ -867,11 +999,8 @@ static int run(sim *s)
             return 1;
         }
         uint64_t woke = now_us(s);
-        if (r > 0 && pf[0].revents) {
-            char junk[64];
-            while (read(sig_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
+        if (r > 0 && pf[0].revents)
+            drain_sig_pipe();
         if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
             int c = accept(s->ctl_fd, NULL, NULL);
             if (c >= 0) {
@@ -943,12 +1072,13 @@ static void usage(FILE *out)
           "flash:\n"
           "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
           "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
+          "                             (exit 1 when it cannot be written)\n"
           "  --show-settings            print the settings page (of --flash FILE) and exit\n"
           "run time:\n"
           "  --link PATH                symlink PATH to the pty\n"
           "  --capture FILE             record all traffic (pcap, link type 250)\n"
           "  --control PATH             unix socket: reset, power-cut [MS], enter-dfu, stall,\n"
-          "                             show-settings, dump-hex [FILE], status\n"
+          "                             resume [drop], show-settings, dump-hex [FILE], status\n"
           "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
           "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
           "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"
@@ -956,7 +1086,11 @@ static void usage(FILE *out)
           "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
           "                             counts line time and flash time (same run, same pcap)\n"
           "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
-          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n",
+          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n"
+          "files (--capture, --dump-hex, dump-hex FILE, --flash): never written through a\n"
+          "symlink; a new one is mode 0600 (they hold the firmware); an existing capture or\n"
+          "HEX file is overwritten, an existing --flash file used as it is; --capture may\n"
+          "be a FIFO; the --control socket is mode 0600\n",
           out);
 }
 
@@ -1174,6 +1308,7 @@ static int parse_args(int argc, char **argv, options *o)
     opterr = 0;
     int c;
     uint64_t v;
+    bool app_cli = false;
     while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
         switch (c) {
         case O_CHIP:
@@ -1193,7 +1328,7 @@ static int parse_args(int argc, char **argv, options *o)
         case O_SDFWID:
             if (!strcmp(optarg, "none")) {
                 sd = false;
-            } else if (num(optarg, 0xFFFF, &v) && v != 0 && v != 0xFFFE) {
+            } else if (num(optarg, 0xFFFD, &v) && v != 0) {
                 sd = true;
                 o->cfg.sd_fwid = (uint16_t)v;
             } else {
@@ -1209,6 +1344,7 @@ static int parse_args(int argc, char **argv, options *o)
             if (!num(optarg, o->cfg.chip.flash_size, &v))
                 return bad("--app-size %s: expected a byte count", optarg);
             o->cfg.app_size = (uint32_t)v;
+            app_cli = true;
             break;
         case O_APPVER:
             if (!num(optarg, UINT32_MAX, &v))
@@ -1296,10 +1432,8 @@ static int parse_args(int argc, char **argv, options *o)
         case O_HELP:
             usage(stdout);
             return 1;
-        case ':':
-            return bad("%s needs a value (see dfusim --help)", argv[optind - 1]);
         default:
-            return bad("unknown option %s (see dfusim --help)", argv[optind - 1]);
+            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
         }
     }
     if (optind < argc)
@@ -1313,6 +1447,13 @@ static int parse_args(int argc, char **argv, options *o)
     } else if (sd_end) {
         return bad("--sd-end needs --sd-fwid");
     }
+    /* An app that does not fit would not be installed while the log said it
+     * was (a scenario's own size was checked when it was read). */
+    uint32_t room = ds_bl_config_app_room(&o->cfg);
+    if (o->cfg.app_size > room)
+        return bad("%s %u: more than the %s's app area above the %s holds (%u bytes)",
+                   app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
+                   o->cfg.chip.name, sd ? "SoftDevice" : "MBR", room);
     return 0;
 }
 
@@ -1330,10 +1471,37 @@ static int show_settings(sim *s)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* --protocol sdfu (the default; taken out of argv here) or legacy (the
+ * whole run is legacy_main.c's).  -1: a bad value. */
+static int protocol_switch(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *v = !strcmp(argv[i], "--protocol") && i + 1 < *argc ? argv[i + 1]
+                        : !strncmp(argv[i], "--protocol=", 11)         ? argv[i] + 11
+                                                                         : NULL;
+        if (!v)
+            continue;
+        if (!strcmp(v, "legacy"))
+            return 1;
+        if (strcmp(v, "sdfu")) {
+            fprintf(stderr, TOOL ": --protocol: '%s' is not sdfu or legacy\n", v);
+            return -1;
+        }
+        int k = argv[i][10] == '=' ? 1 : 2;
+        memmove(argv + i, argv + i + k, (size_t)(*argc - i - k + 1) * sizeof *argv);
+        *argc -= k;
+        i--;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static sim s;
     s.ctl_fd = s.ctl_conn = -1;
+    int proto = protocol_switch(&argc, argv);
+    if (proto)
+        return proto > 0 ? ds_legacy_main(argc, argv) : 2;
     int rc = parse_args(argc, argv, &s.o);
     if (rc)
         return rc == 1 ? 0 : rc;
@@ -1415,18 +1583,15 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
-    if (s.o.dump_hex)
-        dump_hex(&s, s.o.dump_hex);
+    if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
+        rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
         vcap_host(&s, s.inbuf + s.inpos, s.inlen - s.inpos);
         vcap_flush(&s);
     }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
-    if (s.ctl_fd >= 0) {
-        close(s.ctl_fd);
-        unlink(s.o.control);
-    }
+    ctl_close(&s);
     if (s.ctl_conn >= 0)
         close(s.ctl_conn);
     dk_pty_close(&s.pty);

@@ -19,7 +19,8 @@ static const struct { const char *name; uint8_t op; } op_alias[] = {
 
 static const char *trig_names[] = { "after-bytes", "flash-op", "op", "after-op", "after-ms" };
 static const char *act_names[] = { "reset", "power-cut", "drop-response", "delay-response",
-                                   "stall", "corrupt-byte", "flash-error", "lose-request" };
+                                   "stall", "corrupt-byte", "flash-error", "lose-request",
+                                   "pause" };
 
 const char *ds_fault_trig_name(ds_fault_trig t)
 {
@@ -152,7 +153,7 @@ int ds_fault_parse(const char *spec, ds_fault *f, char *why, size_t cap)
             break;
     if (i == sizeof act_names / sizeof *act_names)
         return fail(why, cap, "fault '%s': unknown action '%.*s' (reset, power-cut, drop-response, "
-                    "delay-response=MS, stall, corrupt-byte, flash-error, lose-request)", spec, (int)alen, act);
+                    "delay-response=MS, stall, corrupt-byte, flash-error, lose-request, pause)", spec, (int)alen, act);
     f->act = (ds_fault_act)i;
     uint64_t a = 0;
     bool has_arg = arg != NULL;
@@ -212,6 +213,7 @@ static void merge(ds_fault_fire *dst, const ds_fault_fire *src)
     }
     dst->stall |= src->stall;
     dst->lose |= src->lose;
+    dst->pause |= src->pause;
     for (size_t i = 0; i < src->n_which && dst->n_which < DS_FAULTS_MAX; i++)
         dst->which[dst->n_which++] = src->which[i];
 }
@@ -251,6 +253,9 @@ static void fire(ds_faults *fs, size_t i, ds_fault_fire *out)
         break;
     case DS_FA_LOSE:
         out->lose = true;
+        break;
+    case DS_FA_PAUSE:
+        out->pause = true;
         break;
     }
 }

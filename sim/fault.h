@@ -27,6 +27,10 @@
  *                                      next one)
  *           | "lose-request"           (op= only) the request is lost on the line:
  *                                      never handled, as a frame the UART dropped
+ *           | "pause"                  after the triggering request (handled and
+ *                                      answered), the chip takes no more input,
+ *                                      as a UART holding CTS off: it waits until
+ *                                      the adapter resumes (control "resume")
  *   N, K, T, MS, I: decimal or 0x-hex.  Each fault fires once unless "#K+".
  *
  * "Next response" means the response of the triggering request when it has
@@ -58,6 +62,7 @@ typedef enum {
     DS_FA_CORRUPT,
     DS_FA_FLASH_ERROR,
     DS_FA_LOSE,
+    DS_FA_PAUSE,
 } ds_fault_act;
 
 typedef struct {
@@ -87,6 +92,7 @@ typedef struct {
     uint32_t off_ms;    /* power_cut: how long the chip stays off */
     bool stall;
     bool lose;          /* the request is lost: do not handle it */
+    bool pause;         /* take no more input once the request is handled */
     unsigned which[DS_FAULTS_MAX]; /* indexes of the faults that fired */
     size_t n_which;
 } ds_fault_fire;

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dfukit/file.h"
+
 #define ERASE_US 85000u
 #define WORD_US 41u
 
@@ -54,9 +56,12 @@ ds_flash *ds_flash_open_file(const char *path, uint32_t size, uint32_t page_size
         dk_err_set(err, DK_E_USAGE, -1, "bad flash geometry: %u bytes, page %u", size, page_size);
         return NULL;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* read-write as it is, never through a symlink, a new one 0600, a
+     * regular file only (file.h) */
+    dk_err e = { 0 };
+    int fd = dk_file_create(path, DK_FILE_KEEP, &e);
     if (fd < 0) {
-        dk_err_set(err, DK_E_IO, -1, "cannot open flash file: %s", strerror(errno));
+        dk_err_set(err, e.status, -1, "%s", e.msg);
         return NULL;
     }
     struct stat st;

@@ -47,7 +47,9 @@ ds_flash *ds_flash_new(uint32_t size, uint32_t page_size);
 
 /* File-backed flash: the file is created 0xFF-filled when missing or empty;
  * an existing file must be exactly size bytes.  *created (may be NULL) tells
- * whether the file was new. */
+ * whether the file was new.  Opened with dk_file_create(DK_FILE_KEEP)
+ * (file.h): read-write as it is, never through a symlink, a regular file
+ * only, a new one mode 0600 whatever the umask. */
 ds_flash *ds_flash_open_file(const char *path, uint32_t size, uint32_t page_size, bool *created,
                              dk_err *err);
 

@@ -178,6 +178,31 @@ static void follow_host(ctx *c, host_pty *h, dk_serial *port)
     h->line = l;
 }
 
+/* The host closed the pty (or died): what it left unread, and what was on
+ * its way to it, is dropped, not kept for the next opener. */
+static void host_left(ctx *c, host_pty *h, pend *t2h)
+{
+    h->present = false;
+    note(c, "host closed %s (capture goes on)", h->pty.slave);
+    h->dropped += t2h->len;
+    t2h->len = 0;
+    t2h->off = 0;
+    dk_pty_drop_unread(&h->pty);
+}
+
+/* Deliver what is pending to the host without waiting; false when the host
+ * went away (a hang-up: a full pty then polls POLLHUP for ever). */
+static bool to_host(host_pty *h, pend *q)
+{
+    size_t n = 0;
+    dk_pty_wr w = dk_pty_write(&h->pty, q->buf + q->off, q->len, 0, -1, &n);
+    q->off += n;
+    q->len -= n;
+    if (!q->len)
+        q->off = 0;
+    return w == DK_PTY_SENT || w == DK_PTY_STALLED;
+}
+
 static int poll_signals(ctx *c, dk_serial *port)
 {
     uint8_t in;
@@ -249,24 +274,17 @@ static int run_mitm(ctx *c, dk_serial *port, host_pty *h)
             int k = pull(c, h->pty.master, DK_DIR_HOST, &h2t);
             if (k == -2)
                 return c->exit_code = 1, -1;
-            if (k == -1) {
-                h->present = false;
-                note(c, "host closed %s (capture goes on)", h->pty.slave);
-                if (t2h.len)
-                    h->dropped += t2h.len, t2h.len = 0;
-            } else if (k == 1 && flush_pend(pfd, &h2t) < 0) {
+            if (k == -1)
+                host_left(c, h, &t2h);
+            else if (k == 1 && flush_pend(pfd, &h2t) < 0) {
                 return port_gone(c, dk_serial_path(port), strerror(errno));
             }
         }
         /* A pty master accepts writes while no slave is open and the slave
          * reads them later: check the host is there before each write, so a
          * host that reopens does not read answers meant for its predecessor. */
-        if (h->present && t2h.len && (!dk_pty_host_open(&h->pty) || flush_pend(h->pty.master, &t2h) < 0)) {
-            h->present = false;
-            note(c, "host closed %s (capture goes on)", h->pty.slave);
-            h->dropped += t2h.len;
-            t2h.len = 0;
-        }
+        if (h->present && t2h.len && (!dk_pty_host_open(&h->pty) || !to_host(h, &t2h)))
+            host_left(c, h, &t2h);
     }
     return 0;
 }
@@ -337,7 +355,7 @@ int main(int argc, char **argv)
         puts(TOOL " " DFUKIT_VERSION);
         return 0;
     case SN_OPTS_BAD:
-        fprintf(stderr, TOOL ": %s (try --help)\n", err);
+        fprintf(stderr, TOOL ": %s (see " TOOL " --help)\n", err);
         return 2;
     case SN_OPTS_RUN:
         break;

@@ -18,7 +18,9 @@ const char sn_usage[] =
     "  --tap-host PORT    passive tap: port listening to the host's TX line\n"
     "  --tap-target PORT  passive tap: port listening to the target's TX line\n"
     "  -b, --baud BAUD    line speed (MITM: until the host sets its own; default 115200)\n"
-    "  -w FILE            write the capture (pcap, link type 250 RTAC serial); - = stdout\n"
+    "  -w FILE            write the capture (pcap, link type 250 RTAC serial); - = stdout;\n"
+    "                     an existing file is overwritten, a new one is mode 0600 (it\n"
+    "                     holds the firmware), a symlink is refused, a FIFO is fine\n"
     "  --live             print the DFU transcript as traffic flows\n"
     "  -v                 report line-setting changes and port events on stderr;\n"
     "                     -vv also shows every frame in --live\n";
@@ -64,7 +66,7 @@ sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err
             char sh[3] = {'-', with_arg[k].letter, 0};
             if (!strcmp(a, with_arg[k].name) || (with_arg[k].letter && !strcmp(a, sh))) {
                 if (i + 1 >= argc)
-                    return bad(err, cap, "option %s needs a value", a);
+                    return bad(err, cap, "option '%s' needs an argument", a);
                 name = with_arg[k].name;
                 val = argv[++i];
             } else if (!strncmp(a, with_arg[k].name, n) && a[n] == '=') {
@@ -77,8 +79,12 @@ sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err
             if (name)
                 break;
         }
+        if (!name && a[0] == '-') { /* named up to a '=' */
+            snprintf(err, cap, "unknown option '%.*s'", (int)strcspn(a, "="), a);
+            return SN_OPTS_BAD;
+        }
         if (!name)
-            return bad(err, cap, a[0] == '-' ? "unknown option %s" : "unexpected argument %s", a);
+            return bad(err, cap, "unexpected argument '%s'", a);
         if (!*val)
             return bad(err, cap, "option %s needs a non-empty value", name);
         const char **slot = NULL;

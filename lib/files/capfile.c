@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dfukit/file.h"
 #include "dfukit/rd.h"
 
 #define RAW_CHUNK (64 * 1024)
@@ -133,7 +134,19 @@ static void reader_free(dk_cap_reader *r)
     free(r);
 }
 
-/* ---- classic pcap ---- */
+/* Seconds and a fraction of a second (frac_per_s to the second) as
+ * microseconds since the epoch.  False when that is out of range: before
+ * the epoch (t_us < 0 means "unknown" to every reader of a chunk), past
+ * INT64_MAX microseconds, or a fraction of a whole second or more. */
+static bool ts_us(int64_t sec, uint64_t frac, uint64_t frac_per_s, int64_t *out)
+{
+    if (sec < 0 || frac >= frac_per_s || sec > (INT64_MAX - 999999) / 1000000)
+        return false;
+    *out = sec * 1000000 + (int64_t)(frac_per_s == 1000000 ? frac : frac / (frac_per_s / 1000000));
+    return true;
+}
+
+/* ---- classic pcap, parsed here ---- */
 
 static bool classic_magic(const uint8_t *head, size_t len)
 {
@@ -300,7 +313,13 @@ static int next_classic(dk_cap_reader *r, dk_chunk *out, dk_err *err)
     r->lo += PCAP_REC_HDR + (size_t)caplen;
     r->pos += PCAP_REC_HDR + (uint64_t)caplen;
     r->index++;
-    int64_t t = (int64_t)sec * 1000000 + (int64_t)(r->nsec ? frac / 1000 : frac);
+    int64_t t;
+    if (!ts_us(sec, frac, r->nsec ? 1000000000u : 1000000u, &t)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcap record: time stamp %u.%0*u: the fraction is a second or more",
+                          (unsigned)sec, r->nsec ? 9 : 6, (unsigned)frac);
+    }
     return rtac_chunk(r, d, caplen, t, at, PCAP_REC_HDR, out, err);
 }
 
@@ -408,6 +427,18 @@ static int ng_iface_block(dk_cap_reader *r, const uint8_t *b, uint32_t len, dk_e
 }
 
 /* A packet block: type 6 (enhanced), 3 (simple) or 2 (obsolete). */
+/* A pcapng stamp (units of 1/ups s, plus the interface's offset in whole
+ * seconds) as microseconds since the epoch; false out of range, as ts_us. */
+static bool ng_ts_us(uint64_t ts, const ng_iface *f, int64_t *out)
+{
+    __int128 sec = (__int128)(ts / f->ups) + f->offset_s;
+    if (sec < 0 || sec > (INT64_MAX - 999999) / 1000000)
+        return false;
+    *out = (int64_t)sec * 1000000 +
+           (int64_t)((unsigned __int128)(ts % f->ups) * 1000000u / f->ups);
+    return true;
+}
+
 static int ng_packet(dk_cap_reader *r, uint32_t type, const uint8_t *b, uint32_t len,
                      dk_chunk *out, dk_err *err)
 {
@@ -434,14 +465,14 @@ static int ng_packet(dk_cap_reader *r, uint32_t type, const uint8_t *b, uint32_t
                           (unsigned)caplen, (unsigned)iface);
     }
     const ng_iface *f = &r->ifc[iface < NG_IFACES ? iface : NG_IFACES - 1];
-    uint64_t ts = (uint64_t)th << 32 | tl;
-    /* in unsigned arithmetic: a nonsense stamp wraps instead of overflowing */
-    uint64_t us = ts / f->ups * 1000000u +
-                  (uint64_t)((unsigned __int128)(ts % f->ups) * 1000000u / f->ups) +
-                  (uint64_t)f->offset_s * 1000000u;
-    int64_t t = (int64_t)us;
-    if (type == 3)
-        t = 0; /* no time: as libpcap reads it */
+    int64_t t = 0; /* a simple packet block has no time: as libpcap reads it */
+    if (type != 3 && !ng_ts_us((uint64_t)th << 32 | tl, f, &t)) {
+        r->done = true;
+        return dk_err_set(err, DK_E_FORMAT, (int64_t)at,
+                          "bad pcapng packet block: time stamp %llu (%llu units a second) "
+                          "is out of range", (unsigned long long)((uint64_t)th << 32 | tl),
+                          (unsigned long long)f->ups);
+    }
     r->index++;
     return rtac_chunk(r, b + hdr, caplen, t, at, hdr, out, err);
 }
@@ -631,7 +662,16 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
         if (!w->dump)
             fclose(fp);
     } else {
-        w->dump = pcap_dump_open(w->dead, path);
+        /* never through a symlink, 0600, a FIFO allowed (file.h) */
+        FILE *fp = dk_file_fopen(path, DK_FILE_STREAM, err);
+        if (!fp) {
+            pcap_close(w->dead);
+            free(w);
+            return NULL;
+        }
+        w->dump = pcap_dump_fopen(w->dead, fp);
+        if (!w->dump)
+            fclose(fp);
     }
     bool flushed = w->dump && pcap_dump_flush(w->dump) == 0;
     if (flushed) {

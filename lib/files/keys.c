@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "dfukit/crypto.h"
+#include "dfukit/file.h"
 
 /* The last OpenSSL error as text, for one-line messages. */
 static const char *ossl_reason(void)
@@ -131,9 +132,16 @@ dk_status dk_ecdsa_sign_pem(const char *pem_path, const uint8_t *msg, size_t len
 
 static dk_status write_pem(const char *path, EVP_PKEY *k, bool priv, dk_err *err)
 {
-    BIO *b = BIO_new_file(path, "w");
-    if (!b)
-        return dk_err_set(err, DK_E_IO, -1, "%s: cannot create key file", path);
+    /* never through a symlink, 0600 (a private key above all: file.h) */
+    dk_err e = { 0 };
+    FILE *f = dk_file_fopen(path, 0, &e);
+    if (!f)
+        return dk_err_set(err, e.status, -1, "%s: %s", path, e.msg);
+    BIO *b = BIO_new_fp(f, BIO_CLOSE);
+    if (!b) {
+        fclose(f);
+        return dk_err_set(err, DK_E_NOMEM, -1, "%s: cannot create key file", path);
+    }
     /* The private key goes out as "EC PRIVATE KEY", the form nrfutil writes. */
     int ok = priv ? PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL)
                   : PEM_write_bio_PUBKEY(b, k);

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <zip.h>
 
 #include "dfukit/crypto.h"
+#include "dfukit/file.h"
 #include "dfukit/tables.h"
 
 static const struct {
@@ -331,6 +333,41 @@ static dk_status zip_fail(zip_t *z, const char *what, dk_err *err)
     return DK_E_IO;
 }
 
+/* The zip built in mem, to path. */
+static dk_status write_zip(zip_source_t *mem, const char *path, dk_err *err)
+{
+    zip_stat_t zs;
+    if (zip_source_stat(mem, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE) || zip_source_open(mem) != 0)
+        return dk_err_set(err, DK_E_IO, -1, "cannot write: %s", zip_error_strerror(zip_source_error(mem)));
+    dk_err e = { 0 };
+    int fd = dk_file_create(path, 0, &e);
+    dk_status st = fd < 0 ? e.status : DK_OK;
+    if (fd < 0 && err)
+        *err = e;
+    uint8_t buf[16384];
+    for (zip_uint64_t left = zs.size; st == DK_OK && left;) {
+        zip_int64_t n = zip_source_read(mem, buf, left < sizeof buf ? left : sizeof buf);
+        if (n <= 0) {
+            st = dk_err_set(err, DK_E_IO, -1, "cannot write: %s", zip_error_strerror(zip_source_error(mem)));
+            break;
+        }
+        for (zip_int64_t done = 0; st == DK_OK && done < n;) {
+            ssize_t w = write(fd, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                st = dk_err_set(err, DK_E_IO, -1, "write error: %s", w < 0 ? strerror(errno) : "nothing written");
+            else
+                done += w;
+        }
+        left -= (zip_uint64_t)n;
+    }
+    zip_source_close(mem);
+    if (fd >= 0 && close(fd) != 0 && st == DK_OK)
+        st = dk_err_set(err, DK_E_IO, -1, "write error: %s", strerror(errno));
+    return st;
+}
+
 static dk_status add_member(zip_t *z, const char *name, const void *buf, size_t len, dk_err *err)
 {
     zip_source_t *src = zip_source_buffer(z, buf, len, 0);
@@ -382,16 +419,22 @@ dk_status dk_pkg_write(const char *path, const dk_pkg *pkg, dk_err *err)
     char *manifest = dk_pkg_manifest_json(pkg);
     if (!manifest)
         return dk_err_set(err, DK_E_NOMEM, -1, "manifest.json: cannot build");
-    int zerr = 0;
-    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    /* Built in memory, then written with dk_file_create (file.h): never
+     * through a symlink, a new file 0600.  libzip's own writer renames a
+     * temporary file over the path with the umask's mode. */
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *mem = zip_source_buffer_create(NULL, 0, 0, &ze);
+    zip_t *z = mem ? zip_open_from_source(mem, ZIP_TRUNCATE, &ze) : NULL;
     if (!z) {
         free(manifest);
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        dk_err_set(err, DK_E_IO, -1, "cannot create: %s", zip_error_strerror(&ze));
+        dk_err_set(err, DK_E_NOMEM, -1, "cannot build the zip: %s", zip_error_strerror(&ze));
         zip_error_fini(&ze);
-        return DK_E_IO;
+        zip_source_free(mem);
+        return DK_E_NOMEM;
     }
+    zip_error_fini(&ze);
+    zip_source_keep(mem);
     dk_status st = add_member(z, "manifest.json", manifest, strlen(manifest), err);
     for (size_t i = 0; st == DK_OK && i < pkg->n; i++) {
         const dk_image *im = &pkg->img[i];
@@ -402,6 +445,9 @@ dk_status dk_pkg_write(const char *path, const dk_pkg *pkg, dk_err *err)
     if (st == DK_OK && zip_close(z) != 0)
         st = zip_fail(z, "cannot write", err);
     free(manifest);
+    if (st == DK_OK)
+        st = write_zip(mem, path, err);
+    zip_source_free(mem);
     return st;
 }
 

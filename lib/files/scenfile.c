@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfukit/file.h"
 #include "dfukit/scenario.h"
 
 dk_status dk_scen_write(const dk_scenario *s, const char *path, dk_err *err)
@@ -12,10 +13,14 @@ dk_status dk_scen_write(const dk_scenario *s, const char *path, dk_err *err)
     if (!text)
         return dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
     bool out = strcmp(path, "-") == 0;
-    FILE *f = out ? stdout : fopen(path, "w");
+    /* never through a symlink, 0600, a FIFO allowed (file.h) */
+    dk_err e = { 0 };
+    FILE *f = out ? stdout : dk_file_fopen(path, DK_FILE_STREAM, &e);
     if (!f) {
         free(text);
-        return dk_err_set(err, DK_E_IO, -1, "cannot create: %s", strerror(errno));
+        if (err)
+            *err = e;
+        return e.status;
     }
     size_t n = strlen(text);
     bool ok = fwrite(text, 1, n, f) == n;

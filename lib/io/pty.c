@@ -162,9 +162,11 @@ void dk_pty_opened_drain(dk_pty *p)
         ;
 }
 
-size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)
+dk_pty_wr dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms, int wake_fd,
+                       size_t *sent)
 {
     size_t done = 0;
+    dk_pty_wr st = DK_PTY_SENT;
     while (done < len) {
         ssize_t n = write(p->master, buf + done, len - done);
         if (n > 0) {
@@ -173,16 +175,41 @@ size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            return done;
-        struct pollfd pf = {.fd = p->master, .events = POLLOUT};
-        int r = poll(&pf, 1, timeout_ms);
-        if (r == 0)
-            return done; /* the host stopped reading */
-        if (r < 0 && errno != EINTR)
-            return done;
+        if (n < 0 && errno == EIO) { /* no slave (some kernels say so at once) */
+            st = DK_PTY_GONE;
+            break;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            st = DK_PTY_FAILED;
+            break;
+        }
+        struct pollfd pf[2] = { { .fd = p->master, .events = POLLOUT },
+                                { .fd = wake_fd, .events = POLLIN } };
+        int r = poll(pf, wake_fd >= 0 ? 2 : 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue; /* a signal: its handler wakes wake_fd, seen next time */
+        if (r < 0) {
+            st = DK_PTY_FAILED;
+            break;
+        }
+        if (r == 0) {
+            st = DK_PTY_STALLED;
+            break;
+        }
+        if (wake_fd >= 0 && pf[1].revents) {
+            st = DK_PTY_WOKEN;
+            break;
+        }
+        /* A hang-up polls at once, every time, with the pty still full:
+         * waiting again would spin. */
+        if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            st = DK_PTY_GONE;
+            break;
+        }
     }
-    return done;
+    if (sent)
+        *sent = done;
+    return st;
 }
 
 void dk_pty_drop_unread(dk_pty *p)

@@ -333,7 +333,7 @@ static void usage_errors(void **state)
     run_free(&r);
     r = run("--bogus", "x", NULL);
     assert_int_equal(r.code, 2);
-    assert_string_equal(r.err, "dfudecode: unknown option '--bogus' (see --help)\n");
+    assert_string_equal(r.err, "dfudecode: unknown option '--bogus' (see dfudecode --help)\n");
     assert_int_equal(r.out_len, 0);
     run_free(&r);
     r = run("-q", "x", NULL);

@@ -24,6 +24,7 @@
 
 #include "dfukit/rd.h"
 #include "dk_proc.h"
+#include "dk_suite.h"
 #include "dk_test.h"
 
 #define APP_SEED 1
@@ -594,7 +595,5 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(silent, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(all, NULL, NULL);
+    return dk_suite_run(argc, argv, all, NULL, NULL);
 }

@@ -624,7 +624,12 @@ static void test_bad_inputs(void **state)
         { "pcapng-be-isb.pcapng", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
         { "pcapng-cut.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_TRUNCATED, -1, "pcapng" },
         { "pcapng-ethernet.pcapng", DK_E_UNSUPPORTED, 0, 0, 0, 0, "link type 1" },
-        { "pcapng-huge-time.pcapng", DK_OK, DK_FMT_PCAP, 2, DK_OK, 0, NULL },
+        { "pcapng-huge-time.pcapng", DK_OK, DK_FMT_PCAP, 0, DK_E_FORMAT, 48, "time stamp" },
+        /* time stamps whose microseconds do not fit (they overflowed a signed
+         * multiply) or whose fraction is a second or more */
+        { "pcapng-ts-overflow.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_FORMAT, 96, "time stamp" },
+        { "pcapng-ts-tsresol.pcapng", DK_OK, DK_FMT_PCAP, 1, DK_E_FORMAT, 108, "time stamp" },
+        { "pcap-nsec-frac.pcap", DK_OK, DK_FMT_PCAP, 1, DK_E_FORMAT, 55, "time stamp" },
     };
     const char *data = getenv("DK_TEST_DATA");
     if (!data)

@@ -307,7 +307,8 @@ static void host_and_programmer(void **state)
 }
 
 /* The rows this file does not reach have a sample log of their own in
- * captures/logs/ (tests/repro/cases.txt): together, every row. */
+ * captures/logs/ (tests/repro/cases.txt), or, the legacy ones, a legacy
+ * capture in captures/legacy/ (tests/golden/cases.txt): together, every row. */
 static void every_row_has_a_log(void **state)
 {
     (void)state;
@@ -315,6 +316,10 @@ static void every_row_has_a_log(void **state)
         "update.completed", "link.flow_control", "init.signature_invalid", "image.hash_mismatch", "link.inactivity",
         "link.desync", "resume.crc_boundary", "resume.new_init", "data.crc_mismatch",
         "transfer.interrupted",
+        /* captures/legacy/ */
+        "legacy.stale_sequence", "legacy.init_device_type", "legacy.init_rejected",
+        "legacy.start_refused", "legacy.start_no_ack", "legacy.validation_failed",
+        "legacy.link_lost", "legacy.failed",
     };
     unsigned n;
     const dk_diag_row *rows = dk_diag_table(&n);

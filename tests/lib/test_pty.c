@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dfukit/pty.h"
+#include "dk_proc.h"
 #include "dk_test.h"
 
 static char g_dir[256];
@@ -182,7 +183,9 @@ static void test_write(void **state)
     dk_err e = {0};
     assert_int_equal(dk_pty_open(&p, NULL, DK_PTY_NO_HOST, &e), DK_OK);
     int h = host_open(&p);
-    assert_int_equal(dk_pty_write(&p, (const uint8_t *)"\x60\x09\x01\xc0", 4, 1000), 4);
+    size_t n = 0;
+    assert_int_equal(dk_pty_write(&p, (const uint8_t *)"\x60\x09\x01\xc0", 4, 1000, -1, &n), DK_PTY_SENT);
+    assert_int_equal(n, 4);
     wait_readable(h);
     uint8_t b[8];
     assert_int_equal(read(h, b, sizeof b), 4);
@@ -192,11 +195,30 @@ static void test_write(void **state)
     size_t len = 1 << 20;
     uint8_t *big = calloc(1, len);
     assert_non_null(big);
-    size_t n = dk_pty_write(&p, big, len, 20);
+    assert_int_equal(dk_pty_write(&p, big, len, 20, -1, &n), DK_PTY_STALLED);
     assert_true(n > 0);
     assert_true(n < len);
-    free(big);
+
+    /* a wake fd readable while it waits: it stops at once */
+    int wake[2];
+    assert_int_equal(pipe(wake), 0);
+    assert_int_equal(write(wake[1], "x", 1), 1);
+    int64_t t = dk_test_now_ms();
+    assert_int_equal(dk_pty_write(&p, big, len, 5000, wake[0], &n), DK_PTY_WOKEN);
+    assert_true(dk_test_now_ms() - t < 1000);
+    close(wake[0]);
+    close(wake[1]);
+
+    /* the host dies with the pty full: a hang-up, told at once (it used to
+     * be polled again and again until the timeout, which a hang-up never
+     * reaches) */
     close(h);
+    alarm(20); /* a spin would otherwise hold the test for ever */
+    t = dk_test_now_ms();
+    assert_int_equal(dk_pty_write(&p, big, len, 5000, -1, &n), DK_PTY_GONE);
+    assert_true(dk_test_now_ms() - t < 1000);
+    alarm(0);
+    free(big);
     dk_pty_close(&p);
 }
 
@@ -210,7 +232,7 @@ static void test_drop_unread(void **state)
         dk_err e = {0};
         assert_int_equal(dk_pty_open(&p, NULL, DK_PTY_NO_HOST, &e), DK_OK);
         int h = host_open(&p);
-        assert_int_equal(dk_pty_write(&p, (const uint8_t *)"stale", 5, 1000), 5);
+        assert_int_equal(dk_pty_write(&p, (const uint8_t *)"stale", 5, 1000, -1, NULL), DK_PTY_SENT);
         wait_readable(h); /* reached the host's side, never read */
         close(h);
         assert_false(dk_pty_host_open(&p));

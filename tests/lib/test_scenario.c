@@ -192,6 +192,48 @@ static void reader_errors(void **state)
     assert_false(s.device.softdevice);
 }
 
+/* Sizes and addresses must fit the chip's flash (SDK 17.1 UART layout,
+ * sim/chip.c): an app that does not fit would be reported installed while
+ * dfusim installs none. */
+static void flash_fits(void **state)
+{
+    (void)state;
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"app\": {\"size\": 4294967295}}}",
+               DK_E_RANGE, "device.app.size: 4294967295 (1-999424: the nrf52840's app area above "
+                           "the MBR)");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"app\": {\"size\": 0}}}", DK_E_RANGE,
+               "device.app.size");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"app\": {\"size\": 999425}}}", DK_E_RANGE,
+               "device.app.size");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"chip\": \"nrf52832\", "
+               "\"app\": {\"size\": 475137}}}",
+               DK_E_RANGE, "device.app.size: 475137 (1-475136: the nrf52832's");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"softdevice\": {\"fwid\": 256, "
+               "\"end\": 159744}, \"app\": {\"size\": 843777}}}",
+               DK_E_RANGE, "above the SoftDevice");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"softdevice\": {\"fwid\": 256, "
+               "\"end\": 1011712}}}",
+               DK_E_RANGE,
+               "device.softdevice.end: 0xF7000 (page-aligned, above 0x4000, below 0xF7000)");
+    expect_bad("{\"dfukit_scenario\": 1, \"device\": {\"softdevice\": {\"fwid\": 65535}}}",
+               DK_E_RANGE, "softdevice.fwid: 0xFFFF");
+    static const char *const ok[] = {
+        "{\"dfukit_scenario\": 1, \"device\": {\"app\": {\"size\": 999424}}}",
+        "{\"dfukit_scenario\": 1, \"device\": {\"chip\": \"nrf52832\", "
+        "\"app\": {\"size\": 475136}}}",
+        "{\"dfukit_scenario\": 1, \"device\": {\"softdevice\": {\"fwid\": 256, \"end\": 159744}, "
+        "\"app\": {\"size\": 843776}}}",
+        "{\"dfukit_scenario\": 1, \"device\": {\"softdevice\": {\"fwid\": 65533, "
+        "\"end\": 1007616}}}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        dk_scenario s;
+        dk_err e;
+        if (dk_scen_from_json(ok[i], strlen(ok[i]), &s, &e) != DK_OK)
+            fail_msg("%s: %s", ok[i], e.msg);
+    }
+}
+
 /* ---- the builder, fed by a real session ----------------------------------- */
 
 typedef struct {
@@ -507,6 +549,35 @@ static void build_inactivity(void **state)
     assert_string_equal(s.device.enter_dfu, "first-boot");
 }
 
+/* FIRMWARE_VERSION images (§2.2): the app is type 0x01 (the SoftDevice,
+ * type 0x00, is not the app).  An app larger than the chip holds keeps the
+ * scenario one dfusim can run: 16384 bytes, noted. */
+static void build_app_version(void **state)
+{
+    (void)state;
+    for (int big = 0; big <= 1; big++) {
+        run r;
+        run_start(&r);
+        connect_(&r);
+        REQ(&r, 100, 0x0B, 0x01); /* image 1: the SoftDevice, 0x26000 bytes at 0x1000 */
+        RSP(&r, 500, 0x0B, 0x01, 0x00, 7, 0, 0, 0, 0x00, 0x10, 0, 0, 0x00, 0x60, 0x02, 0x00);
+        REQ(&r, 100, 0x0B, 0x02); /* image 2: the app */
+        if (big)
+            RSP(&r, 500, 0x0B, 0x01, 0x01, 3, 0, 0, 0, 0x00, 0x70, 0x02, 0, 0xFF, 0xFF, 0xFF, 0xFF);
+        else
+            RSP(&r, 500, 0x0B, 0x01, 0x01, 3, 0, 0, 0, 0x00, 0x70, 0x02, 0, 0x00, 0x50, 0x00, 0x00);
+        dk_scenario s;
+        finish(&r, &s, NULL, 0);
+        assert_true(s.device.app);
+        assert_int_equal(s.device.app_version, 3);
+        assert_int_equal(s.device.app_size, big ? 16384 : 0x5000);
+        bool noted = false;
+        for (size_t i = 0; i < s.n_notes; i++)
+            noted |= strstr(s.notes[i], "app of 4294967295 bytes") != NULL;
+        assert_int_equal(noted, big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +585,7 @@ int main(void)
         cmocka_unit_test(build_sd_req),    cmocka_unit_test(build_version_checks),
         cmocka_unit_test(build_desync),    cmocka_unit_test(build_resume),
         cmocka_unit_test(build_silent),    cmocka_unit_test(build_inactivity),
+        cmocka_unit_test(flash_fits),      cmocka_unit_test(build_app_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# badinput.sh DFUDECODE DKGENLOG - dfudecode given bad text logs: a clear
+# badinput.sh DFUDECODE DKGENLOG CAPDIR - dfudecode given bad input: a clear
 # one-line error or a partial decode, never a crash, and memory that does not
 # grow with the input (peak RSS from /usr/bin/time -f %M, under LIMIT_KB).
 #   1. 1 MB of random bytes as --format log: no known format, exit 2, one line
@@ -9,8 +9,13 @@
 #   4. an nrfutil log with 1 MB lines in the middle (one a SLIP byte list, one
 #      of letters) and one 1 MB line without LF at the end: the long lines are
 #      skipped and named, the rest decodes as far as it goes
+#   5. captures whose time stamps are out of range (CAPDIR, tests/data/cap/gen.py):
+#      microseconds that overflowed a signed 64-bit multiply (a huge pcapng
+#      stamp, a pcapng interface counting whole seconds) or a nanosecond pcap
+#      fraction of more than a second: the packets before it decode, then one
+#      line "FILE: offset N: bad ... record: time stamp ...", exit 2
 set -u
-DEC=$1 GEN=$2
+DEC=$1 GEN=$2 CAPS=$3
 LIMIT_KB=65536
 T=$(mktemp -d "${TMPDIR:-/tmp}/dkbad.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -65,5 +70,17 @@ run long "$T/long.log"
 [ "$(grep -c 'bytes long, skipped' "$T/long.out")" -eq 3 ] || fail "long: the three long lines are not named"
 grep -q "^  diagnosis: .*\[init.sd_req\]" "$T/long.out" || fail "long: the decode did not go on past them"
 grep -q "3 too long" "$T/long.out" || fail "long: the summary does not count them"
+
+# bad time stamps: name, offset of the record
+for c in pcapng-huge-time.pcapng:48 pcapng-ts-overflow.pcapng:96 pcapng-ts-tsresol.pcapng:108 pcap-nsec-frac.pcap:55; do
+    f=${c%:*} off=${c#*:}
+    run "$f" "$CAPS/$f"
+    [ $rc -eq 2 ] || fail "$f: exit $rc, expected 2"
+    [ "$(wc -l <"$T/$f.err")" -eq 1 ] || fail "$f: not one line on stderr: $(cat "$T/$f.err")"
+    grep -Eq "$f: offset $off: bad pcap.* (record|packet block): time stamp" "$T/$f.err" || fail "$f: $(cat "$T/$f.err")"
+    # pcapng-huge-time's first packet is the bad one; the others have one before it
+    [ "$f" = pcapng-huge-time.pcapng ] ||
+        grep -q -- "--> PING id=1" "$T/$f.out" || fail "$f: the packet before it was not decoded"
+done
 
 [ $fails -eq 0 ]

@@ -30,6 +30,14 @@ expect_err 2 "no serial DFU session to reproduce" "$DEC" --scenario "$T/p.json" 
 "$DEC" --scenario /nonexistent/dir/s.json nrfutil-sd-req.log >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "s.json: cannot create" "$T/err" || fail "unwritable scenario: $(cat "$T/err")"
 
+# a scenario whose app cannot fit the chip's flash: refused, naming the
+# field, before dfusim starts (it used to log "app installed" and install none)
+printf '{"dfukit_scenario": 1, "device": {"app": {"size": 4294967295, "version": 1}}}\n' >"$T/big-app.json"
+expect_err 2 "device.app.size: 4294967295" "$SIM" --scenario "$T/big-app.json" --show-settings
+expect_err 2 "device.app.size: 4294967295" timeout 10 "$SIM" --scenario "$T/big-app.json"
+printf '{"dfukit_scenario": 1, "device": {"softdevice": {"fwid": 256, "end": 1011712}}}\n' >"$T/big-sd.json"
+expect_err 2 "device.softdevice.end: 0xF7000" "$SIM" --scenario "$T/big-sd.json" --show-settings
+
 # a log forced through another reader: nothing it knows, lines named
 "$DEC" --log-format socat nrfutil-sd-req.log >"$T/out" 2>"$T/err"
 [ $? -eq 2 ] || fail "socat reader on an nrfutil log: not exit 2"

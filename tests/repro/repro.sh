@@ -9,7 +9,8 @@
 #            not, shows the same symptom);
 #   nrfutil  the same with Nordic's nrfutil -vvvv (skipped, 77, when it is not
 #            installed or the log is not nrfutil's): its own log decodes to the
-#            same diagnosis and the same failure.
+#            same diagnosis and the same failure.  pc-nrfutil 6 is found as
+#            tests/support/dk_tools.sh says ($DFUKIT_NRFUTIL, else nrfutil-6).
 # The package each log sent is rebuilt by dk-genlog --pkg.  DK_KEEP=1 keeps
 # the work directory.
 set -u
@@ -17,7 +18,7 @@ mode=$1 name=$2 DEC=$3 SIM=$4 HOST=$5 GEN=$6 LOGS=$7
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 CHECK="$PY $HERE/check.py"
-N=${DFUKIT_NRFUTIL:-/work/nrfutil-run}
+. "$HERE/../support/dk_tools.sh"
 
 row=$(grep "^$name " "$HERE/cases.txt") || { echo "$name: not in cases.txt"; exit 1; }
 base=${name%.*} # golden files: BASE.expected.txt, BASE.scenario.json
@@ -27,7 +28,7 @@ scen=$(field 2) diag=$(field 3) expect=$(field 4) extra=$(field 5)
 
 if [ "$mode" = nrfutil ]; then
     case $name in nrfutil-* | plain-*) ;; *) echo "not an nrfutil log: skipped"; exit 77 ;; esac
-    [ -x "$N" ] || { echo "nrfutil not available: skipped"; exit 77; }
+    N=$(dk_find_nrfutil) || { echo "skipped: pc-nrfutil 6 is not installed"; exit 77; }
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/dkrepro.XXXXXX") || exit 1

@@ -6,13 +6,13 @@
 #   of an object (PRN 8), then run again: it resumes from the RAM state the
 #   bootloader kept (no second init packet, no object created twice) and the
 #   update completes.
-# Skips (77) when nrfutil is not on this machine ($DFUKIT_NRFUTIL or
-# /work/nrfutil-run); CI has none.  Nothing nrfutil makes is kept.
+# Skips (77) when pc-nrfutil 6 is not installed ($DFUKIT_NRFUTIL, else
+# nrfutil-6 on PATH: tests/support/dk_tools.sh).  Nothing nrfutil makes is kept.
 # usage: e2e_nrfutil.sh PATH/TO/dfusim PATH/TO/dk-mkpkg
 SIM=$1
 MKPKG=$2
-N=${DFUKIT_NRFUTIL:-/work/nrfutil-run}
-[ -x "$N" ] || { echo "nrfutil not available: skipped"; exit 77; }
+. "$(dirname "$0")/../support/dk_tools.sh"
+N=$(dk_find_nrfutil) || { echo "skipped: pc-nrfutil 6 is not installed"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/dksimnu.XXXXXX") || exit 1
 SIMPID=
 NUPID=

@@ -31,6 +31,7 @@
 #include "dfukit/rd.h"
 #include "dfukit/slip.h"
 #include "dk_proc.h"
+#include "dk_suite.h"
 #include "dk_test.h"
 
 static char dir[512];
@@ -827,6 +828,162 @@ static void control(void **state)
     assert_int_equal(stat(sock, &st), -1); /* removed at exit */
 }
 
+/* The --control socket is mode 0600 whatever the umask (under umask 000 it
+ * was 0777: anyone could cut power or write a HEX file anywhere dfusim may),
+ * and dfusim replaces only a stale socket of its own at the path: not one
+ * that is in use, not a file, not a symlink, not another user's. */
+static void control_mode(void **state)
+{
+    (void)state;
+    const char *sock = P(1, "ctl.sock");
+    mode_t old = umask(0);
+    dk_test_sim s;
+    const char *a[] = { "--control", sock, NULL };
+    sim_start(&s, a);
+    umask(old);
+    struct stat st;
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    if ((st.st_mode & 07777) != 0600)
+        fail_msg("--control socket mode %04o under umask 000, expected 0600", (unsigned)(st.st_mode & 07777));
+    /* in use: a second dfusim leaves it alone, the first keeps it */
+    char *err;
+    assert_int_equal(sim_run(a, &err, NULL), 1);
+    assert_non_null(strstr(err, "is in use (something listens on it); not replacing it"));
+    assert_int_equal(dk_test_count(err, "\n"), 1);
+    free(err);
+    int c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    /* killed: its socket is stale, the next dfusim takes the path over */
+    dk_test_sim_kill(&s);
+    assert_int_equal(lstat(sock, &st), 0);
+    umask(0);
+    sim_start(&s, a);
+    umask(old);
+    c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
+    close(c);
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    dk_test_sim_stop(&s);
+    assert_int_equal(lstat(sock, &st), -1); /* removed at exit */
+
+    /* a file, a symlink (even to a stale socket of ours), a socket of
+     * another user's: left alone */
+    const char *file = P(2, "ctl.file");
+    assert_int_equal(dk_test_write_file(file, "keep", 4), 0);
+    const char *f[] = { "--control", file, NULL };
+    assert_int_equal(sim_run(f, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd); /* a stale socket */
+    const char *lnk = P(3, "ctl.link");
+    assert_int_equal(symlink(sock, lnk), 0);
+    const char *l[] = { "--control", lnk, NULL };
+    assert_int_equal(sim_run(l, &err, NULL), 1);
+    assert_non_null(strstr(err, "exists and is not a socket; not replacing it"));
+    free(err);
+    if (chown(sock, 12345, 12345) == 0) { /* root can make one of another user's */
+        assert_int_equal(sim_run(a, &err, NULL), 1);
+        assert_non_null(strstr(err, "is a socket of uid 12345; not replacing it"));
+        free(err);
+    }
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_int_equal(lstat(lnk, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *kept = dk_test_slurp(file);
+    assert_string_equal(kept, "keep");
+    free(kept);
+}
+
+/* A cut in the settings write that follows the final EXECUTE: the SDK has
+ * sent the answer before that write (§6.6 step 4), so the host gets it.
+ * Flash operations on a blank MBR-only chip: 4 at the init packet's EXECUTE
+ * (page and backup), an erase and a write per 64 bytes of each object, then
+ * the settings page's erase: number 149 for 4096 + 4096 + 808 bytes. */
+static void fault_flash_cut_final(void **state)
+{
+    (void)state;
+    make_pkg("9000");
+    dk_test_sim s;
+    const char *a[] = { "--allow-unsigned", "--fault", "flash-op=149:power-cut", NULL };
+    sim_start(&s, a);
+    int fd = port_open(s.pty);
+    const dk_image *img = &pkg.img[0];
+    ping(fd, 1);
+    send_init(fd);
+    send_objects(fd, 0, 2);
+    create(fd, 0x02, 808);
+    write_data(fd, img->bin + 8192, 808);
+    uint32_t off, crc;
+    crc_get(fd, &off, &crc);
+    assert_int_equal(off, 9000);
+    execute(fd); /* answered, then the cut */
+    close(fd);
+    dk_test_sim_stop(&s);
+    expect_log(&s, "flash op 149: erase 0x000FF000 len 4096: POWER CUT (fault)");
+    dk_pkg_free(&pkg);
+}
+
+/* pause: once 6000 image bytes are in, the chip takes no more input (it
+ * waits in the pty, as under CTS); "resume drop" throws away what the
+ * vanished host had sent meanwhile, so the bootloader is left in the middle
+ * of an object with its RAM state intact (§6.9); plain "resume" lets the
+ * waiting input through. */
+static void fault_pause(void **state)
+{
+    (void)state;
+    make_pkg("12000");
+    dk_test_sim s;
+    const char *sock = P(1, "ctl.sock");
+    const char *a[] = { "--allow-unsigned", "--control", sock, "--fault", "after-bytes=6000:pause",
+                        "--fault", "op=ping#3:pause", NULL };
+    sim_start(&s, a);
+    const dk_image *img = &pkg.img[0];
+    int fd = port_open(s.pty);
+    ping(fd, 1);
+    send_init(fd);
+    send_objects(fd, 0, 1);
+    create(fd, 0x02, 4096);
+    write_data(fd, img->bin + 4096, 4096);
+    uint8_t req[] = { 0x03 };
+    dk_test_send_frame(fd, req, 1);
+    expect_silence(fd, 300);
+    int c = ctl_connect(sock);
+    assert_non_null(strstr(ctl(c, "status"), "state: paused"));
+    assert_non_null(strstr(ctl(c, "resume now"), "error:"));
+    close(fd); /* the host is gone */
+    assert_non_null(strstr(ctl(c, "resume drop"), "ok"));
+    assert_non_null(strstr(ctl(c, "status"), "state: dfu"));
+    fd = port_open(s.pty);
+    uint32_t off, crc;
+    select_obj(fd, 0x02, &off, &crc);
+    assert_int_equal(off, 6016); /* 94 writes of 64 bytes: the one that passed 6000 */
+    assert_int_equal(crc, dk_crc32(0, img->bin, off));
+    ping(fd, 2);
+    dk_test_send_frame(fd, (const uint8_t[]){ 0x09, 3 }, 2); /* answered, then a pause */
+    dk_test_sleep_ms(100);
+    dk_test_send_frame(fd, (const uint8_t[]){ 0x09, 4 }, 2);
+    uint8_t got[64];
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_int_equal(got[3], 3);
+    expect_silence(fd, 200);
+    assert_non_null(strstr(ctl(c, "resume"), "ok")); /* PING 4 was waiting: it goes through */
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_int_equal(got[3], 4);
+    close(c);
+    close(fd);
+    dk_test_sim_stop(&s);
+    expect_log(&s, "paused (fault)");
+    dk_pkg_free(&pkg);
+}
+
 /* Inactivity (§6.8): the chip resets after --inactivity-ms without CREATE or
  * data EXECUTE (PINGs do not count) and boots the installed app. */
 static void inactivity(void **state)
@@ -871,6 +1028,9 @@ static void usage(void **state)
         { "--fault", "after-ms=10:explode" },
         { "--public-key", "/nonexistent/key.pem" },
         { "--app-size", "99999999999" },
+        { "--app-size", "1000000" },                              /* flash, not the app area */
+        { "--sd-fwid=0x100", "--sd-end=0xF6000", "--app-size=4096" }, /* no room left */
+        { "--sd-fwid", "0xFFFF" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *err, *out;
@@ -935,6 +1095,96 @@ static void realtime(void **state)
     dk_pkg_free(&pkg);
 }
 
+/* A host that sends requests and never reads their answers, until the
+ * pty is full both ways (dfusim waits to write an answer, the host cannot
+ * write more).  Returns the host's fd, non-blocking. */
+static int flood_host(const char *pty)
+{
+    int fd = port_open(pty);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    uint8_t frame[8];
+    uint8_t req[] = { 0x09, 0x11 };
+    size_t n = dk_slip_encode(req, sizeof req, frame);
+    int64_t blocked_since = -1, end = dk_test_now_ms() + 20000;
+    /* Full both ways: the host's writes have been refused for 1.5 s, longer
+     * than dfusim's wait on one answer (1 s), after which it reads again. */
+    while (dk_test_now_ms() < end) {
+        ssize_t w = write(fd, frame, n);
+        if (w > 0) {
+            blocked_since = -1;
+            continue;
+        }
+        assert_true(w < 0 && errno == EAGAIN);
+        if (blocked_since < 0)
+            blocked_since = dk_test_now_ms();
+        else if (dk_test_now_ms() - blocked_since > 1500)
+            return fd;
+        dk_test_sleep_ms(5);
+    }
+    fail_msg("the host could write for 20 s: dfusim never stopped reading");
+    return -1;
+}
+
+/* A host that never reads its answers fills the pty and dies while an
+ * answer waits to be written (issue: dfusim then polled a hung-up pty in a
+ * loop at 100% CPU and ignored SIGTERM).  dfusim stays idle, serves the
+ * next host, and SIGTERM ends it at once, also while a live host that
+ * does not read keeps it waiting to write. */
+static void dead_host(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    int fd = flood_host(s.pty);
+    close(fd); /* the host dies with the pty full */
+    dk_test_sleep_ms(300);
+    long t0 = dk_test_cpu_ticks(s.pid);
+    dk_test_sleep_ms(1000);
+    long used = dk_test_cpu_ticks(s.pid) - t0;
+    if (used > sysconf(_SC_CLK_TCK) / 5)
+        fail_msg("dfusim used %ld ticks of CPU in 1 s after the host died (bound %ld)", used,
+                 sysconf(_SC_CLK_TCK) / 5);
+    /* The next host is served, with none of the last one's answers.  The
+     * chip keeps a frame the last host left unfinished (as a UART does): an
+     * END completes it, and it is answered as the PING it was. */
+    fd = port_open(s.pty);
+    dk_test_send_raw(fd, "\xC0", 1);
+    uint8_t got[16];
+    int len = dk_test_recv_frame(fd, got, sizeof got, 300);
+    if (len >= 0 && (len < 3 || got[0] != 0x60 || got[1] != 0x09 || (len == 4 && got[3] != 0x11)))
+        fail_msg("the next host got a frame of %d bytes that is no answer to its predecessor's last PING", len);
+    expect_silence(fd, 100);
+    ping(fd, 0x42);
+    expect_silence(fd, 200);
+    /* a host that stops reading again: dfusim waits on its writes, and
+     * SIGTERM still ends it at once */
+    close(fd);
+    fd = flood_host(s.pty);
+    int64_t t = dk_test_now_ms();
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM (status %d, %lld ms)", rc,
+                 (long long)(dk_test_now_ms() - t));
+    close(fd);
+    dk_test_sim_kill_all();
+}
+
+/* The same host dying, SIGTERM right after: dfusim exits at once. */
+static void dead_host_term(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    sim_start(&s, NULL);
+    close(flood_host(s.pty));
+    dk_test_sleep_ms(200);
+    kill(s.pid, SIGTERM);
+    int rc = dk_test_reap(s.pid, 500);
+    if (rc != 0)
+        fail_msg("dfusim did not exit 0 within 500 ms of SIGTERM after its host died (status %d)", rc);
+    dk_test_sim_kill_all();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -972,11 +1222,14 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(signals, setup, teardown),
         cmocka_unit_test_setup_teardown(control, setup, teardown),
         cmocka_unit_test_setup_teardown(inactivity, setup, teardown),
+        cmocka_unit_test_setup_teardown(fault_pause, setup, teardown),
+        cmocka_unit_test_setup_teardown(fault_flash_cut_final, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_host_term, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_mode, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(all, NULL, NULL);
+    return dk_suite_run(argc, argv, all, NULL, NULL);
 }

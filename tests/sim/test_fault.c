@@ -114,6 +114,8 @@ static void parse_errors(void **state)
         { "op=write#3:lose-request=1", "takes no value" },
         { "after-op=write#3:lose-request", "goes with an op= trigger" },
         { "after-bytes=64:lose-request", "goes with an op= trigger" },
+        { "after-bytes=64:pause=5", "takes no value" },
+        { "after-bytes=64:pauses", "unknown action" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ds_fault f;
@@ -309,6 +311,46 @@ static void match_lose(void **state)
     assert_false(ds_faults_response(&fs, &ms, &at)); /* nothing armed for answers */
 }
 
+/* pause: a chip action handed to the adapter (take no more input), from
+ * every trigger: after-bytes, after-op, op (the request is still handled:
+ * nothing says lose), and a flash-op (deferred to the end of the request). */
+static void match_pause(void **state)
+{
+    (void)state;
+    ds_fault f = parse_ok("after-bytes=10240:pause");
+    assert_int_equal(f.act, DS_FA_PAUSE);
+    assert_string_equal(ds_fault_act_name(f.act), "pause");
+    const char *specs[] = { "after-bytes=10240:pause", "after-op=execute#3:pause", "op=ping#2:pause",
+                            "flash-op=7:pause", NULL };
+    ds_faults fs = with(specs);
+    ds_fault_fire out;
+    ds_faults_handled(&fs, 0x08, 10176, &out);
+    assert_false(out.pause);
+    ds_faults_handled(&fs, 0x08, 10240, &out);
+    assert_true(out.pause);
+    assert_false(out.reset || out.power_cut || out.stall || out.lose);
+    ds_faults_handled(&fs, 0x08, 20000, &out); /* once */
+    assert_false(out.pause);
+    for (int k = 1; k <= 3; k++) {
+        ds_faults_request(&fs, 0x04, &out);
+        assert_false(out.pause);
+        ds_faults_handled(&fs, 0x04, 20000, &out);
+        assert_int_equal(out.pause, k == 3);
+    }
+    ds_faults_request(&fs, 0x09, &out);
+    assert_false(out.pause);
+    ds_faults_request(&fs, 0x09, &out);
+    assert_true(out.pause);
+    assert_false(out.lose);
+    assert_int_equal(ds_faults_flash_op(&fs, 7), DS_FV_GO); /* the op itself goes ahead */
+    ds_faults_handled(&fs, 0x08, 20000, &out);
+    assert_true(out.pause);
+    uint32_t ms;
+    int64_t at;
+    assert_false(ds_faults_response(&fs, &ms, &at)); /* the answer goes out as usual */
+    assert_int_equal(ms, 0);
+}
+
 static void table_full(void **state)
 {
     (void)state;
@@ -328,7 +370,7 @@ int main(void)
         cmocka_unit_test(match_after_op),     cmocka_unit_test(match_bytes_once),
         cmocka_unit_test(match_response_actions), cmocka_unit_test(match_flash_ops),
         cmocka_unit_test(match_time),         cmocka_unit_test(table_full),
-        cmocka_unit_test(match_lose),
+        cmocka_unit_test(match_lose),         cmocka_unit_test(match_pause),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

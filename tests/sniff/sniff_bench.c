@@ -204,11 +204,14 @@ int main(int argc, char **argv)
 
     /* dfusniff */
     m2 = pair(s2, sizeof s2);
-    char cap[] = "/tmp/sniff_bench.XXXXXX";
-    int cfd = mkstemp(cap);
-    if (cfd < 0)
-        die("mkstemp");
-    close(cfd);
+    /* the capture goes into a private directory: nobody else can have put
+     * a file or a link at its path before dfusniff opens it */
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], cap[300];
+    snprintf(dir, sizeof dir, "%s/sniff_bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    snprintf(cap, sizeof cap, "%s/bench.pcap", dir);
     int out[2];
     if (pipe(out))
         die("pipe");
@@ -226,6 +229,10 @@ int main(int argc, char **argv)
     line[n] = '\0';
     if (strncmp(line, "/dev/", 5)) {
         fprintf(stderr, "sniff_bench: dfusniff did not print its pty\n");
+        kill(sp, SIGTERM);
+        waitpid(sp, NULL, 0);
+        unlink(cap);
+        rmdir(dir);
         return 1;
     }
     host = open_nb(line);
@@ -235,6 +242,7 @@ int main(int argc, char **argv)
     waitpid(sp, NULL, 0);
     close(host), close(m2);
     unlink(cap);
+    rmdir(dir);
     printf("sniff %.1f %.1f\n", 2.0 * (double)total / tsn / 1e6, rs);
     return 0;
 }

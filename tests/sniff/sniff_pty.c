@@ -28,6 +28,7 @@
 
 #include "dfukit/capfile.h"
 #include "dk_proc.h"
+#include "dk_suite.h"
 #include "dk_test.h"
 
 #ifndef DFUSNIFF_PATH
@@ -703,6 +704,65 @@ static void live(void **state)
     close(t);
 }
 
+/* ---- a host that never reads dies with the pty full ---- */
+
+/* The target floods answers the host never reads, until dfusniff holds a
+ * chunk it cannot deliver and stops reading the port; then the host dies.
+ * dfusniff stays idle (no poll loop on the hung-up pty), drops what the dead
+ * host left, serves the next host, and SIGTERM ends it at once. */
+static void dead_host(void **state)
+{
+    (void)state;
+    char slave[128];
+    int t = dk_test_pty_pair(slave, sizeof slave, B115200);
+    proc p;
+    start(&p, (const char *const[]){"--port", slave, "-w", cap_path("dead.pcap"), NULL});
+    int h = open_host(p.pty);
+    usleep(150 * 1000); /* dfusniff sees the host */
+    static uint8_t flood[4096];
+    memset(flood, 0x55, sizeof flood);
+    int64_t blocked_since = -1, end = dk_test_now_ms() + 20000;
+    while (dk_test_now_ms() < end) {
+        ssize_t w = write(t, flood, sizeof flood);
+        if (w > 0) {
+            blocked_since = -1;
+            continue;
+        }
+        assert_true(w < 0 && errno == EAGAIN);
+        if (blocked_since < 0)
+            blocked_since = dk_test_now_ms();
+        else if (dk_test_now_ms() - blocked_since > 500)
+            break;
+        usleep(5000);
+    }
+    assert_true(dk_test_now_ms() < end);
+    close(h); /* the host dies with the pty full */
+    usleep(300 * 1000);
+    long t0 = dk_test_cpu_ticks(p.pid);
+    usleep(1000 * 1000);
+    long used = dk_test_cpu_ticks(p.pid) - t0;
+    if (used > sysconf(_SC_CLK_TCK) / 5)
+        fail_msg("dfusniff used %ld ticks of CPU in 1 s after the host died (bound %ld)", used,
+                 sysconf(_SC_CLK_TCK) / 5);
+    /* what the target sent for the dead host is gone; new bytes reach the next one */
+    uint8_t drain[4096];
+    while (read(t, drain, sizeof drain) > 0)
+        ;
+    h = open_host(p.pty);
+    usleep(150 * 1000);
+    put_all(t, "ghi", 3);
+    uint8_t b[4];
+    get_all(h, b, 3);
+    assert_memory_equal(b, "ghi", 3);
+    quiet(h, 200);
+    int64_t t1 = dk_test_now_ms();
+    kill(p.pid, SIGTERM);
+    assert_int_equal(finish(&p, 500, NULL, 0), 0);
+    assert_true(dk_test_now_ms() - t1 <= 500);
+    close(h);
+    close(t);
+}
+
 /* ---- bad options and unusable ports: one line, exit 2 ---- */
 
 static void usage(void **state)
@@ -720,9 +780,9 @@ static void usage(void **state)
     } cases[] = {
         {{NULL}, "nothing to listen to"},
         {{"--port", slave, NULL}, "nothing to do"},
-        {{"--port", NULL}, "needs a value"},
-        {{"--bogus", NULL}, "unknown option --bogus"},
-        {{"--port", slave, "-w", cap, "extra", NULL}, "unexpected argument extra"},
+        {{"--port", NULL}, "dfusniff: option '--port' needs an argument (see dfusniff --help)"},
+        {{"--bogus", NULL}, "dfusniff: unknown option '--bogus' (see dfusniff --help)"},
+        {{"--port", slave, "-w", cap, "extra", NULL}, "unexpected argument 'extra'"},
         {{"--port", slave, "-b", "12345", "-w", cap, NULL}, "unsupported baud rate 12345"},
         {{"--port", slave, "-b", "fast", "-w", cap, NULL}, "unsupported baud rate fast"},
         {{"--port", slave, "--tap-host", slave, "-w", cap, NULL}, "exclude each other"},
@@ -790,9 +850,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(bulk),    cmocka_unit_test(gone), cmocka_unit_test(reopen),
         cmocka_unit_test(follow),  cmocka_unit_test(killed), cmocka_unit_test(tap),
         cmocka_unit_test(to_stdout), cmocka_unit_test(live), cmocka_unit_test(usage),
+        cmocka_unit_test(dead_host),
     };
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return dk_suite_run(argc, argv, tests, setup, teardown);
 }

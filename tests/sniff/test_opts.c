@@ -60,10 +60,10 @@ static void bad(void **state)
         int n;
         const char *says;
     } cases[] = {
-        {{"--port"}, 1, "--port needs a value"},
+        {{"--port"}, 1, "option '--port' needs an argument"},
         {{"--port", ""}, 2, "non-empty"},
-        {{"-x"}, 1, "unknown option -x"},
-        {{"file"}, 1, "unexpected argument file"},
+        {{"-x"}, 1, "unknown option '-x'"},
+        {{"file"}, 1, "unexpected argument 'file'"},
         {{"--port", "A", "-b", "0", "-w", "f"}, 6, "unsupported baud rate 0"},
         {{"--port", "A", "-b", "-9600", "-w", "f"}, 6, "unsupported baud rate -9600"},
         {{"--port", "A", "-b", "9600x", "-w", "f"}, 6, "unsupported baud rate 9600x"},

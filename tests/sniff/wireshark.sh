@@ -110,6 +110,8 @@ diff -u "$T/fields.want" "$T/fields.txt" >"$T/fields.diff" || bad "fields differ
 n=0
 for cap in "$CAPS"/*.pcap "$CAPS"/*.pcapng; do
     [ -f "$cap" ] || continue
+    # the Lua dissector reads Secure DFU only; legacy HCI captures are dfudecode's
+    case ${cap##*/} in legacy-*) continue ;; esac
     n=$((n + 1))
     ts -r "$cap" -V >"$T/b.txt" || { bad "$cap: tshark failed: $(cat "$T/stderr")"; continue; }
     lua_errors "$T/b.txt" && bad "$cap: Lua errors: $(head -c 300 "$T/stderr")"

@@ -39,6 +39,10 @@ pid_t dk_test_spawn(const char *const argv[], const char *out, const char *err);
  * after killing it with SIGKILL at the deadline. */
 int dk_test_reap(pid_t pid, int ms);
 
+/* CPU time a live process has used so far, in clock ticks
+ * (sysconf(_SC_CLK_TCK) a second): utime + stime of /proc/PID/stat. */
+long dk_test_cpu_ticks(pid_t pid);
+
 /* dk_test_spawn then dk_test_reap. */
 int dk_test_run(const char *const argv[], const char *out, const char *err, int ms);
 

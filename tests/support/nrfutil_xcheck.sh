@@ -1,6 +1,7 @@
 #!/bin/sh
-# Cross-check against Nordic's nrfutil (6.1.7), when this machine has it
-# ($DFUKIT_NRFUTIL or /work/nrfutil-run); exit 77 (skipped) otherwise.
+# Cross-check against Nordic's pc-nrfutil 6 (6.1.7), when this machine has it
+# ($DFUKIT_NRFUTIL, else nrfutil-6 on PATH: dk_tools.sh); exit 77 (skipped)
+# otherwise.
 # - dk-mkpkg's unsigned packages equal nrfutil's byte for byte (manifest.json,
 #   .dat, .bin) for app, SD, BL, SD+BL and SD+BL+app;
 # - dfukit decodes nrfutil's signed .dat and verifies its signature with the
@@ -8,8 +9,8 @@
 # Nothing nrfutil writes is kept: all of it lives in a temp dir.
 # usage: nrfutil_xcheck.sh PATH/TO/dk-mkpkg
 M=$1
-N=${DFUKIT_NRFUTIL:-/work/nrfutil-run}
-[ -x "$N" ] || { echo "nrfutil not available: skipped"; exit 77; }
+. "$(dirname "$0")/dk_tools.sh"
+N=$(dk_find_nrfutil) || { echo "skipped: pc-nrfutil 6 is not installed"; exit 77; }
 /usr/bin/python3 -c 'import intelhex' 2>/dev/null || { echo "python3 intelhex missing: skipped"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/dkxcheck.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -98,7 +98,16 @@ dk_cap_reader *dk_cap_open(const char *path, dk_cap_format fmt, dk_dir dir, dk_e
 dk_cap_reader *dk_cap_open_input(dk_input *in, dk_cap_format fmt, dk_dir dir, dk_err *err);
 
 /* 1: a chunk, 0: end of file, <0: error (err says where; chunks read so far
- * stay valid, the reader is then at its end). */
+ * stay valid, the reader is then at its end).
+ * A record whose time stamp has no microsecond value in 0..INT64_MAX (a
+ * pcapng stamp, scaled by its interface's if_tsresol and if_tsoffset, of
+ * 2^63 us or more or before 1970; a pcap fraction of a second or more) is
+ * an error, DK_E_FORMAT at the record's offset: "bad pcapng record: time
+ * stamp S.U s is out of range", "bad pcap record: time stamp S.F: the
+ * fraction is a second or more".  Not clamped: a made-up time would
+ * reorder the transcript and its latencies without a word, and t_us < 0
+ * already means "no time" to every reader.  (libpcap reads classic pcap on
+ * a pipe and truncates such a fraction itself: that path cannot tell.) */
 int dk_cap_next(dk_cap_reader *r, dk_chunk *out, dk_err *err);
 
 dk_cap_format dk_cap_format_of(const dk_cap_reader *r);
@@ -106,8 +115,10 @@ void dk_cap_close(dk_cap_reader *r);
 
 typedef struct dk_cap_writer dk_cap_writer;
 
-/* Create a pcap file (path "-" = stdout). Every packet is flushed at once, so
- * a writer killed at any moment leaves a readable file. */
+/* Create a pcap file (path "-" = stdout) with dk_file_create (file.h): never
+ * through a symlink, a new file 0600, an existing one overwritten, a FIFO
+ * allowed (the open waits for its reader).  Every packet is flushed at
+ * once, so a writer killed at any moment leaves a readable file. */
 dk_cap_writer *dk_cap_create(const char *path, dk_err *err);
 
 /* One chunk of line data. t_us < 0: now. */

@@ -83,10 +83,25 @@ bool dk_pty_host_open(const dk_pty *p);
  * (dk_pty_drop_unread) show there too: check dk_pty_host_open after. */
 void dk_pty_opened_drain(dk_pty *p);
 
-/* Send bytes to the host.  Returns the number written: len, or less when the
- * host stopped reading for timeout_ms.  Bytes written while no host has the
- * port open wait in the pty for the next opener: the caller checks first. */
-size_t dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms);
+/* How a dk_pty_write ended. */
+typedef enum {
+    DK_PTY_SENT = 0, /* every byte written */
+    DK_PTY_STALLED,  /* the host read nothing for timeout_ms (0: the pty is full) */
+    DK_PTY_GONE,     /* the host went away (hang-up): no host has the port open now */
+    DK_PTY_WOKEN,    /* wake_fd became readable first (a signal, a stop request) */
+    DK_PTY_FAILED,   /* write or poll failed (errno) */
+} dk_pty_wr;
+
+/* Send bytes to the host, waiting up to timeout_ms at a time while the pty
+ * is full; *sent (may be NULL) gets the number written.  A hang-up while
+ * waiting is DK_PTY_GONE at once: a host that dies with answers unread
+ * leaves the pty full and polling POLLHUP for ever, and the bytes it did not
+ * read would wait for the next opener (the caller drops them:
+ * dk_pty_drop_unread).  wake_fd (-1: none) is polled too, so a tool's
+ * signal pipe ends the wait.  Bytes written while no host has the port open
+ * wait in the pty for the next opener: the caller checks first. */
+dk_pty_wr dk_pty_write(dk_pty *p, const uint8_t *buf, size_t len, int timeout_ms, int wake_fd,
+                       size_t *sent);
 
 /* Throw away what was sent to the host but not read, in the master's queue
  * and in the slave's line discipline (a UART would not keep it for the next

@@ -38,8 +38,13 @@
  *   "device": {                                what dfusim is configured as (sim/README.md)
  *     "chip": "nrf52840",                      nrf52840 | nrf52832
  *     "hw_version": 52,                        NRF_DFU_HW_VERSION
- *     "softdevice": null | {"fwid": 256, "end": 159744},   null: MBR only
- *     "app": null | {"size": 16384, "version": 2},         an installed, valid app
+ *     "softdevice": null | {"fwid": 256, "end": 159744},   null: MBR only; fwid
+ *                                              0x0001-0xFFFD, end page-aligned, below
+ *                                              the page under the bootloader
+ *     "app": null | {"size": 16384, "version": 2},         an installed, valid app;
+ *                                              size 1 to the app area (from the end of
+ *                                              the SoftDevice or MBR to the 3 app data
+ *                                              pages below the bootloader)
  *     "bootloader_version": 1,
  *     "save_progress_in_flash": false,         NRF_DFU_SAVE_PROGRESS_IN_FLASH
  *     "single_bank": false,                    NRF_DFU_SINGLE_BANK_APP_UPDATES
@@ -162,7 +167,8 @@ void dk_scen_note(dk_scenario *s, const char *fmt, ...) __attribute__((format(pr
 void dk_scen_fault(dk_scenario *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dk_scen_host_arg(dk_scenario *s, const char *arg);
 
-/* Check the fields: version, chip, enter_dfu, MTU, sizes, hex lengths, data
+/* Check the fields: version, chip, enter_dfu, MTU, sizes, hex lengths, the
+ * SoftDevice's end and the app's size against the chip's flash, data
  * progress without an init command, fault syntax (TRIGGER:ACTION with known
  * names; dfusim parses the values).  err names the field. */
 dk_status dk_scen_validate(const dk_scenario *s, dk_err *err);
@@ -174,7 +180,9 @@ char *dk_scen_to_json(const dk_scenario *s);
 /* Parse and validate.  err offset: the byte where the JSON broke, else none. */
 dk_status dk_scen_from_json(const char *text, size_t len, dk_scenario *s, dk_err *err);
 
-/* Files ("-" = stdout for write). */
+/* Files ("-" = stdout for write).  Write creates the file with
+ * dk_file_create (file.h): never through a symlink, a new file 0600, an
+ * existing one overwritten, a FIFO allowed. */
 dk_status dk_scen_write(const dk_scenario *s, const char *path, dk_err *err);
 dk_status dk_scen_read(const char *path, dk_scenario *s, dk_err *err);
 

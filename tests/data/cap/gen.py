@@ -26,9 +26,16 @@ holds the same list as assertions; dfudecode must exit 2 with a one-line
   pcapng-cut.pcapng      SHB, IDB, one EPB, then an EPB cut short: one packet,
                          then an error
   pcapng-ethernet.pcapng pcapng with an Ethernet interface: error naming it
-  pcapng-huge-time.pcapng  two good packets, the first stamped 2^64-1 us (a
-                         stamp out of range once overflowed under UBSan):
-                         read like any other
+  pcapng-huge-time.pcapng  its first packet stamped 2^64-1 us (a stamp out of
+                         range once overflowed under UBSan): error at that
+                         packet
+  pcapng-ts-overflow.pcapng  a good packet, then one stamped 2^64-1 us (1.8e13 s,
+                         whose microseconds overflow 64 bits): error at 96
+  pcapng-ts-tsresol.pcapng   an interface counting whole seconds (if_tsresol 0),
+                         a good packet, then one stamped 2^63 s: error at 108
+  pcap-nsec-frac.pcap    little-endian nanosecond pcap, a good packet, then
+                         one whose fraction is 4294967295 ns (more than a
+                         second): error at 55
 """
 import random
 import struct
@@ -61,9 +68,12 @@ def pcapng_block(btype, body, e="<"):
     return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
 
 
-def pcapng(linktype, packets, e="<", isb_after=None):
+def pcapng(linktype, packets, e="<", isb_after=None, tsresol=None):
     out = pcapng_block(0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1), e)
-    out += pcapng_block(1, struct.pack(e + "HHI", linktype, 0, 65535), e)
+    opts = b""
+    if tsresol is not None:  # if_tsresol (9), then opt_endofopt
+        opts = struct.pack(e + "HHB3x", 9, 1, tsresol) + struct.pack(e + "HH", 0, 0)
+    out += pcapng_block(1, struct.pack(e + "HHI", linktype, 0, 65535) + opts, e)
     for i, (t_us, pkt) in enumerate(packets):
         out += pcapng_block(6, struct.pack(e + "IIIII", 0, t_us >> 32, t_us & 0xFFFFFFFF,
                                            len(pkt), len(pkt)) + pkt, e)
@@ -104,6 +114,15 @@ def main(d):
     files["pcapng-huge-time.pcapng"] = pcapng(LINKTYPE_RTAC_SERIAL,
                                               [(2**64 - 1, rtac(T0, 0, 1, 0, PING)),
                                                (T0 * 1000000 + 5, rtac(T0, 5, 2, 0, PONG))])
+    files["pcapng-ts-overflow.pcapng"] = pcapng(LINKTYPE_RTAC_SERIAL,
+                                                [(T0 * 1000000, rtac(T0, 0, 1, 0, PING)),
+                                                 ((1 << 64) - 1, rtac(T0, 7, 2, 0, PONG))])
+    files["pcapng-ts-tsresol.pcapng"] = pcapng(LINKTYPE_RTAC_SERIAL,
+                                               [(T0, rtac(T0, 0, 1, 0, PING)),
+                                                (1 << 63, rtac(T0, 7, 2, 0, PONG))], tsresol=0)
+    files["pcap-nsec-frac.pcap"] = (pcap_header("<", 0xA1B23C4D)
+                                    + pcap_record(rtac(T0, 0, 1, 0, PING), frac=1000)
+                                    + pcap_record(rtac(T0, 2, 2, 0, PONG), frac=0xFFFFFFFF))
 
     for name, data in sorted(files.items()):
         with open(f"{d}/{name}", "wb") as f:
