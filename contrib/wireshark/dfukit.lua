@@ -15,17 +15,21 @@
 -- is reassembled per direction across packets: a frame is shown in the packet
 -- that holds its END, with the packet it started in.
 --
--- The session is followed as dfudecode follows it (lib/sdfu/session.c, whose
--- rules this file repeats in Lua): requests paired with their answers in the
--- order the target owes them (PRN notifications included), the running
--- CRC-32 and offset of the command object and of each image's data checked
--- against what CRC_GET, SELECT and PRN notifications report, and every
--- anomaly dfudecode reports, under the same dotted id, as an expert item
--- (dfukit.<id>) and a field (dfukit.anomaly).  Results are computed once, in
--- packet order, on the first pass (pinfo.visited false) and kept by packet
--- number; what the end of the capture shows (requests never answered) is
--- added when the second pass starts.  tshark therefore needs -2 to show
--- everything; Wireshark redissects on its own.
+-- The session is followed as dfudecode follows it: the protocol told as its
+-- pipeline tells it (the first frame that names one), then Secure DFU
+-- (lib/sdfu/session.c) or legacy HCI DFU (lib/legacy/track.c), whose rules
+-- this file repeats in Lua.  Secure DFU: requests paired with their answers
+-- in the order the target owes them (PRN notifications included), the
+-- running CRC-32 and offset of the command object and of each image's data
+-- checked against what CRC_GET, SELECT and PRN notifications report.
+-- Legacy: HCI packets paired with the ACKs that answer them, and what the
+-- device did with each.  Every anomaly dfudecode reports, under the same
+-- dotted id, is an expert item (dfukit.<id>) and a field (dfukit.anomaly).
+-- Results are computed once, in packet order, on the first pass
+-- (pinfo.visited false) and kept by packet number; what the end of the
+-- capture shows (requests never answered) is added when the second pass
+-- starts.  tshark therefore needs -2 to show everything; Wireshark
+-- redissects on its own.
 --
 -- DFU messages:
 --   request   op u8, payload
@@ -119,6 +123,8 @@ local event_names = {
 }
 
 local RESPONSE = 0x60
+local lg_kind_names_v = { [0] = "NOP", [1] = "INIT", [3] = "START", [4] = "DATA", [5] = "STOP" }
+local lg_mode_names_v = { [1] = "softdevice", [2] = "bootloader", [3] = "softdevice+bootloader", [4] = "application" }
 local OP = { CREATE = 0x01, PRN_SET = 0x02, CRC_GET = 0x03, EXECUTE = 0x04, SELECT = 0x06,
              WRITE = 0x08, PING = 0x09, FW_VERSION = 0x0B, ABORT = 0x0C }
 local SUCCESS, EXT_ERROR = 0x01, 0x0B
@@ -160,6 +166,28 @@ local anomaly_sev = {
     ["dfu.error_result"] = "error",
     ["initpkt.malformed"] = "error",
     ["initpkt.incomplete"] = "info",
+    ["hci.bad_header"] = "error",
+    ["hci.bad_crc"] = "error",
+    ["hci.bad_length"] = "warning",
+    ["hci.no_ack"] = "error",
+    ["hci.seq_gap"] = "warning",
+    ["hci.retransmit"] = "warning",
+    ["hci.ack_number"] = "warning",
+    ["hci.unexpected_frame"] = "warning",
+    ["legacy.dropped"] = "error",
+    ["legacy.stale_sequence"] = "error",
+    ["legacy.device_reset"] = "error",
+    ["legacy.start_refused"] = "error",
+    ["legacy.init_malformed"] = "error",
+    ["legacy.init_device_type"] = "error",
+    ["legacy.init_device_rev"] = "error",
+    ["legacy.init_sd_req"] = "error",
+    ["legacy.out_of_order"] = "error",
+    ["legacy.data_overflow"] = "error",
+    ["legacy.partial_word"] = "warning",
+    ["legacy.unknown_kind"] = "warning",
+    ["legacy.size_mismatch"] = "error",
+    ["legacy.crc_mismatch"] = "error",
     ["pkg.init_mismatch"] = "error",
     ["pkg.data_mismatch"] = "error",
 }
@@ -227,13 +255,39 @@ F.check = ProtoField.string("dfukit.check", "Reported offset/CRC against the byt
 F.expected_offset = ProtoField.uint32("dfukit.expected_offset", "Offset of the bytes sent", base.DEC)
 F.expected_crc = ProtoField.uint32("dfukit.expected_crc", "CRC-32 of the bytes sent", base.HEX)
 F.anomaly = ProtoField.string("dfukit.anomaly", "Anomaly")
+-- legacy HCI DFU
+F.hci_seq = ProtoField.uint8("dfukit.hci.seq", "HCI sequence number", base.DEC)
+F.hci_ack = ProtoField.uint8("dfukit.hci.ack", "HCI acknowledgement number", base.DEC)
+F.hci_integrity = ProtoField.bool("dfukit.hci.integrity", "Integrity check (CRC16) present")
+F.hci_reliable = ProtoField.bool("dfukit.hci.reliable", "Reliable packet")
+F.hci_type = ProtoField.uint8("dfukit.hci.type", "HCI packet type", base.DEC, { [0] = "ACK", [14] = "vendor (DFU)" })
+F.hci_len = ProtoField.uint16("dfukit.hci.len", "HCI payload length", base.DEC)
+F.hci_crc = ProtoField.uint16("dfukit.hci.crc16", "CRC16", base.HEX)
+F.hci_status = ProtoField.string("dfukit.hci.status", "Packet check")
+F.lg_kind = ProtoField.uint32("dfukit.legacy.kind", "Packet kind", base.DEC, lg_kind_names_v)
+F.lg_mode = ProtoField.uint32("dfukit.legacy.mode", "Update mode", base.DEC, lg_mode_names_v)
+F.lg_sd_size = ProtoField.uint32("dfukit.legacy.sd_size", "SoftDevice size", base.DEC)
+F.lg_bl_size = ProtoField.uint32("dfukit.legacy.bl_size", "Bootloader size", base.DEC)
+F.lg_app_size = ProtoField.uint32("dfukit.legacy.app_size", "Application size", base.DEC)
+F.lg_body = ProtoField.bytes("dfukit.legacy.body", "Packet body")
+F.lg_verdict = ProtoField.string("dfukit.legacy.verdict", "What the device did with it")
+F.lg_effect = ProtoField.string("dfukit.legacy.effect", "Effect")
+F.lg_offset = ProtoField.uint32("dfukit.legacy.offset", "Image offset written", base.DEC)
 
 -- One expert item per anomaly id: dfukit.<dotted id>.
 local E = {}
 local experts = {}
 do
     local function group_of(id)
-        if id:find("^slip%.") or id == "msg.truncated" or id:find("^initpkt%.") then return expert.group.MALFORMED end
+        if id:find("^slip%.") or id == "msg.truncated" or id:find("^initpkt%.") or id == "hci.bad_header" or
+            id == "hci.bad_crc" or id == "hci.bad_length" or id == "legacy.init_malformed" then
+            return expert.group.MALFORMED
+        end
+        if id == "legacy.crc_mismatch" then return expert.group.CHECKSUM end
+        if id == "hci.no_ack" or id == "hci.seq_gap" or id == "hci.retransmit" or id == "hci.ack_number" or
+            id == "legacy.dropped" or id == "legacy.stale_sequence" then
+            return expert.group.SEQUENCE
+        end
         if id == "dfu.crc_mismatch" or id:find("^dfu%.offset_") then return expert.group.CHECKSUM end
         if id == "dfu.ext_error" or id == "dfu.error_result" then return expert.group.RESPONSE_CODE end
         if id:find("response") or id == "dfu.unexpected_opcode" or id == "cap.data_lost" then return expert.group.SEQUENCE end
@@ -1205,16 +1259,8 @@ local function session_frame(s, fr, dir)
     if not m.is_response then process(s, m, fr) end
 end
 
--- The end of the capture: partial frames, then what is still owed
--- (dk_pipe_finish, dk_session_finish).
+-- The end of the capture: what is still owed (dk_session_finish).
 local function session_finish(s)
-    for dir = 1, 2 do
-        local st = slip[dir]
-        if st.raw > 0 then
-            note("slip.unterminated", st.last_pkt, nil, string.format("%u bytes without END at the end of the " ..
-                "capture", st.raw))
-        end
-    end
     local last = s.out_n
     for i = s.out_n - 1, 0, -1 do
         if last ~= s.out_n then break end
@@ -1222,6 +1268,415 @@ local function session_finish(s)
     end
     out_close(s, last == s.out_n and 0 or last, "", false)
     out_close(s, s.out_n, " (the capture ends)", false)
+end
+
+-- ---- legacy HCI DFU (lib/wire/hci.c, lib/legacy/packet.c, track.c) -----
+--
+--   host line    C0 hdr[4] payload crc16 C0   hdr: seq 0-2, ack 3-5,
+--                integrity 0x40, reliable 0x80 | type 0-3, len 4-15 | checksum
+--   target line  C0 (n << 3) 00 00 cs C0      the ACK: n = the next expected
+--   payload      kind u32 (NOP 0, INIT 1, START 3, DATA 4, STOP 5), body;
+--                START: mode, sd_size, bl_size, app_size (u32 each)
+
+local crc16_table = {}
+for i = 0, 255 do
+    local c = i * 256
+    for _ = 1, 8 do
+        if band(c, 0x8000) ~= 0 then c = band(bxor(c * 2, 0x1021), 0xFFFF) else c = band(c * 2, 0xFFFF) end
+    end
+    crc16_table[i] = c
+end
+
+-- CRC-16/CCITT (init 0xFFFF) over s[i..j]
+local function crc16(c, s, i, j)
+    for k = i or 1, j or #s do
+        c = band(bxor(c * 256, crc16_table[band(bxor(rshift(c, 8), s:byte(k)), 0xFF)]), 0xFFFF)
+    end
+    return c
+end
+
+local lg_kind_names = { [0] = "NOP", [1] = "INIT", [3] = "START", [4] = "DATA", [5] = "STOP" }
+local LG_NOP, LG_INIT, LG_START, LG_DATA, LG_STOP = 0, 1, 3, 4, 5
+local LG_MODE_SD, LG_MODE_BL, LG_MODE_SD_BL, LG_MODE_APP = 1, 2, 3, 4
+local lg_mode_names = { [1] = "softdevice", [2] = "bootloader", [3] = "softdevice+bootloader", [4] = "application" }
+
+-- An HCI packet as dk_hci_parse reads it: status "ok", "short",
+-- "no_integrity", "unreliable", "bad_type", "bad_checksum" or "bad_crc".
+local function hci_parse(d)
+    local n = #d
+    local h = { status = "short" }
+    if n < 4 then return h end
+    local b0, b1, b2, b3 = d:byte(1, 4)
+    h.seq, h.ack = b0 % 8, math.floor(b0 / 8) % 8
+    h.integrity, h.reliable = band(b0, 0x40) ~= 0, band(b0, 0x80) ~= 0
+    h.type, h.len = b1 % 16, math.floor(b1 / 16) + b2 * 16
+    local has_crc = h.integrity and n >= 6
+    h.payload = d:sub(5, n - (has_crc and 2 or 0))
+    h.len_mismatch = h.len ~= #h.payload
+    if has_crc then
+        h.crc_sent = d:byte(n - 1) + d:byte(n) * 256
+        h.crc_calc = crc16(0xFFFF, d, 1, n - 2)
+    end
+    if n <= 4 then h.status = "short"
+    elseif not h.integrity then h.status = "no_integrity"
+    elseif not h.reliable then h.status = "unreliable"
+    elseif h.type ~= 14 then h.status = "bad_type"
+    elseif (b0 + b1 + b2 + b3) % 256 ~= 0 then h.status = "bad_checksum"
+    elseif not has_crc or h.crc_sent ~= h.crc_calc then h.status = "bad_crc"
+    else h.status = "ok" end
+    return h
+end
+
+-- An ACK: the number the device expects next, or nil.
+local function hci_ack(d)
+    if #d ~= 4 then return nil end
+    local b0, b1, b2, b3 = d:byte(1, 4)
+    if b1 % 16 ~= 0 or math.floor(b1 / 16) + b2 * 16 ~= 0 or band(b0, 0xC0) ~= 0 or b0 % 8 ~= 0 or
+        (b0 + b1 + b2 + b3) % 256 ~= 0 then
+        return nil
+    end
+    return math.floor(b0 / 8) % 8
+end
+
+-- dk_proto_sniff: "hci", "sdfu" or nil for a frame of line dir.
+local function sniff(d, dir)
+    local n = #d
+    if n >= 4 then
+        local b0, b1, b2, b3 = d:byte(1, 4)
+        local plen = math.floor(b1 / 16) + b2 * 16
+        local integrity, reliable = band(b0, 0x40) ~= 0, band(b0, 0x80) ~= 0
+        if (b0 + b1 + b2 + b3) % 256 == 0 and n == 4 + plen + (integrity and 2 or 0) and
+            (not integrity or crc16(0xFFFF, d, 1, 4 + plen) == d:byte(n - 1) + d:byte(n) * 256) and
+            (reliable or (dir ~= HOST and b1 % 16 == 0 and plen == 0)) then
+            return "hci"
+        end
+    end
+    local m = parse_msg(d)
+    if m.st ~= "ok" and m.st ~= "overlong" then return nil end
+    if (dir == HOST and m.is_response) or (dir == TARGET and not m.is_response) then return nil end
+    return "sdfu"
+end
+
+-- A legacy payload (dk_lg_parse): kind, body; START: mode and sizes.
+local function lg_parse(p)
+    local g = { ok = #p >= 4 }
+    if not g.ok then return g end
+    g.kind = le(p, 1, 4)
+    g.body = p:sub(5)
+    g.words_len = #g.body - #g.body % 4
+    if g.kind == LG_START then
+        if #p < 20 then g.ok = false; return g end
+        g.mode, g.sd_size, g.bl_size, g.app_size = le(p, 5, 4), le(p, 9, 4), le(p, 13, 4), le(p, 17, 4)
+    end
+    return g
+end
+
+local lg_verdict_ids = { "legacy.init_malformed", "legacy.init_device_type", "legacy.init_device_rev",
+                         "legacy.init_sd_req" }
+local lg_verdict_texts = { "invalid length", "device type is not 0x0052",
+                           "device revision is not 52840, 52833 or 0xADAF",
+                           "sd_req lists neither 0xFFFE nor the installed SoftDevice" }
+
+-- dk_lg_init_check with the installed SoftDevice unknown: 0 accepted (and
+-- the image CRC16), else the refusal (1-4).
+local function lg_init_check(p, len, mode)
+    if len < 12 or len > 128 then return 1 end
+    local ty, rev, n = le(p, 1, 2), le(p, 3, 2), le(p, 9, 2)
+    local list_end = 10 + 2 * n
+    if list_end > len or (len - list_end) % 256 < 2 then return 1 end
+    if ty ~= 0x52 then return 2 end
+    if band(mode, LG_MODE_SD + LG_MODE_BL) ~= 0 and rev ~= 52840 and rev ~= 52833 and rev ~= 0xADAF then return 3 end
+    local ok = false
+    for i = 0, n - 1 do
+        if le(p, 11 + 2 * i, 2) == 0xFFFE then ok = true end
+    end
+    if not ok and n == 0 then return 4 end
+    return 0, le(p, list_end + 1, 2)
+end
+
+local lstate_names = { unknown = "unknown", idle = "IDLE", rdy = "RDY", rx_data = "RX_DATA",
+                       validate = "VALIDATE", done = "activated" }
+
+local function lg_new()
+    return { pending = false, last_seq = -1, port_moved = false, port_seen = false, frames = 0,
+             run_packets = 0, run_accepted = 0, run_stale = false, runs = 0,
+             dev_expect = -1, st = "unknown", mode = 0, size = 0, offset = 0, crc = 0xFFFF,
+             init_crc = 0, overflow = false, ooo_noted = false, image = 0 }
+end
+
+-- An anomaly about the pending host packet.
+local function pnote(t, id, text)
+    note(id, t.prec.pkt, t.prec, text)
+end
+
+local function lg_kind_word(e)
+    return e.has_kind and lg_kind_names[e.kind] or "packet"
+end
+
+local function lg_model_reset(t)
+    t.st, t.offset, t.size, t.overflow, t.ooo_noted = "idle", 0, 0, false, false
+end
+
+local function lg_predict_reset(t)
+    t.dev_expect = 1
+    lg_model_reset(t)
+end
+
+local function lg_model_start(t)
+    local g, e = t.plg, t.pev
+    local why
+    if not g.ok then
+        why = "START without its mode and sizes"
+    elseif band(g.mode, LG_MODE_APP) ~= 0 and band(g.mode, LG_MODE_SD_BL) ~= 0 then
+        why = "an application together with a SoftDevice or bootloader"
+    elseif g.sd_size % 4 ~= 0 or g.bl_size % 4 ~= 0 or g.app_size % 4 ~= 0 then
+        why = "a size that is not a multiple of 4"
+    elseif g.sd_size + g.bl_size + g.app_size > 0xFFFFFFFF then
+        why = "a total size over 4 GiB"
+    elseif t.st ~= "idle" and t.st ~= "unknown" then
+        why = "the device is not IDLE: a session is already open"
+    end
+    if why then
+        pnote(t, "legacy.start_refused", string.format("START refused (%s, state %s): the device resets", why,
+            lstate_names[t.st]))
+        e.effect = "refused: the device resets"
+        lg_predict_reset(t)
+        return
+    end
+    local total = g.sd_size + g.bl_size + g.app_size
+    t.st, t.mode, t.size, t.offset, t.crc = "rdy", g.mode, total, 0, 0xFFFF
+    t.overflow, t.ooo_noted = false, false
+    e.effect = string.format("erases %u pages; bank 0 invalid", math.floor((total + 4095) / 4096))
+end
+
+local function lg_model_init(t)
+    local g = t.plg
+    if t.st ~= "rdy" and t.st ~= "unknown" then
+        pnote(t, "legacy.out_of_order", string.format("INIT while the device is in %s, not right after START: " ..
+            "the device resets", lstate_names[t.st]))
+        lg_predict_reset(t)
+        return
+    end
+    local v, crc = lg_init_check(g.body, g.words_len, t.mode)
+    if v ~= 0 then
+        pnote(t, lg_verdict_ids[v], string.format("init packet refused (%s; %u bytes as whole words, device " ..
+            "type 0x%04x): the device resets", lg_verdict_texts[v], g.words_len,
+            #g.body >= 2 and le(g.body, 1, 2) or 0))
+        t.pev.effect = "refused: the device resets"
+        lg_predict_reset(t)
+        return
+    end
+    t.st, t.init_crc = "rx_data", crc
+    t.pev.effect = string.format("init packet accepted (image CRC16 0x%04x)", crc)
+end
+
+local function lg_model_data(t)
+    local g, e = t.plg, t.pev
+    if t.st ~= "rx_data" then
+        if not t.ooo_noted then
+            pnote(t, "legacy.out_of_order", string.format("DATA while the device is in %s: ignored%s",
+                lstate_names[t.st], t.st == "unknown" and " here (its offset is unknown)" or ""))
+        end
+        t.ooo_noted = true
+        e.effect = "ignored (state " .. lstate_names[t.st] .. ")"
+        return
+    end
+    local len = g.words_len
+    e.offset = t.offset
+    if t.overflow or t.offset + len > t.size then
+        if not t.overflow then
+            pnote(t, "legacy.data_overflow", string.format("DATA [%u, %u) goes past the image size %u: dropped; " ..
+                "later data lands below bank 0", t.offset, t.offset + len, t.size))
+        end
+        t.overflow = true
+        e.effect = "past the image: dropped"
+        return
+    end
+    t.crc = crc16(t.crc, g.body, 1, len)
+    t.offset = t.offset + len
+    if t.offset == t.size then e.effect = "image complete: last page written" end
+end
+
+local function lg_model_stop(t)
+    local e = t.pev
+    if t.st ~= "rx_data" then
+        pnote(t, "legacy.out_of_order", "STOP while the device is in " .. lstate_names[t.st] .. ": ignored")
+        e.effect = "ignored (state " .. lstate_names[t.st] .. ")"
+        return
+    end
+    if t.offset ~= t.size or t.overflow then
+        pnote(t, "legacy.size_mismatch", string.format("STOP after %u of %u bytes: ignored, nothing activated",
+            t.offset, t.size))
+        e.effect = "ignored: image incomplete"
+        return
+    end
+    t.st = "validate"
+    if t.crc ~= t.init_crc then
+        pnote(t, "legacy.crc_mismatch", string.format("image CRC16 0x%04x, the init packet says 0x%04x: " ..
+            "validation fails, the device stays in DFU mode", t.crc, t.init_crc))
+        e.effect = "validation fails (CRC16)"
+        return
+    end
+    t.st = "done"
+    e.effect = "validated and activated: the device leaves DFU mode"
+end
+
+local function lg_model(t)
+    local e, g = t.pev, t.plg
+    if not g.ok and e.kind ~= LG_START then
+        pnote(t, "legacy.unknown_kind", string.format("payload of %u bytes: no packet kind", e.body_len))
+        return
+    end
+    if #g.body % 4 ~= 0 and e.kind ~= LG_START then
+        pnote(t, "legacy.partial_word", string.format("%s body of %u bytes: the device takes %u",
+            lg_kind_names[e.kind] or "packet", #g.body, g.words_len))
+    end
+    t.last_kind = e.kind
+    if e.kind == LG_START then lg_model_start(t)
+    elseif e.kind == LG_INIT then lg_model_init(t)
+    elseif e.kind == LG_DATA then lg_model_data(t)
+    elseif e.kind == LG_STOP then lg_model_stop(t)
+    elseif e.kind == LG_NOP then e.effect = "freed: a no-op"
+    else pnote(t, "legacy.unknown_kind", string.format("packet kind %u: queued and ignored", e.kind)) end
+end
+
+-- Was the pending packet (seq) accepted, given the ACK number a (judge)?
+local function lg_judge(t, seq, a)
+    local acc = (seq + 1) % 8
+    if t.dev_expect < 0 then
+        t.dev_expect = a
+        return a == acc
+    end
+    local ex = t.dev_expect
+    local pred = seq == ex and acc or ex
+    if a == pred then
+        t.dev_expect = a
+        return seq == ex
+    end
+    if (seq == 1 and a == 2) or (seq ~= 1 and a == 1) then -- counting from 1 again
+        local after_init = t.last_kind == LG_INIT and t.st == "rx_data" and t.offset == 0
+        pnote(t, "legacy.device_reset", string.format("ACK %u where %u was due: the device reset and expects " ..
+            "sequence numbers from 1 again%s", a, pred,
+            after_init and " (right after it took the init packet: it refused it)" or ""))
+        lg_model_reset(t)
+        t.dev_expect = a
+        return seq == 1
+    end
+    pnote(t, "hci.ack_number", string.format("ACK %u fits neither acceptance (%u) nor dropping (%u)", a, acc, ex))
+    t.dev_expect = a
+    return a == acc
+end
+
+-- The pending packet's ACK came (ack, in unit rec), or will not (nil).
+local function lg_resolve(t, a, rec)
+    local e = t.pev
+    t.pending = false
+    if a then
+        t.prec.response_in = rec.pkt
+        rec.request_in = t.prec.pkt
+        rec.rtt = rec.t - t.prec.t
+        rec.hci_ack_of = e
+    end
+    if t.pst ~= "ok" then
+        e.verdict = "invalid"
+        if a then note("hci.unexpected_frame", rec.pkt, rec, string.format("ACK %u after a packet the device drops", a)) end
+    elseif not a then
+        e.verdict = "no_ack"
+        pnote(t, "hci.no_ack", string.format("%s (sequence %u) never acknowledged", lg_kind_word(e), e.seq))
+    elseif lg_judge(t, e.seq, a) then
+        e.verdict = "accepted"
+        t.run_accepted = t.run_accepted + 1
+        lg_model(t)
+    else
+        e.verdict = "dropped"
+        e.effect = "dropped: the device expects sequence " .. a
+        local stale = t.run_accepted == 0 and t.run_packets > 0 and t.runs > 0
+        if stale and not t.run_stale then
+            t.run_stale = true
+            pnote(t, "legacy.stale_sequence", string.format("the host's new run starts at 1, the device expects " ..
+                "%u from an earlier session that was not reset: it acknowledges and drops every packet until " ..
+                "number %u (§13.12)", a, a ~= 0 and a or 8))
+        elseif not t.run_stale or t.run_accepted > 0 then
+            pnote(t, "legacy.dropped", string.format("%s (sequence %u) acknowledged with %u: dropped",
+                lg_kind_word(e), e.seq, a))
+        end
+    end
+end
+
+-- A host packet (host_packet in track.c).
+local function lg_host_packet(t, rec, dir)
+    if t.pending then lg_resolve(t, nil) end
+    local d = rec.data
+    local h = hci_parse(d)
+    local e = { seq = h.seq or 0, body_len = h.payload and #h.payload >= 4 and #h.payload - 4 or 0 }
+    rec.hci = h
+    rec.lg = e
+    t.pev, t.prec, t.pst, t.pending = e, rec, h.status, true
+    e.image = t.image
+    if h.status ~= "ok" then
+        if h.status == "bad_crc" and h.integrity and #d >= 6 then
+            note("hci.bad_crc", rec.pkt, rec, string.format("CRC16 0x%04x, the bytes give 0x%04x: no ACK",
+                h.crc_sent, h.crc_calc))
+        else
+            note(h.status == "bad_crc" and "hci.bad_crc" or "hci.bad_header", rec.pkt, rec,
+                string.format("%u-byte packet (%s): dropped without an ACK", #d, h.status))
+        end
+        return
+    end
+    if h.len_mismatch then
+        note("hci.bad_length", rec.pkt, rec, string.format("length field %u, the packet holds %u payload bytes",
+            h.len, #h.payload))
+    end
+    local g = lg_parse(h.payload)
+    t.plg = g
+    e.has_kind = #h.payload >= 4
+    e.kind = g.kind or 0
+    local c = crc16(0xFFFF, h.payload)
+    local new_run = e.kind == LG_START and e.seq == 1
+    if t.last_seq >= 0 and e.seq == t.last_seq and c == t.last_crc and #d == t.last_len and
+        not (new_run and t.port_moved) then
+        e.retransmit = true
+        note("hci.retransmit", rec.pkt, rec, string.format("sequence %u sent again", e.seq))
+    elseif t.last_seq >= 0 and not new_run and e.seq ~= (t.last_seq + 1) % 8 then
+        note("hci.seq_gap", rec.pkt, rec, string.format("sequence %u after %u", e.seq, t.last_seq))
+    end
+    t.port_moved = false
+    t.last_seq, t.last_crc, t.last_len = e.seq, c, #d
+    if new_run and not e.retransmit then
+        t.runs, t.run_packets, t.run_accepted, t.run_stale = t.runs + 1, 0, 0, false
+    end
+    t.run_packets = t.run_packets + 1
+    if e.kind == LG_START and g.ok and not e.retransmit then t.image = t.image + 1 end
+    e.image = t.image
+end
+
+-- A frame of line dir (lg_frame_data).
+local function lg_frame(t, rec, dir)
+    local a = hci_ack(rec.data)
+    t.frames = t.frames + 1
+    if a and dir ~= HOST then
+        if t.pending then
+            lg_resolve(t, a, rec)
+        else
+            note("hci.unexpected_frame", rec.pkt, rec, string.format("ACK %u that no packet waits for", a))
+        end
+        return
+    end
+    if dir == TARGET or a then
+        note("hci.unexpected_frame", rec.pkt, rec, string.format("%u-byte frame from the %s that is not %s",
+            #rec.data, dir == TARGET and "target" or "host", dir == TARGET and "an ACK" or "a DFU packet"))
+        return
+    end
+    lg_host_packet(t, rec, dir)
+end
+
+local function lg_port(t, open)
+    if t.pending and not open then lg_resolve(t, nil) end
+    t.port_moved = true
+end
+
+local function lg_finish(t)
+    if t.pending then lg_resolve(t, nil) end
 end
 
 -- ---- SLIP, per line -----------------------------------------------------
@@ -1287,12 +1742,80 @@ local function deframe(st, bytes, pnum, t)
     return units, st.len
 end
 
+-- ---- the pipeline (lib/analysis/pipeline.c) ----------------------------
+--
+-- Units of both lines, port changes and notes go, in packet order, to the
+-- session's protocol: the first frame that names one (an HCI packet, or a
+-- Secure DFU message in its direction) decides; what comes before is held
+-- (32 items, 16 KiB of frames at most, then it is Secure DFU) and replayed.
+
+local P         -- { decided, proto = "sdfu" | "hci", hold, hold_bytes, lines_known, dtr }
+local L         -- the legacy tracker
+
+local function dispatch(it)
+    it.proto = P.proto
+    local hci = P.proto == "hci"
+    if it.kind == "port" then
+        if hci then lg_port(L, it.open) end
+    elseif it.kind == "note" then
+        note(it.id, it.pkt, nil, it.text)
+    elseif it.kind == "frame" then
+        if hci then lg_frame(L, it, it.dir) else session_frame(S, it, it.dir) end
+    elseif it.kind == "bad" then
+        note("slip.bad_escape", it.pkt, it, string.format("ESC not followed by DC/DD: %u bytes dropped", it.raw))
+    elseif it.kind == "long" then
+        note("slip.too_long", it.pkt, it, string.format("frame of %u bytes dropped", it.raw))
+    elseif it.kind == "empty" then
+        if not hci then note("slip.empty_frame", it.pkt, it, "END with nothing before it") end -- legacy: every packet's start
+    elseif it.kind == "unterminated" then
+        note("slip.unterminated", it.pkt, nil, string.format("%u bytes without END at the end of the capture", it.raw))
+    end
+end
+
+local function decide(proto)
+    P.decided, P.proto = true, proto
+    local held = P.hold
+    P.hold = {}
+    for _, it in ipairs(held) do dispatch(it) end
+end
+
+local function pipe_in(it)
+    if not P.decided and it.kind == "frame" then
+        local proto = sniff(it.data, it.dir)
+        if proto then decide(proto) end
+    end
+    if not P.decided then
+        local bytes = it.data and #it.data or 0
+        if #P.hold == 32 or P.hold_bytes + bytes > 2 * FRAME_CAP then
+            decide("sdfu")
+        else
+            P.hold[#P.hold + 1] = it
+            P.hold_bytes = P.hold_bytes + bytes
+            return
+        end
+    end
+    dispatch(it)
+end
+
+-- The end of the capture (dk_pipe_finish): partial frames, the protocol
+-- if still undecided, what is still owed.
+local function pipe_finish()
+    for dir = 1, 2 do
+        local st = slip[dir]
+        if st.raw > 0 then pipe_in({ kind = "unterminated", pkt = st.last_pkt, raw = st.raw, dir = dir }) end
+    end
+    if not P.decided then decide("sdfu") end
+    if P.proto == "hci" then lg_finish(L) else session_finish(S) end
+end
+
 -- ---- the dissector ------------------------------------------------------
 
 function dfu.init()
     slip = { [1] = deframer_new(), [2] = deframer_new() }
     results = {}
     S = session_new()
+    L = lg_new()
+    P = { decided = false, hold = {}, hold_bytes = 0, lines_known = false, dtr = false }
     finished = false
 end
 
@@ -1390,6 +1913,59 @@ local function dissect_msg(ftvb, tree)
     return summary
 end
 
+-- A legacy HCI packet or ACK on its own tvb; returns a one-line summary.
+local function dissect_hci(ftvb, tree, fr)
+    local d = fr.data
+    local a = hci_ack(d)
+    if a then
+        tree:add(F.hci_ack, ftvb(0, 1), a)
+        return string.format("ACK %u", a)
+    end
+    local h = fr.hci or hci_parse(d)
+    local n = ftvb:len()
+    if n < 4 then
+        tree:add(F.hci_status, ftvb(), h.status)
+        return "HCI (short)"
+    end
+    tree:add(F.hci_seq, ftvb(0, 1), h.seq)
+    tree:add(F.hci_ack, ftvb(0, 1), h.ack)
+    tree:add(F.hci_integrity, ftvb(0, 1), h.integrity)
+    tree:add(F.hci_reliable, ftvb(0, 1), h.reliable)
+    tree:add(F.hci_type, ftvb(1, 1), h.type)
+    tree:add(F.hci_len, ftvb(1, 2), h.len)
+    tree:add(F.hci_status, ftvb(0, 4), h.status)
+    local summary = string.format("HCI seq=%u", h.seq)
+    local pl = #h.payload
+    if pl >= 4 then
+        local kind = le(h.payload, 1, 4)
+        tree:add_le(F.lg_kind, ftvb(4, 4))
+        summary = string.format("%s %s", summary, lg_kind_names_v[kind] or string.format("kind=%u", kind))
+        if kind == LG_START and pl >= 20 then
+            tree:add_le(F.lg_mode, ftvb(8, 4))
+            tree:add_le(F.lg_sd_size, ftvb(12, 4))
+            tree:add_le(F.lg_bl_size, ftvb(16, 4))
+            tree:add_le(F.lg_app_size, ftvb(20, 4))
+            summary = string.format("%s %s sd=%u bl=%u app=%u", summary, lg_mode_names_v[le(h.payload, 5, 4)] or "?",
+                le(h.payload, 9, 4), le(h.payload, 13, 4), le(h.payload, 17, 4))
+        elseif pl > 4 then
+            tree:add(F.lg_body, ftvb(8, pl - 4))
+            summary = string.format("%s len=%u", summary, pl - 4)
+        end
+    end
+    if h.crc_sent then tree:add_le(F.hci_crc, ftvb(n - 2, 2)) end
+    local e = fr.lg
+    if e and e.verdict then
+        tree:add(F.lg_verdict, ftvb(), e.verdict):set_generated()
+        if e.offset and e.kind == LG_DATA and e.verdict == "accepted" then
+            tree:add(F.lg_offset, ftvb(), e.offset):set_generated()
+        end
+        if e.effect then tree:add(F.lg_effect, ftvb(), e.effect):set_generated() end
+        if e.image and e.image > 0 then tree:add(F.session_image, ftvb(), e.image):set_generated() end
+        summary = string.format("%s [%s]", summary, e.verdict)
+    end
+    return summary
+end
+
 -- What the session found about message fr, in its tree.
 local function session_items(ft, fr, line)
     if fr.image and fr.image > 0 then ft:add(F.session_image, line, fr.image):set_generated() end
@@ -1429,24 +2005,28 @@ local function anomaly_items(t, r, line, infos)
     end
 end
 
--- The first pass, in packet order: deframe, follow the session.
-local function first_pass(pinfo, dir, bytes)
-    local r = res_of(pinfo.number)
-    local t = pinfo.abs_ts
-    local units, pending = deframe(slip[dir], bytes, pinfo.number, t)
+-- The first pass, in packet order (dk_pipe_chunk): the control lines (the
+-- host drops DTR when it closes the port), lost data, the line's units.
+local function first_pass(pinfo, ev, lines, bytes)
+    local pkt = pinfo.number
+    local r = res_of(pkt)
+    local dtr = band(lines, 0x10) ~= 0
+    if not P.lines_known or dtr ~= P.dtr then
+        P.lines_known, P.dtr = true, dtr
+        pipe_in({ kind = "port", open = dtr, pkt = pkt })
+    end
+    if ev == 0x05 then
+        pipe_in({ kind = "note", id = "cap.data_lost", pkt = pkt, text = "the capture tool lost data here" })
+        return
+    end
+    if ev ~= 0x01 and ev ~= 0x02 then return end
+    local units, pending = deframe(slip[ev], bytes, pkt, pinfo.abs_ts)
     r.pending = pending
     for _, u in ipairs(units) do
         r.frames[#r.frames + 1] = u
         u.idx = #r.frames
-        if u.kind == "bad" then
-            note("slip.bad_escape", u.pkt, u, string.format("ESC not followed by DC/DD: %u bytes dropped", u.raw))
-        elseif u.kind == "long" then
-            note("slip.too_long", u.pkt, u, string.format("frame of %u bytes dropped", u.raw))
-        elseif u.kind == "empty" then
-            note("slip.empty_frame", u.pkt, u, "END with nothing before it")
-        else
-            session_frame(S, u, dir)
-        end
+        u.dir = ev
+        pipe_in(u)
     end
 end
 
@@ -1461,22 +2041,20 @@ function dfu.dissector(tvb, pinfo, tree)
     local line = n > 0 and tvb(12, n) or tvb(0, 0)
     local t = tree:add(dfu, line)
     t:add(F.event, tvb(8, 1))
-    if pinfo.visited and not finished and S then
+    if pinfo.visited and not finished and P then
         finished = true
-        session_finish(S)
+        pipe_finish()
     end
     if not pinfo.visited and results[pinfo.number] == nil then
-        if ev == 0x05 then
-            note("cap.data_lost", pinfo.number, nil, "the capture tool lost data here")
-        elseif (ev == 0x01 or ev == 0x02) then
-            first_pass(pinfo, ev, n > 0 and tvb(12, n):raw() or "")
-        end
+        first_pass(pinfo, ev, tvb(9, 1):uint(), n > 0 and tvb(12, n):raw() or "")
         res_of(pinfo.number)
     end
     local r = results[pinfo.number] or { frames = {}, pending = 0, anoms = {} }
     local infos = {}
     if ev == 0x00 then
-        pinfo.cols.info = string.format("control lines 0x%02x", tvb(9, 1):uint())
+        anomaly_items(t, r, line, infos)
+        infos[#infos + 1] = string.format("control lines 0x%02x", tvb(9, 1):uint())
+        pinfo.cols.info = table.concat(infos, "; ")
         return tvb:len()
     end
     if ev == 0x05 then
@@ -1507,13 +2085,14 @@ function dfu.dissector(tvb, pinfo, tree)
             fr.tree = t:add(dfu, line, "Empty SLIP frame")
             infos[#infos + 1] = "[empty frame]"
         else
-            local ftvb = ByteArray.new(fr.data, true):tvb("DFU message " .. i)
-            local ft = t:add(dfu, ftvb(), "DFU message")
+            local hci = fr.proto == "hci" or (fr.proto == nil and sniff(fr.data, dir) == "hci")
+            local ftvb = ByteArray.new(fr.data, true):tvb((hci and "HCI packet " or "DFU message ") .. i)
+            local ft = t:add(dfu, ftvb(), hci and "Legacy HCI DFU packet" or "DFU message")
             ft:add(F.frame_len, ftvb(), ftvb:len())
             if fr.start ~= pinfo.number then
                 ft:add(F.frame_start, line, fr.start)
             end
-            local ok, s = pcall(dissect_msg, ftvb, ft)
+            local ok, s = pcall(hci and dissect_hci or dissect_msg, ftvb, ft, fr)
             if not ok then s = "[dissector error: " .. tostring(s) .. "]" end
             ok, s = pcall(function() session_items(ft, fr, line); return s end)
             if not ok then s = "[dissector error: " .. tostring(s) .. "]" end

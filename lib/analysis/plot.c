@@ -259,24 +259,32 @@ static uint32_t off_of(const dk_plot *p, unsigned img)
 
 /* ---- events ----------------------------------------------------------- */
 
+/* Image img starts here (x): the current one from now on. */
+static void image_seen(dk_plot *p, unsigned img, double x)
+{
+    if (img > p->max_img)
+        p->max_img = img;
+    p->cur_img = img;
+    p->cur_off = 0;
+    p->lost = false;
+    if (img >= 1 && img <= DK_SESSION_MAX_IMAGES)
+        p->img_x0[img - 1] = x;
+}
+
 static void on_image(dk_plot *p, const dk_event *ev)
 {
     const dk_image_ev *im = &ev->u.img;
     double x = x_of(p, ev->t_us, ev->start, ev->dir);
-    if (im->index > p->max_img)
-        p->max_img = im->index;
     if (im->done) {
+        if (im->index > p->max_img)
+            p->max_img = im->index;
         p->cur_off = im->size;
         point(p, x, im->size, im->index, false);
         mark(p, MK_DONE, x, im->size, im->index, "image %u completed: %u bytes, crc 0x%08x",
              im->index, (unsigned)im->size, (unsigned)im->crc);
         return;
     }
-    p->cur_img = im->index;
-    p->cur_off = 0;
-    p->lost = false;
-    if (im->index >= 1 && im->index <= DK_SESSION_MAX_IMAGES)
-        p->img_x0[im->index - 1] = x;
+    image_seen(p, im->index, x);
     if (im->cmd_size) /* created here: it starts from 0 */
         point(p, x, 0, im->index, false);
 }
@@ -288,8 +296,6 @@ static void on_writes(dk_plot *p, const dk_event *ev)
         return;
     double x1 = x_of(p, r->t_first, ev->start, DK_DIR_HOST);
     double x2 = x_of(p, r->t_last, ev->end, DK_DIR_HOST);
-    if (ev->image > p->max_img)
-        p->max_img = ev->image;
     bool restart = p->lost && r->off_start == 0 && ev->image == p->cur_img;
     if (p->create_due && ev->image == p->cur_img && r->off_start < p->cur_off) {
         /* a CREATE threw bytes away: the line drops where it was sent */
@@ -457,6 +463,10 @@ void dk_plot_event(void *ctx, const dk_event *ev)
     if (p->mode == PLOT_NONE && ev->kind != DK_EV_SUMMARY && ev->kind != DK_EV_PACKAGE &&
         ev->kind != DK_EV_TOOL && ev->kind != DK_EV_LOG)
         x_of(p, ev->t_us, ev->start, ev->dir);
+    /* A tracker without IMAGE events (legacy HCI) numbers its images in
+     * every event: the first event of a new one starts it. */
+    if (ev->image > p->max_img && ev->kind != DK_EV_IMAGE && ev->kind != DK_EV_SUMMARY)
+        image_seen(p, ev->image, x_of(p, ev->t_us, ev->start, ev->dir));
     switch (ev->kind) {
     case DK_EV_IMAGE: on_image(p, ev); break;
     case DK_EV_WRITES: on_writes(p, ev); break;

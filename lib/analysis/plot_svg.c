@@ -398,9 +398,11 @@ static void labels(FILE *f, const dk_plot *p, const frame *fr)
         done[n].x = x;
         done[n].y = y;
         done[n++].an = m->an;
+        const char *id = dk_anomaly_name((dk_anomaly_id)m->an);
+        bool left = x + 6 + 6.5 * (double)strlen(id) > fr->r; /* would run into the legend */
         fprintf(f, "<text class=\"anomaly-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\" "
-                   "font-size=\"11\">%s</text>\n", x + 6, y, sev_colour(m->sev),
-                dk_anomaly_name((dk_anomaly_id)m->an));
+                   "font-size=\"11\"%s>%s</text>\n", left ? x - 6 : x + 6, y, sev_colour(m->sev),
+                left ? " text-anchor=\"end\"" : "", id);
     }
 }
 

@@ -287,6 +287,8 @@ static void test_every_capture(void **state)
         "sim/cut-nosave.pcap", "sim/cut-save.pcap", "sim/dropped.pcap", "sim/hash-mismatch.pcap",
         "sim/kill-resume.pcap", "sim/late.pcap", "sim/reject-downgrade.pcap",
         "sim/reject-hw.pcap", "sim/reject-sdreq.pcap",
+        /* legacy HCI DFU: no IMAGE events, images numbered in every event */
+        "legacy-complete.pcap", "legacy-stale.pcap", "legacy-powercut.pcap", "legacy-crc.pcap",
     };
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         result r = { 0 };
@@ -348,6 +350,23 @@ static void test_restart_marks(void **state)
     plot_capture("sim/reject-sdreq.pcap", &r);
     assert_int_equal(count(r.svg, "<path class=\"exec failed\""), 1);
     assert_non_null(strstr(r.svg, "EXT_ERROR SD_VERSION_FAILURE"));
+    free(r.svg);
+}
+
+/* Legacy HCI DFU: two images (the second a restart of the first, from the
+ * old session's offsets), the stale sequence and what follows from it. */
+static void test_legacy(void **state)
+{
+    (void)state;
+    result r = { 0 };
+    plot_capture("legacy-stale.pcap", &r);
+    assert_non_null(strstr(r.svg, "legacy-stale.pcap: failed (legacy.stale_sequence)"));
+    assert_int_equal(r.st.images, 2);
+    assert_non_null(strstr(r.svg, "data-image=\"1\" fill=\"none\""));
+    assert_non_null(strstr(r.svg, "data-image=\"2\" fill=\"none\""));
+    assert_non_null(strstr(r.svg, "data-id=\"legacy.stale_sequence\""));
+    assert_int_equal(count(r.svg, "<path class=\"restart\" data-image=\"2\""), 1);
+    assert_int_equal(count(r.svg, "<rect class=\"port-gap\""), 4); /* the last to the end */
     free(r.svg);
 }
 
@@ -561,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_checker),
         cmocka_unit_test(test_every_capture),   cmocka_unit_test(test_resume_marks),
         cmocka_unit_test(test_restart_marks),   cmocka_unit_test(test_raw_by_position),
+        cmocka_unit_test(test_legacy),
         cmocka_unit_test(test_bounded),         cmocka_unit_test(test_extremes_kept),
         cmocka_unit_test(test_escape_and_errors),
     };

@@ -20,6 +20,7 @@ message, a response from the host, an empty frame, a frame without END, a
 capture-data-lost packet, ...) give every anomaly id a session can show a
 case.  Prints one table row per capture; exit 1 on any difference that is
 not a listed exception."""
+import binascii
 import collections
 import json
 import os
@@ -124,6 +125,14 @@ def dfudecode_view(dec, pcap):
             if "expected_offset" in o:
                 sess[(rsp, "expected_offset", str(o["expected_offset"]))] += 1
                 sess[(rsp, "expected_crc", o["expected_crc"])] += 1
+        elif ev == "hci":  # legacy HCI DFU: a packet and the ACK that answers it
+            req = ends.get(o["pos"], packet_of(recs, o["pos"]))
+            sess[(req, "verdict", o["verdict"])] += 1
+            if o["ack"] is not None:
+                ack = packet_of(recs, o["end"] - 1)
+                sess[(req, "response_in", str(ack))] += 1
+                sess[(ack, "request_in", str(req))] += 1
+                sess[(ack, "response_time", "%.6f" % (o["latency_ms"] / 1000))] += 1
         elif ev == "prn" and o["check"] != "none":
             pkt = packet_of(recs, o["end"] - 1)
             sess[(pkt, "check", o["check"])] += 1
@@ -133,7 +142,8 @@ def dfudecode_view(dec, pcap):
 
 
 SESSION_FIELDS = ["dfukit.response_in", "dfukit.request_in", "dfukit.response_time", "dfukit.late",
-                  "dfukit.check", "dfukit.expected_offset", "dfukit.expected_crc", "dfukit.no_response"]
+                  "dfukit.check", "dfukit.expected_offset", "dfukit.expected_crc", "dfukit.no_response",
+                  "dfukit.legacy.verdict"]
 
 
 def tshark_view(tshark, lua, pcap, ids):
@@ -157,7 +167,7 @@ def tshark_view(tshark, lua, pcap, ids):
             fields[(aid, frame)] += 1
         for name, col in zip(SESSION_FIELDS, cols[3:]):
             for v in (col.split("\x1f") if col else []):
-                short = name.split(".", 1)[1]
+                short = name.rsplit(".", 1)[1]
                 if short == "response_time":
                     v = "%.6f" % float(v)
                 if short in ("late", "no_response"):
@@ -225,6 +235,79 @@ def crc_answers_after(recs, req_op):
         elif is_rsp(0x03)(ev, m) and last == req_op:
             out.append(i)
     return out
+
+
+# ---- legacy HCI packets ------------------------------------------------------
+
+
+def hci_build(seq, payload, len_field=None, bad_checksum=False, bad_crc=False):
+    n = len(payload) if len_field is None else len_field
+    b0 = seq | ((seq + 1) & 7) << 3 | 0x40 | 0x80
+    b1, b2 = 14 | (n & 0xF) << 4, (n >> 4) & 0xFF
+    b3 = (-(b0 + b1 + b2) + (1 if bad_checksum else 0)) & 0xFF
+    pkt = bytes([b0, b1, b2, b3]) + payload
+    crc = binascii.crc_hqx(pkt, 0xFFFF) ^ (0x0101 if bad_crc else 0)
+    return pkt + struct.pack("<H", crc)
+
+
+def hci_of(rec):
+    """(seq, payload) of a host record holding one HCI packet."""
+    pkt = slip_decode(rec[1][12:])
+    return pkt[0] & 7, pkt[4:-2]
+
+
+def with_hci(rec, pkt):
+    hdr, data, off = rec
+    return (hdr, data[:12] + b"\xc0" + slip_encode(pkt), off)
+
+
+def lg_kind(n):
+    """Is a host record a legacy packet of kind n?"""
+    return lambda ev, m: ev == 1 and len(m) >= 10 and struct.unpack("<I", m[4:8])[0] == n
+
+
+def is_ack(ev, m):
+    return ev == 2 and len(m) == 4 and m[1] == 0 and m[2] == 0
+
+
+def lg_mutations(legacy):
+    def edit(idx_fn, fn, **opts):
+        def go(r):
+            i = idx_fn(r)
+            seq, payload = hci_of(r[i])
+            return r[:i] + [with_hci(r[i], hci_build(seq, fn(payload), **opts))] + r[i + 1:]
+        return go
+
+    def dup(idx_fn):
+        return lambda r: r[:idx_fn(r) + 1] + [r[idx_fn(r)]] + r[idx_fn(r) + 1:]
+
+    def ack_as(idx_fn, delta):
+        def go(r):
+            i = idx_fn(r)
+            n = ((msg_of(r[i])[1][0] >> 3) + delta) & 7
+            b0 = n << 3
+            return r[:i] + [with_hci(r[i], bytes([b0, 0, 0, -b0 & 0xFF]))] + r[i + 1:]
+        return go
+
+    data = lambda k: (lambda r: find(r, lg_kind(4), k))
+    same = lambda p: p
+    init_body = lambda body: lambda p: p[:4] + body
+    return {
+        "legacy-bad-crc": (legacy, edit(data(0), same, bad_crc=True)),
+        "legacy-bad-header": (legacy, edit(data(0), same, bad_checksum=True)),
+        "legacy-bad-length": (legacy, edit(data(1), same, len_field=100)),
+        "legacy-retransmit": (legacy, dup(data(2))),
+        "legacy-ack-number": (legacy, ack_as(lambda r: find(r, is_ack, 5), 3)),
+        "legacy-ack-twice": (legacy, dup(lambda r: find(r, is_ack, 4))),
+        "legacy-init-sd-req": (legacy, edit(lambda r: find(r, lg_kind(1), 0),
+                                            init_body(bytes.fromhex("5200ffffffffffff00008aca")))),
+        "legacy-init-short": (legacy, edit(lambda r: find(r, lg_kind(1), 0), init_body(bytes(8)))),
+        "legacy-init-rev": (legacy, edit(lambda r: find(r, lg_kind(3), 0),
+                                         lambda p: p[:4] + struct.pack("<IIII", 1, struct.unpack("<I", p[16:20])[0],
+                                                                       0, 0))),
+        "legacy-partial-word": (legacy, edit(data(0), lambda p: p[:-1])),
+        "legacy-unknown-kind": (legacy, edit(data(0), lambda p: struct.pack("<I", 9) + p[4:])),
+    }
 
 
 def mutations(prn8, resume):
@@ -309,14 +392,18 @@ def main(argv):
     dec, tshark, lua, work = argv[1:5]
     caps = argv[5:]
     listing = subprocess.run([dec, "--list"], capture_output=True, text=True).stdout
-    ids = {l.split()[0] for l in listing.splitlines() if l.startswith("  ") and "." in l.split()[0]}
-    ids = {i for i in ids if i.split(".")[0] in ("slip", "cap", "msg", "dfu", "initpkt", "pkg")}
+    section = listing.split("diagnoses:")[0]  # the anomaly ids, one a line
+    ids = {l.split()[0] for l in section.splitlines() if l.startswith("  ")}
     prn8 = next(c for c in caps if c.endswith("sim/complete-prn8.pcap"))
     resume = next(c for c in caps if c.endswith("/resume.pcap"))
+    legacy = next((c for c in caps if c.endswith("/legacy-complete.pcap")), None)
     top = os.path.dirname(os.path.dirname(os.path.abspath(prn8)))  # captures/
     todo = [(os.path.relpath(os.path.abspath(c), top) if os.path.abspath(c).startswith(top + os.sep)
              else "generated/" + os.path.basename(c), c) for c in caps]
-    for name, (src, fn) in mutations(prn8, resume).items():
+    muts = mutations(prn8, resume)
+    if legacy:
+        muts.update(lg_mutations(legacy))
+    for name, (src, fn) in muts.items():
         head, recs, e = read_pcap(src)
         path = os.path.join(work, name + ".pcap")
         write_pcap(path, head, fn(recs), e)
