@@ -198,7 +198,17 @@ static void send_ack(lsim *s, uint8_t *ack, size_t n)
         logx(s, 0, "ACK delayed %u ms (fault)", delay_ms);
         usleep((useconds_t)delay_ms * 1000u);
     }
-    size_t w = s->host_open ? dk_pty_write(&s->pty, ack, n, 1000) : 0;
+    size_t w = 0;
+    if (s->host_open) {
+        dk_pty_wr r;
+        size_t k;
+        /* a signal wakes the write; the main loop acts on it next */
+        while ((r = dk_pty_write(&s->pty, ack + w, n - w, 1000, q_pipe[0], &k)) == DK_PTY_WOKEN &&
+               !q_quit)
+            w += k;
+        w += k;
+        (void)r; /* DK_PTY_GONE: the next watch_host sees the port closed */
+    }
     if (w && s->cap)
         dk_cap_write(s->cap, -1, DK_DIR_TARGET, ack, w, NULL);
     if (w < n)

@@ -674,8 +674,10 @@ static const dk_diag_row rows[] = {
       "before switching packages, since each new init packet restarts from zero." },
     { "link.overrun", "bytes were lost or changed while the host sent without flow control",
       ANY, ANY, ANY, ANY, ANY, ANY, overrun,
-      "The host sent without flow control and the target lost bytes while it was busy writing "
-      "flash (its UART buffers overflow, §1.3), so the CRC or offset it reports differs.",
+      "The host sent without flow control while the target's CPU was stopped by a flash "
+      "operation: a frame that finds no free receive block is glued onto the one before (§1.3, "
+      "§14.1) and an overrun of the UART resets the chip (§14.8), so the CRC or offset it "
+      "reports differs.",
       "Turn on hardware flow control (nrfutil -fc 1, dfuhost --flow-control) or lower the baud "
       "rate." },
     { "data.crc_mismatch", "the target reported a CRC different from the bytes sent",

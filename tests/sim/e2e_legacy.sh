@@ -37,8 +37,8 @@ fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 
 case $MODE in
 nrfutil)
-  NU=${DFUKIT_ADAFRUIT_NRFUTIL:-$(command -v adafruit-nrfutil)}
-  [ -n "$NU" ] && [ -x "$NU" ] || { echo "adafruit-nrfutil not available: skipped"; exit 77; }
+  . "$(dirname "$0")/../support/dk_tools.sh"
+  NU=$(dk_find_adafruit_nrfutil) || { echo "adafruit-nrfutil not found: skipped"; exit 77; }
   ;;
 dfuhost) [ -x "$HOSTTOOL" ] || { echo "usage: e2e_legacy.sh dfuhost DFUSIM DFUDECODE DFUHOST"; exit 2; } ;;
 *) echo "usage: e2e_legacy.sh nrfutil|dfuhost DFUSIM DFUDECODE [DFUHOST]"; exit 2 ;;
