@@ -2,6 +2,7 @@
  *
  *   file --capfile--> chunks {t, dir, bytes} --lib pipeline (pipeline.h):
  *        slip --> frames --tracker--> events --printer--> text | JSON Lines
+ *                                            --taps--> scenario, plot (SVG)
  *
  * This file is the command line and the input adapters; the rest is lib.
  * Streams: one chunk and one frame in memory at a time.
@@ -17,11 +18,13 @@
 #include "dfukit/capfile.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/file.h"
 #include "dfukit/input.h"
 #include "dfukit/logread.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
-#include "dfukit/opterr.h"
+#include "dfukit/plot.h"
 #include "dfukit/scenario.h"
 
 #define TOOL "dfudecode"
@@ -111,7 +114,7 @@ static line_src *merge(dk_pipe *d, line_src *host, line_src *target)
 typedef struct {
     dk_cap_format fmt;
     dk_log_format logfmt;
-    const char *file, *host, *target, *pkg_path, *scen_path;
+    const char *file, *host, *target, *pkg_path, *scen_path, *plot_path;
     bool json, verbose;
 } opts;
 
@@ -121,6 +124,7 @@ typedef struct {
     dk_pkg pkg;        /* --pkg, loaded once (empty without) */
     dk_pipe *d;
     dk_scen_builder *scen;
+    dk_plot *plot;
 } run;
 
 static int input_error(const char *file, const dk_err *e)
@@ -138,24 +142,57 @@ static bool completed(const dk_pipe *d)
     return r && strcmp(r->id, "update.completed") == 0;
 }
 
-static void to_scenario(void *ctx, const dk_event *ev)
+/* The pipeline's tap: the scenario builder and the plot, those asked for. */
+static void to_taps(void *ctx, const dk_event *ev)
 {
-    dk_scen_builder_event(ctx, ev);
+    run *r = ctx;
+    if (r->scen)
+        dk_scen_builder_event(r->scen, ev);
+    if (r->plot)
+        dk_plot_event(r->plot, ev);
 }
 
-/* The pipeline (printing to stdout) and the scenario builder.  0, or the
- * exit status after a one-line error. */
+/* The pipeline (printing to stdout, unless the plot goes there), the
+ * scenario builder, the plot.  0, or the exit status after a one-line
+ * error. */
 static int run_start(run *r, bool split)
 {
     const opts *o = r->o;
     dk_pipe_opts po = { .json = o->json, .verbose = o->verbose, .split = split,
                         .pkg = o->pkg_path ? &r->pkg : NULL, .pkg_name = o->pkg_path };
-    r->d = dk_pipe_new(stdout, &po);
-    if (r->d && o->scen_path && (r->scen = dk_scen_builder_new()) != NULL)
-        dk_pipe_tap(r->d, to_scenario, r->scen);
-    if (!r->d || (o->scen_path && !r->scen)) {
+    bool plot_out = o->plot_path && strcmp(o->plot_path, "-") == 0;
+    r->d = dk_pipe_new(plot_out ? NULL : stdout, &po);
+    if (o->scen_path)
+        r->scen = dk_scen_builder_new();
+    if (o->plot_path) {
+        dk_plot_opts pl = { .title = split ? o->host : o->file, .split = split };
+        r->plot = dk_plot_new(&pl);
+    }
+    if (!r->d || (o->scen_path && !r->scen) || (o->plot_path && !r->plot)) {
         fprintf(stderr, TOOL ": out of memory\n");
         return EXIT_INPUT;
+    }
+    if (r->scen || r->plot)
+        dk_pipe_tap(r->d, to_taps, r);
+    return 0;
+}
+
+/* --plot: the SVG to its file, or to stdout ("-").  The file is created as
+ * --scenario's is (file.h: never through a symlink, 0600, a FIFO allowed).
+ * 0, or the exit status after a one-line error. */
+static int write_plot(run *r)
+{
+    const char *path = r->o->plot_path;
+    bool out = strcmp(path, "-") == 0;
+    dk_err e = { 0 };
+    FILE *f = out ? stdout : dk_file_fopen(path, DK_FILE_STREAM, &e);
+    if (!f)
+        return input_error(path, &e);
+    bool ok = dk_plot_write(r->plot, f) == 0;
+    ok = (out ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok) {
+        dk_err_set(&e, DK_E_IO, -1, "write error: %s", strerror(errno));
+        return input_error(out ? "standard output" : path, &e);
     }
     return 0;
 }
@@ -192,13 +229,20 @@ static int write_scenario(run *r, const char *src, const char *format)
 /* After dk_pipe_finish: 0 the update completed (and matches the package),
  * 1 it did not; 2 after one error line: stdout could not be written, the
  * input could not be read to its end (failed, ferr), it held no DFU message
- * (nomsg set), or the scenario could not be written. */
+ * (nomsg set), or the scenario or the plot could not be written.  The plot
+ * is written when the input held messages, also when its end could not be
+ * read: it shows what was. */
 static int conclude(run *r, const char *src, const char *failed, const dk_err *ferr,
                     const dk_err *nomsg, const char *format)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
         return EXIT_INPUT;
+    }
+    if (r->plot && !nomsg) {
+        int rc = write_plot(r);
+        if (rc)
+            return rc;
     }
     if (failed)
         return input_error(failed, ferr);
@@ -316,6 +360,10 @@ static void usage(FILE *f)
             "                         when the input does not show it); - = stdout; an\n"
             "                         existing file is overwritten, a new one is mode\n"
             "                         0600, a symlink is refused\n"
+            "  --plot OUT.svg         draw offset against time per image, with EXECUTEs,\n"
+            "                         resumes, restarts, anomalies and port gaps (- : the\n"
+            "                         SVG to stdout, instead of the transcript); the file\n"
+            "                         is created as --scenario's is\n"
             "  -v, --verbose          every frame (no folding of writes)\n"
             "  --list                 list anomaly ids and diagnosis signatures\n"
             "  -h, --help             this help\n"
@@ -372,6 +420,7 @@ static int take_option(int c, const char *arg, opts *o)
     case 'J': o->json = true; return -1;
     case 'P': o->pkg_path = arg; return -1;
     case 'S': o->scen_path = arg; return -1;
+    case 'G': o->plot_path = arg; return -1;
     case 'l': list_tables(); return 0;
     case 'v': o->verbose = true; return -1;
     case 'h': usage(stdout); return 0;
@@ -393,6 +442,7 @@ static int parse_args(int argc, char **argv, opts *o)
         { "list", no_argument, NULL, 'l' },
         { "log-format", required_argument, NULL, 'L' },
         { "scenario", required_argument, NULL, 'S' },
+        { "plot", required_argument, NULL, 'G' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -424,6 +474,11 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     if (two && o->fmt == DK_FMT_PCAP) {
         fprintf(stderr, TOOL ": --host/--target take raw captures (a pcap holds both lines)\n");
+        return EXIT_INPUT;
+    }
+    if (o->plot_path && o->scen_path && strcmp(o->plot_path, "-") == 0 &&
+        strcmp(o->scen_path, "-") == 0) {
+        fprintf(stderr, TOOL ": --plot - and --scenario - cannot both write to stdout\n");
         return EXIT_INPUT;
     }
     o->file = two ? NULL : argv[optind];
@@ -485,6 +540,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = o.file ? decode_one(&r) : decode_two(&r);
     dk_scen_builder_free(r.scen);
+    dk_plot_free(r.plot);
     dk_pipe_free(r.d);
     dk_pkg_free(&r.pkg);
     return rc;
