@@ -2,6 +2,7 @@
  *
  *   file --capfile--> chunks {t, dir, bytes} --lib pipeline (pipeline.h):
  *        slip --> frames --tracker--> events --printer--> text | JSON Lines
+ *                                            --taps--> scenario, plot (SVG)
  *
  * This file is the command line and the input adapters; the rest is lib.
  * Streams: one chunk and one frame in memory at a time.
@@ -18,10 +19,13 @@
 #include "dfukit/cli.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/file.h"
 #include "dfukit/input.h"
 #include "dfukit/logread.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
+#include "dfukit/plot.h"
 #include "dfukit/scenario.h"
 
 #define TOOL "dfudecode"
@@ -111,7 +115,7 @@ static line_src *merge(dk_pipe *d, line_src *host, line_src *target)
 typedef struct {
     dk_cap_format fmt;
     dk_log_format logfmt;
-    const char *file, *host, *target, *pkg_path, *scen_path;
+    const char *file, *host, *target, *pkg_path, *scen_path, *plot_path;
     bool json, verbose;
 } opts;
 
@@ -121,6 +125,7 @@ typedef struct {
     dk_pkg pkg;        /* --pkg, loaded once (empty without) */
     dk_pipe *d;
     dk_scen_builder *scen;
+    dk_plot *plot;
 } run;
 
 static int input_error(const char *file, const dk_err *e)
@@ -138,24 +143,57 @@ static bool completed(const dk_pipe *d)
     return r && strcmp(r->id, "update.completed") == 0;
 }
 
-static void to_scenario(void *ctx, const dk_event *ev)
+/* The pipeline's tap: the scenario builder and the plot, those asked for. */
+static void to_taps(void *ctx, const dk_event *ev)
 {
-    dk_scen_builder_event(ctx, ev);
+    run *r = ctx;
+    if (r->scen)
+        dk_scen_builder_event(r->scen, ev);
+    if (r->plot)
+        dk_plot_event(r->plot, ev);
 }
 
-/* The pipeline (printing to stdout) and the scenario builder.  0, or the
- * exit status after a one-line error. */
+/* The pipeline (printing to stdout, unless the plot goes there), the
+ * scenario builder, the plot.  0, or the exit status after a one-line
+ * error. */
 static int run_start(run *r, bool split)
 {
     const opts *o = r->o;
     dk_pipe_opts po = { .json = o->json, .verbose = o->verbose, .split = split,
                         .pkg = o->pkg_path ? &r->pkg : NULL, .pkg_name = o->pkg_path };
-    r->d = dk_pipe_new(stdout, &po);
-    if (r->d && o->scen_path && (r->scen = dk_scen_builder_new()) != NULL)
-        dk_pipe_tap(r->d, to_scenario, r->scen);
-    if (!r->d || (o->scen_path && !r->scen)) {
+    bool plot_out = o->plot_path && strcmp(o->plot_path, "-") == 0;
+    r->d = dk_pipe_new(plot_out ? NULL : stdout, &po);
+    if (o->scen_path)
+        r->scen = dk_scen_builder_new();
+    if (o->plot_path) {
+        dk_plot_opts pl = { .title = split ? o->host : o->file, .split = split };
+        r->plot = dk_plot_new(&pl);
+    }
+    if (!r->d || (o->scen_path && !r->scen) || (o->plot_path && !r->plot)) {
         fprintf(stderr, TOOL ": out of memory\n");
         return EXIT_INPUT;
+    }
+    if (r->scen || r->plot)
+        dk_pipe_tap(r->d, to_taps, r);
+    return 0;
+}
+
+/* --plot: the SVG to its file, or to stdout ("-").  The file is created as
+ * --scenario's is (file.h: never through a symlink, 0600, a FIFO allowed).
+ * 0, or the exit status after a one-line error. */
+static int write_plot(run *r)
+{
+    const char *path = r->o->plot_path;
+    bool out = strcmp(path, "-") == 0;
+    dk_err e = { 0 };
+    FILE *f = out ? stdout : dk_file_fopen(path, DK_FILE_STREAM, &e);
+    if (!f)
+        return input_error(path, &e);
+    bool ok = dk_plot_write(r->plot, f) == 0;
+    ok = (out ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok) {
+        dk_err_set(&e, DK_E_IO, -1, "write error: %s", strerror(errno));
+        return input_error(out ? "standard output" : path, &e);
     }
     return 0;
 }
@@ -192,13 +230,20 @@ static int write_scenario(run *r, const char *src, const char *format)
 /* After dk_pipe_finish: 0 the update completed (and matches the package),
  * 1 it did not; 2 after one error line: stdout could not be written, the
  * input could not be read to its end (failed, ferr), it held no DFU message
- * (nomsg set), or the scenario could not be written. */
+ * (nomsg set), or the scenario or the plot could not be written.  The plot
+ * is written when the input held messages, also when its end could not be
+ * read: it shows what was. */
 static int conclude(run *r, const char *src, const char *failed, const dk_err *ferr,
                     const dk_err *nomsg, const char *format)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
         return EXIT_INPUT;
+    }
+    if (r->plot && !nomsg) {
+        int rc = write_plot(r);
+        if (rc)
+            return rc;
     }
     if (failed)
         return input_error(failed, ferr);
@@ -367,6 +412,10 @@ static const dk_cli_opt cli_opts[] = {
       "the input does not show it); - = stdout; an existing file is overwritten, a new one is mode 0600, "
       "a symlink is refused",
       NULL, dk_cli_str, O(scen_path) },
+    { "plot", 0, "OUT.svg",
+      "draw offset against time per image, with EXECUTEs, resumes, restarts, anomalies and port gaps (- : the "
+      "SVG to stdout, instead of the transcript); the file is created as --scenario's is",
+      NULL, dk_cli_str, O(plot_path) },
     { "verbose", 'v', NULL, "every frame (no folding of writes)", NULL, dk_cli_true, O(verbose) },
     { "list", 0, NULL, "list anomaly ids and diagnosis signatures", NULL, opt_list },
 };
@@ -385,6 +434,7 @@ static const dk_cli_example cli_examples[] = {
     { "dfudecode --scenario field.json nrfutil.log && dfusim --scenario field.json",
       "A field log into a dfusim scenario that puts the simulator where the device was:" },
     { "dfusniff --port /dev/ttyACM0 -w - | dfudecode -", "A live link through dfusniff, on a pipe:" },
+    { "dfudecode --plot resume.svg captures/resume.pcap", "The same update drawn as an SVG a browser shows:" },
 };
 static const char *const cli_see_also[] = { "dfusim(1)", "dfuhost(1)", "dfusniff(1)", "dfucheck(1)", "tshark(1)",
                                             NULL };
@@ -436,6 +486,11 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     if (two && o->fmt == DK_FMT_PCAP) {
         fprintf(stderr, TOOL ": --host/--target take raw captures (a pcap holds both lines)\n");
+        return EXIT_INPUT;
+    }
+    if (o->plot_path && o->scen_path && strcmp(o->plot_path, "-") == 0 &&
+        strcmp(o->scen_path, "-") == 0) {
+        fprintf(stderr, TOOL ": --plot - and --scenario - cannot both write to stdout\n");
         return EXIT_INPUT;
     }
     o->file = two ? NULL : argv[next];
@@ -497,6 +552,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = o.file ? decode_one(&r) : decode_two(&r);
     dk_scen_builder_free(r.scen);
+    dk_plot_free(r.plot);
     dk_pipe_free(r.d);
     dk_pkg_free(&r.pkg);
     return rc;
