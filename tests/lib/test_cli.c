@@ -392,12 +392,111 @@ static void table_dump(void **state)
     free(t);
 }
 
+/* ---- modes: dfusim --protocol legacy ----------------------------------------- */
+
+static int on_proto(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ((cfg *)ctx)->out = arg;
+    return DK_CLI_GO;
+}
+
+static const dk_cli_opt old_rows[] = {
+    { "protocol", 0, "old", "this table", NULL, on_proto },
+    { "dual-bank", 0, NULL, "only here", "board", dk_cli_true, offsetof(cfg, live) },
+};
+static const char *const old_usage[] = { "--protocol old [options]", NULL };
+static const dk_cli_exit old_exits[] = { { 0, "served" }, { 2, "bad options" } };
+static const dk_cli_example old_examples[] = { { "mtool --protocol old --dual-bank", "Two banks:" } };
+static const dk_cli_tool old_tool = {
+    .name = "mtool", .summary = "the old protocol", .usage = old_usage, .description = "The old one.",
+    .opts = old_rows, .n_opts = DK_CLI_N(old_rows), .exits = old_exits, .n_exits = DK_CLI_N(old_exits),
+    .examples = old_examples, .n_examples = DK_CLI_N(old_examples),
+};
+static const dk_cli_opt new_rows[] = {
+    { "protocol", 0, "new|old", "which one", NULL, on_proto },
+    { "port", 'p', "PORT", "takes an argument", NULL, dk_cli_str, offsetof(cfg, port) },
+    { "verbose", 'v', NULL, "more", NULL, dk_cli_count, offsetof(cfg, verbose) },
+};
+static const dk_cli_mode modes_of[] = { { "protocol", "old", "old protocol", &old_tool } };
+static const char *const new_usage[] = { "[options]", NULL };
+static const dk_cli_tool mtool = {
+    .name = "mtool", .summary = "two protocols", .usage = new_usage, .description = "The new one.",
+    .opts = new_rows, .n_opts = DK_CLI_N(new_rows), .exits = exits, .n_exits = DK_CLI_N(exits),
+    .examples = examples, .n_examples = DK_CLI_N(examples), .modes = modes_of, .n_modes = DK_CLI_N(modes_of),
+};
+
+#define PICK(...) dk_cli_pick(&mtool, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void modes(void **state)
+{
+    (void)state;
+    char why[128];
+    assert_int_equal(dk_cli_check(&mtool, why, sizeof why), 0);
+    /* the option's value picks the table, as getopt_long would read argv */
+    assert_ptr_equal(PICK("-v"), &mtool);
+    assert_ptr_equal(PICK("--protocol", "old"), &old_tool);
+    assert_ptr_equal(PICK("--protocol=old", "--dual-bank"), &old_tool);
+    assert_ptr_equal(PICK("--proto", "old"), &old_tool); /* an unambiguous prefix */
+    assert_ptr_equal(PICK("--protocol", "new"), &mtool);
+    assert_ptr_equal(PICK("--protocol", "old", "--protocol", "new"), &mtool); /* the last one */
+    assert_ptr_equal(PICK("--protocol", "new", "-v", "--protocol=old"), &old_tool);
+    /* an argument that looks like the option is an argument */
+    assert_ptr_equal(PICK("--port", "--protocol", "old"), &mtool);
+    assert_ptr_equal(PICK("-p", "--protocol", "old"), &mtool);
+    assert_ptr_equal(PICK("-vp", "--protocol", "old"), &mtool);
+    assert_ptr_equal(PICK("-p--protocol", "old"), &mtool);
+    assert_ptr_equal(PICK("--", "--protocol", "old"), &mtool);
+    assert_ptr_equal(PICK("--protocol"), &mtool); /* no value: getopt_long's to refuse */
+
+    /* the old table parses the old command line; the new one refuses it */
+    cfg c = { 0 };
+    dk_cli_result r;
+    PARSE(&old_tool, &c, DK_CLI_ALL, &r, "--protocol", "old", "--dual-bank");
+    assert_int_equal(r.outcome, DK_CLI_RUN);
+    assert_true(c.live);
+    PARSE(&mtool, &c, DK_CLI_ALL, &r, "--dual-bank");
+    assert_int_equal(r.outcome, DK_CLI_REFUSED);
+
+    /* --help names the mode; the page holds its section with its options,
+     * exit statuses and examples, and its synopsis */
+    char *h = capture(dk_cli_help, &mtool);
+    assert_non_null(strstr(h, "old protocol: with --protocol old, mtool takes other options: mtool --protocol"));
+    assert_null(strstr(h, "dual-bank"));
+    free(h);
+    char *m = capture(dk_cli_man, &mtool);
+    static const char *const order[] = { ".SH SYNOPSIS\n.B mtool\n[options]\n.br\n.B mtool\n\\-\\-protocol old [options]\n",
+                                         ".SH OPTIONS\n", ".SH \"OLD PROTOCOL\"\n", ".SS \"board\"\n.TP\n\\fB\\-\\-dual\\-bank\\fR\n",
+                                         ".SS \"Exit status\"\n.TP\n.B 0\nserved\n", ".SS Examples\n",
+                                         "mtool \\-\\-protocol old \\-\\-dual\\-bank\n", ".SH \"EXIT STATUS\"\n" };
+    const char *prev = m;
+    for (size_t i = 0; i < DK_CLI_N(order); i++) {
+        const char *p = strstr(m, order[i]);
+        if (!p || p < prev)
+            fail_msg("'%s' missing or out of order in\n%s", order[i], m);
+        prev = p;
+    }
+    free(m);
+    char *t = capture(dk_cli_table, &mtool);
+    assert_non_null(strstr(t, "\nmode\t--protocol\told\told protocol\n"));
+    free(t);
+
+    /* a mode whose option is no row, or takes no argument, breaks the table */
+    dk_cli_mode bad_mode[] = { { "verbose", "old", "x", &old_tool } };
+    dk_cli_tool b = mtool;
+    b.modes = bad_mode;
+    assert_int_equal(dk_cli_check(&b, why, sizeof why), -1);
+    bad_mode[0].option = "nothing";
+    assert_int_equal(dk_cli_check(&b, why, sizeof why), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_rows),   cmocka_unit_test(refusals),      cmocka_unit_test(builtins_and_stops),
         cmocka_unit_test(two_passes),    cmocka_unit_test(stop_at_operand), cmocka_unit_test(broken_tables),
         cmocka_unit_test(help_text),     cmocka_unit_test(man_page),      cmocka_unit_test(table_dump),
+        cmocka_unit_test(modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
