@@ -10,7 +10,9 @@
 #    shared library and against libdfukit.a (-l:libdfukit.a and the
 #    Requires.private packages' flags), and both run
 #    (CRC-32 of "123456789" = 0xCBF43926, an init packet through nanopb, a
-#    capture format guess, the version).
+#    capture format guess, the version);
+#  - cmake --install --prefix DIR: its dfukit.pc, unchanged, builds and runs
+#    crc_user.c.
 set -u
 BUILD=$1 WORK=$2 CC=$3
 shift 3
@@ -86,5 +88,20 @@ if [ -x "$WORK/user-static" ]; then
     out=$("$WORK/user-static") || fail "user-static: $out"
     echo "static: $out"
 fi
-[ $fails -eq 0 ] && echo "install: layout, $nh headers, pkg-config, shared and static users: ok"
+# cmake --install --prefix DIR, as a user would install into a directory of
+# their own: the dfukit.pc it installs names DIR, used as it is
+cmake --install "$BUILD" --prefix "$WORK/prefix" >"$WORK/install2.log" 2>&1 ||
+    { cat "$WORK/install2.log"; fail "cmake --install --prefix"; }
+pc2=$(find "$WORK/prefix" -name dfukit.pc)
+[ "$(sed -n 's/^prefix=//p' "$pc2")" = "$WORK/prefix" ] || fail "--prefix: dfukit.pc says $(grep '^prefix=' "$pc2")"
+pcdir2=$(dirname "$pc2")
+if $CC -std=c11 -Wall -Wextra -Werror $EXTRA "$HERE/crc_user.c" -o "$WORK/user-prefix" \
+    $(PKG_CONFIG_PATH="$pcdir2" pkg-config --cflags --libs dfukit) 2>"$WORK/cc.err"; then
+    out=$(LD_LIBRARY_PATH=$(PKG_CONFIG_PATH="$pcdir2" pkg-config --variable=libdir dfukit) "$WORK/user-prefix") ||
+        fail "user-prefix: $out"
+    echo "--prefix: $out"
+else
+    fail "--prefix build: $(head -n 5 "$WORK/cc.err")"
+fi
+[ $fails -eq 0 ] && echo "install: layout, $nh headers, pkg-config, shared and static users, --prefix: ok"
 [ $fails -eq 0 ]
