@@ -12,35 +12,31 @@
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bl.h"
 #include "dfukit/capfile.h"
+#include "dfukit/cli.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
-#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
+#include "control.h"
 #include "fault.h"
 #include "legacy_main.h"
 #include "flash.h"
 #include "line.h"
+#include "proc.h"
 #include "settings.h"
 
 #define TOOL "dfusim"
@@ -62,6 +58,11 @@ typedef struct {
     ds_faults faults;
     const char *scenario_path; /* --scenario FILE */
     dk_scenario *scen;         /* its contents, or NULL */
+    /* parse time: the first pass's options, and the SoftDevice asked for */
+    const char *chip, *time_scale;
+    bool sd;
+    uint32_t sd_end;
+    bool mtu_set, transport_set, app_cli; /* given on the command line */
 } options;
 
 typedef struct {
@@ -126,27 +127,14 @@ typedef struct {
     bool host_open;
     char lineset[64]; /* the host's line settings, as last logged */
 
-    int ctl_fd, ctl_conn;
-    ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
-    char ctl_buf[512];
-    size_t ctl_len;
+    ds_ctl ctl; /* --control */
 } sim;
-
-static volatile sig_atomic_t sig_quit, sig_reset, sig_cut, sig_dump;
-static int sig_pipe[2] = { -1, -1 };
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static uint64_t now_us(const sim *s)
 {
-    return mono_us() - s->t0_us;
+    return ds_mono_us() - s->t0_us;
 }
 
 static uint64_t now_ns(const sim *s)
@@ -172,13 +160,10 @@ static void logx(const sim *s, int level, const char *fmt, ...)
 {
     if (s->o.verbose < level)
         return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ds_vlog(now_ms(s), fmt, ap);
     va_end(ap);
-    fprintf(stderr, TOOL ": %llu.%03llu %s\n", (unsigned long long)(now_ms(s) / 1000),
-            (unsigned long long)(now_ms(s) % 1000), msg);
 }
 
 static void describe(const uint8_t *p, size_t n, char *out, size_t cap)
@@ -441,7 +426,6 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
 }
 
 static void note_host(sim *s, bool open);
-static void drain_sig_pipe(void);
 
 /* Write one answer to the host.  The wait on a full pty ends at a hang-up
  * (the host died: nobody reads what waits) and at SIGTERM/SIGINT; other
@@ -450,10 +434,10 @@ static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
 {
     size_t done = 0, k = 0;
     dk_pty_wr w;
-    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, sig_pipe[0], &k)) == DK_PTY_WOKEN &&
-           !sig_quit) {
+    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, ds_sig_fd(), &k)) == DK_PTY_WOKEN &&
+           !ds_sig_quit) {
         done += k;
-        drain_sig_pipe();
+        ds_sig_drain();
     }
     *sent = done + k;
     return w;
@@ -462,7 +446,7 @@ static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
 static void flush_tx(sim *s)
 {
     uint64_t now = now_us(s);
-    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !sig_quit) {
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !ds_sig_quit) {
         tx_frame *t = &s->txq[s->tx_head];
         if (s->o.vclock && t->v_t_us < 0) {
             if (s->v_ns < t->v_due_ns)
@@ -682,7 +666,7 @@ static void serve(sim *s)
  * one go, without a poll between its frames. */
 static void pump(sim *s)
 {
-    while (!sig_quit) {
+    while (!ds_sig_quit) {
         size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
         flush_tx(s);
         serve(s);
@@ -755,7 +739,7 @@ static void rt_event(sim *s, const ds_line_ev *ev)
 /* Realtime: run the model up to now, answers out as they fall due. */
 static void rt_pump(sim *s)
 {
-    while (!sig_quit) {
+    while (!ds_sig_quit) {
         flush_tx(s);
         rt_sync(s);
         ds_line_ev ev;
@@ -767,20 +751,6 @@ static void rt_pump(sim *s)
 }
 
 /* ---- control channel -------------------------------------------------------- */
-
-static void ctl_reply(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl_reply(sim *s, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && s->ctl_conn >= 0 && write(s->ctl_conn, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0) {
-        close(s->ctl_conn);
-        s->ctl_conn = -1;
-    }
-}
 
 static bool dump_hex(sim *s, const char *path, dk_err *err)
 {
@@ -818,8 +788,9 @@ static void resume_input(sim *s, bool drop)
     s->paused = false;
 }
 
-static void ctl_command(sim *s, char *line)
+static void ctl_command(void *ctx, char *line)
 {
+    sim *s = ctx;
     char *arg = strchr(line, ' ');
     if (arg)
         *arg++ = 0;
@@ -833,7 +804,7 @@ static void ctl_command(sim *s, char *line)
         boot(s, false, "buttonless DFU request (control)");
     } else if (!strcmp(line, "resume")) {
         if (arg && strcmp(arg, "drop")) {
-            ctl_reply(s, "error: resume takes nothing or 'drop'\n");
+            ds_ctl_reply(&s->ctl, "error: resume takes nothing or 'drop'\n");
             return;
         }
         resume_input(s, arg != NULL);
@@ -847,178 +818,31 @@ static void ctl_command(sim *s, char *line)
         if (m) {
             ds_bl_print_settings(s->bl, m);
             fclose(m);
-            if (s->ctl_conn >= 0 && len && write(s->ctl_conn, text, len) < 0) {
-                close(s->ctl_conn);
-                s->ctl_conn = -1;
-            }
+            ds_ctl_write(&s->ctl, text, len);
             free(text);
         }
     } else if (!strcmp(line, "dump-hex")) {
         const char *p = arg && *arg ? arg : s->o.dump_hex;
         if (!p) {
-            ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
+            ds_ctl_reply(&s->ctl, "error: dump-hex needs a file (no --dump-hex given)\n");
             return;
         }
         dk_err err;
         if (!dump_hex(s, p, &err)) {
-            ctl_reply(s, "error: %s: %s\n", p, err.msg);
+            ds_ctl_reply(&s->ctl, "error: %s: %s\n", p, err.msg);
             return;
         }
     } else if (!strcmp(line, "status")) {
-        ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
+        ds_ctl_reply(&s->ctl, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
                   s->off ? "off" : s->stalled ? "stalled" : s->paused ? "paused" : s->in_dfu ? "dfu" : "app",
                   (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
                   (unsigned long long)ds_bl_image_bytes(s->bl));
     } else {
-        ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
+        ds_ctl_reply(&s->ctl, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
                      "resume [drop], show-settings, dump-hex [FILE], status)\n", line);
         return;
     }
-    ctl_reply(s, "ok\n");
-}
-
-static void ctl_read(sim *s)
-{
-    ssize_t n = read(s->ctl_conn, s->ctl_buf + s->ctl_len, sizeof s->ctl_buf - 1 - s->ctl_len);
-    if (n <= 0) {
-        close(s->ctl_conn);
-        s->ctl_conn = -1;
-        s->ctl_len = 0;
-        return;
-    }
-    s->ctl_len += (size_t)n;
-    s->ctl_buf[s->ctl_len] = 0;
-    char *nl;
-    while (s->ctl_conn >= 0 && (nl = strchr(s->ctl_buf, '\n')) != NULL) {
-        *nl = 0;
-        if (nl > s->ctl_buf && nl[-1] == '\r')
-            nl[-1] = 0;
-        if (s->ctl_buf[0])
-            ctl_command(s, s->ctl_buf);
-        size_t used = (size_t)(nl + 1 - s->ctl_buf);
-        memmove(s->ctl_buf, nl + 1, s->ctl_len - used + 1);
-        s->ctl_len -= used;
-    }
-    if (s->ctl_len == sizeof s->ctl_buf - 1) {
-        ctl_reply(s, "error: line too long\n");
-        s->ctl_len = 0;
-    }
-}
-
-/* What is at path may be replaced: nothing, or a stale socket of ours (one a
- * killed dfusim left: ours, and nobody listening).  0, or -1 after a line. */
-static int ctl_replaceable(const char *path, const struct sockaddr_un *a)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    const char *why = NULL;
-    char buf[64];
-    if (!S_ISSOCK(st.st_mode)) {
-        why = "exists and is not a socket";
-    } else if (st.st_uid != geteuid()) {
-        snprintf(buf, sizeof buf, "is a socket of uid %lu", (unsigned long)st.st_uid);
-        why = buf;
-    } else {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int e = fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof *a) == 0 ? 0 : errno;
-        if (fd >= 0)
-            close(fd);
-        if (e != ECONNREFUSED)
-            why = e == 0 ? "is in use (something listens on it)" : "is a socket that cannot be checked";
-    }
-    if (why) {
-        fprintf(stderr, TOOL ": --control %s: %s; not replacing it\n", path, why);
-        return -1;
-    }
-    unlink(path);
-    return 0;
-}
-
-static int ctl_open(sim *s, const char *path)
-{
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof a.sun_path) {
-        fprintf(stderr, TOOL ": --control %s: path too long\n", path);
-        return -1;
-    }
-    strcpy(a.sun_path, path);
-    if (ctl_replaceable(path, &a) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    /* The socket's mode comes from the umask at bind: 0600 whatever the
-     * user's (a control socket cuts power and writes files). */
-    mode_t old = umask(0177);
-    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
-    umask(old);
-    struct stat st;
-    if (rc < 0 || listen(fd, 4) < 0 || lstat(path, &st) < 0) {
-        fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    s->ctl_fd = fd;
-    s->ctl_ino = st.st_ino;
-    return 0;
-}
-
-/* Remove the socket if it is still the one we made. */
-static void ctl_close(sim *s)
-{
-    struct stat st;
-    if (s->ctl_fd < 0)
-        return;
-    close(s->ctl_fd);
-    s->ctl_fd = -1;
-    if (lstat(s->o.control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == s->ctl_ino)
-        unlink(s->o.control);
-}
-
-/* ---- signals ---------------------------------------------------------------- */
-
-static void on_signal(int sig)
-{
-    int e = errno;
-    if (sig == SIGUSR1)
-        sig_reset = 1;
-    else if (sig == SIGUSR2)
-        sig_cut = 1;
-    else if (sig == SIGHUP)
-        sig_dump = 1;
-    else
-        sig_quit = 1;
-    if (sig_pipe[1] >= 0) {
-        ssize_t w = write(sig_pipe[1], "x", 1);
-        (void)w;
-    }
-    errno = e;
-}
-
-static void drain_sig_pipe(void)
-{
-    char junk[64];
-    while (read(sig_pipe[0], junk, sizeof junk) > 0)
-        ;
-}
-
-static int setup_signals(void)
-{
-    if (pipe(sig_pipe) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
+    ds_ctl_reply(&s->ctl, "ok\n");
 }
 
 /* ---- main loop ---------------------------------------------------------------- */
@@ -1125,21 +949,46 @@ static int read_pty(sim *s, uint64_t base_ns)
     return 0;
 }
 
+/* What to wait for, and until when (UINT64_MAX: nothing but input). */
+static uint64_t next_wake(const sim *s, uint64_t now)
+{
+    uint64_t wake = UINT64_MAX;
+    if (s->tx_n)
+        wake = min_u64(wake, s->txq[s->tx_head].at_us);
+    if (s->rx_n && !s->tx_n && !s->paused)
+        wake = min_u64(wake, s->rxq[s->rx_head].ready_us);
+    if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
+        wake = min_u64(wake, now);
+    if (s->line) {
+        uint64_t t = ds_line_next_time(s->line);
+        if (t != UINT64_MAX)
+            wake = min_u64(wake, (t + 999) / 1000);
+    }
+    if (s->off)
+        wake = min_u64(wake, s->off_until_us);
+    uint64_t d = ds_bl_deadline(s->bl), fm = ds_faults_next_ms(&s->o.faults);
+    if (d != UINT64_MAX && !s->off && !s->stalled)
+        wake = min_u64(wake, d * 1000u);
+    if (fm != UINT64_MAX)
+        wake = min_u64(wake, fm * 1000u);
+    return wake;
+}
+
 static int run(sim *s)
 {
     for (;;) {
-        if (sig_quit)
+        if (ds_sig_quit)
             return 0;
-        if (sig_reset) {
-            sig_reset = 0;
+        if (ds_sig_reset) {
+            ds_sig_reset = 0;
             boot(s, false, "reset (SIGUSR1)");
         }
-        if (sig_cut) {
-            sig_cut = 0;
+        if (ds_sig_cut) {
+            ds_sig_cut = 0;
             power_cut(s, 0, "power cut (SIGUSR2)");
         }
-        if (sig_dump) {
-            sig_dump = 0;
+        if (ds_sig_dump) {
+            ds_sig_dump = 0;
             dk_err err;
             if (s->o.dump_hex)
                 dump_hex(s, s->o.dump_hex, &err);
@@ -1150,26 +999,7 @@ static int run(sim *s)
         else
             pump(s);
 
-        /* What to wait for, and until when. */
-        uint64_t now = now_us(s), wake = UINT64_MAX;
-        if (s->tx_n)
-            wake = min_u64(wake, s->txq[s->tx_head].at_us);
-        if (s->rx_n && !s->tx_n && !s->paused)
-            wake = min_u64(wake, s->rxq[s->rx_head].ready_us);
-        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
-            wake = min_u64(wake, now);
-        if (s->line) {
-            uint64_t t = ds_line_next_time(s->line);
-            if (t != UINT64_MAX)
-                wake = min_u64(wake, (t + 999) / 1000);
-        }
-        if (s->off)
-            wake = min_u64(wake, s->off_until_us);
-        uint64_t d = ds_bl_deadline(s->bl), fm = ds_faults_next_ms(&s->o.faults);
-        if (d != UINT64_MAX && !s->off && !s->stalled)
-            wake = min_u64(wake, d * 1000u);
-        if (fm != UINT64_MAX)
-            wake = min_u64(wake, fm * 1000u);
+        uint64_t now = now_us(s), wake = next_wake(s, now);
 
         /* While a host has the port, poll reports its leaving (POLLHUP); only
          * without one is there a separate check. */
@@ -1183,7 +1013,7 @@ static int run(sim *s)
                          (!s->line || ds_line_host_pending(s->line) == 0);
         struct pollfd pf[5];
         int n = 0;
-        pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        pf[n++] = (struct pollfd){ .fd = ds_sig_fd(), .events = POLLIN };
         int pty_i = -1, open_i = -1, lis_i = -1, con_i = -1;
         if (want_read && host) { /* a hung-up master polls HUP at once: left out */
             pty_i = n;
@@ -1192,13 +1022,13 @@ static int run(sim *s)
             open_i = n;
             pf[n++] = (struct pollfd){ .fd = s->pty.opened, .events = POLLIN };
         }
-        if (s->ctl_fd >= 0) {
+        if (s->ctl.fd >= 0) {
             lis_i = n;
-            pf[n++] = (struct pollfd){ .fd = s->ctl_fd, .events = POLLIN };
+            pf[n++] = (struct pollfd){ .fd = s->ctl.fd, .events = POLLIN };
         }
-        if (s->ctl_conn >= 0) {
+        if (s->ctl.conn >= 0) {
             con_i = n;
-            pf[n++] = (struct pollfd){ .fd = s->ctl_conn, .events = POLLIN };
+            pf[n++] = (struct pollfd){ .fd = s->ctl.conn, .events = POLLIN };
         }
         int timeout = -1;
         if (wake != UINT64_MAX)
@@ -1220,19 +1050,11 @@ static int run(sim *s)
         }
         uint64_t woke = now_us(s);
         if (r > 0 && pf[0].revents)
-            drain_sig_pipe();
-        if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
-            int c = accept(s->ctl_fd, NULL, NULL);
-            if (c >= 0) {
-                if (s->ctl_conn >= 0)
-                    close(s->ctl_conn);
-                fcntl(c, F_SETFD, FD_CLOEXEC);
-                s->ctl_conn = c;
-                s->ctl_len = 0;
-            }
-        }
-        if (r > 0 && con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
-            ctl_read(s);
+            ds_sig_drain();
+        if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN))
+            ds_ctl_accept(&s->ctl);
+        if (r > 0 && con_i >= 0 && s->ctl.conn >= 0 && pf[con_i].revents)
+            ds_ctl_read(&s->ctl, ctl_command, s);
         if (r > 0 && open_i >= 0 && pf[open_i].revents) {
             dk_pty_opened_drain(&s->pty);
             s->rt_idle_ns = woke * 1000u; /* a host opened the port just now: nothing came before */
@@ -1269,59 +1091,6 @@ static void log_scenario(sim *s, bool fresh)
 
 /* ---- command line ------------------------------------------------------------- */
 
-static void usage(FILE *out)
-{
-    fputs("usage: dfusim [options]\n"
-          "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal.\n"
-          "Prints the pty path as the first line of stdout and serves until SIGTERM.\n"
-          "\n"
-          "  --scenario FILE            start as a dfudecode --scenario file says (device,\n"
-          "                             held init command and progress, faults); options\n"
-          "                             given with it override it\n"
-          "  --time-scale F             run the scenario's times (inactivity timeout, fault\n"
-          "                             delays and off times, after-ms) F times as long\n"
-          "chip and bootloader:\n"
-          "  --chip nrf52840|nrf52832   chip profile (default nrf52840)\n"
-          "  --mtu N                    MTU_GET answer and frame limit (131 UART, 2051 USB)\n"
-          "  --hw-version N             NRF_DFU_HW_VERSION (52)\n"
-          "  --sd-fwid none|ID          SoftDevice FWID; none = MBR only (default)\n"
-          "  --sd-end ADDR              end of the SoftDevice (default 0x27000)\n"
-          "  --app-size N               install an app of N bytes on a blank chip\n"
-          "  --app-version N            the installed app's version (downgrade check)\n"
-          "  --public-key FILE          PEM key for signature checks\n"
-          "  --allow-unsigned           do not require signed app/SD updates\n"
-          "  --save-progress-in-flash   NRF_DFU_SAVE_PROGRESS_IN_FLASH = 1\n"
-          "  --single-bank              NRF_DFU_SINGLE_BANK_APP_UPDATES = 1\n"
-          "  --enter-dfu WHEN           no-valid-app (default), always, first-boot\n"
-          "  --inactivity-ms N          inactivity reset (120000; 0 = off)\n"
-          "flash:\n"
-          "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
-          "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
-          "                             (exit 1 when it cannot be written)\n"
-          "  --show-settings            print the settings page (of --flash FILE) and exit\n"
-          "run time:\n"
-          "  --link PATH                symlink PATH to the pty\n"
-          "  --capture FILE             record all traffic (pcap, link type 250)\n"
-          "  --control PATH             unix socket: reset, power-cut [MS], enter-dfu, stall,\n"
-          "                             resume [drop], show-settings, dump-hex [FILE], status\n"
-          "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
-          "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
-          "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"
-          "  --hwfc on|off              the bootloader's UART flow control, RTS/CTS (on)\n"
-          "  --transport uart|usb       UART (default) or USB CDC (no baud pacing, MTU 2051;\n"
-          "                             --mtu 2051 implies it)\n"
-          "  --clock real|virtual       capture time stamps: the wall clock (default), or a\n"
-          "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
-          "                             counts line time and flash time (same run, same pcap)\n"
-          "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
-          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n"
-          "files (--capture, --dump-hex, dump-hex FILE, --flash): never written through a\n"
-          "symlink; a new one is mode 0600 (they hold the firmware); an existing capture or\n"
-          "HEX file is overwritten, an existing --flash file used as it is; --capture may\n"
-          "be a FIFO; the --control socket is mode 0600\n",
-          out);
-}
-
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
 {
@@ -1346,12 +1115,6 @@ static bool num(const char *s, uint64_t max, uint64_t *out)
     *out = v;
     return true;
 }
-
-enum {
-    O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
-    O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
-    O_FAULT, O_REALTIME, O_BAUD, O_HWFC, O_TRANSPORT, O_HELP, O_CLOCK, O_SCENARIO, O_TIMESCALE,
-};
 
 /* --scenario: the device, line and faults of a dk_scenario (scenario.h) as
  * defaults; 0, or -1 after a one-line error. */
@@ -1449,252 +1212,357 @@ static int scenario_flash(sim *s)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, options *o)
+/* ---- the option table (cli.h): getopt, --help and the man page ------------- */
+
+static int opt_mtu(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    static const struct option longs[] = {
-        { "chip", required_argument, 0, O_CHIP },
-        { "scenario", required_argument, 0, O_SCENARIO },
-        { "time-scale", required_argument, 0, O_TIMESCALE },
-        { "mtu", required_argument, 0, O_MTU },
-        { "hw-version", required_argument, 0, O_HW },
-        { "sd-fwid", required_argument, 0, O_SDFWID },
-        { "sd-end", required_argument, 0, O_SDEND },
-        { "app-size", required_argument, 0, O_APPSIZE },
-        { "app-version", required_argument, 0, O_APPVER },
-        { "public-key", required_argument, 0, O_PUBKEY },
-        { "allow-unsigned", no_argument, 0, O_UNSIGNED },
-        { "save-progress-in-flash", no_argument, 0, O_SAVE },
-        { "single-bank", no_argument, 0, O_SINGLE },
-        { "enter-dfu", required_argument, 0, O_ENTER },
-        { "inactivity-ms", required_argument, 0, O_INACT },
-        { "flash", required_argument, 0, O_FLASH },
-        { "dump-hex", required_argument, 0, O_DUMP },
-        { "show-settings", no_argument, 0, O_SHOW },
-        { "link", required_argument, 0, O_LINK },
-        { "capture", required_argument, 0, O_CAPTURE },
-        { "control", required_argument, 0, O_CONTROL },
-        { "fault", required_argument, 0, O_FAULT },
-        { "realtime", no_argument, 0, O_REALTIME },
-        { "baud", required_argument, 0, O_BAUD },
-        { "hwfc", required_argument, 0, O_HWFC },
-        { "transport", required_argument, 0, O_TRANSPORT },
-        { "clock", required_argument, 0, O_CLOCK },
-        { "help", no_argument, 0, O_HELP },
-        { "quiet", no_argument, 0, 'q' },
-        { "verbose", no_argument, 0, 'v' },
-        { 0, 0, 0, 0 },
-    };
-    /* The chip decides the defaults, so find it first; a scenario gives the
-     * defaults, options given with it override them. */
-    const char *chip = NULL, *scen_path = NULL, *scale_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--time-scale") && i + 1 < argc)
-            scale_arg = argv[i + 1];
-        else if (!strncmp(argv[i], "--time-scale=", 13))
-            scale_arg = argv[i] + 13;
-        if (!strcmp(argv[i], "--chip") && i + 1 < argc)
-            chip = argv[i + 1];
-        else if (!strncmp(argv[i], "--chip=", 7))
-            chip = argv[i] + 7;
-        else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
-            scen_path = argv[i + 1];
-        else if (!strncmp(argv[i], "--scenario=", 11))
-            scen_path = argv[i] + 11;
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, 8192, &v) || v < 23)
+        return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", arg);
+    ((options *)ctx)->cfg.mtu = (uint16_t)v;
+    ((options *)ctx)->mtu_set = true;
+    return DK_CLI_GO;
+}
+
+static int opt_hw(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v))
+        return bad("--hw-version %s: expected a number", arg);
+    ((options *)ctx)->cfg.hw_version = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_sd_fwid(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!strcmp(arg, "none")) {
+        o->sd = false;
+    } else if (num(arg, 0xFFFD, &v) && v != 0) {
+        o->sd = true;
+        o->cfg.sd_fwid = (uint16_t)v;
+    } else {
+        return bad("--sd-fwid %s: expected none or a FWID from 0x0001 to 0xFFFD", arg);
     }
+    return DK_CLI_GO;
+}
+
+static int opt_sd_end(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
+        return bad("--sd-end %s: expected a page-aligned address above 0x4000", arg);
+    o->sd_end = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_app_size(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!num(arg, o->cfg.chip.flash_size, &v))
+        return bad("--app-size %s: expected a byte count", arg);
+    o->cfg.app_size = (uint32_t)v;
+    o->app_cli = true;
+    return DK_CLI_GO;
+}
+
+static int opt_app_version(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v))
+        return bad("--app-version %s: expected a number", arg);
+    ((options *)ctx)->cfg.app_version = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_public_key(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (access(arg, R_OK) != 0)
+        return bad("--public-key %s: %s", arg, strerror(errno));
+    ((options *)ctx)->cfg.pubkey_pem = arg;
+    return DK_CLI_GO;
+}
+
+static int opt_enter(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_bl_config *c = &((options *)ctx)->cfg;
+    if (!strcmp(arg, "no-valid-app"))
+        c->enter = DS_BL_ENTER_NO_VALID_APP;
+    else if (!strcmp(arg, "always"))
+        c->enter = DS_BL_ENTER_ALWAYS;
+    else if (!strcmp(arg, "first-boot"))
+        c->enter = DS_BL_ENTER_FIRST_BOOT;
+    else
+        return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", arg);
+    return DK_CLI_GO;
+}
+
+static int opt_inactivity(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v) || (v > 0 && v < 100))
+        return bad("--inactivity-ms %s: expected 0 (off) or at least 100", arg);
+    ((options *)ctx)->cfg.inactivity_ms = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_fault(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_fault f;
+    char why[200];
+    if (ds_fault_parse(arg, &f, why, sizeof why) < 0)
+        return bad("--%s", why);
+    if (ds_faults_add(&((options *)ctx)->faults, &f) < 0)
+        return bad("--fault: at most %d faults", DS_FAULTS_MAX);
+    return DK_CLI_GO;
+}
+
+static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, 12000000, &v) || v < 300)
+        return bad("--baud %s: expected a rate from 300 to 12000000", arg);
+    ((options *)ctx)->baud = (long)v;
+    return DK_CLI_GO;
+}
+
+static int opt_hwfc(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "on") && strcmp(arg, "off"))
+        return bad("--hwfc %s: expected on or off", arg);
+    ((options *)ctx)->hwfc = !strcmp(arg, "on");
+    return DK_CLI_GO;
+}
+
+static int opt_transport(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    if (strcmp(arg, "uart") && strcmp(arg, "usb"))
+        return bad("--transport %s: expected uart or usb", arg);
+    o->transport = !strcmp(arg, "usb") ? DS_LINK_USB : DS_LINK_UART;
+    o->transport_set = true;
+    return DK_CLI_GO;
+}
+
+static int opt_clock(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "real") && strcmp(arg, "virtual"))
+        return bad("--clock %s: expected real or virtual", arg);
+    ((options *)ctx)->vclock = !strcmp(arg, "virtual");
+    return DK_CLI_GO;
+}
+
+static int opt_protocol(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)ctx, (void)opt;
+    if (strcmp(arg, "sdfu")) /* legacy was picked before the parse (main) */
+        return bad("--protocol: '%s' is not sdfu or legacy", arg);
+    return DK_CLI_GO;
+}
+
+static int opt_quiet(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    ((options *)ctx)->verbose = -1;
+    return DK_CLI_GO;
+}
+
+static int opt_verbose(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    options *o = ctx;
+    if (o->verbose < 0)
+        o->verbose = 0;
+    o->verbose++;
+    return DK_CLI_GO;
+}
+
+#define O(field) offsetof(options, field)
+#define CHIP "chip and bootloader"
+#define RUN "run time"
+static const dk_cli_opt cli_opts[] = {
+    { "protocol", 0, "sdfu|legacy",
+      "sdfu: Secure DFU (the default); legacy: the Adafruit nRF52 bootloader's HCI DFU, which takes options "
+      "of its own (dfusim --protocol legacy --help)",
+      NULL, opt_protocol },
+    /* the first pass: they decide the defaults of the rest */
+    { "scenario", 0, "FILE",
+      "start as a dfudecode --scenario file says (device, held init command and progress, faults); "
+      "options given with it override it",
+      NULL, dk_cli_str, O(scenario_path), DK_CLI_EARLY },
+    { "time-scale", 0, "F",
+      "run the scenario's times (inactivity timeout, fault delays and off times, after-ms) F times as long",
+      NULL, dk_cli_str, O(time_scale), DK_CLI_EARLY },
+    { "chip", 0, "nrf52840|nrf52832", "chip profile (default nrf52840)", CHIP, dk_cli_str, O(chip),
+      DK_CLI_EARLY },
+    /* the second */
+    { "mtu", 0, "N", "MTU_GET answer and frame limit (131 UART, 2051 USB)", CHIP, opt_mtu },
+    { "hw-version", 0, "N", "NRF_DFU_HW_VERSION (52)", CHIP, opt_hw },
+    { "sd-fwid", 0, "none|ID", "SoftDevice FWID; none = MBR only (default)", CHIP, opt_sd_fwid },
+    { "sd-end", 0, "ADDR", "end of the SoftDevice (default 0x27000)", CHIP, opt_sd_end },
+    { "app-size", 0, "N", "install an app of N bytes on a blank chip", CHIP, opt_app_size },
+    { "app-version", 0, "N", "the installed app's version (downgrade check)", CHIP, opt_app_version },
+    { "public-key", 0, "FILE", "PEM key for signature checks", CHIP, opt_public_key },
+    { "allow-unsigned", 0, NULL, "do not require signed app/SD updates", CHIP, dk_cli_true,
+      O(cfg.allow_unsigned) },
+    { "save-progress-in-flash", 0, NULL, "NRF_DFU_SAVE_PROGRESS_IN_FLASH = 1", CHIP, dk_cli_true,
+      O(cfg.save_progress_in_flash) },
+    { "single-bank", 0, NULL, "NRF_DFU_SINGLE_BANK_APP_UPDATES = 1", CHIP, dk_cli_true, O(cfg.single_bank) },
+    { "enter-dfu", 0, "WHEN", "no-valid-app (default), always, first-boot", CHIP, opt_enter },
+    { "inactivity-ms", 0, "N", "inactivity reset (120000; 0 = off)", CHIP, opt_inactivity },
+    { "flash", 0, "FILE", "keep the chip's flash in FILE (survives kill -9)", "flash", dk_cli_str,
+      O(flash_path) },
+    { "dump-hex", 0, "FILE",
+      "write the flash as Intel HEX at exit and on SIGHUP (exit 1 when it cannot be written)", "flash",
+      dk_cli_str, O(dump_hex) },
+    { "show-settings", 0, NULL, "print the settings page (of --flash FILE) and exit", "flash", dk_cli_true,
+      O(show_settings) },
+    { "link", 0, "PATH", "symlink PATH to the pty", RUN, dk_cli_str, O(link) },
+    { "capture", 0, "FILE", "record all traffic (pcap, link type 250)", RUN, dk_cli_str, O(capture) },
+    { "control", 0, "PATH",
+      "unix socket: reset, power-cut [MS], enter-dfu, stall, resume [drop], show-settings, dump-hex [FILE], "
+      "status",
+      RUN, dk_cli_str, O(control) },
+    { "fault", 0, "SPEC", "inject a fault (repeatable; see sim/README.md)", RUN, opt_fault },
+    { "realtime", 0, NULL, "pace bytes at --baud, spend flash time, lose overruns", RUN, dk_cli_true,
+      O(realtime) },
+    { "baud", 0, "N", "line speed for --realtime and --clock virtual (115200)", RUN, opt_baud },
+    { "hwfc", 0, "on|off", "the bootloader's UART flow control, RTS/CTS (on)", RUN, opt_hwfc },
+    { "transport", 0, "uart|usb", "UART (default) or USB CDC (no baud pacing, MTU 2051; --mtu 2051 implies it)",
+      RUN, opt_transport },
+    { "clock", 0, "real|virtual",
+      "capture time stamps: the wall clock (default), or a virtual clock from 2024-05-14 10:00:00 UTC that "
+      "only counts line time and flash time (same run, same pcap)",
+      RUN, opt_clock },
+    { "quiet", 'q', NULL, "quieter: no state changes or anomalies on stderr", RUN, opt_quiet },
+    { "verbose", 'v', NULL, "more verbose (-vv: flash operations)", RUN, opt_verbose },
+};
+#undef O
+#undef CHIP
+#undef RUN
+
+static const char *const cli_usage[] = { "[options]", NULL };
+static const dk_cli_note cli_notes[] = {
+    { "signals", "SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit" },
+    { "files",
+      "--capture, --dump-hex, dump-hex FILE, --flash: never written through a symlink; a new one is mode "
+      "0600 (they hold the firmware); an existing capture or HEX file is overwritten, an existing --flash "
+      "file used as it is; --capture may be a FIFO; the --control socket is mode 0600" },
+};
+static const dk_cli_exit cli_exits[] = {
+    { 0, "ended by SIGTERM/SIGINT, or --show-settings done" },
+    { 1, "could not open the pty, the flash file, the capture or the control socket; --link refused; "
+         "--dump-hex could not be written; --show-settings of a missing --flash file" },
+    { 2, "bad options or values, or a --scenario file that does not read or check" },
+};
+static const dk_cli_example cli_examples[] = {
+    { "dfusim --allow-unsigned --link /tmp/dk0 &\ndfuhost -p /tmp/dk0 --pkg app.zip",
+      "A board that takes unsigned packages, on a pty also reachable as /tmp/dk0:" },
+    { "dfusim --capture sim.pcap --fault after-bytes=8192:power-cut",
+      "Cut the power once 8192 bytes have arrived, and keep the traffic:" },
+    { "dfusim --flash board.bin --show-settings", "The settings page a previous run left in board.bin:" },
+};
+static const char *const cli_see_also[] = { "dfuhost(1)", "dfudecode(1)", "dfucheck(1)", "dfusniff(1)", NULL };
+static const dk_cli_mode cli_modes[] = {
+    { "protocol", "legacy", "legacy protocol", &ds_legacy_cli },
+};
+static const dk_cli_tool cli = {
+    .name = TOOL,
+    .summary = "a fake nRF5 SDK 17.1 Secure DFU bootloader on a pseudo-terminal",
+    .usage = cli_usage,
+    .description = "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal, or with "
+                   "--protocol legacy the Adafruit nRF52 bootloader's legacy HCI DFU.  Prints the pty path as "
+                   "the first line of stdout and serves until SIGTERM.",
+    .details = "It plays an nRF52 running the SDK's UART Secure DFU bootloader: banks, the settings page "
+               "and its backup, progress in RAM or flash, init packet validation, activation, resets, the "
+               "app booting.  Faults come on demand (--fault, the --control socket, signals): a power cut "
+               "at a byte or a flash operation, lost or late responses, stalls, flash errors.",
+    .opts = cli_opts,
+    .n_opts = DK_CLI_N(cli_opts),
+    .notes = cli_notes,
+    .n_notes = DK_CLI_N(cli_notes),
+    .exits = cli_exits,
+    .n_exits = DK_CLI_N(cli_exits),
+    .examples = cli_examples,
+    .n_examples = DK_CLI_N(cli_examples),
+    .see_also = cli_see_also,
+    .modes = cli_modes,
+    .n_modes = DK_CLI_N(cli_modes),
+};
+
+/* Between the passes: the scenario, the chip's defaults, the time scale; 0
+ * or 2 after one line. */
+static int apply_first(options *o)
+{
     static dk_scenario scen;
-    if (scen_path) {
+    if (o->scenario_path) {
         dk_err e;
-        if (dk_scen_read(scen_path, &scen, &e) != DK_OK) {
+        if (dk_scen_read(o->scenario_path, &scen, &e) != DK_OK) {
             fprintf(stderr, TOOL ": --scenario ");
-            dk_err_print(stderr, NULL, scen_path, &e);
+            dk_err_print(stderr, NULL, o->scenario_path, &e);
             return 2;
         }
         o->scen = &scen;
-        o->scenario_path = scen_path;
-        if (!chip)
-            chip = scen.device.chip;
+        if (!o->chip)
+            o->chip = scen.device.chip;
     }
-    if (!chip)
-        chip = "nrf52840";
-    if (!ds_chip_find(chip))
-        return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
-    ds_bl_config_default(&o->cfg, chip);
+    if (!o->chip)
+        o->chip = "nrf52840";
+    if (!ds_chip_find(o->chip))
+        return bad("--chip %s: unknown chip (nrf52840, nrf52832)", o->chip);
+    ds_bl_config_default(&o->cfg, o->chip);
     o->baud = 115200;
     o->hwfc = true;
     o->transport = DS_LINK_UART;
     ds_faults_init(&o->faults);
-    bool sd = false;
-    bool transport_set = false, mtu_set = false;
-    uint32_t sd_end = 0;
     double scale = 1.0;
-    if (scale_arg) {
+    if (o->time_scale) {
         char *end;
-        scale = strtod(scale_arg, &end);
+        scale = strtod(o->time_scale, &end);
         if (*end || !(scale > 0 && scale <= 1))
-            return bad("--time-scale %s: expected a factor above 0, at most 1", scale_arg);
+            return bad("--time-scale %s: expected a factor above 0, at most 1", o->time_scale);
         if (!o->scen)
             return bad("--time-scale goes with --scenario");
     }
-    if (o->scen && scenario_config(o, &sd, &sd_end, scale) != 0)
+    if (o->scen && scenario_config(o, &o->sd, &o->sd_end, scale) != 0)
         return 2;
+    return 0;
+}
 
-    opterr = 0;
-    int c;
-    uint64_t v;
-    bool app_cli = false;
-    while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
-        switch (c) {
-        case O_CHIP:
-        case O_SCENARIO:
-        case O_TIMESCALE:
-            break;
-        case O_MTU:
-            if (!num(optarg, 8192, &v) || v < 23)
-                return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", optarg);
-            o->cfg.mtu = (uint16_t)v;
-            mtu_set = true;
-            break;
-        case O_HW:
-            if (!num(optarg, UINT32_MAX, &v))
-                return bad("--hw-version %s: expected a number", optarg);
-            o->cfg.hw_version = (uint32_t)v;
-            break;
-        case O_SDFWID:
-            if (!strcmp(optarg, "none")) {
-                sd = false;
-            } else if (num(optarg, 0xFFFD, &v) && v != 0) {
-                sd = true;
-                o->cfg.sd_fwid = (uint16_t)v;
-            } else {
-                return bad("--sd-fwid %s: expected none or a FWID from 0x0001 to 0xFFFD", optarg);
-            }
-            break;
-        case O_SDEND:
-            if (!num(optarg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
-                return bad("--sd-end %s: expected a page-aligned address above 0x4000", optarg);
-            sd_end = (uint32_t)v;
-            break;
-        case O_APPSIZE:
-            if (!num(optarg, o->cfg.chip.flash_size, &v))
-                return bad("--app-size %s: expected a byte count", optarg);
-            o->cfg.app_size = (uint32_t)v;
-            app_cli = true;
-            break;
-        case O_APPVER:
-            if (!num(optarg, UINT32_MAX, &v))
-                return bad("--app-version %s: expected a number", optarg);
-            o->cfg.app_version = (uint32_t)v;
-            break;
-        case O_PUBKEY:
-            if (access(optarg, R_OK) != 0)
-                return bad("--public-key %s: %s", optarg, strerror(errno));
-            o->cfg.pubkey_pem = optarg;
-            break;
-        case O_UNSIGNED:
-            o->cfg.allow_unsigned = true;
-            break;
-        case O_SAVE:
-            o->cfg.save_progress_in_flash = true;
-            break;
-        case O_SINGLE:
-            o->cfg.single_bank = true;
-            break;
-        case O_ENTER:
-            if (!strcmp(optarg, "no-valid-app"))
-                o->cfg.enter = DS_BL_ENTER_NO_VALID_APP;
-            else if (!strcmp(optarg, "always"))
-                o->cfg.enter = DS_BL_ENTER_ALWAYS;
-            else if (!strcmp(optarg, "first-boot"))
-                o->cfg.enter = DS_BL_ENTER_FIRST_BOOT;
-            else
-                return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", optarg);
-            break;
-        case O_INACT:
-            if (!num(optarg, UINT32_MAX, &v) || (v > 0 && v < 100))
-                return bad("--inactivity-ms %s: expected 0 (off) or at least 100", optarg);
-            o->cfg.inactivity_ms = (uint32_t)v;
-            break;
-        case O_FLASH:
-            o->flash_path = optarg;
-            break;
-        case O_DUMP:
-            o->dump_hex = optarg;
-            break;
-        case O_SHOW:
-            o->show_settings = true;
-            break;
-        case O_LINK:
-            o->link = optarg;
-            break;
-        case O_CAPTURE:
-            o->capture = optarg;
-            break;
-        case O_CONTROL:
-            o->control = optarg;
-            break;
-        case O_FAULT: {
-            ds_fault f;
-            char why[200];
-            if (ds_fault_parse(optarg, &f, why, sizeof why) < 0)
-                return bad("--%s", why);
-            if (ds_faults_add(&o->faults, &f) < 0)
-                return bad("--fault: at most %d faults", DS_FAULTS_MAX);
-            break;
-        }
-        case O_REALTIME:
-            o->realtime = true;
-            break;
-        case O_BAUD:
-            if (!num(optarg, 12000000, &v) || v < 300)
-                return bad("--baud %s: expected a rate from 300 to 12000000", optarg);
-            o->baud = (long)v;
-            break;
-        case O_HWFC:
-            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-                return bad("--hwfc %s: expected on or off", optarg);
-            o->hwfc = !strcmp(optarg, "on");
-            break;
-        case O_TRANSPORT:
-            if (strcmp(optarg, "uart") && strcmp(optarg, "usb"))
-                return bad("--transport %s: expected uart or usb", optarg);
-            o->transport = !strcmp(optarg, "usb") ? DS_LINK_USB : DS_LINK_UART;
-            transport_set = true;
-            break;
-        case O_CLOCK:
-            if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
-                return bad("--clock %s: expected real or virtual", optarg);
-            o->vclock = !strcmp(optarg, "virtual");
-            break;
-        case 'q':
-            o->verbose = -1;
-            break;
-        case 'v':
-            if (o->verbose < 0)
-                o->verbose = 0;
-            o->verbose++;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            return 1;
-        default:
-            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s' (see dfusim --help)", argv[optind]);
+/* After the second pass: operands and what goes together. */
+static int check_args(int argc, char **argv, int next, options *o)
+{
+    if (next < argc)
+        return bad("unexpected argument '%s' (see dfusim --help)", argv[next]);
     if (o->vclock && o->realtime)
         return bad("--clock virtual is for instant mode: --realtime paces by the wall clock");
     /* --mtu 2051 is the USB bootloader, --transport usb has its MTU */
-    if (!transport_set && mtu_set && o->cfg.mtu == DK_MTU_USB)
+    if (!o->transport_set && o->mtu_set && o->cfg.mtu == DK_MTU_USB)
         o->transport = DS_LINK_USB;
-    if (transport_set && !mtu_set && o->transport == DS_LINK_USB)
+    if (o->transport_set && !o->mtu_set && o->transport == DS_LINK_USB)
         o->cfg.mtu = DK_MTU_USB;
-    if (sd) {
-        o->cfg.sd_end = sd_end ? sd_end : 0x27000;
+    if (o->sd) {
+        o->cfg.sd_end = o->sd_end ? o->sd_end : 0x27000;
         if (o->cfg.sd_end + o->cfg.chip.page_size >= o->cfg.chip.bl_start)
             return bad("--sd-end 0x%X: leaves no room for an app", o->cfg.sd_end);
-    } else if (sd_end) {
+    } else if (o->sd_end) {
         return bad("--sd-end needs --sd-fwid");
     }
     /* An app that does not fit would not be installed while the log said it
@@ -1702,9 +1570,25 @@ static int parse_args(int argc, char **argv, options *o)
     uint32_t room = ds_bl_config_app_room(&o->cfg);
     if (o->cfg.app_size > room)
         return bad("%s %u: more than the %s's app area above the %s holds (%u bytes)",
-                   app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
-                   o->cfg.chip.name, sd ? "SoftDevice" : "MBR", room);
-    return 0;
+                   o->app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
+                   o->cfg.chip.name, o->sd ? "SoftDevice" : "MBR", room);
+    return DK_CLI_GO;
+}
+
+/* DK_CLI_GO: serve; else the exit status.  Two passes: the chip and a
+ * scenario give the defaults the other options then override. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    int next;
+    int rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_FIRST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    if ((rc = apply_first(o)) != 0)
+        return rc;
+    rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_REST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    return check_args(argc, argv, next, o);
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -1721,40 +1605,57 @@ static int show_settings(sim *s)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* --protocol sdfu (the default; taken out of argv here) or legacy (the
- * whole run is legacy_main.c's).  -1: a bad value. */
-static int protocol_switch(int *argc, char **argv)
+/* The frame buffers, the SLIP decoder and, with --realtime, the line model;
+ * -1 after one line. */
+static int setup_line(sim *s)
 {
-    for (int i = 1; i < *argc; i++) {
-        const char *v = !strcmp(argv[i], "--protocol") && i + 1 < *argc ? argv[i + 1]
-                        : !strncmp(argv[i], "--protocol=", 11)         ? argv[i] + 11
-                                                                         : NULL;
-        if (!v)
-            continue;
-        if (!strcmp(v, "legacy"))
-            return 1;
-        if (strcmp(v, "sdfu")) {
-            fprintf(stderr, TOOL ": --protocol: '%s' is not sdfu or legacy\n", v);
+    s->frame_cap = s->o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
+    s->dec_buf = malloc(s->frame_cap);
+    for (int i = 0; i < RXQ_LEN; i++)
+        s->rxq[i].buf = malloc(s->frame_cap);
+    if (!s->dec_buf || !s->rxq[RXQ_LEN - 1].buf) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return -1;
+    }
+    dk_slip_dec_init(&s->dec, s->dec_buf, s->frame_cap);
+    dk_slip_dec_device_mode(&s->dec, true);
+    s->byte_us = 0; /* instant mode; realtime: the line model */
+    if (s->o.realtime) {
+        ds_line_cfg lc;
+        ds_line_cfg_default(&lc, s->o.transport, (uint32_t)s->o.baud);
+        lc.chip_hwfc = s->o.hwfc;
+        lc.mtu = s->o.cfg.mtu;
+        if (!(s->line = ds_line_new(&lc))) {
+            fprintf(stderr, TOOL ": cannot set up the line model\n");
             return -1;
         }
-        int k = argv[i][10] == '=' ? 1 : 2;
-        memmove(argv + i, argv + i + k, (size_t)(*argc - i - k + 1) * sizeof *argv);
-        *argc -= k;
-        i--;
     }
+    s->vbyte_ns = (uint64_t)(10000000000ULL / (uint64_t)s->o.baud); /* 8N1: 10 bits a byte */
     return 0;
+}
+
+/* At exit: what the line model says the conversation cost. */
+static void log_line_model(sim *s)
+{
+    ds_line_stats st;
+    ds_line_get_stats(s->line, &st);
+    double line_ms = (double)(st.host_bytes + s->rt_answer_bytes) * (double)ds_line_byte_ns(s->line) / 1e6;
+    logx(s, 0, "line model: %llu bytes from the host, %llu answered (%.1f ms on the line), %.1f ms of "
+               "flash the host waited for: %.1f ms predicted; %llu overruns, %llu glued frames",
+         (unsigned long long)st.host_bytes, (unsigned long long)s->rt_answer_bytes, line_ms,
+         (double)s->rt_wait_ns / 1e6, line_ms + (double)s->rt_wait_ns / 1e6, (unsigned long long)st.overruns,
+         (unsigned long long)st.glued);
 }
 
 int main(int argc, char **argv)
 {
     static sim s;
-    s.ctl_fd = s.ctl_conn = -1;
-    int proto = protocol_switch(&argc, argv);
-    if (proto)
-        return proto > 0 ? ds_legacy_main(argc, argv) : 2;
+    ds_ctl_init(&s.ctl);
+    if (dk_cli_pick(&cli, argc, argv) == &ds_legacy_cli)
+        return ds_legacy_main(argc, argv);
     int rc = parse_args(argc, argv, &s.o);
-    if (rc)
-        return rc == 1 ? 0 : rc;
+    if (rc != DK_CLI_GO)
+        return rc;
     const ds_chip *c = &s.o.cfg.chip;
     dk_err err;
 
@@ -1788,53 +1689,22 @@ int main(int argc, char **argv)
     }
     ds_flash_set_hook(s.flash, flash_hook, &s);
 
-    s.frame_cap = s.o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
-    s.dec_buf = malloc(s.frame_cap);
-    for (int i = 0; i < RXQ_LEN; i++)
-        s.rxq[i].buf = malloc(s.frame_cap);
-    if (!s.dec_buf || !s.rxq[RXQ_LEN - 1].buf) {
-        fprintf(stderr, TOOL ": out of memory\n");
+    if (setup_line(&s) < 0)
         return 1;
-    }
-    dk_slip_dec_init(&s.dec, s.dec_buf, s.frame_cap);
-    dk_slip_dec_device_mode(&s.dec, true);
-    s.byte_us = 0; /* instant mode; realtime: the line model */
-    if (s.o.realtime) {
-        ds_line_cfg lc;
-        ds_line_cfg_default(&lc, s.o.transport, (uint32_t)s.o.baud);
-        lc.chip_hwfc = s.o.hwfc;
-        lc.mtu = s.o.cfg.mtu;
-        if (!(s.line = ds_line_new(&lc))) {
-            fprintf(stderr, TOOL ": cannot set up the line model\n");
-            return 1;
-        }
-    }
-    s.vbyte_ns = (uint64_t)(10000000000ULL / (uint64_t)s.o.baud); /* 8N1: 10 bits a byte */
 
-    if (setup_signals() < 0) {
+    if (ds_sig_setup(true) < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
         return 1;
     }
-    if (dk_pty_open(&s.pty, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &err) != DK_OK) {
-        dk_err_print(stderr, TOOL, NULL, &err);
+    if (ds_port_open(&s.pty, s.o.link, s.o.capture, &s.cap) < 0)
         return 1;
-    }
-    if (s.o.link && dk_pty_link(&s.pty, s.o.link, &err) != DK_OK) {
-        fprintf(stderr, TOOL ": --link %s: %s\n", s.o.link,
-                err.status == DK_E_USAGE ? "exists and is not a dfusim pty link; not replacing it" : err.msg);
+    if (s.o.control && ds_ctl_open(&s.ctl, s.o.control) < 0) {
+        if (s.cap)
+            dk_cap_close_writer(s.cap, NULL);
         dk_pty_close(&s.pty);
         return 1;
     }
-    if (s.o.capture && !(s.cap = dk_cap_create(s.o.capture, &err))) {
-        dk_err_print(stderr, TOOL, s.o.capture, &err);
-        dk_pty_close(&s.pty);
-        return 1;
-    }
-    if (s.o.control && ctl_open(&s, s.o.control) < 0) {
-        dk_pty_close(&s.pty);
-        return 1;
-    }
-    s.t0_us = mono_us();
+    s.t0_us = ds_mono_us();
     if (s.o.scen)
         log_scenario(&s, fresh);
     boot(&s, true, "power on");
@@ -1843,16 +1713,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
-    if (s.line) { /* what the line model says the conversation costs */
-        ds_line_stats st;
-        ds_line_get_stats(s.line, &st);
-        double line_ms = (double)(st.host_bytes + s.rt_answer_bytes) * (double)ds_line_byte_ns(s.line) / 1e6;
-        logx(&s, 0, "line model: %llu bytes from the host, %llu answered (%.1f ms on the line), %.1f ms of "
-                    "flash the host waited for: %.1f ms predicted; %llu overruns, %llu glued frames",
-             (unsigned long long)st.host_bytes, (unsigned long long)s.rt_answer_bytes, line_ms,
-             (double)s.rt_wait_ns / 1e6, line_ms + (double)s.rt_wait_ns / 1e6,
-             (unsigned long long)st.overruns, (unsigned long long)st.glued);
-    }
+    if (s.line)
+        log_line_model(&s);
     if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
         rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
@@ -1861,9 +1723,7 @@ int main(int argc, char **argv)
     }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
-    ctl_close(&s);
-    if (s.ctl_conn >= 0)
-        close(s.ctl_conn);
+    ds_ctl_close(&s.ctl);
     dk_pty_close(&s.pty);
     ds_bl_free(s.bl);
     ds_flash_free(s.flash);

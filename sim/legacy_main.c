@@ -13,25 +13,23 @@
 #include "legacy_main.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dfukit/capfile.h"
+#include "dfukit/cli.h"
 #include "dfukit/hci.h"
 #include "dfukit/legacy.h"
-#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "fault.h"
 #include "flash.h"
 #include "legacy.h"
+#include "proc.h"
 
 #define TOOL "dfusim"
 #define POLL_OPEN_MS 10  /* line settings are read this often while a host has the port */
@@ -39,6 +37,7 @@
 
 typedef struct {
     ds_lg_config cfg;
+    const char *chip; /* the first pass's */
     const char *flash_path, *link, *capture;
     bool realtime, show_settings;
     int verbose;
@@ -57,19 +56,9 @@ typedef struct {
     uint8_t in[4096];
 } lsim;
 
-static volatile sig_atomic_t q_quit, q_reset, q_cut;
-static int q_pipe[2] = { -1, -1 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static uint64_t now_ms(const lsim *s)
 {
-    return (mono_us() - s->t0_us) / 1000u;
+    return (ds_mono_us() - s->t0_us) / 1000u;
 }
 
 static void logx(const lsim *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -77,49 +66,10 @@ static void logx(const lsim *s, int level, const char *fmt, ...)
 {
     if (s->o.verbose < level)
         return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ds_vlog(now_ms(s), fmt, ap);
     va_end(ap);
-    uint64_t ms = now_ms(s);
-    fprintf(stderr, TOOL ": %llu.%03llu %s\n", (unsigned long long)(ms / 1000),
-            (unsigned long long)(ms % 1000), msg);
-}
-
-static void on_signal(int sig)
-{
-    int e = errno;
-    if (sig == SIGUSR1)
-        q_reset = 1;
-    else if (sig == SIGUSR2)
-        q_cut = 1;
-    else
-        q_quit = 1;
-    if (q_pipe[1] >= 0) {
-        ssize_t w = write(q_pipe[1], "x", 1);
-        (void)w;
-    }
-    errno = e;
-}
-
-static int signals(void)
-{
-    if (pipe(q_pipe) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(q_pipe[i], F_SETFL, fcntl(q_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(q_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
 }
 
 /* ---- the chip ------------------------------------------------------------ */
@@ -204,8 +154,8 @@ static void send_ack(lsim *s, uint8_t *ack, size_t n)
         dk_pty_wr r;
         size_t k;
         /* a signal wakes the write; the main loop acts on it next */
-        while ((r = dk_pty_write(&s->pty, ack + w, n - w, 1000, q_pipe[0], &k)) == DK_PTY_WOKEN &&
-               !q_quit)
+        while ((r = dk_pty_write(&s->pty, ack + w, n - w, 1000, ds_sig_fd(), &k)) == DK_PTY_WOKEN &&
+               !ds_sig_quit)
             w += k;
         w += k;
         (void)r; /* DK_PTY_GONE: the next watch_host sees the port closed */
@@ -330,18 +280,18 @@ static void timers(lsim *s)
 
 static int loop(lsim *s)
 {
-    while (!q_quit) {
-        if (q_reset) {
-            q_reset = 0;
+    while (!ds_sig_quit) {
+        if (ds_sig_reset) {
+            ds_sig_reset = 0;
             boot(s, false, "reset (SIGUSR1)");
         }
-        if (q_cut) {
-            q_cut = 0;
+        if (ds_sig_cut) {
+            ds_sig_cut = 0;
             power_cut(s, 0, "power cut (SIGUSR2)");
         }
         timers(s);
         watch_host(s);
-        struct pollfd pf[2] = { { .fd = q_pipe[0], .events = POLLIN },
+        struct pollfd pf[2] = { { .fd = ds_sig_fd(), .events = POLLIN },
                                 { .fd = s->host_open ? s->pty.master : s->pty.opened, .events = POLLIN } };
         int nfd = pf[1].fd >= 0 ? 2 : 1;
         int timeout = s->host_open ? POLL_OPEN_MS : POLL_IDLE_MS;
@@ -353,11 +303,8 @@ static int loop(lsim *s)
             fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
             return 1;
         }
-        if (r > 0 && pf[0].revents) {
-            char junk[64];
-            while (read(q_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
+        if (r > 0 && pf[0].revents)
+            ds_sig_drain();
         if (r > 0 && nfd == 2 && pf[1].revents && !s->host_open)
             dk_pty_opened_drain(&s->pty);
         if (!s->host_open || !(r > 0 && nfd == 2 && pf[1].revents))
@@ -378,24 +325,11 @@ static int loop(lsim *s)
 
 /* ---- the command line -------------------------------------------------------- */
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: dfusim --protocol legacy [--chip nrf52840|nrf52832] [--dual-bank]\n"
-            "              [--sd-fwid ID|none] [--app-size N] [--no-touch] [--double-reset]\n"
-            "              [--legacy-seq-fix] [--dfu-timeout-ms N] [--flash FILE] [--show-settings]\n"
-            "              [--link PATH] [--capture FILE] [--fault SPEC]... [--realtime] [-q] [-v]...\n"
-            "The Adafruit nRF52 bootloader's legacy serial DFU (HCI, SDK 11) on a pty.\n"
-            "Fault triggers op=/after-op= take the legacy packet kinds: start init data stop\n"
-            "(or 3 1 4 5).  See sim/README.md.\n");
-}
-
-/* One line, as for every tool's option errors. */
 static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, TOOL ": ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see " TOOL " --help)\n");
+    fprintf(stderr, " (see " TOOL " --protocol legacy --help)\n");
     return 2;
 }
 
@@ -439,81 +373,178 @@ static int add_fault(lopts *o, const char *spec)
     return 0;
 }
 
+/* ---- the option table (cli.h): a mode of dfusim's (dfusim.c) ------------------ */
+
+static int opt_protocol(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)ctx, (void)opt;
+    return strcmp(arg, "legacy") ? bad("--protocol: '%s' here must be legacy", arg) : DK_CLI_GO;
+}
+
+static int opt_chip(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "nrf52840") && strcmp(arg, "nrf52832"))
+        return bad("--chip: '%s' is not nrf52840 or nrf52832", arg);
+    ((lopts *)ctx)->chip = arg;
+    return DK_CLI_GO;
+}
+
+static int opt_sd_fwid(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_lg_config *c = &((lopts *)ctx)->cfg;
+    uint64_t v;
+    if (!strcmp(arg, "none")) {
+        c->sd_fwid = -1;
+        c->sd_end = 0;
+    } else if (num(arg, 0xFFFF, &v)) {
+        c->sd_fwid = (int)v;
+    } else {
+        return bad("--sd-fwid: '%s' is not a FWID or none", arg);
+    }
+    return DK_CLI_GO;
+}
+
+static int opt_app_size(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_lg_config *c = &((lopts *)ctx)->cfg;
+    uint64_t v;
+    if (!num(arg, c->chip.flash_size, &v))
+        return bad("--app-size: bad size '%s'", arg);
+    c->app_size = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v) || !v)
+        return bad("--dfu-timeout-ms: bad value '%s'", arg);
+    ((lopts *)ctx)->cfg.dfu_timeout_ms = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_fault(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    return add_fault(ctx, arg) ? 2 : DK_CLI_GO;
+}
+
+static int opt_quiet(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    ((lopts *)ctx)->verbose = -1;
+    return DK_CLI_GO;
+}
+
+static int opt_verbose(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    lopts *o = ctx;
+    o->verbose += o->verbose >= 0; /* -q wins */
+    return DK_CLI_GO;
+}
+
+#define O(field) offsetof(lopts, field)
+#define BOARD "chip and bootloader"
+#define RUN "run time"
+static const dk_cli_opt lg_opts[] = {
+    { "protocol", 0, "legacy", "the legacy HCI DFU (this table); sdfu: see dfusim --help", NULL, opt_protocol,
+      0, DK_CLI_EARLY },
+    { "chip", 0, "nrf52840|nrf52832",
+      "chip profile (default nrf52840, a USB board; nrf52832: a UART board that runs serial DFU for 1 s at "
+      "every start-up)",
+      BOARD, opt_chip, 0, DK_CLI_EARLY },
+    { "dual-bank", 0, NULL, "DUALBANK_FW=1: START erases bank 1, not the app", BOARD, dk_cli_true,
+      O(cfg.dual_bank) },
+    { "sd-fwid", 0, "ID|none",
+      "the installed SoftDevice's FWID (default S140 6.1.1 0x00B6, S132 0x00B7); none: no SoftDevice", BOARD,
+      opt_sd_fwid },
+    { "app-size", 0, "N", "install an app of N bytes on a blank chip", BOARD, opt_app_size },
+    { "no-touch", 0, NULL, "the app ignores the 1200-baud touch (it does not reset into serial DFU)", BOARD,
+      dk_cli_false, O(cfg.app_touch) },
+    { "double-reset", 0, NULL, "the board was double-reset into DFU mode at power-on", BOARD, dk_cli_true,
+      O(cfg.double_reset) },
+    { "legacy-seq-fix", 0, NULL,
+      "not the bootloader's: a valid START numbered 1 starts the transport and the state machine over "
+      "(protocol.md section 13.12)",
+      BOARD, dk_cli_true, O(cfg.seq_fix) },
+    { "dfu-timeout-ms", 0, "N", "how long DFU mode lasts without an update (the bootloader's 6 minutes)",
+      BOARD, opt_timeout },
+    { "flash", 0, "FILE", "keep the chip's flash in FILE (survives kill -9)", "flash", dk_cli_str,
+      O(flash_path) },
+    { "show-settings", 0, NULL, "print the 28-byte settings page (of --flash FILE) and exit", "flash",
+      dk_cli_true, O(show_settings) },
+    { "link", 0, "PATH", "symlink PATH to the pty", RUN, dk_cli_str, O(link) },
+    { "capture", 0, "FILE", "record all traffic (pcap, link type 250; dfudecode reads it as legacy DFU)", RUN,
+      dk_cli_str, O(capture) },
+    { "fault", 0, "SPEC",
+      "inject a fault (repeatable); op= and after-op= take the legacy packet kinds start, init, data, stop "
+      "(or 3, 1, 4, 5)",
+      RUN, opt_fault },
+    { "realtime", 0, NULL, "spend the flash work's time (85 ms a page erase, 41 us a word) before reading on",
+      RUN, dk_cli_true, O(realtime) },
+    { "quiet", 'q', NULL, "quieter: errors only", RUN, opt_quiet },
+    { "verbose", 'v', NULL, "more verbose (repeatable)", RUN, opt_verbose },
+};
+#undef O
+#undef BOARD
+#undef RUN
+
+static const char *const lg_usage[] = { "--protocol legacy [options]", NULL };
+static const dk_cli_note lg_notes[] = {
+    { "signals", "SIGUSR1 reset, SIGUSR2 power cut, SIGTERM/SIGINT exit" },
+};
+static const dk_cli_exit lg_exits[] = {
+    { 0, "ended by SIGTERM/SIGINT, or --show-settings done" },
+    { 1, "could not open the pty, the flash file or the capture; --link refused; --show-settings of a "
+         "missing --flash file" },
+    { 2, "bad options or values" },
+};
+static const dk_cli_example lg_examples[] = {
+    { "dfusim --protocol legacy --link /tmp/dk0 &\nadafruit-nrfutil dfu serial --package app.zip -p /tmp/dk0 "
+      "--touch 1200",
+      "An Adafruit nRF52840 board for adafruit-nrfutil, on a pty also reachable as /tmp/dk0:" },
+    { "dfusim --protocol legacy --flash board.bin --show-settings",
+      "The settings page a previous run left in board.bin:" },
+};
+const dk_cli_tool ds_legacy_cli = {
+    .name = TOOL,
+    .summary = "a fake Adafruit nRF52 bootloader (legacy HCI DFU) on a pseudo-terminal",
+    .usage = lg_usage,
+    .description = "The Adafruit nRF52 bootloader's legacy serial DFU (HCI, SDK 11) on a pseudo-terminal.  "
+                   "Prints the pty path as the first line of stdout and serves until SIGTERM.",
+    .details = "A host that sets 1200 baud and closes the port touches it: a running app resets into serial "
+               "DFU.  See sim/README.md.",
+    .opts = lg_opts,
+    .n_opts = DK_CLI_N(lg_opts),
+    .notes = lg_notes,
+    .n_notes = DK_CLI_N(lg_notes),
+    .exits = lg_exits,
+    .n_exits = DK_CLI_N(lg_exits),
+    .examples = lg_examples,
+    .n_examples = DK_CLI_N(lg_examples),
+};
+
+/* DK_CLI_GO, or the exit status.  Two passes: the chip gives the defaults
+ * the other options change. */
 static int parse(int argc, char **argv, lopts *o)
 {
-    enum { O_PROTO = 256, O_CHIP, O_DUAL, O_SDFWID, O_APPSIZE, O_NOTOUCH, O_DOUBLE, O_SEQFIX,
-           O_TIMEOUT, O_FLASH, O_SHOW, O_LINK, O_CAPTURE, O_FAULT, O_REALTIME };
-    static const struct option longs[] = {
-        { "protocol", required_argument, 0, O_PROTO }, { "chip", required_argument, 0, O_CHIP },
-        { "dual-bank", no_argument, 0, O_DUAL }, { "sd-fwid", required_argument, 0, O_SDFWID },
-        { "app-size", required_argument, 0, O_APPSIZE }, { "no-touch", no_argument, 0, O_NOTOUCH },
-        { "double-reset", no_argument, 0, O_DOUBLE }, { "legacy-seq-fix", no_argument, 0, O_SEQFIX },
-        { "dfu-timeout-ms", required_argument, 0, O_TIMEOUT }, { "flash", required_argument, 0, O_FLASH },
-        { "show-settings", no_argument, 0, O_SHOW }, { "link", required_argument, 0, O_LINK },
-        { "capture", required_argument, 0, O_CAPTURE }, { "fault", required_argument, 0, O_FAULT },
-        { "realtime", no_argument, 0, O_REALTIME }, { "help", no_argument, 0, 'h' },
-        { "quiet", no_argument, 0, 'q' }, { "verbose", no_argument, 0, 'v' }, { 0, 0, 0, 0 },
-    };
     ds_faults_init(&o->faults);
-    const char *chip = "nrf52840";
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--chip"))
-            chip = argv[i + 1];
-    if (strcmp(chip, "nrf52840") && strcmp(chip, "nrf52832"))
-        return bad("--chip: '%s' is not nrf52840 or nrf52832", chip);
-    ds_lg_config_default(&o->cfg, chip);
-    int c;
-    uint64_t v;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hqv", longs, NULL)) != -1) {
-        switch (c) {
-        case O_PROTO:
-            if (strcmp(optarg, "legacy"))
-                return bad("--protocol: '%s' here must be legacy", optarg);
-            break;
-        case O_CHIP: break;
-        case O_DUAL: o->cfg.dual_bank = true; break;
-        case O_SDFWID:
-            if (!strcmp(optarg, "none")) {
-                o->cfg.sd_fwid = -1;
-                o->cfg.sd_end = 0;
-            } else if (num(optarg, 0xFFFF, &v)) {
-                o->cfg.sd_fwid = (int)v;
-            } else {
-                return bad("--sd-fwid: '%s' is not a FWID or none", optarg);
-            }
-            break;
-        case O_APPSIZE:
-            if (!num(optarg, o->cfg.chip.flash_size, &v))
-                return bad("--app-size: bad size '%s'", optarg);
-            o->cfg.app_size = (uint32_t)v;
-            break;
-        case O_NOTOUCH: o->cfg.app_touch = false; break;
-        case O_DOUBLE: o->cfg.double_reset = true; break;
-        case O_SEQFIX: o->cfg.seq_fix = true; break;
-        case O_TIMEOUT:
-            if (!num(optarg, UINT32_MAX, &v) || !v)
-                return bad("--dfu-timeout-ms: bad value '%s'", optarg);
-            o->cfg.dfu_timeout_ms = (uint32_t)v;
-            break;
-        case O_FLASH: o->flash_path = optarg; break;
-        case O_SHOW: o->show_settings = true; break;
-        case O_LINK: o->link = optarg; break;
-        case O_CAPTURE: o->capture = optarg; break;
-        case O_FAULT:
-            if (add_fault(o, optarg))
-                return 2;
-            break;
-        case O_REALTIME: o->realtime = true; break;
-        case 'q': o->verbose = -1; break;
-        case 'v': o->verbose += o->verbose >= 0; break;
-        case 'h': usage(stdout); return 1;
-        default: return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s'", argv[optind]);
+    o->chip = "nrf52840";
+    int next;
+    int rc = dk_cli_run(&ds_legacy_cli, argc, argv, o, DK_CLI_FIRST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    ds_lg_config_default(&o->cfg, o->chip);
+    rc = dk_cli_run(&ds_legacy_cli, argc, argv, o, DK_CLI_REST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    if (next < argc)
+        return bad("unexpected argument '%s'", argv[next]);
     /* an app that cannot be installed is refused, not left out in silence */
     uint32_t room = ds_lg_config_app_room(&o->cfg);
     char why[160];
@@ -525,31 +556,17 @@ static int parse(int argc, char **argv, lopts *o)
                      o->cfg.app_size, o->cfg.sd_end ? "SoftDevice" : "MBR", room);
         return bad("--app-size %s", why);
     }
-    return 0;
+    return DK_CLI_GO;
 }
 
 static int serve(lsim *s)
 {
-    dk_err err;
-    if (signals() < 0) {
+    if (ds_sig_setup(false) < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
         return 1;
     }
-    if (dk_pty_open(&s->pty, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &err) != DK_OK) {
-        dk_err_print(stderr, TOOL, NULL, &err);
+    if (ds_port_open(&s->pty, s->o.link, s->o.capture, &s->cap) < 0)
         return 1;
-    }
-    if (s->o.link && dk_pty_link(&s->pty, s->o.link, &err) != DK_OK) {
-        fprintf(stderr, TOOL ": --link %s: %s\n", s->o.link,
-                err.status == DK_E_USAGE ? "exists and is not a dfusim pty link; not replacing it" : err.msg);
-        dk_pty_close(&s->pty);
-        return 1;
-    }
-    if (s->o.capture && !(s->cap = dk_cap_create(s->o.capture, &err))) {
-        dk_err_print(stderr, TOOL, s->o.capture, &err);
-        dk_pty_close(&s->pty);
-        return 1;
-    }
     boot(s, true, "power on");
     printf("%s\n", s->pty.slave);
     fflush(stdout);
@@ -564,10 +581,10 @@ int ds_legacy_main(int argc, char **argv)
 {
     static lsim s;
     int rc = parse(argc, argv, &s.o);
-    if (rc)
-        return rc == 1 ? 0 : rc;
+    if (rc != DK_CLI_GO)
+        return rc;
     const ds_chip *c = &s.o.cfg.chip;
-    s.t0_us = mono_us();
+    s.t0_us = ds_mono_us();
     bool fresh = true;
     dk_err err;
     if (s.o.flash_path) {

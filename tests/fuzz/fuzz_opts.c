@@ -9,8 +9,9 @@
  * and action, keeps its text, and written back in canonical form parses to
  * the same fault; a refused spec says why in a non-empty message; the
  * matcher fires only faults it holds, at most the table's size at once, and
- * a fault without "+" at most once; the command line parser returns 0, 1
- * (help) or 2 (one error) and, when it accepts, leaves a configuration the
+ * a fault without "+" at most once; the command line parser goes on or
+ * returns an exit status (0 help, 2 one error) and, when it goes on, leaves a
+ * configuration the
  * bootloader core takes (a valid chip, MTU, an app that fits). */
 #include <stdint.h>
 #include <stdio.h>
@@ -144,17 +145,15 @@ static void command_line(const uint8_t *data, size_t size)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-") || !strcmp(argv[i], "--scenario=-"))
             argv[i][strlen(argv[i]) - 1] = '_';
-    optind = 0; /* getopt starts over */
-    int proto = protocol_switch(&argc, argv); /* as main does */
-    if (proto > 0)
+    if (dk_cli_pick(&cli, argc, argv) == &ds_legacy_cli) { /* as main does */
         fz_lg_command_line(argc, argv);
-    if (proto)
         return;
+    }
     static options o;
     memset(&o, 0, sizeof o);
     int rc = parse_args(argc, argv, &o);
-    CHECK(rc == 0 || rc == 1 || rc == 2);
-    if (rc != 0)
+    CHECK(rc == DK_CLI_GO || rc == 0 || rc == 1 || rc == 2);
+    if (rc != DK_CLI_GO)
         return;
     CHECK(ds_chip_find(o.cfg.chip.name) != NULL);
     CHECK(o.cfg.mtu >= 23);

@@ -1,14 +1,14 @@
 /* fuzz_opts_legacy.c - the legacy half of fuzz_opts: dfusim --protocol
  * legacy's command line parser (parse in sim/legacy_main.c, compiled in here
  * with its messages sent to /dev/null).  dfusim.c's main hands it the whole
- * command line; fuzz_opts.c calls fz_lg_command_line when the protocol
- * switch says legacy.
+ * command line; fuzz_opts.c calls fz_lg_command_line when dk_cli_pick picks
+ * the legacy table.
  *
- * Invariants beyond the sanitizers: the parser returns 0, 1 (help) or 2 (one
- * error); when it accepts, the configuration builds a core on the chip's
- * flash, and an app it was asked to install (--app-size) is installed and
- * valid: an app that cannot fit is refused on the command line, never
- * dropped in silence. */
+ * Invariants beyond the sanitizers: the parser goes on or returns an exit
+ * status (0 help, 2 one error); when it goes on, the configuration builds a
+ * core on the chip's flash, and an app it was asked to install (--app-size)
+ * is installed and valid: an app that cannot fit is refused on the command
+ * line, never dropped in silence. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,14 +32,9 @@ void fz_lg_command_line(int argc, char **argv)
     CHECK(fz_lg_quiet);
     static lopts o;
     memset(&o, 0, sizeof o);
-    /* parse starts at optind 1, as a process does once: getopt's state left
-     * by the last input is cleared first (optind 0 makes it start over) */
-    char *none[] = { argv[0], NULL };
-    optind = 0;
-    (void)getopt(1, none, "");
     int rc = parse(argc, argv, &o);
-    CHECK(rc == 0 || rc == 1 || rc == 2);
-    if (rc != 0)
+    CHECK(rc == DK_CLI_GO || rc == 0 || rc == 1 || rc == 2);
+    if (rc != DK_CLI_GO)
         return;
     CHECK(o.faults.n <= DS_FAULTS_MAX);
     const ds_chip *c = &o.cfg.chip;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # wireshark.sh MKCAP LUA CAPTURES_DIR - the Lua dissector under tshark.
-#   1. its value tables agree with lib/include/dfukit/tables.h;
+#   1. its value tables agree with lib/include/dfukit/tables.h, and its
+#      anomaly ids and severities with event.h (the session: tests/wireshark);
 #   2. a generated capture (every message shape, frames split across packets,
 #      escapes, errors) decodes to the expected fields, in -V and -T fields;
 #   3. every bundled pcap in CAPTURES_DIR decodes without a Lua error and
