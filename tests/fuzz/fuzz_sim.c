@@ -174,8 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(rlen <= sizeof rsp);
             if (rlen) {
                 /* a WRITE may be answered by its receipt notification,
-                 * which is CRC_GET's response */
-                bool prn = n && req[0] == DK_OP_OBJECT_WRITE && rlen == 11 && rsp[1] == DK_OP_CRC_GET;
+                 * which is CRC_GET's response: offset and CRC, or (a write
+                 * refused) the bare error */
+                bool prn = n && req[0] == DK_OP_OBJECT_WRITE && rsp[1] == DK_OP_CRC_GET &&
+                           (rlen == 11 ? rsp[2] == DK_RES_SUCCESS : rlen == 3 && rsp[2] != DK_RES_SUCCESS);
                 CHECK(rlen >= 3 && rsp[0] == DK_OP_RESPONSE && (rsp[1] == req[0] || prn));
                 CHECK(rlen <= cfg.mtu);
             }

@@ -136,6 +136,14 @@ static void expect_bad(const char *json, dk_status st, const char *words)
 static void reader_errors(void **state)
 {
     (void)state;
+    /* the spec quoted in the error keeps it one line (found by fuzz_scenario) */
+    const char *nl = "{\"dfukit_scenario\": 1, \"faults\": [\"bad\\nspec\"]}";
+    dk_scenario sn;
+    dk_err en;
+    memset(&en, 0, sizeof en);
+    assert_int_equal(dk_scen_from_json(nl, strlen(nl), &sn, &en), DK_E_FORMAT);
+    assert_null(strchr(en.msg, '\n'));
+    assert_non_null(strstr(en.msg, "'bad?spec'"));
     expect_bad("", DK_E_FORMAT, "not JSON");
     expect_bad("{\"dfukit_scenario\": 1,", DK_E_FORMAT, "not JSON");
     expect_bad("[1]", DK_E_FORMAT, "expected an object");
