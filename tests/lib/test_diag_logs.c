@@ -285,11 +285,14 @@ static void host_and_programmer(void **state)
     static logbuf l;
     memset(&l, 0, sizeof l);
     add(&l, "2024-05-14 10:00:00,000 Using board at serial port: /dev/ttyACM0\n");
+    diagnose(&l, "log.incomplete");
+    memset(&l, 0, sizeof l);
+    add(&l, "> 12 34 56\n< 78 9a\n"); /* line bytes that hold no DFU message, no host text */
     diagnose(&l, "capture.empty");
     memset(&l, 0, sizeof l);
     add(&l, "Traceback (most recent call last):\n  File \"x.py\", line 1, in open\n"
             "pc_ble_driver_py.exceptions.NordicSemiException: Serial port could not be opened on "
-            "/dev/ttyUSB0. Reason: [Errno 2] No such file or directory\n");
+            "/dev/ttyUSB0. Reason: the moon was in the way\n");
     diagnose(&l, "host.port");
     memset(&l, 0, sizeof l);
     add(&l, "Traceback (most recent call last):\n  File \"x.py\", line 1, in run\n"
@@ -301,8 +304,8 @@ static void host_and_programmer(void **state)
     diagnose(&l, "programmer.failed");
     memset(&l, 0, sizeof l);
     add(&l, "2024-01-04T13:59:14.654Z ERROR Modem DFU failed with error: Error: Error occured when "
-            "program. Errorcode: CouldNotCallFunction (0x9)\nLowlevel error: JLINKARM_DLL_ERROR "
-            "(ffffff9a)\n");
+            "program. Errorcode: CouldNotConnectToDevice (0x8)\nLowlevel error: CANNOT_CONNECT "
+            "(fffffff5)\n");
     diagnose(&l, "programmer.jlink");
 }
 
