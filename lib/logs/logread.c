@@ -328,8 +328,12 @@ static bool own_start(const char *s, size_t n)
     };
     /* a console breaks lines anywhere: its continuations rarely start with a
      * capital, a new line of a tool usually does */
-    if (blank(s, n) || s[0] == ' ' || s[0] == '\t' || (s[0] >= 'A' && s[0] <= 'Z'))
+    if (blank(s, n) || s[0] == '\t' || (s[0] >= 'A' && s[0] <= 'Z'))
         return true;
+    /* indented by two or more (a frame, a source line); one blank is where
+     * the console broke the line between two words */
+    if (s[0] == ' ')
+        return n > 1 && (s[1] == ' ' || s[1] == '\t');
     int64_t t;
     if (dk_log_parse_time(s, n, &t))
         return true;
