@@ -319,6 +319,14 @@ static bool port_denied(const dk_summary *s, const dk_diag_facts *f)
     return open_(s, f) && EXC(f, DK_NX_PORT_DENIED);
 }
 
+/* Windows turns a port that stopped working while open into
+ * PermissionError(13, ...) from ClearCommError / WriteFile. */
+static bool port_access_lost(const dk_summary *s, const dk_diag_facts *f)
+{
+    return open_(s, f) && EXC(f, DK_NX_PORT_GONE) && strstr(f->exc_text, "PermissionError") &&
+           f->exc_stage != DK_HS_OPEN;
+}
+
 static bool port_gone(const dk_summary *s, const dk_diag_facts *f)
 {
     return open_(s, f) && EXC(f, DK_NX_PORT_GONE);
@@ -574,6 +582,14 @@ static const dk_diag_row host_rows[] = {
         "not pass the device through.",
         "Add the user to the dialout group (then log in again) or install the board's udev "
         "rule; in a container or WSL, pass the device through."),
+    ROW("port.access_lost", "Windows refused access to the open port (PermissionError 13)",
+        port_access_lost,
+        "Windows refused further access to the port after it had opened (PermissionError 13 "
+        "from a read or write): the permission to use it was taken away, another program took "
+        "the port, or the device dropped off USB or reset and came back under the same name.",
+        "Close every other program on the port and run the upload with the rights to use the "
+        "port (as administrator on Windows, the dialout group or a udev rule on Linux); if it "
+        "persists, start the bootloader by double-tapping reset and use a short direct cable."),
     ROW("port.vanished", "the port went away while the host used it", port_gone,
         "The port went away while the host was using it: the device reset or dropped off USB "
         "(cable, hub, power, a bootloader that re-enumerates), or another program was reading "
@@ -698,11 +714,12 @@ static const dk_diag_row host_rows[] = {
         "mcumgr or another SMP client."),
     ROW("mcumgr.no_answer", "mcumgr: NMP timeout before any byte was uploaded", mcu_silent,
         "The device's SMP server never answered (NMP timeout): none runs on that port (the "
-        "application lacks it, or MCUboot is not in serial recovery), or the port, baud rate or "
-        "flow control differ.",
+        "application lacks it, or MCUboot is not in serial recovery), or the line settings "
+        "differ: baud rate, or hardware flow control built into the firmware (a "
+        "CONFIG_UART_*_FLOW_CONTROL build waits for an RTS the host may not drive).",
         "Check with mcumgr echo on the same connection string; build the application with the "
         "SMP server on that UART (or enter MCUboot's serial recovery), and match baud rate and "
-        "flow control."),
+        "flow control (try a build without UART flow control)."),
     ROW("mcumgr.stalled", "mcumgr: NMP timeout in the middle of the upload", mcu_stalled,
         "The device's SMP server stopped answering in the middle of the upload.",
         "Raise mcumgr's timeout (-t), lower the chunk size (-m), and check the link."),

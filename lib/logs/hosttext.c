@@ -372,7 +372,7 @@ static bool version_at(const char *p, size_t n, unsigned v[3])
     for (int i = 0; i < 3; i++) {
         uint32_t x;
         if (!dec_u32(&c, &x))
-            return i >= 2;
+            return false; /* nothing after a dot: the text was cut there */
         v[i] = x;
         if (i < 2 && !lit(&c, "."))
             return i >= 1;

@@ -205,7 +205,8 @@ struct dk_logrd {
         bool in_tb;
         uint64_t tb_line;
         dk_host_stage stage;
-        char func[32];
+        char func[32]; /* the host's innermost frame (library frames skipped) */
+        char last[32]; /* the innermost frame of all */
         char op[24];
     } py;
     /* state of the formats */

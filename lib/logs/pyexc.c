@@ -193,6 +193,19 @@ static dk_host_stage stage_of(const char *f, size_t n, const char *file, size_t 
     return DK_HS_NONE;
 }
 
+/* A frame of a library under the host (pyserial, pc-ble-driver-py, click,
+ * Python's own), not of the host tool. */
+static bool library_file(const char *file, size_t n)
+{
+    static const char *const libs[] = { "serial/",  "serial\\", "serialwin32", "serialposix",
+                                        "pc_ble_driver", "click/", "click\\", "threading.py",
+                                        "queue.py", "Queue.py", "socket.py" };
+    for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+        if (find(file, n, libs[i]))
+            return true;
+    return false;
+}
+
 bool lr_py_frame(dk_logrd *r, const char *s, size_t n)
 {
     dk_rd c = tx(s, n);
@@ -214,8 +227,12 @@ bool lr_py_frame(dk_logrd *r, const char *s, size_t n)
         while (k < dk_rd_left(&c) && fn[k] != ' ' && fn[k] != '\r' && fn[k] != '\t')
             k++;
         size_t cap = sizeof r->py.func - 1;
-        memcpy(r->py.func, fn, k < cap ? k : cap);
-        r->py.func[k < cap ? k : cap] = 0;
+        memcpy(r->py.last, fn, k < cap ? k : cap);
+        r->py.last[k < cap ? k : cap] = 0;
+        if (!r->py.func[0] || !library_file(file, fl)) { /* the host's own innermost frame */
+            memcpy(r->py.func, fn, k < cap ? k : cap);
+            r->py.func[k < cap ? k : cap] = 0;
+        }
         dk_host_stage st = stage_of(fn, k, file, fl);
         if (st != DK_HS_NONE)
             r->py.stage = st;
@@ -342,7 +359,7 @@ bool lr_py_line(lctx *L, const char *s, size_t n)
         r->py.in_tb = true;
         r->py.tb_line = L->base.line;
         r->py.stage = DK_HS_NONE;
-        r->py.func[0] = 0;
+        r->py.func[0] = r->py.last[0] = 0;
         r->py.op[0] = 0;
         lr_tool_reset(r, DK_TOOL_TRACEBACK);
         lr_emit_tool(L, -1, false);
@@ -374,7 +391,7 @@ void lr_py_finish(dk_logrd *r, dk_logrec_cb cb, void *ctx)
     rec.t_us = -1;
     lr_tool_reset(r, DK_TOOL_TRACEBACK);
     r->tool.u.exc.stage = r->py.stage;
-    memcpy(r->tool.u.exc.func, r->py.func, sizeof r->tool.u.exc.func);
+    memcpy(r->tool.u.exc.func, r->py.last, sizeof r->tool.u.exc.func); /* where it got */
     lr_tool_text(r, "cut", 3);
     rec.tool = &r->tool;
     lr_deliver(r, cb, ctx, &rec);
