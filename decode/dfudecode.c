@@ -167,9 +167,9 @@ static int write_scenario(run *r, const char *src, const char *format)
     const dk_summary *sum = dk_pipe_summary(r->d);
     const dk_diag_facts *f = dk_pipe_facts(r->d);
     dk_err e = { 0 };
-    if (f->prog_error || (sum->requests + sum->responses == 0 && !f->no_ping && !f->has_exc)) {
-        dk_err_set(&e, DK_E_UNSUPPORTED, -1, "no serial DFU session to reproduce%s",
-                   f->prog_error || f->done ? " (a Programmer/debugger log)" : "");
+    char why[240];
+    if (!dk_scen_reproducible(sum, f, dk_pipe_diag(r->d), why, sizeof why)) {
+        dk_err_set(&e, DK_E_UNSUPPORTED, -1, "%s", why);
         return input_error(src, &e);
     }
     const uint8_t *dat = NULL;

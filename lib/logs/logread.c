@@ -63,7 +63,7 @@ const char *dk_ble_name(dk_ble_what w)
 {
     static const char *const n[] = { "conn_fw", "opening", "opened", "no_response", "att_mtu",
                                      "scanning", "connecting", "connected", "port_closed",
-                                     "flashed", "no_ports", "write_list" };
+                                     "flashed", "no_ports", "write_list", "flashing" };
     return (unsigned)w < sizeof n / sizeof n[0] ? n[w] : "?";
 }
 

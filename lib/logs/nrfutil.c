@@ -91,6 +91,8 @@ static bool ble_line(dk_logrd *r, const char *s, size_t n)
     static const struct { const char *w; dk_ble_what k; } t[] = {
         { "ATT MTU", DK_BLE_ATT_MTU },
         { "Board already flashed with connectivity firmware", DK_BLE_FLASHED },
+        { "Connectivity firmware flashed", DK_BLE_FLASHED },
+        { "Flashing connectivity firmware", DK_BLE_FLASHING },
         { "Using connectivity board at serial port", DK_BLE_OPENING },
         { "Scanning for", DK_BLE_SCANNING },
         { "Connecting to", DK_BLE_CONNECTING },

@@ -182,9 +182,11 @@ typedef enum {
     DK_BLE_CONNECTING,     /* connecting to the target */
     DK_BLE_CONNECTED,      /* connected */
     DK_BLE_PORT_CLOSED,    /* the adapter's serial port closed */
-    DK_BLE_FLASHED,        /* "Board already flashed with connectivity firmware." */
+    DK_BLE_FLASHED,        /* "Board already flashed with connectivity firmware.",
+                              "Connectivity firmware flashed." */
     DK_BLE_NO_PORTS,       /* "enum_serial_ports: 0 serial ports found" */
     DK_BLE_WRITE_LIST,     /* "handle, uuid, data": a listing of the host's writes alone */
+    DK_BLE_FLASHING,       /* "Flashing connectivity firmware..." (nrfutil dfu ble -f) */
 } dk_ble_what;
 
 typedef enum {
