@@ -369,7 +369,7 @@ static bool adapter_lost(const dk_summary *s, const dk_diag_facts *f)
 static bool ble_mtu(const dk_summary *s, const dk_diag_facts *f)
 {
     return open_(s, f) && f->has_exc &&
-           (strstr(f->exc_func, "mtu") || strstr(f->exc_text, "MTU"));
+           (strstr(f->exc_func, "mtu") || strstr(f->exc_text, "MTU") || strstr(f->exc_text, "_mtu"));
 }
 
 static bool ble_timeout(const dk_summary *s, const dk_diag_facts *f)

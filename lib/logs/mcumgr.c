@@ -42,6 +42,7 @@ static bool amount(dk_rd *c, uint64_t *v)
     if (mul < 0)
         return false;
     *v = (uint64_t)(x * mul + 0.5);
+    skip_sp(c);
     return true;
 }
 
