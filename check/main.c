@@ -9,7 +9,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "dfukit/cli.h"
 
 #define TOOL "dfucheck"
 #define DEFAULT_SIZE (6 * DC_OBJ + 1000u) /* 7 objects, the last one short */
@@ -39,32 +40,6 @@ static int usage_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 2;
-}
-
-static void usage(FILE *out)
-{
-    fputs("usage: dfucheck [options] -- HOST-COMMAND ARGS...\n"
-          "Grade a Secure DFU host against dfusim: each case runs the command on a fresh\n"
-          "simulated board; {port} {pkg} {dat} {bin} {prn} in it are filled in.\n"
-          "  --list               the cases, what each expects, the SDK behaviour it relies on\n"
-          "  --case ID            run this case (repeatable; default: all)\n"
-          "  -j N                 N cases at once (default 1)\n"
-          "  --keep DIR           artefacts here (default: a new dfucheck.XXXXXX in $TMPDIR)\n"
-          "  --timeout S          per host run (default 30)\n"
-          "  --json               one JSON object per case, then a summary object\n"
-          "  --signed             sign the packages dfucheck makes (the board requires it)\n"
-          "  --size N             image size of those packages (default 25576, a multiple of 4)\n"
-          "  --pkg FILE           the cases that can use it send this package instead\n"
-          "  --public-key PEM     the key the board checks --pkg's signature with\n"
-          "  --sweep flash-ops|objects\n"
-          "                       a power cut at every flash operation (or object boundary)\n"
-          "                       of a complete update, the host run again after each\n"
-          "  --save-progress      the sweep's board keeps progress in flash (SAVE_PROGRESS 1)\n"
-          "  --sim PATH           dfusim (default: next to dfucheck, then PATH)\n"
-          "  --decode PATH        dfudecode for transcripts (same search; optional)\n"
-          "  -q                   totals only (and failures)\n"
-          "exit: 0 every case passed, 1 a case failed, 2 usage or set-up error\n",
-          out);
 }
 
 /* PROG next to this executable (or in ../DIR/ of a build tree), else PATH. */
@@ -309,9 +284,6 @@ typedef struct {
     char simbuf[DC_PATH], decbuf[DC_PATH];
 } options;
 
-enum { O_LIST = 256, O_CASE, O_KEEP, O_TIMEOUT, O_JSON, O_SIGNED, O_SIZE, O_PKG, O_PUB, O_SWEEP,
-       O_SIM, O_DECODE, O_SAVE };
-
 static bool num(const char *s, double lo, double hi, double *v)
 {
     char *end;
@@ -320,86 +292,137 @@ static bool num(const char *s, double lo, double hi, double *v)
     return s[0] && !*end && !errno && *v >= lo && *v <= hi;
 }
 
-static int parse_opt(options *o, int c, const char *arg)
+/* ---- the table (cli.h): getopt, --help and the man page ---------------------- */
+
+static int opt_case(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    double v;
-    switch (c) {
-    case O_LIST: o->list = true; break;
-    case O_CASE:
-        if (!dc_case_find(arg))
-            return usage_error("--case %s: no such case (dfucheck --list)", arg);
-        if (o->n_sel == sizeof o->sel / sizeof *o->sel)
-            return usage_error("--case: too many");
-        o->sel[o->n_sel++] = dc_case_find(arg);
-        break;
-    case 'j':
-        if (!num(arg, 1, 64, &v) || v != (unsigned)v)
-            return usage_error("-j %s: expected 1 to 64", arg);
-        o->jobs = (unsigned)v;
-        break;
-    case O_KEEP: o->keep = arg; break;
-    case O_TIMEOUT:
-        if (!num(arg, 0.1, 86400, &v))
-            return usage_error("--timeout %s: expected seconds (0.1 to 86400)", arg);
-        o->ctx.timeout_s = v;
-        break;
-    case O_JSON: o->json = true; break;
-    case O_SIGNED: o->ctx.sign = true; break;
-    case O_SIZE:
-        if (!num(arg, 2 * DC_OBJ + 4, 900000, &v) || v != (uint32_t)v || (uint32_t)v % 4)
-            return usage_error("--size %s: expected a multiple of 4 from %u to 900000 (3 objects or "
-                               "more; the SDK's flash layer takes no other write length)",
-                               arg, 2 * DC_OBJ + 4);
-        o->ctx.size = (uint32_t)v;
-        break;
-    case O_PKG: o->ctx.user_pkg = arg; break;
-    case O_PUB: o->ctx.user_pub = arg; break;
-    case O_SWEEP:
-        if (strcmp(arg, "flash-ops") && strcmp(arg, "objects"))
-            return usage_error("--sweep %s: expected flash-ops or objects", arg);
-        o->sweep = arg;
-        break;
-    case O_SAVE: o->ctx.sweep_save = true; break;
-    case O_SIM: o->ctx.sim = arg; break;
-    case O_DECODE: o->ctx.decode = arg; break;
-    case 'q': o->ctx.quiet = true; break;
-    default: return -1;
-    }
-    return 0;
+    (void)opt;
+    options *o = ctx;
+    if (!dc_case_find(arg))
+        return usage_error("--case %s: no such case (dfucheck --list)", arg);
+    if (o->n_sel == sizeof o->sel / sizeof *o->sel)
+        return usage_error("--case: too many");
+    o->sel[o->n_sel++] = dc_case_find(arg);
+    return DK_CLI_GO;
 }
 
-static int parse_args(int argc, char **argv, options *o)
+static int opt_jobs(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    static const struct option longs[] = {
-        { "list", no_argument, 0, O_LIST },           { "case", required_argument, 0, O_CASE },
-        { "keep", required_argument, 0, O_KEEP },     { "timeout", required_argument, 0, O_TIMEOUT },
-        { "json", no_argument, 0, O_JSON },           { "signed", no_argument, 0, O_SIGNED },
-        { "size", required_argument, 0, O_SIZE },     { "pkg", required_argument, 0, O_PKG },
-        { "public-key", required_argument, 0, O_PUB }, { "sweep", required_argument, 0, O_SWEEP },
-        { "sim", required_argument, 0, O_SIM },       { "decode", required_argument, 0, O_DECODE },
-        { "save-progress", no_argument, 0, O_SAVE }, { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
-    o->ctx.timeout_s = 30;
-    o->ctx.size = DEFAULT_SIZE;
-    o->jobs = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+:j:qh", longs, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 1;
-        }
-        if (c == ':')
-            return usage_error("%s needs a value (dfucheck --help)", argv[optind - 1]);
-        if (c == '?')
-            return usage_error("unknown option %s (dfucheck --help)", argv[optind - 1]);
-        int rc = parse_opt(o, c, optarg);
-        if (rc)
-            return rc;
-    }
-    o->ctx.host = (const char *const *)argv + optind;
-    o->ctx.host_n = (size_t)(argc - optind);
+    (void)opt;
+    double v;
+    if (!num(arg, 1, 64, &v) || v != (unsigned)v)
+        return usage_error("-j %s: expected 1 to 64", arg);
+    ((options *)ctx)->jobs = (unsigned)v;
+    return DK_CLI_GO;
+}
+
+static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 0.1, 86400, &v))
+        return usage_error("--timeout %s: expected seconds (0.1 to 86400)", arg);
+    ((options *)ctx)->ctx.timeout_s = v;
+    return DK_CLI_GO;
+}
+
+static int opt_size(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 2 * DC_OBJ + 4, 900000, &v) || v != (uint32_t)v || (uint32_t)v % 4)
+        return usage_error("--size %s: expected a multiple of 4 from %u to 900000 (3 objects or "
+                           "more; the SDK's flash layer takes no other write length)",
+                           arg, 2 * DC_OBJ + 4);
+    ((options *)ctx)->ctx.size = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_sweep(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "flash-ops") && strcmp(arg, "objects"))
+        return usage_error("--sweep %s: expected flash-ops or objects", arg);
+    ((options *)ctx)->sweep = arg;
+    return DK_CLI_GO;
+}
+
+#define O(field) offsetof(options, field)
+static const dk_cli_opt cli_opts[] = {
+    { "list", 0, NULL, "the cases, what each expects, the SDK behaviour it relies on", NULL, dk_cli_true,
+      O(list) },
+    { "case", 0, "ID", "run this case (repeatable; default: all)", NULL, opt_case },
+    { NULL, 'j', "N", "N cases at once (default 1)", NULL, opt_jobs },
+    { "keep", 0, "DIR", "artefacts here (default: a new dfucheck.XXXXXX in $TMPDIR)", NULL, dk_cli_str,
+      O(keep) },
+    { "timeout", 0, "S", "per host run (default 30)", NULL, opt_timeout },
+    { "json", 0, NULL, "one JSON object per case, then a summary object", NULL, dk_cli_true, O(json) },
+    { "signed", 0, NULL, "sign the packages dfucheck makes (the board requires it)", NULL, dk_cli_true,
+      O(ctx.sign) },
+    { "size", 0, "N", "image size of those packages (default 25576, a multiple of 4)", NULL, opt_size },
+    { "pkg", 0, "FILE", "the cases that can use it send this package instead", NULL, dk_cli_str,
+      O(ctx.user_pkg) },
+    { "public-key", 0, "PEM", "the key the board checks --pkg's signature with", NULL, dk_cli_str,
+      O(ctx.user_pub) },
+    { "sweep", 0, "flash-ops|objects",
+      "a power cut at every flash operation (or object boundary) of a complete update, the host run again "
+      "after each",
+      NULL, opt_sweep },
+    { "save-progress", 0, NULL, "the sweep's board keeps progress in flash (SAVE_PROGRESS 1)", NULL,
+      dk_cli_true, O(ctx.sweep_save) },
+    { "sim", 0, "PATH", "dfusim (default: next to dfucheck, then PATH)", NULL, dk_cli_str, O(ctx.sim) },
+    { "decode", 0, "PATH", "dfudecode for transcripts (same search; optional)", NULL, dk_cli_str,
+      O(ctx.decode) },
+    { NULL, 'q', NULL, "totals only (and failures)", NULL, dk_cli_true, O(ctx.quiet) },
+};
+#undef O
+
+static const char *const cli_usage[] = {
+    "[options] -- HOST-COMMAND ARGS...",
+    "--list [--json]",
+    "--sweep flash-ops|objects [--save-progress] [options] -- HOST-COMMAND ARGS...",
+    NULL,
+};
+static const dk_cli_exit cli_exits[] = {
+    { 0, "every case passed" },
+    { 1, "a case failed" },
+    { 2, "usage or set-up error" },
+};
+static const dk_cli_example cli_examples[] = {
+    { "dfucheck -j 2 -- ./my-host --port {port} --package {pkg}", "Every case against your own host, two at once:" },
+    { "dfucheck -- nrfutil dfu serial -pkg {pkg} -p {port} -fc 0 -t 1 -cd 0", "The same for nrfutil:" },
+    { "dfucheck --sweep flash-ops -- dfuhost -p {port} --pkg {pkg}",
+      "A power cut at every flash operation of an update, the host run again after each:" },
+};
+static const char *const cli_see_also[] = { "dfusim(1)", "dfudecode(1)", "dfuhost(1)", NULL };
+static const dk_cli_tool cli = {
+    .name = TOOL,
+    .summary = "grade a Nordic Secure DFU host against dfusim",
+    .usage = cli_usage,
+    .description = "Grade a Secure DFU host against dfusim: each case runs the command on a fresh simulated "
+                   "board; {port} {pkg} {dat} {bin} {prn} in it are filled in.",
+    .details = "Everything after -- is the host command, run as it is (no shell).  Each case starts a "
+               "fresh simulated nRF52840 (SDK 17.1 UART bootloader, an old app installed), may kill the "
+               "host, cut the power, reset the board or lose an answer, and may run the host again the "
+               "way a user would.  It then reads the simulated flash with the simulator's own code: PASS "
+               "means the host exited 0 and the board boots the new image (or, for a refusal, the host "
+               "stopped with an error and the board never boots the refused image).  One line per case "
+               "says why; its capture and decoded transcript are kept.",
+    .opts = cli_opts,
+    .n_opts = DK_CLI_N(cli_opts),
+    .exits = cli_exits,
+    .n_exits = DK_CLI_N(cli_exits),
+    .examples = cli_examples,
+    .n_examples = DK_CLI_N(cli_examples),
+    .see_also = cli_see_also,
+    .stop_at_operand = true, /* the host command's own options are its own */
+};
+
+/* Operands and the options that go together; 0 or 2. */
+static int check_args(int argc, char **argv, int next, options *o)
+{
+    o->ctx.host = (const char *const *)argv + next;
+    o->ctx.host_n = (size_t)(argc - next);
     if (o->list)
         return 0;
     if (o->ctx.host_n == 0)
@@ -419,6 +442,19 @@ static int parse_args(int argc, char **argv, options *o)
     if (!o->ctx.decode)
         o->ctx.decode = find_tool("dfudecode", "decode", o->decbuf, sizeof o->decbuf);
     return 0;
+}
+
+/* 0: run; 1: done (exit 0); else the exit status. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    o->ctx.timeout_s = 30;
+    o->ctx.size = DEFAULT_SIZE;
+    o->jobs = 1;
+    int next;
+    int rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_ALL, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc == 0 ? 1 : rc;
+    return check_args(argc, argv, next, o);
 }
 
 /* The artefact and socket directories. */

@@ -13,8 +13,10 @@ libzip-dev libjansson-dev libssl-dev"
 PKGS="$PKGS nanopb libnanopb-dev protobuf-compiler python3 python3-protobuf"
 # tests: CMocka; unzip (dk-mkpkg's packages against the zip tool's view);
 # time (/usr/bin/time -f %M: dfudecode's peak memory on bad input);
-# tshark (the Wireshark Lua dissector on generated and bundled captures)
-PKGS="$PKGS libcmocka-dev unzip time tshark"
+# tshark (the Wireshark Lua dissector on generated and bundled captures);
+# chromium (dfudecode --plot's SVG rendered headless, tests/plot/render.sh);
+# groff-base and man-db (the generated man pages through groff and man)
+PKGS="$PKGS libcmocka-dev unzip time tshark chromium groff-base man-db"
 # Optional: clang + its runtimes for the fuzz smoke test.
 [ "${DFUKIT_NO_CLANG:-}" = 1 ] || PKGS="$PKGS clang libclang-rt-14-dev"
 

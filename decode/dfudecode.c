@@ -2,26 +2,30 @@
  *
  *   file --capfile--> chunks {t, dir, bytes} --lib pipeline (pipeline.h):
  *        slip --> frames --tracker--> events --printer--> text | JSON Lines
+ *                                            --taps--> scenario, plot (SVG)
  *
  * This file is the command line and the input adapters; the rest is lib.
  * Streams: one chunk and one frame in memory at a time.
  * Exit: 0 update completed, 1 decoded but failed/incomplete, 2 usage or input error.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfukit/capfile.h"
+#include "dfukit/cli.h"
 #include "dfukit/diag.h"
 #include "dfukit/err.h"
+#include "dfukit/file.h"
 #include "dfukit/input.h"
 #include "dfukit/logread.h"
+#include "dfukit/opterr.h"
 #include "dfukit/pipeline.h"
 #include "dfukit/pkg.h"
-#include "dfukit/opterr.h"
+#include "dfukit/plot.h"
 #include "dfukit/scenario.h"
 
 #define TOOL "dfudecode"
@@ -111,7 +115,7 @@ static line_src *merge(dk_pipe *d, line_src *host, line_src *target)
 typedef struct {
     dk_cap_format fmt;
     dk_log_format logfmt;
-    const char *file, *host, *target, *pkg_path, *scen_path;
+    const char *file, *host, *target, *pkg_path, *scen_path, *plot_path;
     bool json, verbose;
 } opts;
 
@@ -121,6 +125,7 @@ typedef struct {
     dk_pkg pkg;        /* --pkg, loaded once (empty without) */
     dk_pipe *d;
     dk_scen_builder *scen;
+    dk_plot *plot;
 } run;
 
 static int input_error(const char *file, const dk_err *e)
@@ -138,24 +143,57 @@ static bool completed(const dk_pipe *d)
     return r && strcmp(r->id, "update.completed") == 0;
 }
 
-static void to_scenario(void *ctx, const dk_event *ev)
+/* The pipeline's tap: the scenario builder and the plot, those asked for. */
+static void to_taps(void *ctx, const dk_event *ev)
 {
-    dk_scen_builder_event(ctx, ev);
+    run *r = ctx;
+    if (r->scen)
+        dk_scen_builder_event(r->scen, ev);
+    if (r->plot)
+        dk_plot_event(r->plot, ev);
 }
 
-/* The pipeline (printing to stdout) and the scenario builder.  0, or the
- * exit status after a one-line error. */
+/* The pipeline (printing to stdout, unless the plot goes there), the
+ * scenario builder, the plot.  0, or the exit status after a one-line
+ * error. */
 static int run_start(run *r, bool split)
 {
     const opts *o = r->o;
     dk_pipe_opts po = { .json = o->json, .verbose = o->verbose, .split = split,
                         .pkg = o->pkg_path ? &r->pkg : NULL, .pkg_name = o->pkg_path };
-    r->d = dk_pipe_new(stdout, &po);
-    if (r->d && o->scen_path && (r->scen = dk_scen_builder_new()) != NULL)
-        dk_pipe_tap(r->d, to_scenario, r->scen);
-    if (!r->d || (o->scen_path && !r->scen)) {
+    bool plot_out = o->plot_path && strcmp(o->plot_path, "-") == 0;
+    r->d = dk_pipe_new(plot_out ? NULL : stdout, &po);
+    if (o->scen_path)
+        r->scen = dk_scen_builder_new();
+    if (o->plot_path) {
+        dk_plot_opts pl = { .title = split ? o->host : o->file, .split = split };
+        r->plot = dk_plot_new(&pl);
+    }
+    if (!r->d || (o->scen_path && !r->scen) || (o->plot_path && !r->plot)) {
         fprintf(stderr, TOOL ": out of memory\n");
         return EXIT_INPUT;
+    }
+    if (r->scen || r->plot)
+        dk_pipe_tap(r->d, to_taps, r);
+    return 0;
+}
+
+/* --plot: the SVG to its file, or to stdout ("-").  The file is created as
+ * --scenario's is (file.h: never through a symlink, 0600, a FIFO allowed).
+ * 0, or the exit status after a one-line error. */
+static int write_plot(run *r)
+{
+    const char *path = r->o->plot_path;
+    bool out = strcmp(path, "-") == 0;
+    dk_err e = { 0 };
+    FILE *f = out ? stdout : dk_file_fopen(path, DK_FILE_STREAM, &e);
+    if (!f)
+        return input_error(path, &e);
+    bool ok = dk_plot_write(r->plot, f) == 0;
+    ok = (out ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok) {
+        dk_err_set(&e, DK_E_IO, -1, "write error: %s", strerror(errno));
+        return input_error(out ? "standard output" : path, &e);
     }
     return 0;
 }
@@ -192,13 +230,20 @@ static int write_scenario(run *r, const char *src, const char *format)
 /* After dk_pipe_finish: 0 the update completed (and matches the package),
  * 1 it did not; 2 after one error line: stdout could not be written, the
  * input could not be read to its end (failed, ferr), it held no DFU message
- * (nomsg set), or the scenario could not be written. */
+ * (nomsg set), or the scenario or the plot could not be written.  The plot
+ * is written when the input held messages, also when its end could not be
+ * read: it shows what was. */
 static int conclude(run *r, const char *src, const char *failed, const dk_err *ferr,
                     const dk_err *nomsg, const char *format)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, TOOL ": write error: %s\n", strerror(errno));
         return EXIT_INPUT;
+    }
+    if (r->plot && !nomsg) {
+        int rc = write_plot(r);
+        if (rc)
+            return rc;
     }
     if (failed)
         return input_error(failed, ferr);
@@ -298,34 +343,6 @@ static int decode_two(run *r)
     return rc;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: " TOOL " [options] FILE\n"
-            "       " TOOL " [options] --host FILE --target FILE\n"
-            "Decode a Nordic Secure DFU serial capture or a host tool's log into an\n"
-            "annotated transcript.\n"
-            "\n"
-            "  --format raw|pcap|log  input format (default: detected from the content)\n"
-            "  --log-format NAME      read a text log as NAME: nrfutil, ble, socat, hexdump,\n"
-            "                         hex, saleae, programmer (default: detected)\n"
-            "  --host FILE            raw capture of the host -> target line\n"
-            "  --target FILE          raw capture of the target -> host line\n"
-            "  --json                 JSON Lines, one object per event (decode/README.md)\n"
-            "  --pkg FILE.zip         check every byte sent against a DFU package\n"
-            "  --scenario OUT.json    write a dfusim scenario that fails the same way\n"
-            "                         (with --pkg: the init packet from the package\n"
-            "                         when the input does not show it); - = stdout; an\n"
-            "                         existing file is overwritten, a new one is mode\n"
-            "                         0600, a symlink is refused\n"
-            "  -v, --verbose          every frame (no folding of writes)\n"
-            "  --list                 list anomaly ids and diagnosis signatures\n"
-            "  -h, --help             this help\n"
-            "\n"
-            "Exit status: 0 update completed, 1 decoded but failed or incomplete,\n"
-            "2 usage or input error.\n");
-}
-
 static void list_tables(void)
 {
     printf("anomalies:\n");
@@ -339,84 +356,129 @@ static void list_tables(void)
         printf("  %-28s %s\n", dk_diag_row_at(i)->id, dk_diag_row_at(i)->when);
 }
 
-/* One option of the command line into o.  -1: go on; else the exit status
- * (after one line on stderr, or 0 after --help/--list). */
-static int take_option(int c, const char *arg, opts *o)
+/* ---- the command line: one table (cli.h) gives getopt, --help and the page */
+
+static int opt_format(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    switch (c) {
-    case 'F':
-        if (strcmp(arg, "raw") == 0)
-            o->fmt = DK_FMT_RAW;
-        else if (strcmp(arg, "pcap") == 0 || strcmp(arg, "pcapng") == 0)
-            o->fmt = DK_FMT_PCAP;
-        else if (strcmp(arg, "log") == 0)
-            o->fmt = DK_FMT_LOG;
-        else {
-            fprintf(stderr, TOOL ": unknown format '%s' (raw, pcap or log)\n", arg);
-            return EXIT_INPUT;
-        }
-        return -1;
-    case 'L': {
-        int lf = dk_log_format_by_name(arg);
-        if (lf < 0) {
-            fprintf(stderr, TOOL ": unknown log format '%s' (nrfutil, ble, socat, hexdump, hex, "
-                            "saleae, programmer, auto)\n", arg);
-            return EXIT_INPUT;
-        }
-        o->logfmt = (dk_log_format)lf;
-        if (o->logfmt != DK_LOG_AUTO)
-            o->fmt = DK_FMT_LOG;
-        return -1;
-    }
-    case 'H': o->host = arg; return -1;
-    case 'T': o->target = arg; return -1;
-    case 'J': o->json = true; return -1;
-    case 'P': o->pkg_path = arg; return -1;
-    case 'S': o->scen_path = arg; return -1;
-    case 'l': list_tables(); return 0;
-    case 'v': o->verbose = true; return -1;
-    case 'h': usage(stdout); return 0;
-    default: /* getopt_long returned a letter of no option: a table bug */
-        fprintf(stderr, TOOL ": internal error: option code %d\n", c);
+    (void)opt;
+    opts *o = ctx;
+    if (strcmp(arg, "raw") == 0)
+        o->fmt = DK_FMT_RAW;
+    else if (strcmp(arg, "pcap") == 0 || strcmp(arg, "pcapng") == 0)
+        o->fmt = DK_FMT_PCAP;
+    else if (strcmp(arg, "log") == 0)
+        o->fmt = DK_FMT_LOG;
+    else {
+        fprintf(stderr, TOOL ": unknown format '%s' (raw, pcap or log)\n", arg);
         return EXIT_INPUT;
     }
+    return DK_CLI_GO;
 }
+
+static int opt_log_format(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    opts *o = ctx;
+    int lf = dk_log_format_by_name(arg);
+    if (lf < 0) {
+        fprintf(stderr, TOOL ": unknown log format '%s' (nrfutil, ble, socat, hexdump, hex, "
+                        "saleae, programmer, auto)\n", arg);
+        return EXIT_INPUT;
+    }
+    o->logfmt = (dk_log_format)lf;
+    if (o->logfmt != DK_LOG_AUTO)
+        o->fmt = DK_FMT_LOG;
+    return DK_CLI_GO;
+}
+
+static int opt_list(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)ctx, (void)opt, (void)arg;
+    list_tables();
+    return EXIT_DONE;
+}
+
+#define O(field) offsetof(opts, field)
+static const dk_cli_opt cli_opts[] = {
+    { "format", 0, "raw|pcap|log", "input format (default: detected from the content)", NULL, opt_format },
+    { "log-format", 0, "NAME",
+      "read a text log as NAME: nrfutil, ble, socat, hexdump, hex, saleae, programmer (default: detected)",
+      NULL, opt_log_format },
+    { "host", 0, "FILE", "raw capture of the host -> target line", NULL, dk_cli_str, O(host) },
+    { "target", 0, "FILE", "raw capture of the target -> host line", NULL, dk_cli_str, O(target) },
+    { "json", 0, NULL, "JSON Lines, one object per event (decode/README.md)", NULL, dk_cli_true, O(json) },
+    { "pkg", 0, "FILE.zip", "check every byte sent against a DFU package", NULL, dk_cli_str, O(pkg_path) },
+    { "scenario", 0, "OUT.json",
+      "write a dfusim scenario that fails the same way (with --pkg: the init packet from the package when "
+      "the input does not show it); - = stdout; an existing file is overwritten, a new one is mode 0600, "
+      "a symlink is refused",
+      NULL, dk_cli_str, O(scen_path) },
+    { "plot", 0, "OUT.svg",
+      "draw offset against time per image, with EXECUTEs, resumes, restarts, anomalies and port gaps (- : the "
+      "SVG to stdout, instead of the transcript); the file is created as --scenario's is",
+      NULL, dk_cli_str, O(plot_path) },
+    { "verbose", 'v', NULL, "every frame (no folding of writes)", NULL, dk_cli_true, O(verbose) },
+    { "list", 0, NULL, "list anomaly ids and diagnosis signatures", NULL, opt_list },
+};
+#undef O
+
+static const char *const cli_usage[] = { "[options] FILE", "[options] --host FILE --target FILE", NULL };
+static const dk_cli_exit cli_exits[] = {
+    { EXIT_DONE, "update completed" },
+    { EXIT_FAILED, "decoded but failed or incomplete" },
+    { EXIT_INPUT, "usage or input error" },
+};
+static const dk_cli_example cli_examples[] = {
+    { "dfudecode captures/resume.pcap", "The transcript and diagnosis of a capture:" },
+    { "dfudecode --json link.pcap | head", "The same as JSON Lines, one object per event:" },
+    { "dfudecode --host host.raw --target target.raw", "Two raw captures, one per line:" },
+    { "dfudecode --scenario field.json nrfutil.log && dfusim --scenario field.json",
+      "A field log into a dfusim scenario that puts the simulator where the device was:" },
+    { "dfusniff --port /dev/ttyACM0 -w - | dfudecode -", "A live link through dfusniff, on a pipe:" },
+    { "dfudecode --plot resume.svg captures/resume.pcap", "The same update drawn as an SVG a browser shows:" },
+};
+static const char *const cli_see_also[] = { "dfusim(1)", "dfuhost(1)", "dfusniff(1)", "dfucheck(1)", "tshark(1)",
+                                            NULL };
+static const dk_cli_tool cli = {
+    .name = TOOL,
+    .summary = "decode a Nordic DFU serial capture or host log into an annotated transcript",
+    .usage = cli_usage,
+    .description = "Decode a Nordic Secure DFU serial capture or a host tool's log into an annotated "
+                   "transcript.",
+    .details = "FILE is a pcap or pcapng capture (link type 250, as dfusniff, dfusim and dfuhost write "
+               "them), raw bytes of both lines, or a text log (nrfutil -vvvv or plain, BLE, socat -x -v, "
+               "hexdump -C, plain hex, nRF Connect Programmer, Saleae CSV); - reads standard input, and a "
+               "FIFO works like a file.  The format is told from the first bytes.\n\n"
+               "Requests are paired with their responses; objects, offsets and the running CRC-32 are "
+               "followed and checked against what the target reported; init packet fields and extended "
+               "errors are explained; resumes and anomalies are flagged with stable dotted ids (--list); "
+               "the last line is a diagnosis.  Errors in the input are one line on stderr naming the file "
+               "and the byte offset.",
+    .opts = cli_opts,
+    .n_opts = DK_CLI_N(cli_opts),
+    .exits = cli_exits,
+    .n_exits = DK_CLI_N(cli_exits),
+    .examples = cli_examples,
+    .n_examples = DK_CLI_N(cli_examples),
+    .see_also = cli_see_also,
+};
 
 /* The command line into o.  -1: go on; else the exit status. */
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const struct option lopts[] = {
-        { "format", required_argument, NULL, 'F' },
-        { "host", required_argument, NULL, 'H' },
-        { "target", required_argument, NULL, 'T' },
-        { "json", no_argument, NULL, 'J' },
-        { "pkg", required_argument, NULL, 'P' },
-        { "list", no_argument, NULL, 'l' },
-        { "log-format", required_argument, NULL, 'L' },
-        { "scenario", required_argument, NULL, 'S' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     memset(o, 0, sizeof *o);
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":vh", lopts, NULL)) != -1) {
-        if (c == ':' || c == '?')
-            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
-        /* long-only options: their short letters are not in the short list */
-        int rc = take_option(c, optarg, o);
-        if (rc >= 0)
-            return rc;
-    }
+    int next;
+    int rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_ALL, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
     bool two = o->host || o->target;
-    if (two && (!o->host || !o->target || optind != argc)) {
+    if (two && (!o->host || !o->target || next != argc)) {
         fprintf(stderr, TOOL ": --host and --target go together, without another FILE\n");
         return EXIT_INPUT;
     }
-    if (!two && optind != argc - 1) {
+    if (!two && next != argc - 1) {
         fprintf(stderr, TOOL ": %s (see --help)\n",
-                optind >= argc ? "no capture file given" : "more than one capture file given");
+                next >= argc ? "no capture file given" : "more than one capture file given");
         return EXIT_INPUT;
     }
     if (two && o->fmt == DK_FMT_LOG) {
@@ -427,7 +489,12 @@ static int parse_args(int argc, char **argv, opts *o)
         fprintf(stderr, TOOL ": --host/--target take raw captures (a pcap holds both lines)\n");
         return EXIT_INPUT;
     }
-    o->file = two ? NULL : argv[optind];
+    if (o->plot_path && o->scen_path && strcmp(o->plot_path, "-") == 0 &&
+        strcmp(o->scen_path, "-") == 0) {
+        fprintf(stderr, TOOL ": --plot - and --scenario - cannot both write to stdout\n");
+        return EXIT_INPUT;
+    }
+    o->file = two ? NULL : argv[next];
     return -1;
 }
 
@@ -486,6 +553,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = o.file ? decode_one(&r) : decode_two(&r);
     dk_scen_builder_free(r.scen);
+    dk_plot_free(r.plot);
     dk_pipe_free(r.d);
     dk_pkg_free(&r.pkg);
     return rc;

@@ -1,7 +1,7 @@
 /* dfuhost - send a DFU package to a Secure DFU bootloader over a serial line.
- * Options: usage() below; behaviour: host/README.md. */
+ * Options: the table cli_opts below; behaviour: host/README.md. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,40 +10,13 @@
 #include <unistd.h>
 
 #include "dfukit/err.h"
-#include "dfukit/opterr.h"
+#include "dfukit/cli.h"
 #include "dfukit/pkg.h"
+#include "lgmaster.h"
 #include "link.h"
 #include "master.h"
 
 static const char *prog = "dfuhost";
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: dfuhost -p PORT --pkg PKG.zip [options]\n"
-            "Send every image of a DFU package to a Secure DFU bootloader (SDK 15-17,\n"
-            "serial/SLIP), resuming whatever the target already holds.\n"
-            "  -p, --port PORT        serial port or pty (e.g. /dev/ttyACM0, /dev/pts/3)\n"
-            "      --pkg FILE         the package (zip with manifest.json, .bin, .dat)\n"
-            "  -b, --baud N           baud rate (default 115200)\n"
-            "      --prn N            ask for a CRC notification every N writes (default 0: off)\n"
-            "      --flow-control     RTS/CTS hardware flow control (default off)\n"
-            "      --timeout S        wait up to S seconds for the target to answer PING,\n"
-            "                         and for the answer to the final EXECUTE (default 10)\n"
-            "      --response-timeout MS\n"
-            "                         wait for any other answer before resyncing (default 1000)\n"
-            "      --retries N        re-sends of an unanswered request (default 3)\n"
-            "      --restart          ignore what the target holds: send everything afresh\n"
-            "      --capture FILE     record all traffic (pcap, link type 250; dfudecode reads it);\n"
-            "                         an existing file is overwritten, a new one is mode 0600,\n"
-            "                         a symlink is refused, a FIFO is fine\n"
-            "      --no-check         send the package even if its hashes do not match\n"
-            "  -v, --verbose          tell decisions in detail; twice: every message\n"
-            "  -q, --quiet            errors only\n"
-            "  -h, --help\n"
-            "Exit status: 0 the target accepted every image, 1 the update failed,\n"
-            "2 bad options or a bad package.\n");
-}
 
 /* ---- progress ---------------------------------------------------------- */
 
@@ -157,7 +130,16 @@ static void on_anomaly(void *ctx, const char *text)
     }
 }
 
-/* ---- options ------------------------------------------------------------ */
+/* ---- options: one table (cli.h) gives getopt, --help and the man page ---- */
+
+typedef struct {
+    const char *port, *pkg_path, *cap_path;
+    unsigned baud;
+    bool flow, check, quiet;
+    bool legacy; /* --protocol legacy */
+    int verbose;
+    dh_opts o;
+} cfg;
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -178,137 +160,247 @@ static bool num(const char *s, double lo, double hi, double *out)
     return true;
 }
 
-int main(int argc, char **argv)
+static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    enum { O_PKG = 256, O_PRN, O_FLOW, O_TIMEOUT, O_RSP, O_RETRIES, O_RESTART, O_CAPTURE, O_NOCHECK };
-    static const struct option lopts[] = {
-        { "port", required_argument, NULL, 'p' },
-        { "pkg", required_argument, NULL, O_PKG },
-        { "baud", required_argument, NULL, 'b' },
-        { "prn", required_argument, NULL, O_PRN },
-        { "flow-control", no_argument, NULL, O_FLOW },
-        { "timeout", required_argument, NULL, O_TIMEOUT },
-        { "response-timeout", required_argument, NULL, O_RSP },
-        { "retries", required_argument, NULL, O_RETRIES },
-        { "restart", no_argument, NULL, O_RESTART },
-        { "capture", required_argument, NULL, O_CAPTURE },
-        { "no-check", no_argument, NULL, O_NOCHECK },
-        { "verbose", no_argument, NULL, 'v' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *port = NULL, *pkg_path = NULL, *cap_path = NULL;
-    unsigned baud = 115200;
-    bool flow = false, check = true;
-    ui u = { .tty = isatty(2) == 1 };
-    dh_opts o;
-    dh_opts_default(&o);
+    (void)opt;
     double v;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:b:vqh", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': port = optarg; break;
-        case O_PKG: pkg_path = optarg; break;
-        case 'b':
-            if (!num(optarg, 1, 20000000, &v))
-                return bad("bad baud rate '%s'", optarg);
-            baud = (unsigned)v;
-            break;
-        case O_PRN:
-            if (!num(optarg, 0, 65535, &v) || v != (unsigned)v)
-                return bad("--prn wants 0..65535, not '%s'", optarg);
-            o.prn = (uint16_t)v;
-            break;
-        case O_FLOW: flow = true; break;
-        case O_TIMEOUT:
-            if (!num(optarg, 0.001, 3600, &v))
-                return bad("--timeout wants seconds (0.001..3600), not '%s'", optarg);
-            o.connect_ms = o.final_ms = (uint32_t)(v * 1000 + 0.5);
-            break;
-        case O_RSP:
-            if (!num(optarg, 1, 600000, &v))
-                return bad("--response-timeout wants milliseconds, not '%s'", optarg);
-            o.rsp_ms = (uint32_t)v;
-            break;
-        case O_RETRIES:
-            if (!num(optarg, 0, 100, &v) || v != (unsigned)v)
-                return bad("--retries wants 0..100, not '%s'", optarg);
-            o.retries = (unsigned)v;
-            break;
-        case O_RESTART: o.restart = true; break;
-        case O_CAPTURE: cap_path = optarg; break;
-        case O_NOCHECK: check = false; break;
-        case 'v': u.verbose++; break;
-        case 'q': u.quiet = true; break;
-        case 'h': usage(stdout); return 0;
-        default: return dk_opt_complain(stderr, prog, c, argv, optind, optopt);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s'", argv[optind]);
-    if (!port)
-        return bad("%s", "-p PORT is required");
-    if (!pkg_path)
-        return bad("%s", "--pkg FILE is required");
-    if (u.quiet)
-        u.verbose = 0;
+    if (!num(arg, 1, 20000000, &v))
+        return bad("bad baud rate '%s'", arg);
+    ((cfg *)ctx)->baud = (unsigned)v;
+    return DK_CLI_GO;
+}
 
-    dk_pkg pkg;
+/* --protocol sdfu (the default) or legacy. */
+static int opt_protocol(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "sdfu") && strcmp(arg, "legacy"))
+        return bad("--protocol wants sdfu or legacy, not '%s'", arg);
+    ((cfg *)ctx)->legacy = !strcmp(arg, "legacy");
+    return DK_CLI_GO;
+}
+
+static int opt_prn(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 0, 65535, &v) || v != (unsigned)v)
+        return bad("--prn wants 0..65535, not '%s'", arg);
+    ((cfg *)ctx)->o.prn = (uint16_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 0.001, 3600, &v))
+        return bad("--timeout wants seconds (0.001..3600), not '%s'", arg);
+    cfg *c = ctx;
+    c->o.connect_ms = c->o.final_ms = (uint32_t)(v * 1000 + 0.5);
+    return DK_CLI_GO;
+}
+
+static int opt_rsp(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 1, 600000, &v))
+        return bad("--response-timeout wants milliseconds, not '%s'", arg);
+    ((cfg *)ctx)->o.rsp_ms = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_retries(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!num(arg, 0, 100, &v) || v != (unsigned)v)
+        return bad("--retries wants 0..100, not '%s'", arg);
+    ((cfg *)ctx)->o.retries = (unsigned)v;
+    return DK_CLI_GO;
+}
+
+#define O(field) offsetof(cfg, field)
+static const dk_cli_opt cli_opts[] = {
+    { "port", 'p', "PORT", "serial port or pty (e.g. /dev/ttyACM0, /dev/pts/3)", NULL, dk_cli_str, O(port) },
+    { "pkg", 0, "FILE", "the package (zip with manifest.json, .bin, .dat)", NULL, dk_cli_str, O(pkg_path) },
+    { "baud", 'b', "N", "baud rate (default 115200)", NULL, opt_baud },
+    { "prn", 0, "N", "ask for a CRC notification every N writes (default 0: off)", NULL, opt_prn },
+    { "flow-control", 0, NULL, "RTS/CTS hardware flow control (default off)", NULL, dk_cli_true, O(flow) },
+    { "timeout", 0, "S",
+      "wait up to S seconds for the target to answer PING, and for the answer to the final EXECUTE "
+      "(default 10)",
+      NULL, opt_timeout },
+    { "response-timeout", 0, "MS", "wait for any other answer before resyncing (default 1000)", NULL, opt_rsp },
+    { "retries", 0, "N", "re-sends of an unanswered request (default 3)", NULL, opt_retries },
+    { "restart", 0, NULL, "ignore what the target holds: send everything afresh", NULL, dk_cli_true,
+      O(o.restart) },
+    { "capture", 0, "FILE",
+      "record all traffic (pcap, link type 250; dfudecode reads it); an existing file is overwritten, a "
+      "new one is mode 0600, a symlink is refused, a FIFO is fine",
+      NULL, dk_cli_str, O(cap_path) },
+    { "no-check", 0, NULL, "send the package even if its hashes do not match", NULL, dk_cli_false, O(check) },
+    { "protocol", 0, "sdfu|legacy",
+      "sdfu (default) or legacy: HCI serial DFU for SDK <= 11 and the Adafruit nRF52 bootloader (an "
+      "adafruit-nrfutil package)",
+      NULL, opt_protocol },
+    { "verbose", 'v', NULL, "tell decisions in detail; twice: every message", NULL, dk_cli_count, O(verbose) },
+    { "quiet", 'q', NULL, "errors only", NULL, dk_cli_true, O(quiet) },
+};
+#undef O
+
+static const char *const cli_usage[] = { "-p PORT --pkg PKG.zip [options]", NULL };
+static const dk_cli_exit cli_exits[] = {
+    { 0, "the target accepted every image" },
+    { 1, "the update failed: the target refused, stopped answering, or the port went away" },
+    { 2, "bad options or a bad package" },
+};
+static const dk_cli_example cli_examples[] = {
+    { "dfuhost -p /dev/ttyACM0 --pkg app.zip", "Update a board on a USB serial port:" },
+    { "dfuhost -p /dev/pts/7 --pkg app.zip --prn 8 --capture run.pcap -v",
+      "Against dfusim, with a CRC notification every 8 writes, the traffic kept for dfudecode:" },
+};
+static const char *const cli_see_also[] = { "dfusim(1)", "dfudecode(1)", "dfucheck(1)", "dfusniff(1)", NULL };
+static const dk_cli_tool cli = {
+    .name = "dfuhost",
+    .summary = "send a DFU package to a Nordic Secure DFU bootloader over a serial line",
+    .usage = cli_usage,
+    .description = "Send every image of a DFU package to a Secure DFU bootloader (SDK 15-17, serial/SLIP), "
+                   "resuming whatever the target already holds; with --protocol legacy, to a legacy HCI DFU "
+                   "bootloader (SDK <= 11, the Adafruit nRF52 bootloader).",
+    .details = "Images go in the SDK's order (SoftDevice and bootloader, SoftDevice, bootloader, "
+               "application).  Before each object dfuhost asks the target (SELECT) what it holds and "
+               "resumes from there when the CRC matches; an unanswered request is re-sent, a garbled or "
+               "late answer resynchronises the link.  A refusal names the result and extended error "
+               "codes, their meaning and a hint.  Progress goes to stderr.",
+    .opts = cli_opts,
+    .n_opts = DK_CLI_N(cli_opts),
+    .exits = cli_exits,
+    .n_exits = DK_CLI_N(cli_exits),
+    .examples = cli_examples,
+    .n_examples = DK_CLI_N(cli_examples),
+    .see_also = cli_see_also,
+};
+
+/* The command line into c.  DK_CLI_GO: go on; else the exit status. */
+static int parse_args(int argc, char **argv, cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->baud = 115200;
+    c->check = true;
+    dh_opts_default(&c->o);
+    int next;
+    int rc = dk_cli_run(&cli, argc, argv, c, DK_CLI_ALL, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    if (next < argc)
+        return bad("unexpected argument '%s'", argv[next]);
+    if (!c->port)
+        return bad("%s", "-p PORT is required");
+    if (!c->pkg_path)
+        return bad("%s", "--pkg FILE is required");
+    if (c->quiet)
+        c->verbose = 0;
+    return DK_CLI_GO;
+}
+
+/* ---- the update ------------------------------------------------------------- */
+
+/* The package and its images; 0, or 2 after one line. */
+static int load_package(const cfg *c, dk_pkg *pkg, dh_image *imgs)
+{
     dk_err err = { 0 };
-    if (dk_pkg_open(pkg_path, &pkg, &err) != DK_OK) {
-        dk_err_print(stderr, prog, pkg_path, &err);
+    if (dk_pkg_open(c->pkg_path, pkg, &err) != DK_OK) {
+        dk_err_print(stderr, prog, c->pkg_path, &err);
         return 2;
     }
-    if (check && dk_pkg_check(&pkg, &err) != DK_OK) {
-        dk_err_print(stderr, prog, pkg_path, &err);
-        dk_pkg_free(&pkg);
+    if (c->check && !c->legacy && dk_pkg_check(pkg, &err) != DK_OK) {
+        dk_err_print(stderr, prog, c->pkg_path, &err);
+        dk_pkg_free(pkg);
         return 2;
     }
-    dh_image imgs[DK_PKG_MAX_IMAGES];
-    for (size_t i = 0; i < pkg.n; i++) {
-        dk_image *im = &pkg.img[i];
+    for (size_t i = 0; i < pkg->n; i++) {
+        dk_image *im = &pkg->img[i];
         if (im->dat_len == 0 || im->bin_len == 0) {
-            fprintf(stderr, "%s: %s: %s is empty\n", prog, pkg_path,
+            fprintf(stderr, "%s: %s: %s is empty\n", prog, c->pkg_path,
                     im->dat_len == 0 ? im->dat_name : im->bin_name);
-            dk_pkg_free(&pkg);
+            dk_pkg_free(pkg);
             return 2;
         }
         dh_image d = { im->bin_name, im->dat_name, im->bin, im->bin_len, im->dat, im->dat_len };
         imgs[i] = d;
     }
+    return 0;
+}
 
-    signal(SIGPIPE, SIG_IGN);
+/* --protocol legacy: the legacy master (lgmaster.h) with the same options. */
+static dh_status run_legacy(const dh_opts *o, const dh_io *io, const dk_pkg *pkg, dh_result *res)
+{
+    dh_lg_opts lo;
+    dh_lg_opts_default(&lo);
+    lo.ack_ms = o->rsp_ms;
+    lo.retries = o->retries;
+    lo.trace = o->trace;
+    lo.on_event = o->on_event;
+    lo.ev_ctx = o->ev_ctx;
+    dh_lg_image li[DK_PKG_MAX_IMAGES];
+    size_t n = dh_lg_images(pkg, li);
+    return dh_lg_run(&lo, io, li, n, res);
+}
+
+/* The capture and the port; 0, or the exit status after one line. */
+static int open_link(const cfg *c, dh_link *link, ui *u)
+{
+    dk_err err = { 0 };
     dk_cap_writer *cap = NULL;
-    if (cap_path && !(cap = dk_cap_create(cap_path, &err))) {
-        dk_err_print(stderr, prog, cap_path, &err);
-        dk_pkg_free(&pkg);
+    if (c->cap_path && !(cap = dk_cap_create(c->cap_path, &err))) {
+        dk_err_print(stderr, prog, c->cap_path, &err);
         return 2;
     }
-    static dh_link link;
-    if (dh_link_open(&link, port, baud, flow, cap, &err) != DK_OK) {
-        dk_err_print(stderr, prog, port, &err);
-        dk_pkg_free(&pkg);
+    if (dh_link_open(link, c->port, c->baud, c->flow, cap, &err) != DK_OK) {
+        dk_err_print(stderr, prog, c->port, &err);
         return err.status == DK_E_USAGE ? 2 : 1;
     }
-    link.on_anomaly = on_anomaly;
-    link.ctx = &u;
-    if (u.verbose)
-        fprintf(stderr, "%s: %s opened with %s at %u baud%s\n", prog, port,
-                dk_serial_kind(link.port), baud, flow ? ", RTS/CTS" : "");
+    link->on_anomaly = on_anomaly;
+    link->ctx = u;
+    if (u->verbose)
+        fprintf(stderr, "%s: %s opened with %s at %u baud%s\n", prog, c->port, dk_serial_kind(link->port),
+                c->baud, c->flow ? ", RTS/CTS" : "");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static cfg c;
+    int rc = parse_args(argc, argv, &c);
+    if (rc != DK_CLI_GO)
+        return rc;
+    ui u = { .tty = isatty(2) == 1, .quiet = c.quiet, .verbose = c.verbose };
+
+    dk_pkg pkg;
+    dh_image imgs[DK_PKG_MAX_IMAGES];
+    if ((rc = load_package(&c, &pkg, imgs)) != 0)
+        return rc;
+    signal(SIGPIPE, SIG_IGN);
+    static dh_link link;
+    if ((rc = open_link(&c, &link, &u)) != 0) {
+        dk_pkg_free(&pkg);
+        return rc;
+    }
 
     u.nimg = pkg.n;
+    dh_opts o = c.o;
     o.on_event = on_event;
     o.ev_ctx = &u;
     o.trace = u.verbose >= 2;
     dh_io io = dh_link_io(&link);
     dh_result res;
-    dh_status st = dh_run(&o, &io, imgs, pkg.n, &res);
+    dh_status st = c.legacy ? run_legacy(&o, &io, &pkg, &res) : dh_run(&o, &io, imgs, pkg.n, &res);
     bar_clear(&u);
     if (st != DH_OK) {
         if (link.err.msg[0] && strstr(res.msg, "port"))
-            fprintf(stderr, "%s: %s: %s (%s)\n", prog, port, res.msg, link.err.msg);
+            fprintf(stderr, "%s: %s: %s (%s)\n", prog, c.port, res.msg, link.err.msg);
         else
             fprintf(stderr, "%s: %s\n", prog, res.msg);
     } else if (!u.quiet) {

@@ -680,14 +680,17 @@ static int send_object(M *m, size_t start, bool rollback)
             if (k == 0)
                 say(m, DH_EV_NOTE,
                     "object %zu..%zu of %s failed its CRC check (target: offset %u CRC 0x%08X, "
-                    "expected %zu CRC 0x%08X): sending it again",
+                    "expected %zu CRC 0x%08X): bytes were lost or changed on the line (an overrun, "
+                    "frames glued while the target wrote flash); sending it again. If this "
+                    "repeats, use --flow-control (RTS/CTS at both ends), --prn N or a lower baud rate",
                     start, end, bn, r.rsp.crc.offset, r.rsp.crc.crc, end, c);
         }
         if (k < 0 && k != R_BAD)
             return k;
     }
-    return fail(m, "%s: object %zu..%zu failed its CRC check %u times", bn, start, end,
-                m->o->retries + 1);
+    return fail(m, "%s: object %zu..%zu failed its CRC check %u times: the line loses or changes bytes; "
+                   "use --flow-control (RTS/CTS at both ends), --prn N or a lower baud rate",
+                bn, start, end, m->o->retries + 1);
 }
 
 static int send_data(M *m)

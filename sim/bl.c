@@ -38,6 +38,7 @@ struct ds_bl {
     dk_initpkt pkt;
     uint32_t fw_start, fw_size;
     uint16_t prn_target, prn_count;
+    bool write_freed; /* the last WRITE gave its RX block back */
     uint64_t deadline;
     uint64_t image_bytes;
     uint32_t timeout_ms; /* inactivity period of this DFU session */
@@ -962,10 +963,13 @@ static void fw_version(const ds_bl *bl, uint8_t image, dk_msg *r)
     }
 }
 
-static void dispatch(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, outcome *o)
+static void dispatch(ds_bl *bl, const uint8_t *req, size_t len, uint32_t payload_len, uint64_t now_ms,
+                     outcome *o)
 {
     dk_msg q;
     dk_msg_parse(req, len, &q); /* short payloads read as zero, like stale bytes */
+    if (req[0] == DK_OP_OBJECT_WRITE)
+        q.req.write.len = payload_len; /* 0xFFFF for an empty frame (§14.4) */
     uint8_t op = req[0];
     ds_settings *s = &bl->s;
     o->respond = true;
@@ -1015,6 +1019,8 @@ static void dispatch(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
         o->res = obj_write(bl, &q, &report);
         if (o->res == R_CUT)
             break;
+        /* a refused data WRITE keeps its RX block (§15.2) */
+        bl->write_freed = bl->cur_obj == DK_OBJ_COMMAND || (bl->cur_obj == DK_OBJ_DATA && o->res == OK);
         /* PRN: counted per write, answered as a CRC_GET (§2.3) */
         o->respond = false;
         if (bl->prn_target && ++bl->prn_count >= bl->prn_target) {
@@ -1057,6 +1063,17 @@ static void dispatch(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms,
 int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
                  size_t cap, size_t *rsp_len)
 {
+    return ds_bl_handle_claimed(bl, req, len, len ? (uint32_t)(len - 1) : 0, now_ms, rsp, cap, rsp_len);
+}
+
+bool ds_bl_last_write_freed(const ds_bl *bl)
+{
+    return bl->write_freed;
+}
+
+int ds_bl_handle_claimed(ds_bl *bl, const uint8_t *req, size_t len, uint32_t payload_len, uint64_t now_ms,
+                         uint8_t *rsp, size_t cap, size_t *rsp_len)
+{
     *rsp_len = 0;
     if (!bl->in_dfu || len == 0)
         return 0;
@@ -1066,7 +1083,7 @@ int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uin
         crc_sync(bl);
     outcome o;
     memset(&o, 0, sizeof o);
-    dispatch(bl, req, len, now_ms, &o);
+    dispatch(bl, req, len, payload_len, now_ms, &o);
     if (o.res == R_CUT) {
         bl->in_dfu = false;
         return DS_BL_CUT;
@@ -1082,6 +1099,7 @@ int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uin
         *rsp_len = dk_msg_encode(&r, rsp, cap);
     }
     int flags = 0;
+    ds_flash_mark(bl->fl); /* the answer goes out here; what follows comes after it */
     if (o.post_save) {
         int rc = sett_save(bl);
         if (rc == R_CUT) {

@@ -113,6 +113,18 @@ enum {
 int ds_bl_handle(ds_bl *bl, const uint8_t *req, size_t len, uint64_t now_ms, uint8_t *rsp,
                  size_t cap, size_t *rsp_len);
 
+/* The same, with the payload length the serial layer passes, which for an
+ * empty SLIP frame (0xFFFF, protocol.md §14.4) is not len - 1: a WRITE
+ * claiming more than req holds is refused before its data is read.  Flash
+ * work after the answer (the settings write after a data EXECUTE) follows
+ * ds_flash_mark() in the flash's runs. */
+int ds_bl_handle_claimed(ds_bl *bl, const uint8_t *req, size_t len, uint32_t payload_len, uint64_t now_ms,
+                         uint8_t *rsp, size_t cap, size_t *rsp_len);
+
+/* Whether the last WRITE gave its receive block back (a command WRITE, a
+ * data WRITE taken); a refused data WRITE keeps it for good (§15.2). */
+bool ds_bl_last_write_freed(const ds_bl *bl);
+
 /* Inactivity reset time (ms), UINT64_MAX when off or not in DFU mode. */
 uint64_t ds_bl_deadline(const ds_bl *bl);
 

@@ -4,18 +4,20 @@
  * (fault.h), control channel, capture, realtime pacing, CLI.  See README.md.
  *
  * Data path:  pty -> inbuf -> deframer -> rxq -> ds_bl_handle -> txq -> pty.
- * Instant mode: everything happens at once.  Realtime: bytes take 10 bits at
- * --baud each way, the chip is busy for the flash time the core reports, and
- * frames that finish arriving while it is busy take one of the SDK's RX
- * buffers or are lost when none is free (protocol.md §1.3).
+ * Instant mode: everything happens at once.  Realtime: pty -> line model
+ * (line.h: the line, the UARTE, the SDK's ISR, RX blocks and scheduler in
+ * time) -> ds_bl_handle -> the flash work and the answer back into the
+ * model -> txq -> pty, each answer written when the wall clock reaches the
+ * time the model gives it (protocol.md §14).
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +30,22 @@
 
 #include "bl.h"
 #include "dfukit/capfile.h"
+#include "dfukit/cli.h"
 #include "dfukit/crc.h"
 #include "dfukit/msg.h"
-#include "dfukit/opterr.h"
 #include "dfukit/pty.h"
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
 #include "fault.h"
+#include "legacy_main.h"
 #include "flash.h"
+#include "line.h"
 #include "settings.h"
 
 #define TOOL "dfusim"
 #define RXQ_LEN 16
 #define TXQ_LEN 16
-#define RX_POOL 3          /* NRF_DFU_SERIAL_UART_RX_BUFFERS */
 #define NO_HOST_POLL_MS 20 /* re-check for a host this often while none has the port */
 #define RSP_CAP 64
 #define VCLOCK_EPOCH_US 1715680800000000LL /* --clock virtual starts 2024-05-14 10:00:00 UTC */
@@ -51,12 +54,19 @@ typedef struct {
     ds_bl_config cfg;
     const char *flash_path, *dump_hex, *capture, *link, *control;
     bool show_settings, realtime;
+    bool hwfc;     /* --hwfc: NRF_DFU_SERIAL_UART_USES_HWFC */
+    ds_link transport; /* --transport uart|usb */
     bool vclock; /* --clock virtual: capture time from the line model, not the wall */
     long baud;
     int verbose; /* -1 quiet, 0 normal, 1 -v, 2 -vv */
     ds_faults faults;
     const char *scenario_path; /* --scenario FILE */
     dk_scenario *scen;         /* its contents, or NULL */
+    /* parse time: the first pass's options, and the SoftDevice asked for */
+    const char *chip, *time_scale;
+    bool sd;
+    uint32_t sd_end;
+    bool mtu_set, transport_set, app_cli; /* given on the command line */
 } options;
 
 typedef struct {
@@ -69,6 +79,7 @@ typedef struct {
     uint8_t buf[DK_SLIP_MAX_ENCODED(RSP_CAP)];
     size_t len;
     uint64_t at_us; /* release time */
+    uint64_t start_ns; /* realtime: its first byte leaves the chip (model time) */
     int64_t v_t_us;    /* --clock virtual: its capture time stamp, fixed when queued, */
     uint64_t v_due_ns; /* or, when delayed (-1), when it is sent, not before this */
 } tx_frame;
@@ -94,7 +105,6 @@ typedef struct {
 
     uint8_t inbuf[4096];
     size_t inpos, inlen;
-    uint64_t in_base_us; /* earliest arrival of the bytes in inbuf */
 
     rx_frame rxq[RXQ_LEN];
     size_t rx_head, rx_n;
@@ -104,14 +114,22 @@ typedef struct {
     /* chip state the adapter owns */
     bool in_dfu, stalled, off;
     bool paused; /* a pause fault: input waits (CTS off) until "resume" */
-    uint64_t off_until_us, busy_until_us;
+    uint64_t off_until_us;
     uint64_t ignored; /* bytes ignored while stalled / off / app running */
 
-    /* realtime line model */
-    uint64_t byte_us, rt_arr_us, rt_idle_us;
+    /* realtime: the line model, in nanoseconds since t0_us */
+    ds_line *line;
+    uint64_t byte_us;   /* instant mode: 0 */
+    uint64_t rt_idle_ns; /* the pty was last seen empty then */
+    uint64_t rt_t_ns;    /* the model time of the event being handled (0: now) */
+    bool rt_peek;        /* an answer went out: look at the pty at once */
+    bool rt_deaf;        /* the model was told the chip does not listen */
+    bool rt_handling;    /* a request is being handled: flash ops stop the CPU */
+    bool rt_overrun;     /* ... and a byte overran the UARTE meanwhile */
+    uint64_t rt_answer_bytes, rt_wait_ns; /* for the prediction logged at exit */
 
     bool host_open;
-    char line[64];
+    char lineset[64]; /* the host's line settings, as last logged */
 
     int ctl_fd, ctl_conn;
     ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
@@ -134,6 +152,18 @@ static uint64_t mono_us(void)
 static uint64_t now_us(const sim *s)
 {
     return mono_us() - s->t0_us;
+}
+
+static uint64_t now_ns(const sim *s)
+{
+    return now_us(s) * 1000u;
+}
+
+/* When the model's current event happens (a reset after an overrun, after a
+ * request's flash work), or now. */
+static uint64_t rt_when(const sim *s)
+{
+    return s->rt_t_ns ? s->rt_t_ns : now_ns(s);
 }
 
 static uint64_t now_ms(const sim *s)
@@ -241,12 +271,28 @@ static void boot(sim *s, bool power_on, const char *why)
     s->stalled = false;
     s->paused = false;
     s->off = false;
+    if (s->line) { /* the UART is off until the boot is done */
+        uint64_t t = rt_when(s);
+        ds_line_reset(s->line, t);
+        /* answers the chip had not begun to send when it reset never leave */
+        while (s->tx_n) {
+            tx_frame *x = &s->txq[(s->tx_head + s->tx_n - 1) % TXQ_LEN];
+            if (x->start_ns <= t)
+                break;
+            logx(s, 0, "response lost: the chip reset before sending it");
+            s->tx_n--;
+        }
+    }
     for (int guard = 0; guard < 1000; guard++) {
         uint64_t ms = now_ms(s);
         s->in_dfu = power_on ? ds_bl_power_on(s->bl, ms) : ds_bl_boot(s->bl, ms);
         uint64_t busy = ds_flash_take_busy_us(s->flash);
-        if (s->o.realtime)
-            s->busy_until_us = now_us(s) + busy;
+        if (s->line) {
+            ds_flash_run runs[DS_FLASH_RUNS];
+            size_t before;
+            ds_flash_take_runs(s->flash, runs, DS_FLASH_RUNS, &before);
+            ds_line_halt(s->line, 1, busy * 1000u);
+        }
         s->v_ns += busy * 1000u;
         ds_fault_fire f;
         memset(&f, 0, sizeof f);
@@ -267,6 +313,10 @@ static void boot(sim *s, bool power_on, const char *why)
         if (f.stall)
             s->stalled = true;
         break;
+    }
+    if (s->line) {
+        ds_line_ready(s->line);
+        s->rt_deaf = false;
     }
     s->ignored = 0;
     logx(s, 0, "%s: boot %llu, %s", why, (unsigned long long)ds_bl_boots(s->bl),
@@ -307,14 +357,29 @@ static void apply_fire(sim *s, const ds_fault_fire *f)
         pause_input(s);
 }
 
+static int read_pty(sim *s, uint64_t base_ns);
+static void rt_busy(sim *s);
+
 static ds_flash_verdict flash_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
 {
     sim *s = ctx;
+    /* Realtime, before the answer: the chip reset (an overrun in the last
+     * operation) before it could start this one. */
+    bool live = s->line && s->rt_handling && !ds_flash_marked(s->flash);
+    if (live && s->rt_overrun)
+        return DS_FLASH_STOP;
     ds_fault_verdict v = ds_faults_flash_op(&s->o.faults, op_no);
     if (v != DS_FV_GO || s->o.verbose >= 2)
         logx(s, v == DS_FV_GO ? 2 : 0, "flash op %llu: %s 0x%08X len %u%s", (unsigned long long)op_no,
              is_erase ? "erase" : "write", addr, len,
              v == DS_FV_CUT ? ": POWER CUT (fault)" : v == DS_FV_FAIL ? ": fails (fault)" : "");
+    if (live && v == DS_FV_GO) { /* the CPU stops; what arrives meanwhile waits in the UARTE */
+        if (is_erase)
+            ds_line_halt(s->line, 1, DS_FLASH_ERASE_US * 1000ull);
+        else
+            ds_line_halt(s->line, (len + 3) / 4, DS_FLASH_WORD_US * 1000ull);
+        rt_busy(s);
+    }
     return v == DS_FV_CUT ? DS_FLASH_CUT : v == DS_FV_FAIL ? DS_FLASH_FAIL : DS_FLASH_GO;
 }
 
@@ -328,7 +393,7 @@ static void queue_tx(sim *s, const uint8_t *rsp, size_t len, uint64_t at_us, uin
     }
     tx_frame *t = &s->txq[(s->tx_head + s->tx_n) % TXQ_LEN];
     t->len = dk_slip_encode(rsp, len, t->buf);
-    t->at_us = at_us + s->byte_us * t->len; /* realtime: the UART sends it byte by byte */
+    t->at_us = at_us; /* realtime: the line model gave the time its last byte arrives */
     /* sent before whatever the chip does next (a reset, a reboot's flash work);
      * a late one after what the host sends meanwhile */
     t->v_t_us = s->o.vclock && !delay_ms ? vclock_line(s, t->len) : -1;
@@ -351,9 +416,22 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
         ds_fault_corrupt(rsp, len, corrupt_at);
         logx(s, 0, "response corrupted (fault)");
     }
-    uint64_t at = now_us(s);
-    if (s->busy_until_us > at)
-        at = s->busy_until_us;
+    uint64_t at = now_us(s), start_ns = 0;
+    if (s->line) { /* the UART sends it from the moment the main loop does */
+        start_ns = ds_line_now(s->line);
+        uint8_t enc[DK_SLIP_MAX_ENCODED(RSP_CAP)];
+        bool lost;
+        size_t elen = dk_slip_encode(rsp, len, enc);
+        uint64_t end = ds_line_answer(s->line, elen, &lost);
+        s->rt_answer_bytes += elen;
+        if (lost) {
+            describe(rsp, len, d, sizeof d);
+            logx(s, 0, "response lost: %s, produced while the previous answer was still on the line "
+                       "(the UARTE was busy, protocol.md §14.5)", d);
+            return;
+        }
+        at = (end + 999) / 1000;
+    }
     if (delay_ms) {
         logx(s, 0, "response delayed %u ms (fault)", delay_ms);
         at += (uint64_t)delay_ms * 1000u;
@@ -363,6 +441,8 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
         logx(s, 1, "-> %s", d);
     }
     queue_tx(s, rsp, len, at, delay_ms);
+    if (s->tx_n)
+        s->txq[(s->tx_head + s->tx_n - 1) % TXQ_LEN].start_ns = start_ns + (uint64_t)delay_ms * 1000000u;
 }
 
 static void note_host(sim *s, bool open);
@@ -394,12 +474,21 @@ static void flush_tx(sim *s)
                 s->v_ns = t->v_due_ns;
             t->v_t_us = vclock_line(s, t->len);
         }
+        /* Realtime: a pty still empty as the answer goes out proves the
+         * host sent nothing before it; what comes next is dated after it. */
+        if (s->line && s->host_open && ds_line_host_pending(s->line) == 0) {
+            struct pollfd pp = { .fd = s->pty.master, .events = POLLIN };
+            if (poll(&pp, 1, 0) == 0)
+                s->rt_idle_ns = now_ns(s);
+        }
         /* Nothing is written while no host has the port: a pty would keep
          * it for the next opener, a UART loses it. */
         size_t n = 0;
         dk_pty_wr w = s->host_open ? write_host(s, t->buf, t->len, &n) : DK_PTY_GONE;
-        if (n)
+        if (n) {
             capture_at(s, DK_DIR_TARGET, t->buf, n, t->v_t_us);
+            s->rt_peek = true;
+        }
         if (n < t->len)
             logx(s, 0, "response lost: %s (%zu of %zu bytes sent)",
                  !s->host_open                ? "no host has the port open"
@@ -417,7 +506,16 @@ static void flush_tx(sim *s)
 
 /* ---- requests ------------------------------------------------------------- */
 
-static void handle(sim *s, const uint8_t *req, size_t len)
+/* Realtime: the CPU stops for each flash operation of these runs. */
+static void rt_halts(sim *s, const ds_flash_run *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ds_line_halt(s->line, r[i].n, (uint64_t)r[i].each_us * 1000u);
+}
+
+/* payload_len: what the serial layer passes (len - 1, or 0xFFFF for an
+ * empty frame in realtime, §14.4). */
+static void handle(sim *s, const uint8_t *req, size_t len, uint32_t payload_len)
 {
     char d[160] = "";
     if (s->o.verbose >= 1 || s->o.faults.n) { /* the hot path stays lean */
@@ -441,11 +539,32 @@ static void handle(sim *s, const uint8_t *req, size_t len)
     }
     uint8_t rsp[RSP_CAP];
     size_t rl = 0;
-    int flags = ds_bl_handle(s->bl, req, len, now_ms(s), rsp, sizeof rsp, &rl);
+    s->rt_handling = s->line != NULL; /* the hook stops the CPU for each op before the answer */
+    int flags = ds_bl_handle_claimed(s->bl, req, len, payload_len, now_ms(s), rsp, sizeof rsp, &rl);
+    s->rt_handling = false;
     uint64_t busy = ds_flash_take_busy_us(s->flash);
-    if (s->o.realtime)
-        s->busy_until_us = now_us(s) + busy;
     s->v_ns += busy * 1000u;
+    ds_flash_run runs[DS_FLASH_RUNS];
+    size_t nruns = 0, before = 0;
+    if (s->line) {
+        nruns = ds_flash_take_runs(s->flash, runs, DS_FLASH_RUNS, &before);
+        /* flash a host that waits for each answer waits for: all of it
+         * before an answer, and what a WRITE takes beyond its own frame */
+        uint64_t w = 0, frame = (len + 1) * ds_line_byte_ns(s->line);
+        for (size_t i = 0; i < before; i++)
+            w += (uint64_t)runs[i].n * runs[i].each_us * 1000u;
+        s->rt_wait_ns += op != DK_OP_OBJECT_WRITE ? w : w > frame ? w - frame : 0;
+    }
+    if (s->rt_overrun) { /* the chip reset when the flash operation ended */
+        s->rt_overrun = false;
+        if (rl) {
+            describe(rsp, rl, d, sizeof d);
+            logx(s, 0, "response not sent: the chip reset before it (UARTE overrun): %s", d);
+        }
+        s->rt_t_ns = ds_line_now(s->line);
+        boot(s, false, "reset by a UARTE overrun");
+        return;
+    }
     ds_faults_handled(&s->o.faults, op, ds_bl_image_bytes(s->bl), &f);
     log_fired(s, &f, d);
     bool cut = (flags & DS_BL_CUT) || f.power_cut;
@@ -458,6 +577,11 @@ static void handle(sim *s, const uint8_t *req, size_t len)
         logx(s, 0, "response not sent (fault): %s", d);
     } else if (rl) {
         respond(s, rsp, rl);
+    }
+    if (s->line) { /* then what the SDK does after the answer */
+        rt_halts(s, runs + before, nruns - before);
+        ds_line_done(s->line, op != DK_OP_OBJECT_WRITE || ds_bl_last_write_freed(s->bl));
+        s->rt_t_ns = ds_line_now(s->line);
     }
     if (cut || reset)
         flush_tx(s); /* the answer leaves before the reset's flash work (bl.h) */
@@ -494,12 +618,7 @@ static void on_slip(void *ctx, const dk_slip_event *ev)
     case DK_SLIP_UNTERMINATED:
         return;
     }
-    uint64_t ready = s->o.realtime ? s->rt_arr_us : now_us(s);
-    if (s->o.realtime && ready < s->busy_until_us && s->rx_n >= RX_POOL - 1) {
-        logx(s, 0, "rx: frame of %zu bytes lost: chip busy with flash, all %d RX buffers in use",
-             ev->len, RX_POOL);
-        return;
-    }
+    uint64_t ready = now_us(s);
     if (s->rx_n == RXQ_LEN) { /* cannot happen: feed() stops first */
         logx(s, 0, "rx: queue full, frame dropped");
         return;
@@ -541,14 +660,8 @@ static void feed(sim *s)
          * is due, what the host sends meanwhile goes before it, as on the line. */
         if (s->o.vclock && s->rx_n && !(s->tx_n && s->txq[s->tx_head].v_t_us < 0))
             break;
-        if (s->o.realtime && s->rt_arr_us > now_us(s))
-            break;
         const uint8_t *e = memchr(p, DK_SLIP_END, left);
         size_t n = e ? (size_t)(e - p) + 1 : left;
-        if (s->o.realtime) {
-            uint64_t base = s->rt_arr_us > s->in_base_us ? s->rt_arr_us : s->in_base_us;
-            s->rt_arr_us = base + n * s->byte_us;
-        }
         s->inpos += n;
         if (s->o.vclock)
             vcap_host(s, p, n);
@@ -562,11 +675,11 @@ static void serve(sim *s)
     while (s->rx_n && !s->tx_n && !s->off && !s->stalled && !s->paused && s->in_dfu) {
         uint64_t now = now_us(s);
         rx_frame *r = &s->rxq[s->rx_head];
-        if (r->ready_us > now || s->busy_until_us > now)
+        if (r->ready_us > now)
             break;
         s->rx_head = (s->rx_head + 1) % RXQ_LEN;
         s->rx_n--;
-        handle(s, r->buf, r->len);
+        handle(s, r->buf, r->len, r->len ? (uint32_t)(r->len - 1) : 0);
     }
 }
 
@@ -584,6 +697,78 @@ static void pump(sim *s)
         if (!memcmp(before, after, sizeof before))
             return;
     }
+}
+
+/* Realtime, while the main loop waits on the flash: the UART goes on up to
+ * the end of the operation (bytes from the pty too, should the host have
+ * written more). */
+static void rt_busy(sim *s)
+{
+    if (s->host_open && ds_line_host_pending(s->line) == 0 && !s->paused)
+        read_pty(s, s->rt_idle_ns);
+    ds_line_ev ev;
+    ds_lev k;
+    while ((k = ds_line_next(s->line, ds_line_now(s->line), &ev)) != DS_LEV_NONE) {
+        if (k == DS_LEV_NOTE) {
+            logx(s, 0, "%s", ev.text);
+        } else if (k == DS_LEV_OVERRUN) {
+            logx(s, 0, "rx: UARTE overrun: a byte arrived with the RX FIFO full while the CPU waited on "
+                       "the flash; the SDK resets the chip on any UARTE error (protocol.md §14.8)");
+            s->rt_overrun = true;
+            break;
+        }
+    }
+}
+
+/* Realtime: tell the model what the adapter knows (the chip off, stalled or
+ * running its app does not listen; a pause holds the host's bytes). */
+static void rt_sync(sim *s)
+{
+    bool deaf = s->off || s->stalled || !s->in_dfu;
+    if (deaf && !s->rt_deaf) {
+        ds_line_deaf(s->line, now_ns(s));
+        logx(s, 0, "input ignored: %s", s->off ? "the chip is off" : s->stalled ? "stalled" : "the app runs");
+    }
+    s->rt_deaf = deaf;
+    ds_line_hold(s->line, s->paused);
+}
+
+static void rt_event(sim *s, const ds_line_ev *ev)
+{
+    if (ev->kind == DS_LEV_NOTE) {
+        logx(s, 0, "%s", ev->text);
+        return;
+    }
+    s->rt_t_ns = ev->t;
+    if (ev->kind == DS_LEV_OVERRUN) {
+        logx(s, 0, "rx: UARTE overrun: a byte arrived with the RX FIFO full while the CPU waited on "
+                   "the flash; the SDK resets the chip on any UARTE error (protocol.md §14.8)");
+        boot(s, false, "reset by a UARTE overrun");
+    } else {
+        if (ev->empty)
+            logx(s, 0, "rx: empty SLIP frame: the SDK passes its block's stale opcode 0x%02X with payload "
+                       "length 0xFFFF (protocol.md §14.4)", ev->req[0]);
+        if (ev->glued)
+            logx(s, 0, "rx: glued frames handled as one request 0x%02X of %zu bytes (protocol.md §14.1)",
+                 ev->req[0], ev->req_len);
+        handle(s, ev->req, ev->req_len, ev->payload_len);
+        ds_line_done(s->line, true); /* a request lost or cut short by a fault */
+    }
+    s->rt_t_ns = 0;
+}
+
+/* Realtime: run the model up to now, answers out as they fall due. */
+static void rt_pump(sim *s)
+{
+    while (!sig_quit) {
+        flush_tx(s);
+        rt_sync(s);
+        ds_line_ev ev;
+        if (ds_line_next(s->line, now_ns(s), &ev) == DS_LEV_NONE)
+            break;
+        rt_event(s, &ev);
+    }
+    flush_tx(s);
 }
 
 /* ---- control channel -------------------------------------------------------- */
@@ -622,6 +807,10 @@ static void resume_input(sim *s, bool drop)
         n = s->inlen - s->inpos + s->rx_n;
         s->inpos = s->inlen;
         drop_rx(s);
+        if (s->line) {
+            n += ds_line_host_pending(s->line);
+            ds_line_host_drop(s->line);
+        }
         s->vhost_len = 0;
         uint8_t junk[4096];
         ssize_t got;
@@ -864,6 +1053,15 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
+/* Realtime: the host's CRTSCTS, read from the pty (Linux gives the slave's
+ * termios on the master). */
+static void rt_host_fc(sim *s)
+{
+    dk_serial_cfg c;
+    if (dk_pty_cfg(&s->pty, &c))
+        ds_line_set_host_rtscts(s->line, (c.flow & DK_SERIAL_FLOW_RTSCTS) != 0);
+}
+
 static void note_host(sim *s, bool open)
 {
     if (open == s->host_open)
@@ -873,9 +1071,11 @@ static void note_host(sim *s, bool open)
     if (open) {
         /* Nothing was on the line before the host opened it: bytes found
          * waiting later arrived after this moment, not after an older look. */
-        s->rt_idle_us = now_us(s);
-        dk_pty_describe(&s->pty, s->line, sizeof s->line);
-        logx(s, 1, "host opened the port (%s)", s->line);
+        s->rt_idle_ns = now_ns(s);
+        dk_pty_describe(&s->pty, s->lineset, sizeof s->lineset);
+        logx(s, 1, "host opened the port (%s)", s->lineset);
+        if (s->line)
+            rt_host_fc(s);
     } else {
         if (s->o.vclock) /* a frame the host left unfinished ends its packet */
             vcap_flush(s);
@@ -888,31 +1088,39 @@ static void note_host(sim *s, bool open)
     }
 }
 
-/* One read from the pty into inbuf; base_us = when its bytes began to arrive. */
-static int read_pty(sim *s, uint64_t base_us)
+/* One read from the pty into inbuf (realtime: into the line model);
+ * base_ns = when its bytes can have begun to arrive. */
+static int read_pty(sim *s, uint64_t base_ns)
 {
-    ssize_t got = dk_pty_read(&s->pty, s->inbuf, sizeof s->inbuf);
-    uint64_t t = now_us(s);
+    size_t cap = s->line ? ds_line_host_room(s->line) : sizeof s->inbuf;
+    if (cap > sizeof s->inbuf)
+        cap = sizeof s->inbuf;
+    ssize_t got = dk_pty_read(&s->pty, s->inbuf, cap);
+    uint64_t t = now_ns(s);
     if (got > 0) {
         note_host(s, true); /* whoever wrote this had the port open */
         if (!s->o.vclock) /* else captured per frame as fed */
             capture(s, DK_DIR_HOST, s->inbuf, (size_t)got);
-        s->inpos = 0;
-        s->inlen = (size_t)got;
-        s->in_base_us = base_us;
-        if ((size_t)got < sizeof s->inbuf)
-            s->rt_idle_us = t;
+        if (s->line) {
+            rt_host_fc(s);
+            ds_line_host_write(s->line, s->inbuf, (size_t)got, base_ns);
+        } else {
+            s->inpos = 0;
+            s->inlen = (size_t)got;
+        }
+        if ((size_t)got < cap) /* the read emptied the pty */
+            s->rt_idle_ns = t;
         if (s->o.verbose >= 1) {
             char line[64];
             dk_pty_describe(&s->pty, line, sizeof line);
-            if (strcmp(line, s->line)) {
+            if (strcmp(line, s->lineset)) {
                 logx(s, 1, "host changed the line settings: %s", line);
-                snprintf(s->line, sizeof s->line, "%s", line);
+                snprintf(s->lineset, sizeof s->lineset, "%s", line);
             }
         }
         return 0;
     }
-    s->rt_idle_us = t;
+    s->rt_idle_ns = t;
     if (got == -1)
         note_host(s, false);
     if (got == -2) {
@@ -920,6 +1128,44 @@ static int read_pty(sim *s, uint64_t base_us)
         return -1;
     }
     return 0;
+}
+
+/* What to wait for, and until when (UINT64_MAX: nothing but input). */
+static uint64_t next_wake(const sim *s, uint64_t now)
+{
+    uint64_t wake = UINT64_MAX;
+    if (s->tx_n)
+        wake = min_u64(wake, s->txq[s->tx_head].at_us);
+    if (s->rx_n && !s->tx_n && !s->paused)
+        wake = min_u64(wake, s->rxq[s->rx_head].ready_us);
+    if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
+        wake = min_u64(wake, now);
+    if (s->line) {
+        uint64_t t = ds_line_next_time(s->line);
+        if (t != UINT64_MAX)
+            wake = min_u64(wake, (t + 999) / 1000);
+    }
+    if (s->off)
+        wake = min_u64(wake, s->off_until_us);
+    uint64_t d = ds_bl_deadline(s->bl), fm = ds_faults_next_ms(&s->o.faults);
+    if (d != UINT64_MAX && !s->off && !s->stalled)
+        wake = min_u64(wake, d * 1000u);
+    if (fm != UINT64_MAX)
+        wake = min_u64(wake, fm * 1000u);
+    return wake;
+}
+
+/* A client on the --control socket; it replaces the one before. */
+static void ctl_accept(sim *s)
+{
+    int c = accept(s->ctl_fd, NULL, NULL);
+    if (c < 0)
+        return;
+    if (s->ctl_conn >= 0)
+        close(s->ctl_conn);
+    fcntl(c, F_SETFD, FD_CLOEXEC);
+    s->ctl_conn = c;
+    s->ctl_len = 0;
 }
 
 static int run(sim *s)
@@ -942,32 +1188,23 @@ static int run(sim *s)
                 dump_hex(s, s->o.dump_hex, &err);
         }
         timers(s);
-        pump(s);
+        if (s->line)
+            rt_pump(s);
+        else
+            pump(s);
 
-        /* What to wait for, and until when. */
-        uint64_t now = now_us(s), wake = UINT64_MAX;
-        if (s->tx_n)
-            wake = min_u64(wake, s->txq[s->tx_head].at_us);
-        if (s->rx_n && !s->tx_n && !s->paused) {
-            uint64_t r = s->rxq[s->rx_head].ready_us;
-            wake = min_u64(wake, r > s->busy_until_us ? r : s->busy_until_us);
-        }
-        if (s->inpos < s->inlen && s->rx_n < RXQ_LEN - 1 && !s->paused) /* feed() can go on */
-            wake = min_u64(wake, s->o.realtime ? s->rt_arr_us : now);
-        if (s->off)
-            wake = min_u64(wake, s->off_until_us);
-        uint64_t d = ds_bl_deadline(s->bl), fm = ds_faults_next_ms(&s->o.faults);
-        if (d != UINT64_MAX && !s->off && !s->stalled)
-            wake = min_u64(wake, d * 1000u);
-        if (fm != UINT64_MAX)
-            wake = min_u64(wake, fm * 1000u);
+        uint64_t now = now_us(s), wake = next_wake(s, now);
 
         /* While a host has the port, poll reports its leaving (POLLHUP); only
          * without one is there a separate check. */
         bool host = s->host_open || dk_pty_host_open(&s->pty);
         if (host)
             note_host(s, true);
-        bool want_read = s->inpos >= s->inlen && !s->paused; /* paused: it waits in the pty */
+        /* paused: it waits in the pty; realtime: read when the line has
+         * taken what was read before, so the host's writes wait in the
+         * kernel as they would behind a UART (and behind RTS) */
+        bool want_read = s->inpos >= s->inlen && !s->paused &&
+                         (!s->line || ds_line_host_pending(s->line) == 0);
         struct pollfd pf[5];
         int n = 0;
         pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
@@ -992,7 +1229,15 @@ static int run(sim *s)
             timeout = wake <= now ? 0 : (int)min_u64((wake - now + 999) / 1000, INT_MAX);
         if (want_read && !host) /* look again for a host (and leftover bytes) soon */
             timeout = timeout < 0 || timeout > NO_HOST_POLL_MS ? NO_HOST_POLL_MS : timeout;
-        int r = poll(pf, (nfds_t)n, timeout);
+        if (s->rt_peek && pty_i >= 0) /* an answer went out: is the pty empty now? */
+            timeout = 0;
+        s->rt_peek = false;
+        /* realtime: to the microsecond, so answers leave when the model says */
+        uint64_t us = timeout < 0 ? 0 : (uint64_t)timeout * 1000u;
+        if (s->line && timeout > 0 && wake != UINT64_MAX && wake > now && wake - now < us)
+            us = wake - now;
+        struct timespec ts = { .tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000 };
+        int r = ppoll(pf, (nfds_t)n, timeout < 0 ? NULL : &ts, NULL);
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
             return 1;
@@ -1000,25 +1245,22 @@ static int run(sim *s)
         uint64_t woke = now_us(s);
         if (r > 0 && pf[0].revents)
             drain_sig_pipe();
-        if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN)) {
-            int c = accept(s->ctl_fd, NULL, NULL);
-            if (c >= 0) {
-                if (s->ctl_conn >= 0)
-                    close(s->ctl_conn);
-                fcntl(c, F_SETFD, FD_CLOEXEC);
-                s->ctl_conn = c;
-                s->ctl_len = 0;
-            }
-        }
+        if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN))
+            ctl_accept(s);
         if (r > 0 && con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
             ctl_read(s);
-        if (r > 0 && open_i >= 0 && pf[open_i].revents)
+        if (r > 0 && open_i >= 0 && pf[open_i].revents) {
             dk_pty_opened_drain(&s->pty);
+            s->rt_idle_ns = woke * 1000u; /* a host opened the port just now: nothing came before */
+        }
         /* Bytes that came while poll watched the pty arrived when it woke;
          * bytes found waiting came right after the pty was last seen empty. */
         bool waited = pty_i >= 0 && woke >= now + 1000;
-        if (want_read && (!host || (r > 0 && pty_i >= 0 && pf[pty_i].revents)))
-            if (read_pty(s, waited ? woke : s->rt_idle_us) < 0)
+        bool readable = r > 0 && pty_i >= 0 && pf[pty_i].revents;
+        if (pty_i >= 0 && !readable) /* the host had sent nothing until now */
+            s->rt_idle_ns = woke * 1000u;
+        if (want_read && (!host || readable))
+            if (read_pty(s, waited ? woke * 1000u : s->rt_idle_ns) < 0)
                 return 1;
     }
 }
@@ -1042,56 +1284,6 @@ static void log_scenario(sim *s, bool fresh)
 }
 
 /* ---- command line ------------------------------------------------------------- */
-
-static void usage(FILE *out)
-{
-    fputs("usage: dfusim [options]\n"
-          "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal.\n"
-          "Prints the pty path as the first line of stdout and serves until SIGTERM.\n"
-          "\n"
-          "  --scenario FILE            start as a dfudecode --scenario file says (device,\n"
-          "                             held init command and progress, faults); options\n"
-          "                             given with it override it\n"
-          "  --time-scale F             run the scenario's times (inactivity timeout, fault\n"
-          "                             delays and off times, after-ms) F times as long\n"
-          "chip and bootloader:\n"
-          "  --chip nrf52840|nrf52832   chip profile (default nrf52840)\n"
-          "  --mtu N                    MTU_GET answer and frame limit (131 UART, 2051 USB)\n"
-          "  --hw-version N             NRF_DFU_HW_VERSION (52)\n"
-          "  --sd-fwid none|ID          SoftDevice FWID; none = MBR only (default)\n"
-          "  --sd-end ADDR              end of the SoftDevice (default 0x27000)\n"
-          "  --app-size N               install an app of N bytes on a blank chip\n"
-          "  --app-version N            the installed app's version (downgrade check)\n"
-          "  --public-key FILE          PEM key for signature checks\n"
-          "  --allow-unsigned           do not require signed app/SD updates\n"
-          "  --save-progress-in-flash   NRF_DFU_SAVE_PROGRESS_IN_FLASH = 1\n"
-          "  --single-bank              NRF_DFU_SINGLE_BANK_APP_UPDATES = 1\n"
-          "  --enter-dfu WHEN           no-valid-app (default), always, first-boot\n"
-          "  --inactivity-ms N          inactivity reset (120000; 0 = off)\n"
-          "flash:\n"
-          "  --flash FILE               keep the chip's flash in FILE (survives kill -9)\n"
-          "  --dump-hex FILE            write the flash as Intel HEX at exit and on SIGHUP\n"
-          "                             (exit 1 when it cannot be written)\n"
-          "  --show-settings            print the settings page (of --flash FILE) and exit\n"
-          "run time:\n"
-          "  --link PATH                symlink PATH to the pty\n"
-          "  --capture FILE             record all traffic (pcap, link type 250)\n"
-          "  --control PATH             unix socket: reset, power-cut [MS], enter-dfu, stall,\n"
-          "                             resume [drop], show-settings, dump-hex [FILE], status\n"
-          "  --fault SPEC               inject a fault (repeatable; see sim/README.md)\n"
-          "  --realtime                 pace bytes at --baud, spend flash time, lose overruns\n"
-          "  --baud N                   line speed for --realtime and --clock virtual (115200)\n"
-          "  --clock real|virtual       capture time stamps: the wall clock (default), or a\n"
-          "                             virtual clock from 2024-05-14 10:00:00 UTC that only\n"
-          "                             counts line time and flash time (same run, same pcap)\n"
-          "  -q, -v                     quieter / more verbose (-vv: flash operations)\n"
-          "signals: SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit\n"
-          "files (--capture, --dump-hex, dump-hex FILE, --flash): never written through a\n"
-          "symlink; a new one is mode 0600 (they hold the firmware); an existing capture or\n"
-          "HEX file is overwritten, an existing --flash file used as it is; --capture may\n"
-          "be a FIFO; the --control socket is mode 0600\n",
-          out);
-}
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
@@ -1117,12 +1309,6 @@ static bool num(const char *s, uint64_t max, uint64_t *out)
     *out = v;
     return true;
 }
-
-enum {
-    O_CHIP = 256, O_MTU, O_HW, O_SDFWID, O_SDEND, O_APPSIZE, O_APPVER, O_PUBKEY, O_UNSIGNED,
-    O_SAVE, O_SINGLE, O_ENTER, O_INACT, O_FLASH, O_DUMP, O_SHOW, O_LINK, O_CAPTURE, O_CONTROL,
-    O_FAULT, O_REALTIME, O_BAUD, O_HELP, O_CLOCK, O_SCENARIO, O_TIMESCALE,
-};
 
 /* --scenario: the device, line and faults of a dk_scenario (scenario.h) as
  * defaults; 0, or -1 after a one-line error. */
@@ -1220,230 +1406,357 @@ static int scenario_flash(sim *s)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, options *o)
+/* ---- the option table (cli.h): getopt, --help and the man page ------------- */
+
+static int opt_mtu(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
-    static const struct option longs[] = {
-        { "chip", required_argument, 0, O_CHIP },
-        { "scenario", required_argument, 0, O_SCENARIO },
-        { "time-scale", required_argument, 0, O_TIMESCALE },
-        { "mtu", required_argument, 0, O_MTU },
-        { "hw-version", required_argument, 0, O_HW },
-        { "sd-fwid", required_argument, 0, O_SDFWID },
-        { "sd-end", required_argument, 0, O_SDEND },
-        { "app-size", required_argument, 0, O_APPSIZE },
-        { "app-version", required_argument, 0, O_APPVER },
-        { "public-key", required_argument, 0, O_PUBKEY },
-        { "allow-unsigned", no_argument, 0, O_UNSIGNED },
-        { "save-progress-in-flash", no_argument, 0, O_SAVE },
-        { "single-bank", no_argument, 0, O_SINGLE },
-        { "enter-dfu", required_argument, 0, O_ENTER },
-        { "inactivity-ms", required_argument, 0, O_INACT },
-        { "flash", required_argument, 0, O_FLASH },
-        { "dump-hex", required_argument, 0, O_DUMP },
-        { "show-settings", no_argument, 0, O_SHOW },
-        { "link", required_argument, 0, O_LINK },
-        { "capture", required_argument, 0, O_CAPTURE },
-        { "control", required_argument, 0, O_CONTROL },
-        { "fault", required_argument, 0, O_FAULT },
-        { "realtime", no_argument, 0, O_REALTIME },
-        { "baud", required_argument, 0, O_BAUD },
-        { "clock", required_argument, 0, O_CLOCK },
-        { "help", no_argument, 0, O_HELP },
-        { "quiet", no_argument, 0, 'q' },
-        { "verbose", no_argument, 0, 'v' },
-        { 0, 0, 0, 0 },
-    };
-    /* The chip decides the defaults, so find it first; a scenario gives the
-     * defaults, options given with it override them. */
-    const char *chip = NULL, *scen_path = NULL, *scale_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--time-scale") && i + 1 < argc)
-            scale_arg = argv[i + 1];
-        else if (!strncmp(argv[i], "--time-scale=", 13))
-            scale_arg = argv[i] + 13;
-        if (!strcmp(argv[i], "--chip") && i + 1 < argc)
-            chip = argv[i + 1];
-        else if (!strncmp(argv[i], "--chip=", 7))
-            chip = argv[i] + 7;
-        else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
-            scen_path = argv[i + 1];
-        else if (!strncmp(argv[i], "--scenario=", 11))
-            scen_path = argv[i] + 11;
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, 8192, &v) || v < 23)
+        return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", arg);
+    ((options *)ctx)->cfg.mtu = (uint16_t)v;
+    ((options *)ctx)->mtu_set = true;
+    return DK_CLI_GO;
+}
+
+static int opt_hw(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v))
+        return bad("--hw-version %s: expected a number", arg);
+    ((options *)ctx)->cfg.hw_version = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_sd_fwid(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!strcmp(arg, "none")) {
+        o->sd = false;
+    } else if (num(arg, 0xFFFD, &v) && v != 0) {
+        o->sd = true;
+        o->cfg.sd_fwid = (uint16_t)v;
+    } else {
+        return bad("--sd-fwid %s: expected none or a FWID from 0x0001 to 0xFFFD", arg);
     }
+    return DK_CLI_GO;
+}
+
+static int opt_sd_end(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
+        return bad("--sd-end %s: expected a page-aligned address above 0x4000", arg);
+    o->sd_end = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_app_size(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    uint64_t v;
+    if (!num(arg, o->cfg.chip.flash_size, &v))
+        return bad("--app-size %s: expected a byte count", arg);
+    o->cfg.app_size = (uint32_t)v;
+    o->app_cli = true;
+    return DK_CLI_GO;
+}
+
+static int opt_app_version(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v))
+        return bad("--app-version %s: expected a number", arg);
+    ((options *)ctx)->cfg.app_version = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_public_key(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (access(arg, R_OK) != 0)
+        return bad("--public-key %s: %s", arg, strerror(errno));
+    ((options *)ctx)->cfg.pubkey_pem = arg;
+    return DK_CLI_GO;
+}
+
+static int opt_enter(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_bl_config *c = &((options *)ctx)->cfg;
+    if (!strcmp(arg, "no-valid-app"))
+        c->enter = DS_BL_ENTER_NO_VALID_APP;
+    else if (!strcmp(arg, "always"))
+        c->enter = DS_BL_ENTER_ALWAYS;
+    else if (!strcmp(arg, "first-boot"))
+        c->enter = DS_BL_ENTER_FIRST_BOOT;
+    else
+        return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", arg);
+    return DK_CLI_GO;
+}
+
+static int opt_inactivity(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, UINT32_MAX, &v) || (v > 0 && v < 100))
+        return bad("--inactivity-ms %s: expected 0 (off) or at least 100", arg);
+    ((options *)ctx)->cfg.inactivity_ms = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
+static int opt_fault(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    ds_fault f;
+    char why[200];
+    if (ds_fault_parse(arg, &f, why, sizeof why) < 0)
+        return bad("--%s", why);
+    if (ds_faults_add(&((options *)ctx)->faults, &f) < 0)
+        return bad("--fault: at most %d faults", DS_FAULTS_MAX);
+    return DK_CLI_GO;
+}
+
+static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    uint64_t v;
+    if (!num(arg, 12000000, &v) || v < 300)
+        return bad("--baud %s: expected a rate from 300 to 12000000", arg);
+    ((options *)ctx)->baud = (long)v;
+    return DK_CLI_GO;
+}
+
+static int opt_hwfc(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "on") && strcmp(arg, "off"))
+        return bad("--hwfc %s: expected on or off", arg);
+    ((options *)ctx)->hwfc = !strcmp(arg, "on");
+    return DK_CLI_GO;
+}
+
+static int opt_transport(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    options *o = ctx;
+    if (strcmp(arg, "uart") && strcmp(arg, "usb"))
+        return bad("--transport %s: expected uart or usb", arg);
+    o->transport = !strcmp(arg, "usb") ? DS_LINK_USB : DS_LINK_UART;
+    o->transport_set = true;
+    return DK_CLI_GO;
+}
+
+static int opt_clock(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    if (strcmp(arg, "real") && strcmp(arg, "virtual"))
+        return bad("--clock %s: expected real or virtual", arg);
+    ((options *)ctx)->vclock = !strcmp(arg, "virtual");
+    return DK_CLI_GO;
+}
+
+static int opt_protocol(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)ctx, (void)opt;
+    if (strcmp(arg, "sdfu")) /* legacy was picked before the parse (main) */
+        return bad("--protocol: '%s' is not sdfu or legacy", arg);
+    return DK_CLI_GO;
+}
+
+static int opt_quiet(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    ((options *)ctx)->verbose = -1;
+    return DK_CLI_GO;
+}
+
+static int opt_verbose(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt, (void)arg;
+    options *o = ctx;
+    if (o->verbose < 0)
+        o->verbose = 0;
+    o->verbose++;
+    return DK_CLI_GO;
+}
+
+#define O(field) offsetof(options, field)
+#define CHIP "chip and bootloader"
+#define RUN "run time"
+static const dk_cli_opt cli_opts[] = {
+    { "protocol", 0, "sdfu|legacy",
+      "sdfu: Secure DFU (the default); legacy: the Adafruit nRF52 bootloader's HCI DFU, which takes options "
+      "of its own (dfusim --protocol legacy --help)",
+      NULL, opt_protocol },
+    /* the first pass: they decide the defaults of the rest */
+    { "scenario", 0, "FILE",
+      "start as a dfudecode --scenario file says (device, held init command and progress, faults); "
+      "options given with it override it",
+      NULL, dk_cli_str, O(scenario_path), DK_CLI_EARLY },
+    { "time-scale", 0, "F",
+      "run the scenario's times (inactivity timeout, fault delays and off times, after-ms) F times as long",
+      NULL, dk_cli_str, O(time_scale), DK_CLI_EARLY },
+    { "chip", 0, "nrf52840|nrf52832", "chip profile (default nrf52840)", CHIP, dk_cli_str, O(chip),
+      DK_CLI_EARLY },
+    /* the second */
+    { "mtu", 0, "N", "MTU_GET answer and frame limit (131 UART, 2051 USB)", CHIP, opt_mtu },
+    { "hw-version", 0, "N", "NRF_DFU_HW_VERSION (52)", CHIP, opt_hw },
+    { "sd-fwid", 0, "none|ID", "SoftDevice FWID; none = MBR only (default)", CHIP, opt_sd_fwid },
+    { "sd-end", 0, "ADDR", "end of the SoftDevice (default 0x27000)", CHIP, opt_sd_end },
+    { "app-size", 0, "N", "install an app of N bytes on a blank chip", CHIP, opt_app_size },
+    { "app-version", 0, "N", "the installed app's version (downgrade check)", CHIP, opt_app_version },
+    { "public-key", 0, "FILE", "PEM key for signature checks", CHIP, opt_public_key },
+    { "allow-unsigned", 0, NULL, "do not require signed app/SD updates", CHIP, dk_cli_true,
+      O(cfg.allow_unsigned) },
+    { "save-progress-in-flash", 0, NULL, "NRF_DFU_SAVE_PROGRESS_IN_FLASH = 1", CHIP, dk_cli_true,
+      O(cfg.save_progress_in_flash) },
+    { "single-bank", 0, NULL, "NRF_DFU_SINGLE_BANK_APP_UPDATES = 1", CHIP, dk_cli_true, O(cfg.single_bank) },
+    { "enter-dfu", 0, "WHEN", "no-valid-app (default), always, first-boot", CHIP, opt_enter },
+    { "inactivity-ms", 0, "N", "inactivity reset (120000; 0 = off)", CHIP, opt_inactivity },
+    { "flash", 0, "FILE", "keep the chip's flash in FILE (survives kill -9)", "flash", dk_cli_str,
+      O(flash_path) },
+    { "dump-hex", 0, "FILE",
+      "write the flash as Intel HEX at exit and on SIGHUP (exit 1 when it cannot be written)", "flash",
+      dk_cli_str, O(dump_hex) },
+    { "show-settings", 0, NULL, "print the settings page (of --flash FILE) and exit", "flash", dk_cli_true,
+      O(show_settings) },
+    { "link", 0, "PATH", "symlink PATH to the pty", RUN, dk_cli_str, O(link) },
+    { "capture", 0, "FILE", "record all traffic (pcap, link type 250)", RUN, dk_cli_str, O(capture) },
+    { "control", 0, "PATH",
+      "unix socket: reset, power-cut [MS], enter-dfu, stall, resume [drop], show-settings, dump-hex [FILE], "
+      "status",
+      RUN, dk_cli_str, O(control) },
+    { "fault", 0, "SPEC", "inject a fault (repeatable; see sim/README.md)", RUN, opt_fault },
+    { "realtime", 0, NULL, "pace bytes at --baud, spend flash time, lose overruns", RUN, dk_cli_true,
+      O(realtime) },
+    { "baud", 0, "N", "line speed for --realtime and --clock virtual (115200)", RUN, opt_baud },
+    { "hwfc", 0, "on|off", "the bootloader's UART flow control, RTS/CTS (on)", RUN, opt_hwfc },
+    { "transport", 0, "uart|usb", "UART (default) or USB CDC (no baud pacing, MTU 2051; --mtu 2051 implies it)",
+      RUN, opt_transport },
+    { "clock", 0, "real|virtual",
+      "capture time stamps: the wall clock (default), or a virtual clock from 2024-05-14 10:00:00 UTC that "
+      "only counts line time and flash time (same run, same pcap)",
+      RUN, opt_clock },
+    { "quiet", 'q', NULL, "quieter: no state changes or anomalies on stderr", RUN, opt_quiet },
+    { "verbose", 'v', NULL, "more verbose (-vv: flash operations)", RUN, opt_verbose },
+};
+#undef O
+#undef CHIP
+#undef RUN
+
+static const char *const cli_usage[] = { "[options]", NULL };
+static const dk_cli_note cli_notes[] = {
+    { "signals", "SIGUSR1 reset, SIGUSR2 power cut, SIGHUP dump HEX, SIGTERM/SIGINT exit" },
+    { "files",
+      "--capture, --dump-hex, dump-hex FILE, --flash: never written through a symlink; a new one is mode "
+      "0600 (they hold the firmware); an existing capture or HEX file is overwritten, an existing --flash "
+      "file used as it is; --capture may be a FIFO; the --control socket is mode 0600" },
+};
+static const dk_cli_exit cli_exits[] = {
+    { 0, "ended by SIGTERM/SIGINT, or --show-settings done" },
+    { 1, "could not open the pty, the flash file, the capture or the control socket; --link refused; "
+         "--dump-hex could not be written; --show-settings of a missing --flash file" },
+    { 2, "bad options or values, or a --scenario file that does not read or check" },
+};
+static const dk_cli_example cli_examples[] = {
+    { "dfusim --allow-unsigned --link /tmp/dk0 &\ndfuhost -p /tmp/dk0 --pkg app.zip",
+      "A board that takes unsigned packages, on a pty also reachable as /tmp/dk0:" },
+    { "dfusim --capture sim.pcap --fault after-bytes=8192:power-cut",
+      "Cut the power once 8192 bytes have arrived, and keep the traffic:" },
+    { "dfusim --flash board.bin --show-settings", "The settings page a previous run left in board.bin:" },
+};
+static const char *const cli_see_also[] = { "dfuhost(1)", "dfudecode(1)", "dfucheck(1)", "dfusniff(1)", NULL };
+static const dk_cli_mode cli_modes[] = {
+    { "protocol", "legacy", "legacy protocol", &ds_legacy_cli },
+};
+static const dk_cli_tool cli = {
+    .name = TOOL,
+    .summary = "a fake nRF5 SDK 17.1 Secure DFU bootloader on a pseudo-terminal",
+    .usage = cli_usage,
+    .description = "A fake nRF5 SDK 17.1 Secure DFU bootloader (serial, SLIP) on a pseudo-terminal, or with "
+                   "--protocol legacy the Adafruit nRF52 bootloader's legacy HCI DFU.  Prints the pty path as "
+                   "the first line of stdout and serves until SIGTERM.",
+    .details = "It plays an nRF52 running the SDK's UART Secure DFU bootloader: banks, the settings page "
+               "and its backup, progress in RAM or flash, init packet validation, activation, resets, the "
+               "app booting.  Faults come on demand (--fault, the --control socket, signals): a power cut "
+               "at a byte or a flash operation, lost or late responses, stalls, flash errors.",
+    .opts = cli_opts,
+    .n_opts = DK_CLI_N(cli_opts),
+    .notes = cli_notes,
+    .n_notes = DK_CLI_N(cli_notes),
+    .exits = cli_exits,
+    .n_exits = DK_CLI_N(cli_exits),
+    .examples = cli_examples,
+    .n_examples = DK_CLI_N(cli_examples),
+    .see_also = cli_see_also,
+    .modes = cli_modes,
+    .n_modes = DK_CLI_N(cli_modes),
+};
+
+/* Between the passes: the scenario, the chip's defaults, the time scale; 0
+ * or 2 after one line. */
+static int apply_first(options *o)
+{
     static dk_scenario scen;
-    if (scen_path) {
+    if (o->scenario_path) {
         dk_err e;
-        if (dk_scen_read(scen_path, &scen, &e) != DK_OK) {
+        if (dk_scen_read(o->scenario_path, &scen, &e) != DK_OK) {
             fprintf(stderr, TOOL ": --scenario ");
-            dk_err_print(stderr, NULL, scen_path, &e);
+            dk_err_print(stderr, NULL, o->scenario_path, &e);
             return 2;
         }
         o->scen = &scen;
-        o->scenario_path = scen_path;
-        if (!chip)
-            chip = scen.device.chip;
+        if (!o->chip)
+            o->chip = scen.device.chip;
     }
-    if (!chip)
-        chip = "nrf52840";
-    if (!ds_chip_find(chip))
-        return bad("--chip %s: unknown chip (nrf52840, nrf52832)", chip);
-    ds_bl_config_default(&o->cfg, chip);
+    if (!o->chip)
+        o->chip = "nrf52840";
+    if (!ds_chip_find(o->chip))
+        return bad("--chip %s: unknown chip (nrf52840, nrf52832)", o->chip);
+    ds_bl_config_default(&o->cfg, o->chip);
     o->baud = 115200;
+    o->hwfc = true;
+    o->transport = DS_LINK_UART;
     ds_faults_init(&o->faults);
-    bool sd = false;
-    uint32_t sd_end = 0;
     double scale = 1.0;
-    if (scale_arg) {
+    if (o->time_scale) {
         char *end;
-        scale = strtod(scale_arg, &end);
+        scale = strtod(o->time_scale, &end);
         if (*end || !(scale > 0 && scale <= 1))
-            return bad("--time-scale %s: expected a factor above 0, at most 1", scale_arg);
+            return bad("--time-scale %s: expected a factor above 0, at most 1", o->time_scale);
         if (!o->scen)
             return bad("--time-scale goes with --scenario");
     }
-    if (o->scen && scenario_config(o, &sd, &sd_end, scale) != 0)
+    if (o->scen && scenario_config(o, &o->sd, &o->sd_end, scale) != 0)
         return 2;
+    return 0;
+}
 
-    opterr = 0;
-    int c;
-    uint64_t v;
-    bool app_cli = false;
-    while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
-        switch (c) {
-        case O_CHIP:
-        case O_SCENARIO:
-        case O_TIMESCALE:
-            break;
-        case O_MTU:
-            if (!num(optarg, 8192, &v) || v < 23)
-                return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", optarg);
-            o->cfg.mtu = (uint16_t)v;
-            break;
-        case O_HW:
-            if (!num(optarg, UINT32_MAX, &v))
-                return bad("--hw-version %s: expected a number", optarg);
-            o->cfg.hw_version = (uint32_t)v;
-            break;
-        case O_SDFWID:
-            if (!strcmp(optarg, "none")) {
-                sd = false;
-            } else if (num(optarg, 0xFFFD, &v) && v != 0) {
-                sd = true;
-                o->cfg.sd_fwid = (uint16_t)v;
-            } else {
-                return bad("--sd-fwid %s: expected none or a FWID from 0x0001 to 0xFFFD", optarg);
-            }
-            break;
-        case O_SDEND:
-            if (!num(optarg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
-                return bad("--sd-end %s: expected a page-aligned address above 0x4000", optarg);
-            sd_end = (uint32_t)v;
-            break;
-        case O_APPSIZE:
-            if (!num(optarg, o->cfg.chip.flash_size, &v))
-                return bad("--app-size %s: expected a byte count", optarg);
-            o->cfg.app_size = (uint32_t)v;
-            app_cli = true;
-            break;
-        case O_APPVER:
-            if (!num(optarg, UINT32_MAX, &v))
-                return bad("--app-version %s: expected a number", optarg);
-            o->cfg.app_version = (uint32_t)v;
-            break;
-        case O_PUBKEY:
-            if (access(optarg, R_OK) != 0)
-                return bad("--public-key %s: %s", optarg, strerror(errno));
-            o->cfg.pubkey_pem = optarg;
-            break;
-        case O_UNSIGNED:
-            o->cfg.allow_unsigned = true;
-            break;
-        case O_SAVE:
-            o->cfg.save_progress_in_flash = true;
-            break;
-        case O_SINGLE:
-            o->cfg.single_bank = true;
-            break;
-        case O_ENTER:
-            if (!strcmp(optarg, "no-valid-app"))
-                o->cfg.enter = DS_BL_ENTER_NO_VALID_APP;
-            else if (!strcmp(optarg, "always"))
-                o->cfg.enter = DS_BL_ENTER_ALWAYS;
-            else if (!strcmp(optarg, "first-boot"))
-                o->cfg.enter = DS_BL_ENTER_FIRST_BOOT;
-            else
-                return bad("--enter-dfu %s: expected no-valid-app, always or first-boot", optarg);
-            break;
-        case O_INACT:
-            if (!num(optarg, UINT32_MAX, &v) || (v > 0 && v < 100))
-                return bad("--inactivity-ms %s: expected 0 (off) or at least 100", optarg);
-            o->cfg.inactivity_ms = (uint32_t)v;
-            break;
-        case O_FLASH:
-            o->flash_path = optarg;
-            break;
-        case O_DUMP:
-            o->dump_hex = optarg;
-            break;
-        case O_SHOW:
-            o->show_settings = true;
-            break;
-        case O_LINK:
-            o->link = optarg;
-            break;
-        case O_CAPTURE:
-            o->capture = optarg;
-            break;
-        case O_CONTROL:
-            o->control = optarg;
-            break;
-        case O_FAULT: {
-            ds_fault f;
-            char why[200];
-            if (ds_fault_parse(optarg, &f, why, sizeof why) < 0)
-                return bad("--%s", why);
-            if (ds_faults_add(&o->faults, &f) < 0)
-                return bad("--fault: at most %d faults", DS_FAULTS_MAX);
-            break;
-        }
-        case O_REALTIME:
-            o->realtime = true;
-            break;
-        case O_BAUD:
-            if (!num(optarg, 12000000, &v) || v < 300)
-                return bad("--baud %s: expected a rate from 300 to 12000000", optarg);
-            o->baud = (long)v;
-            break;
-        case O_CLOCK:
-            if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
-                return bad("--clock %s: expected real or virtual", optarg);
-            o->vclock = !strcmp(optarg, "virtual");
-            break;
-        case 'q':
-            o->verbose = -1;
-            break;
-        case 'v':
-            if (o->verbose < 0)
-                o->verbose = 0;
-            o->verbose++;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            return 1;
-        default:
-            return dk_opt_complain(stderr, TOOL, c, argv, optind, optopt);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s' (see dfusim --help)", argv[optind]);
+/* After the second pass: operands and what goes together. */
+static int check_args(int argc, char **argv, int next, options *o)
+{
+    if (next < argc)
+        return bad("unexpected argument '%s' (see dfusim --help)", argv[next]);
     if (o->vclock && o->realtime)
         return bad("--clock virtual is for instant mode: --realtime paces by the wall clock");
-    if (sd) {
-        o->cfg.sd_end = sd_end ? sd_end : 0x27000;
+    /* --mtu 2051 is the USB bootloader, --transport usb has its MTU */
+    if (!o->transport_set && o->mtu_set && o->cfg.mtu == DK_MTU_USB)
+        o->transport = DS_LINK_USB;
+    if (o->transport_set && !o->mtu_set && o->transport == DS_LINK_USB)
+        o->cfg.mtu = DK_MTU_USB;
+    if (o->sd) {
+        o->cfg.sd_end = o->sd_end ? o->sd_end : 0x27000;
         if (o->cfg.sd_end + o->cfg.chip.page_size >= o->cfg.chip.bl_start)
             return bad("--sd-end 0x%X: leaves no room for an app", o->cfg.sd_end);
-    } else if (sd_end) {
+    } else if (o->sd_end) {
         return bad("--sd-end needs --sd-fwid");
     }
     /* An app that does not fit would not be installed while the log said it
@@ -1451,9 +1764,25 @@ static int parse_args(int argc, char **argv, options *o)
     uint32_t room = ds_bl_config_app_room(&o->cfg);
     if (o->cfg.app_size > room)
         return bad("%s %u: more than the %s's app area above the %s holds (%u bytes)",
-                   app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
-                   o->cfg.chip.name, sd ? "SoftDevice" : "MBR", room);
-    return 0;
+                   o->app_cli ? "--app-size" : "device.app.size", o->cfg.app_size,
+                   o->cfg.chip.name, o->sd ? "SoftDevice" : "MBR", room);
+    return DK_CLI_GO;
+}
+
+/* DK_CLI_GO: serve; else the exit status.  Two passes: the chip and a
+ * scenario give the defaults the other options then override. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    int next;
+    int rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_FIRST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    if ((rc = apply_first(o)) != 0)
+        return rc;
+    rc = dk_cli_run(&cli, argc, argv, o, DK_CLI_REST, &next, stdout, stderr);
+    if (rc != DK_CLI_GO)
+        return rc;
+    return check_args(argc, argv, next, o);
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -1470,13 +1799,57 @@ static int show_settings(sim *s)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The frame buffers, the SLIP decoder and, with --realtime, the line model;
+ * -1 after one line. */
+static int setup_line(sim *s)
+{
+    s->frame_cap = s->o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
+    s->dec_buf = malloc(s->frame_cap);
+    for (int i = 0; i < RXQ_LEN; i++)
+        s->rxq[i].buf = malloc(s->frame_cap);
+    if (!s->dec_buf || !s->rxq[RXQ_LEN - 1].buf) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return -1;
+    }
+    dk_slip_dec_init(&s->dec, s->dec_buf, s->frame_cap);
+    dk_slip_dec_device_mode(&s->dec, true);
+    s->byte_us = 0; /* instant mode; realtime: the line model */
+    if (s->o.realtime) {
+        ds_line_cfg lc;
+        ds_line_cfg_default(&lc, s->o.transport, (uint32_t)s->o.baud);
+        lc.chip_hwfc = s->o.hwfc;
+        lc.mtu = s->o.cfg.mtu;
+        if (!(s->line = ds_line_new(&lc))) {
+            fprintf(stderr, TOOL ": cannot set up the line model\n");
+            return -1;
+        }
+    }
+    s->vbyte_ns = (uint64_t)(10000000000ULL / (uint64_t)s->o.baud); /* 8N1: 10 bits a byte */
+    return 0;
+}
+
+/* At exit: what the line model says the conversation cost. */
+static void log_line_model(sim *s)
+{
+    ds_line_stats st;
+    ds_line_get_stats(s->line, &st);
+    double line_ms = (double)(st.host_bytes + s->rt_answer_bytes) * (double)ds_line_byte_ns(s->line) / 1e6;
+    logx(s, 0, "line model: %llu bytes from the host, %llu answered (%.1f ms on the line), %.1f ms of "
+               "flash the host waited for: %.1f ms predicted; %llu overruns, %llu glued frames",
+         (unsigned long long)st.host_bytes, (unsigned long long)s->rt_answer_bytes, line_ms,
+         (double)s->rt_wait_ns / 1e6, line_ms + (double)s->rt_wait_ns / 1e6, (unsigned long long)st.overruns,
+         (unsigned long long)st.glued);
+}
+
 int main(int argc, char **argv)
 {
     static sim s;
     s.ctl_fd = s.ctl_conn = -1;
+    if (dk_cli_pick(&cli, argc, argv) == &ds_legacy_cli)
+        return ds_legacy_main(argc, argv);
     int rc = parse_args(argc, argv, &s.o);
-    if (rc)
-        return rc == 1 ? 0 : rc;
+    if (rc != DK_CLI_GO)
+        return rc;
     const ds_chip *c = &s.o.cfg.chip;
     dk_err err;
 
@@ -1510,18 +1883,8 @@ int main(int argc, char **argv)
     }
     ds_flash_set_hook(s.flash, flash_hook, &s);
 
-    s.frame_cap = s.o.cfg.mtu - 2; /* the SDK's buffer really holds MTU - 2 (§1.3) */
-    s.dec_buf = malloc(s.frame_cap);
-    for (int i = 0; i < RXQ_LEN; i++)
-        s.rxq[i].buf = malloc(s.frame_cap);
-    if (!s.dec_buf || !s.rxq[RXQ_LEN - 1].buf) {
-        fprintf(stderr, TOOL ": out of memory\n");
+    if (setup_line(&s) < 0)
         return 1;
-    }
-    dk_slip_dec_init(&s.dec, s.dec_buf, s.frame_cap);
-    dk_slip_dec_device_mode(&s.dec, true);
-    s.byte_us = s.o.realtime ? (uint64_t)(10000000 / s.o.baud) : 0;
-    s.vbyte_ns = (uint64_t)(10000000000ULL / (uint64_t)s.o.baud); /* 8N1: 10 bits a byte */
 
     if (setup_signals() < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
@@ -1555,6 +1918,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = run(&s);
 
+    if (s.line)
+        log_line_model(&s);
     if (s.o.dump_hex && !dump_hex(&s, s.o.dump_hex, &err))
         rc = 1; /* the flash the run left is lost: say so in the status too */
     if (s.o.vclock) { /* bytes read but not taken yet, and an unfinished frame */
@@ -1569,6 +1934,7 @@ int main(int argc, char **argv)
     dk_pty_close(&s.pty);
     ds_bl_free(s.bl);
     ds_flash_free(s.flash);
+    ds_line_free(s.line);
     free(s.dec_buf);
     for (int i = 0; i < RXQ_LEN; i++)
         free(s.rxq[i].buf);

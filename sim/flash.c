@@ -11,8 +11,8 @@
 
 #include "dfukit/file.h"
 
-#define ERASE_US 85000u
-#define WORD_US 41u
+#define ERASE_US DS_FLASH_ERASE_US
+#define WORD_US DS_FLASH_WORD_US
 
 struct ds_flash {
     uint8_t *mem;
@@ -22,7 +22,26 @@ struct ds_flash {
     void *ctx;
     uint64_t ops, erases, violations, busy_us;
     bool cut;
+    ds_flash_run runs[DS_FLASH_RUNS]; /* the work since the last ds_flash_take_runs */
+    size_t nruns, mark;
+    bool marked;
 };
+
+/* One more operation of each_us: runs of the same kind merge. */
+static void run_add(ds_flash *f, uint32_t n, uint32_t each_us)
+{
+    ds_flash_run *last = f->nruns ? &f->runs[f->nruns - 1] : NULL;
+    if (last && last->each_us == each_us && !(f->marked && f->mark == f->nruns)) {
+        last->n += n;
+        return;
+    }
+    if (f->nruns == DS_FLASH_RUNS) { /* an activation's page copies: keep the total */
+        last->each_us = (uint32_t)(((uint64_t)last->n * last->each_us + (uint64_t)n * each_us) / (last->n + n));
+        last->n += n;
+        return;
+    }
+    f->runs[f->nruns++] = (ds_flash_run){ .n = n, .each_us = each_us };
+}
 
 static bool geometry_ok(uint32_t size, uint32_t page)
 {
@@ -143,6 +162,10 @@ static int begin_op(ds_flash *f, int is_erase, uint32_t addr, uint32_t len, ds_f
     *v = f->hook ? f->hook(f->ctx, is_erase, addr, len, f->ops) : DS_FLASH_GO;
     if (*v == DS_FLASH_FAIL)
         return DS_FLASH_E_FAIL;
+    if (*v == DS_FLASH_STOP) {
+        f->cut = true;
+        return DS_FLASH_E_CUT;
+    }
     if (*v == DS_FLASH_CUT)
         f->cut = true;
     return DS_FLASH_OK;
@@ -158,6 +181,7 @@ int ds_flash_erase_page(ds_flash *f, uint32_t addr)
         return rc;
     f->erases++;
     f->busy_us += ERASE_US;
+    run_add(f, 1, ERASE_US);
     memset(f->mem + addr, 0xFF, v == DS_FLASH_CUT ? f->page / 2 : f->page);
     return v == DS_FLASH_CUT ? DS_FLASH_E_CUT : DS_FLASH_OK;
 }
@@ -184,6 +208,7 @@ int ds_flash_write(ds_flash *f, uint32_t addr, const uint8_t *p, uint32_t len)
         return rc;
     uint32_t words = (len + 3) / 4;
     f->busy_us += (uint64_t)words * WORD_US;
+    run_add(f, words, WORD_US);
     uint32_t n = v == DS_FLASH_CUT ? (words / 2) * 4 : len;
     if (n > len)
         n = len;
@@ -223,6 +248,27 @@ uint64_t ds_flash_take_busy_us(ds_flash *f)
     uint64_t us = f->busy_us;
     f->busy_us = 0;
     return us;
+}
+
+void ds_flash_mark(ds_flash *f)
+{
+    f->mark = f->nruns;
+    f->marked = true;
+}
+
+bool ds_flash_marked(const ds_flash *f)
+{
+    return f->marked;
+}
+
+size_t ds_flash_take_runs(ds_flash *f, ds_flash_run *out, size_t cap, size_t *before_mark)
+{
+    size_t n = f->nruns < cap ? f->nruns : cap;
+    memcpy(out, f->runs, n * sizeof *out);
+    *before_mark = f->marked && f->mark < n ? f->mark : n;
+    f->nruns = 0;
+    f->marked = false;
+    return n;
 }
 
 static int hex_record(FILE *out, uint8_t type, uint16_t addr, const uint8_t *p, uint8_t n)

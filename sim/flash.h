@@ -33,7 +33,12 @@
 
 typedef struct ds_flash ds_flash;
 
-typedef enum { DS_FLASH_GO = 0, DS_FLASH_FAIL, DS_FLASH_CUT } ds_flash_verdict;
+/* DS_FLASH_STOP: the chip stopped before this operation (it reset): this
+ * and every later one refused, untouched, until ds_flash_clear_cut(). */
+typedef enum { DS_FLASH_GO = 0, DS_FLASH_FAIL, DS_FLASH_CUT, DS_FLASH_STOP } ds_flash_verdict;
+
+#define DS_FLASH_ERASE_US 85000u /* nRF52840 page erase (NVMC_PAGE_ERASE_DURATION_MS) */
+#define DS_FLASH_WORD_US 41u     /* one word written (data sheet, UNVERIFIED) */
 
 /* Return codes of erase/write. */
 enum { DS_FLASH_OK = 0, DS_FLASH_E_FAIL = -1, DS_FLASH_E_CUT = -2, DS_FLASH_E_RANGE = -3 };
@@ -82,6 +87,19 @@ void ds_flash_clear_cut(ds_flash *f);
 /* Realtime mode: microseconds of flash work since the last call (nRF52840:
  * page erase 85 ms, 41 us per word written), so the adapter can sleep. */
 uint64_t ds_flash_take_busy_us(ds_flash *f);
+
+/* The same work as runs of operations in the order they happened (an erase
+ * is one operation, each word written one), for the line model (line.h):
+ * the CPU stops for each.  ds_flash_mark notes the moment an answer went
+ * out; *before_mark = the runs before it (all of them when not marked).
+ * Taking them starts a new list. */
+#define DS_FLASH_RUNS 32
+typedef struct {
+    uint32_t n, each_us;
+} ds_flash_run;
+void ds_flash_mark(ds_flash *f);
+bool ds_flash_marked(const ds_flash *f);
+size_t ds_flash_take_runs(ds_flash *f, ds_flash_run *out, size_t cap, size_t *before_mark);
 
 /* Intel HEX of the whole flash: type 04 extended linear address records and
  * 16-byte data records; all-0xFF (erased) rows are left out.  DK_E_IO when

@@ -343,17 +343,31 @@ static int run_tap(ctx *c, dk_serial *hp, dk_serial *tp)
 
 /* ---- main ---- */
 
+/* --help, --version, --man, --cli-table: from the option table (opts.c). */
+static int print_info(sn_opts_result r)
+{
+    if (r == SN_OPTS_HELP)
+        dk_cli_help(&sn_cli, stdout);
+    else if (r == SN_OPTS_VERSION)
+        dk_cli_version(&sn_cli, stdout);
+    else if (r == SN_OPTS_MAN)
+        dk_cli_man(&sn_cli, stdout);
+    else
+        dk_cli_table(&sn_cli, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     sn_opts o;
     char err[256];
-    switch (sn_opts_parse(argc, argv, &o, err, sizeof err)) {
+    sn_opts_result r = sn_opts_parse(argc, argv, &o, err, sizeof err);
+    switch (r) {
     case SN_OPTS_HELP:
-        fputs(sn_usage, stdout);
-        return 0;
     case SN_OPTS_VERSION:
-        puts(TOOL " " DFUKIT_VERSION);
-        return 0;
+    case SN_OPTS_MAN:
+    case SN_OPTS_TABLE:
+        return print_info(r);
     case SN_OPTS_BAD:
         fprintf(stderr, TOOL ": %s (see " TOOL " --help)\n", err);
         return 2;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dfukit/cli.h"
+
 typedef enum { SN_MODE_MITM, SN_MODE_TAP } sn_mode;
 
 typedef struct {
@@ -26,12 +28,21 @@ typedef struct {
     int verbose;
 } sn_opts;
 
-typedef enum { SN_OPTS_RUN = 0, SN_OPTS_HELP = 1, SN_OPTS_VERSION = 2, SN_OPTS_BAD = -1 } sn_opts_result;
+typedef enum {
+    SN_OPTS_RUN = 0,
+    SN_OPTS_HELP = 1,    /* print dk_cli_help(&sn_cli) */
+    SN_OPTS_VERSION = 2, /* dk_cli_version */
+    SN_OPTS_MAN = 3,     /* dk_cli_man */
+    SN_OPTS_TABLE = 4,   /* dk_cli_table */
+    SN_OPTS_BAD = -1,
+} sn_opts_result;
 
-/* Parse argv (argv[0] is the program).  On SN_OPTS_BAD, err holds one line
- * (no trailing newline) saying what is wrong. */
+/* Parse argv (argv[0] is the program; getopt_long may permute it).  On
+ * SN_OPTS_BAD, err holds one line (no trailing newline) saying what is
+ * wrong. */
 sn_opts_result sn_opts_parse(int argc, char *const argv[], sn_opts *o, char *err, size_t cap);
 
-extern const char sn_usage[];
+/* The option table: getopt_long's arrays, --help and the man page. */
+extern const dk_cli_tool sn_cli;
 
 #endif

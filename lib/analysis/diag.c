@@ -443,10 +443,105 @@ static bool unanswered_cmd(const dk_summary *s, const dk_diag_facts *f)
     return stopped_in_init(s, f) && (s->n_images > 0 || s->stop_offset > 0);
 }
 
+/* ---- legacy HCI DFU (protocol.md §13) ---- */
+
+static bool lg_has(const dk_summary *s, dk_anomaly_id id)
+{
+    return s->legacy && s->outcome != DK_OUTCOME_COMPLETED && s->an_count[id];
+}
+
+static bool lg_stale(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return lg_has(s, DK_AN_LEGACY_STALE_SEQ);
+}
+
+static bool lg_init_rejected(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return s->legacy && s->outcome == DK_OUTCOME_FAILED && s->fail_stage == DK_STAGE_INIT;
+}
+
+static bool lg_start_refused(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return lg_has(s, DK_AN_LEGACY_START_REFUSED);
+}
+
+static bool lg_no_ack_at_all(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return s->legacy && s->outcome == DK_OUTCOME_NO_RESPONSE;
+}
+
+static bool lg_validation(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return lg_has(s, DK_AN_LEGACY_CRC_MISMATCH) || lg_has(s, DK_AN_LEGACY_SIZE_MISMATCH);
+}
+
+static bool lg_link_lost(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return s->legacy && s->outcome == DK_OUTCOME_INTERRUPTED &&
+           (s->an_count[DK_AN_HCI_NO_ACK] || s->an_count[DK_AN_LEGACY_DEVICE_RESET]);
+}
+
+static bool lg_failed(const dk_summary *s, const dk_diag_facts *f)
+{
+    (void)f;
+    return s->legacy && s->outcome != DK_OUTCOME_COMPLETED && s->outcome != DK_OUTCOME_EMPTY;
+}
+
 /* Rows are tried in order; keep specific rows above general ones. */
 static const dk_diag_row rows[] = {
+    /* legacy HCI DFU: above update.completed, for adafruit-nrfutil says
+     * "Device programmed." whatever happened (§13.13) */
+    { "legacy.stale_sequence",
+      "legacy: a new host run met a device still counting from an interrupted session (§13.12)",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_stale,
+      "The bootloader still counted packets from an earlier, interrupted session (no reset in "
+      "between): it acknowledged and dropped this run's first packets, so the image was not "
+      "written (or written at the old session's offsets), whatever the host printed.",
+      "Reset the board before updating again (double-tap reset, power cycle, or --touch 1200 "
+      "while the app runs), then run adafruit-nrfutil once more." },
+    { "legacy.init_device_type", "legacy: the init packet's device type is not 0x0052",
+      ANY, ANY, ANY, ANY, ANY, DK_AN_LEGACY_INIT_DEVICE_TYPE, lg_failed,
+      "The init packet's device type is not 0x0052, which the Adafruit nRF52 bootloader "
+      "requires: it reset at the INIT packet and nothing was written.",
+      "Build the package with adafruit-nrfutil dfu genpkg --dev-type 0x0052 (the default "
+      "0xFFFF is refused)." },
+    { "legacy.init_rejected", "legacy: the bootloader refused the init packet and reset",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_init_rejected,
+      "The bootloader refused the init packet and reset: its sd_req list names neither 0xFFFE "
+      "nor the installed SoftDevice, an SD/BL update names another device revision, or the "
+      "packet is malformed.",
+      "Build the package with --sd-req 0xFFFE (or the board's SoftDevice FWID, e.g. 0x00B6 for "
+      "S140 6.1.1) and, for SD/BL updates, --dev-revision 52840/52833/0xADAF." },
+    { "legacy.start_refused", "legacy: the bootloader refused START and reset",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_start_refused,
+      "The bootloader refused the START packet and reset: a session was already open, or the "
+      "sizes are not whole words or do not fit.",
+      "Reset the board into the bootloader and run again; check the image sizes in the package." },
+    { "legacy.start_no_ack", "legacy: the device acknowledged no packet at all",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_no_ack_at_all,
+      "The device never acknowledged the START packet: it is not in the bootloader's serial "
+      "DFU mode, or this is not its port.",
+      "Use --touch 1200 (the running app then resets into the bootloader) or double-tap reset; "
+      "check the port name (the bootloader's may differ from the app's) and 115200 baud." },
+    { "legacy.validation_failed", "legacy: STOP found the image incomplete or its CRC16 wrong",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_validation,
+      "The bootloader did not activate the image: at STOP it was incomplete or its CRC16 "
+      "differed from the init packet's; the board stays in DFU mode.",
+      "Check the package (.dat CRC16 against the .bin) and the link; update again after a reset." },
+    { "legacy.link_lost", "legacy: the device stopped acknowledging or reset mid-transfer",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_link_lost,
+      "The device stopped acknowledging in the middle of the transfer (USB re-enumerated, "
+      "the cable, a reset or power loss); the image is incomplete and bank 0 invalid.",
+      "Check cable and hub, then update again: a single-bank board stays in the bootloader; "
+      "reset it first if the port is still there (§13.12)." },
     { "update.completed",
-      "the last image's final EXECUTE succeeded (or a log without messages says so)",
+      "the last image's final EXECUTE (legacy: STOP) succeeded (or a log without messages says so)",
       ANY, ANY, ANY, ANY, ANY, ANY, completed,
       "The update completed: every image was sent and the target accepted it.",
       "Nothing to fix." },
@@ -462,6 +557,10 @@ static const dk_diag_row rows[] = {
       "nRF Connect Programmer reported a failure (its error code names the step that failed).",
       "See the error code's hint; retry with the device reconnected and nothing else using "
       "it." },
+    { "legacy.failed", "legacy: any other update that did not complete",
+      ANY, ANY, ANY, ANY, ANY, ANY, lg_failed,
+      "The legacy update did not complete; the anomalies above say where it stopped.",
+      "Reset the board into the bootloader and update again." },
     { "capture.empty", "no DFU message in the input, and no host error",
       DK_OUTCOME_EMPTY, ANY, ANY, ANY, ANY, ANY, nothing_at_all,
       "The capture holds no DFU message.",
@@ -604,8 +703,10 @@ static const dk_diag_row rows[] = {
       "before switching packages, since each new init packet restarts from zero." },
     { "link.overrun", "bytes were lost or changed while the host sent without flow control",
       ANY, ANY, ANY, ANY, ANY, ANY, overrun,
-      "The host sent without flow control and the target lost bytes while it was busy writing "
-      "flash (its UART buffers overflow, §1.3), so the CRC or offset it reports differs.",
+      "The host sent without flow control while the target's CPU was stopped by a flash "
+      "operation: a frame that finds no free receive block is glued onto the one before (§1.3, "
+      "§14.1) and an overrun of the UART resets the chip (§14.8), so the CRC or offset it "
+      "reports differs.",
       "Turn on hardware flow control (nrfutil -fc 1, dfuhost --flow-control) or lower the baud "
       "rate." },
     { "data.crc_mismatch", "the target reported a CRC different from the bytes sent",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfukit/legacy.h"
 #include "dfukit/pkgcheck.h"
 #include "dfukit/print.h"
 #include "dfukit/tables.h"
@@ -173,8 +174,9 @@ dk_pipe *dk_pipe_new(FILE *out, const dk_pipe_opts *o)
     dk_diag_facts_init(&p->facts);
     p->run = p->facts.run = 1;
     p->ops[DK_PROTO_SDFU] = &dk_sdfu_tracker;
-    p->n_ops = 1;
-    p->decided = true; /* one protocol: nothing to tell apart */
+    p->ops[DK_PROTO_HCI] = &dk_legacy_tracker;
+    p->n_ops = 2;
+    p->decided = false; /* the first frame that names a protocol decides */
     /* Per-write CRCs and events cost time: only -v and --pkg use them. */
     p->topts.write_crc = o->verbose;
     p->topts.write_events = o->verbose || o->pkg;

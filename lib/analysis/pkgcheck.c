@@ -84,7 +84,9 @@ static void report_diff(const dk_event *ev, dk_anomaly_id id, const char *text, 
     a.u.an.dir = DK_DIR_HOST;
     a.u.an.start = ev->start;
     a.u.an.end = ev->end;
-    snprintf(a.u.an.text, sizeof a.u.an.text, "%s", text);
+    size_t n = strnlen(text, sizeof a.u.an.text - 1); /* cut to fit, as the text field is */
+    memcpy(a.u.an.text, text, n);
+    a.u.an.text[n] = '\0';
     emit(ctx, &a);
 }
 

@@ -7,6 +7,7 @@
 #include "dfukit/pkgcheck.h"
 #include "dfukit/tables.h"
 #include "print_int.h"
+#include "print_legacy.h"
 
 static json_t *jcrc(uint32_t c)
 {
@@ -293,6 +294,8 @@ static json_t *jsummary(const dk_printer *p, const dk_summary *s)
         jset(o, "open_object", json_null());
     }
     jset(o, "failure", jfailure(p, s));
+    if (s->legacy)
+        dk_pjson_lg_summary(o, s);
     jhost(p, o);
     if (s->diag) {
         json_t *d = json_object();
@@ -316,6 +319,7 @@ static const char *kind_name(dk_ev_kind k)
     case DK_EV_RESUME: return "resume";
     case DK_EV_PORT: return "port";
     case DK_EV_ANOMALY: return "anomaly";
+    case DK_EV_HCI: return "hci";
     case DK_EV_SUMMARY: return "summary";
     case DK_EV_TOOL: return "tool";
     case DK_EV_LOG: return "log";
@@ -621,7 +625,9 @@ static void jbody(dk_printer *p, json_t *o, const dk_event *ev)
         jset(o, "ok", json_boolean(iv->ok));
         jset(o, "len", json_integer((json_int_t)iv->len));
         jset(o, "crc", jcrc(iv->crc));
-        jset(o, "fields", iv->ok && iv->pkt ? jinit(iv->pkt) : json_null());
+        jset(o, "fields", iv->ok && iv->legacy ? dk_pjson_lg_init(iv->legacy)
+                          : iv->ok && iv->pkt  ? jinit(iv->pkt)
+                                               : json_null());
         jset(o, "error", iv->ok ? json_null() : json_string(iv->err.msg));
         break;
     }
@@ -645,6 +651,9 @@ static void jbody(dk_printer *p, json_t *o, const dk_event *ev)
         break;
     case DK_EV_ANOMALY:
         janomaly(o, &ev->u.an);
+        break;
+    case DK_EV_HCI:
+        dk_pjson_hci(o, ev);
         break;
     case DK_EV_SUMMARY: {
         json_t *js = jsummary(p, ev->u.sum);

@@ -6,6 +6,7 @@
 #include "dfukit/pkgcheck.h"
 #include "dfukit/tables.h"
 #include "print_int.h"
+#include "print_legacy.h"
 
 #define INDENT "             "
 
@@ -404,10 +405,11 @@ static void text_summary(dk_printer *p, const dk_summary *s)
         first = false;
     }
     fprintf(f, "%s\n", first ? "" : ")");
-    fprintf(f, "  outcome:    ");
     dk_diag_failure eff;
     dk_diag_effective(s, p->facts, &eff);
-    if (eff.from_tool) {
+    if (s->legacy) {
+        dk_ptext_lg_summary(p, s);
+    } else if (fprintf(f, "  outcome:    "), eff.from_tool) {
         fprintf(f, "failed with error %s", dk_result_str((unsigned)eff.result, b));
         if (eff.ext >= 0)
             fprintf(f, " %s (0x%02x)", dk_ext_str((unsigned)eff.ext, b2), (unsigned)eff.ext);
@@ -799,10 +801,21 @@ void dk_ptext_event(dk_printer *p, const dk_event *ev)
 {
     switch (ev->kind) {
     case DK_EV_EXCHANGE: text_exchange(p, ev); break;
-    case DK_EV_WRITE: if (p->verbose) text_write(p, ev); break;
-    case DK_EV_WRITES: if (!p->verbose) text_writes(p, ev); break;
+    case DK_EV_WRITE: if (p->verbose && !ev->u.w.legacy) text_write(p, ev); break;
+    case DK_EV_WRITES:
+        if (ev->u.run.legacy)
+            dk_ptext_lg_run(p, ev); /* a legacy tracker folds only without -v */
+        else if (!p->verbose)
+            text_writes(p, ev);
+        break;
     case DK_EV_PRN: if (p->verbose) text_prn(p, ev); break;
-    case DK_EV_INIT: text_init(p, ev); break;
+    case DK_EV_INIT:
+        if (ev->u.init.legacy)
+            dk_ptext_lg_init(p, ev);
+        else
+            text_init(p, ev);
+        break;
+    case DK_EV_HCI: dk_ptext_hci(p, ev); break;
     case DK_EV_IMAGE: text_image(p, ev); break;
     case DK_EV_RESUME: text_resume(p, ev); break;
     case DK_EV_PORT: text_port(p, ev); break;

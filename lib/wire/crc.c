@@ -4,9 +4,10 @@
 
 #include <zlib.h>
 
-uint32_t dk_crc32(uint32_t prev, const uint8_t *data, size_t len)
+uint32_t dk_crc32(uint32_t crc, const void *buf, size_t len)
 {
-    uLong c = prev;
+    const Bytef *data = buf;
+    uLong c = crc;
     /* zlib takes uInt lengths: feed huge buffers in slices. */
     while (len > 0) {
         uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;

@@ -108,8 +108,8 @@ cli) # usage and set-up errors: exit 2, one line on stderr
   bad "flash-ops or objects" --sweep everything -- true
   bad "goes with --pkg" --public-key /dev/null -- true
   bad "goes with --sweep" --save-progress -- true
-  bad "unknown option --frob" --frob -- true
-  bad "needs a value" --keep
+  bad "^dfucheck: unknown option '--frob' (see dfucheck --help)\$" --frob -- true
+  bad "^dfucheck: option '--keep' needs an argument (see dfucheck --help)\$" --keep
   bad "--sim /nonexistent" --sim /nonexistent -- true
   bad "--pkg $T/none.zip" --keep "$T/k" --pkg "$T/none.zip" -- true
   printf 'not a zip' >"$T/bad.zip"

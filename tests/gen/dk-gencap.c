@@ -833,8 +833,14 @@ static FILE *open_out(const char *path)
     return f;
 }
 
+int dk_gen_legacy(const char *name, const char *pcap, const char *raw); /* gen_legacy.c */
+
 int main(int argc, char **argv)
 {
+    /* --legacy SCENARIO --pcap FILE [--raw FILE]: the legacy HCI DFU samples */
+    if ((argc == 5 || (argc == 7 && !strcmp(argv[5], "--raw"))) && !strcmp(argv[1], "--legacy") &&
+        !strcmp(argv[3], "--pcap"))
+        return dk_gen_legacy(argv[2], argv[4], argc == 7 ? argv[6] : NULL);
     enum { O_RAW = 256, O_HOST, O_TARGET, O_PCAP, O_SIZE, O_SPLIT, O_LIST, O_IMG };
     static const struct option opts[] = {
         { "scenario", required_argument, NULL, 's' },

@@ -401,6 +401,8 @@ static void test_crc_catches_corrupt_write(void **state)
     assert_image_done();
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS + 1);
     assert_non_null(strstr(notes, "failed its CRC check"));
+    assert_non_null(strstr(notes, "lost or changed on the line"));
+    assert_non_null(strstr(notes, "--flow-control"));
 }
 
 static void test_missing_prn_notification(void **state)

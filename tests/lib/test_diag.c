@@ -466,6 +466,55 @@ static void rejected_and_failed(void **state)
     pick_is(&s, "unknown");
 }
 
+/* Legacy HCI DFU summaries (protocol.md §13): each legacy row, and the
+ * host's "Device programmed." does not make a failed legacy session a
+ * completed one. */
+static void legacy_rows(void **state)
+{
+    (void)state;
+    dk_summary s = base(DK_OUTCOME_FAILED);
+    s.legacy = true;
+    s.an_count[DK_AN_LEGACY_STALE_SEQ] = 1;
+    s.fail_stage = DK_STAGE_CONNECT;
+    pick_is(&s, "legacy.stale_sequence");
+    dk_diag_facts f;
+    dk_diag_facts_init(&f);
+    f.done = true; /* adafruit-nrfutil: "Device programmed." all the same */
+    assert_string_equal(dk_diag_pick_facts(&s, &f)->id, "legacy.stale_sequence");
+    s = base(DK_OUTCOME_FAILED);
+    s.legacy = true;
+    s.fail_stage = DK_STAGE_INIT;
+    s.an_count[DK_AN_LEGACY_INIT_DEVICE_TYPE] = 1;
+    pick_is(&s, "legacy.init_device_type");
+    s.an_count[DK_AN_LEGACY_INIT_DEVICE_TYPE] = 0;
+    s.an_count[DK_AN_LEGACY_DEVICE_RESET] = 1;
+    pick_is(&s, "legacy.init_rejected");
+    s = base(DK_OUTCOME_FAILED);
+    s.legacy = true;
+    s.fail_stage = DK_STAGE_CONNECT;
+    s.an_count[DK_AN_LEGACY_START_REFUSED] = 1;
+    pick_is(&s, "legacy.start_refused");
+    s = base(DK_OUTCOME_NO_RESPONSE);
+    s.legacy = true;
+    s.responses = 0;
+    pick_is(&s, "legacy.start_no_ack");
+    s = base(DK_OUTCOME_FAILED);
+    s.legacy = true;
+    s.fail_stage = DK_STAGE_FINAL;
+    s.an_count[DK_AN_LEGACY_CRC_MISMATCH] = 1;
+    pick_is(&s, "legacy.validation_failed");
+    s = base(DK_OUTCOME_INTERRUPTED);
+    s.legacy = true;
+    s.an_count[DK_AN_HCI_NO_ACK] = 1;
+    pick_is(&s, "legacy.link_lost");
+    s.an_count[DK_AN_HCI_NO_ACK] = 0;
+    pick_is(&s, "legacy.failed");
+    s = base(DK_OUTCOME_COMPLETED);
+    s.legacy = true;
+    s.an_count[DK_AN_LEGACY_DROPPED] = 1; /* a later image completed */
+    pick_is(&s, "update.completed");
+}
+
 /* runs last: every row of the table was picked by some case above */
 static void every_row_reached(void **state)
 {
@@ -496,6 +545,7 @@ int main(void)
         cmocka_unit_test(resumes),
         cmocka_unit_test(overrun_and_signature),
         cmocka_unit_test(rejected_and_failed),
+        cmocka_unit_test(legacy_rows),
         cmocka_unit_test(every_row_reached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -361,7 +361,8 @@ static void host_rows(void **state)
 }
 
 /* The rows this file does not reach have a sample log of their own in
- * captures/logs/ (tests/repro/cases.txt): together, every row. */
+ * captures/logs/ (tests/repro/cases.txt), or, the legacy ones, a legacy
+ * capture in captures/legacy/ (tests/golden/cases.txt): together, every row. */
 static void every_row_has_a_log(void **state)
 {
     (void)state;
@@ -378,6 +379,10 @@ static void every_row_has_a_log(void **state)
         "nrfutil.no_port_crash", "mcumgr.tool_crash", "mcumgr.no_answer",
         "programmer.device_unknown", "ble.adapter_ready", "log.one_sided", "host.traceback",
         "log.no_transfer", "log.incomplete",
+        /* captures/legacy/ */
+        "legacy.stale_sequence", "legacy.init_device_type", "legacy.init_rejected",
+        "legacy.start_refused", "legacy.start_no_ack", "legacy.validation_failed",
+        "legacy.link_lost", "legacy.failed",
     };
     unsigned n = dk_diag_count();
     for (unsigned i = 0; i < n; i++) {

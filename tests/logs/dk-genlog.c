@@ -294,7 +294,7 @@ static size_t tgt_answer(target *d, const uint8_t *m, size_t n, int64_t now_us, 
         d->obj_writes++;
         if ((int)d->executed + 1 == d->lose_obj && d->obj_writes >= d->lose_from &&
             d->obj_writes < d->lose_from + d->lose_n)
-            return 0; /* lost while the flash was busy (§1.3) */
+            return 0; /* lost on the line (an overrun, a glued frame: §14.6) */
     }
     if (m[0] == DK_OP_OBJECT_EXECUTE && obj == DK_OBJ_DATA)
         d->executed++;

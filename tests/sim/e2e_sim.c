@@ -1048,9 +1048,8 @@ static void usage(void **state)
     free(out);
 }
 
-/* --realtime: the line runs at --baud and the chip is busy for the flash
- * time; frames arriving meanwhile take the SDK's RX buffers (3, one busy)
- * and the rest are lost without flow control (§1.3). */
+/* --realtime: the line runs at --baud, the chip's CPU stops for each flash
+ * operation (line.h). */
 static void realtime(void **state)
 {
     (void)state;
@@ -1059,40 +1058,131 @@ static void realtime(void **state)
     const char *a[] = { "--allow-unsigned", "--realtime", "--baud", "9600", NULL };
     sim_start(&s, a);
     int fd = port_open(s.pty);
-    /* PING: 3 bytes out, 4+1 back at 9600 baud = 8.3 ms of line time.  dfusim
-     * dates bytes it finds waiting from when it last saw the pty empty, which
-     * can be up to 1 ms before the test's clock read: allow that, still far
-     * from instant mode's tens of microseconds. */
+    /* PING: 3 bytes out, 4+1 back at 9600 baud = 8.3 ms of line time */
     int64_t t = dk_test_now_ms();
     ping(fd, 1);
     assert_true(dk_test_now_ms() - t >= 7);
-    const dk_image *img = &pkg.img[0];
-    create(fd, 0x01, (uint32_t)img->dat_len);
-    write_data(fd, img->dat, img->dat_len);
-    /* EXECUTE writes the settings page and its backup (two erases: ~170 ms);
-     * five PINGs sent right behind it arrive while the chip is busy. */
-    uint8_t burst[64];
-    size_t n = 0;
-    uint8_t ex[] = { 0x04 };
-    n += dk_slip_encode(ex, 1, burst + n);
-    for (uint8_t id = 10; id < 15; id++) {
-        uint8_t p[] = { 0x09, id };
-        n += dk_slip_encode(p, 2, burst + n);
+    close(fd);
+    dk_test_sim_stop(&s);
+    dk_pkg_free(&pkg);
+}
+
+/* A data CREATE and 8 WRITEs of 64 bytes, as one write. */
+static size_t burst(uint8_t *out, const uint8_t *data)
+{
+    uint8_t req[65] = { 0x01, 0x02 };
+    dk_put_le32(req + 2, 4096);
+    size_t n = dk_slip_encode(req, 6, out);
+    for (int k = 0; k < 8; k++) {
+        req[0] = 0x08;
+        memcpy(req + 1, data + k * 64, 64);
+        n += dk_slip_encode(req, 65, out + n);
     }
-    dk_test_send_raw(fd, burst, n);
-    rsp_ok(fd, 0x04);
-    uint8_t got[16];
-    int ids = 0;
-    while (dk_test_recv_frame(fd, got, sizeof got, 600) == 4)
-        assert_int_equal(got[3], 10 + ids++);
-    assert_int_equal(ids, 2);
-    ping(fd, 20);
+    return n;
+}
+
+/* The burst against --realtime at 115200: flow (0 none, 1 RTS/CTS on the
+ * host's port), after (1: the WRITEs wait for CREATE's answer). */
+static void rt_burst(int flow, int after, const char *hwfc)
+{
+    make_pkg("9000");
+    dk_test_sim s;
+    const char *a[] = { "--allow-unsigned", "--realtime", "--hwfc", hwfc, NULL };
+    sim_start(&s, a);
+    int fd = port_open(s.pty);
+    if (flow) {
+        struct termios tio;
+        assert_int_equal(tcgetattr(fd, &tio), 0);
+        tio.c_cflag |= CRTSCTS;
+        assert_int_equal(tcsetattr(fd, TCSANOW, &tio), 0);
+    }
+    send_init(fd);
+    const dk_image *img = &pkg.img[0];
+    uint8_t b[1200];
+    size_t n = burst(b, img->bin);
+    if (after) {
+        create(fd, 0x02, 4096);
+        size_t c = dk_slip_encode((const uint8_t[]){ 0x01, 0x02, 0x00, 0x10, 0, 0 }, 6, b);
+        dk_test_send_raw(fd, b + c, n - c); /* the WRITEs (the encoded CREATE is c bytes) */
+    } else {
+        dk_test_send_raw(fd, b, n);
+    }
+    bool lost = !after && !(flow && !strcmp(hwfc, "on"));
+    if (!after) {
+        uint8_t got[16];
+        int len = dk_test_recv_frame(fd, got, sizeof got, 500);
+        if (lost) { /* the WRITEs overran the UARTE during the erase: reset, no answer */
+            for (; len >= 0; len = dk_test_recv_frame(fd, got, sizeof got, 300))
+                assert_false(len == 3 && got[1] == 0x01 && got[2] == 0x01);
+        } else {
+            assert_true(len == 3 && got[1] == 0x01 && got[2] == 0x01);
+        }
+    }
+    if (!lost) {
+        uint32_t off, crc;
+        crc_get(fd, &off, &crc);
+        assert_int_equal(off, 512);
+        assert_int_equal(crc, dk_crc32(0, img->bin, 512));
+    }
     close(fd);
     dk_test_sim_stop(&s);
     char *log = sim_log(&s);
-    assert_int_equal(dk_test_count(log, "all 3 RX buffers in use"), 3);
+    assert_int_equal(dk_test_count(log, "rx: UARTE overrun"), lost ? 1 : 0);
+    assert_int_equal(dk_test_count(log, "reset by a UARTE overrun"), lost ? 1 : 0);
     free(log);
     dk_pkg_free(&pkg);
+}
+
+static void realtime_burst(void **state)
+{
+    (void)state;
+    rt_burst(0, 0, "on");
+}
+
+static void realtime_burst_rtscts(void **state)
+{
+    (void)state;
+    rt_burst(1, 0, "on");
+}
+
+/* The chip's UART without flow control: the host's RTS/CTS does not help. */
+static void realtime_burst_nohwfc(void **state)
+{
+    (void)state;
+    rt_burst(1, 0, "off");
+}
+
+static void realtime_after(void **state)
+{
+    (void)state;
+    rt_burst(0, 1, "on");
+}
+
+/* An empty SLIP frame repeats the request its block held (§14.4): after
+ * boot a PROTOCOL_VERSION, after a PING the same PING. */
+static void realtime_empty(void **state)
+{
+    (void)state;
+    dk_test_sim s;
+    const char *a[] = { "--realtime", "--baud", "1000000", NULL };
+    sim_start(&s, a);
+    int fd = port_open(s.pty);
+    const uint8_t end2[] = { 0xC0 };
+    const uint8_t v1[] = { 0x60, 0x00, 0x01, 0x01 };
+    uint8_t got[16];
+    dk_test_send_raw(fd, end2, 1);
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_memory_equal(got, v1, 4);
+    ping(fd, 0x42);
+    dk_test_send_raw(fd, end2, 1);
+    assert_int_equal(dk_test_recv_frame(fd, got, sizeof got, 1000), 4);
+    assert_int_equal(got[1], 0x09);
+    assert_int_equal(got[3], 0x42);
+    close(fd);
+    dk_test_sim_stop(&s);
+    char *log = sim_log(&s);
+    assert_int_equal(dk_test_count(log, "empty SLIP frame"), 2);
+    free(log);
 }
 
 /* A host that sends requests and never reads their answers, until the
@@ -1226,6 +1316,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(fault_flash_cut_final, setup, teardown),
         cmocka_unit_test_setup_teardown(usage, setup, teardown),
         cmocka_unit_test_setup_teardown(realtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(realtime_burst, setup, teardown),
+        cmocka_unit_test_setup_teardown(realtime_burst_rtscts, setup, teardown),
+        cmocka_unit_test_setup_teardown(realtime_burst_nohwfc, setup, teardown),
+        cmocka_unit_test_setup_teardown(realtime_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(realtime_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_host, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_host_term, setup, teardown),
         cmocka_unit_test_setup_teardown(control_mode, setup, teardown),

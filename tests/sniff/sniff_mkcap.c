@@ -5,13 +5,15 @@
  *                           two frames in one packet, escapes, extended and
  *                           plain errors, a bad escape, a truncated response,
  *                           a control-line change
- *   sniff_mkcap --tables    print the lib's name tables as dfukit.lua spells
- *                           them, one entry a line, to check the two agree
+ *   sniff_mkcap --tables    print the lib's name tables and its anomaly ids
+ *                           with their severities as dfukit.lua spells them,
+ *                           one entry a line, to check the two agree
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "dfukit/capfile.h"
+#include "dfukit/event.h"
 #include "dfukit/tables.h"
 
 static int64_t t = 1700000000000000LL;
@@ -54,6 +56,10 @@ static int tables(void)
     printf("-- obj_names\n");
     DK_OBJ_TYPES(X2)
 #undef X2
+    printf("-- anomaly_sev\n");
+    for (int i = 0; i < DK_AN_COUNT; i++)
+        printf("[\"%s\"] = \"%s\",\n", dk_anomaly_name((dk_anomaly_id)i),
+               dk_severity_name(dk_anomaly_severity((dk_anomaly_id)i)));
     return 0;
 }
 

@@ -4,7 +4,7 @@
 #   - a symlink planted at the path is refused with one line naming the path,
 #     and its target is left as it was (dfusim --capture, --flash,
 #     --dump-hex, control dump-hex; dfuhost --capture; dfusniff -w;
-#     dfudecode --scenario; dk-mkpkg's package and keys);
+#     dfudecode --scenario and --plot; dk-mkpkg's package and keys);
 #   - under umask 000 every new file is mode 0600 (the same list);
 #   - an existing regular file is overwritten and keeps its mode;
 #   - a capture may go to a FIFO (its reader gets the pcap), a HEX dump may not.
@@ -185,5 +185,22 @@ rc=$?
 refused "dfudecode --scenario" "$T/err"
 "$DEC" --scenario "$T/s.json" "$LOGS/nrfutil-sd-req.log" >/dev/null 2>&1
 mode_is "dfudecode --scenario" "$T/s.json"
+
+# ---- dfudecode --plot ----
+CAPS=$(dirname "$LOGS")
+"$DEC" --plot "$T/link" "$CAPS/resume.pcap" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] || fail "dfudecode --plot symlink: exit $rc, expected 2"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "dfudecode --plot symlink: not one line: $(cat "$T/err")"
+refused "dfudecode --plot" "$T/err"
+"$DEC" --plot "$T/p.svg" "$CAPS/resume.pcap" >/dev/null 2>&1
+mode_is "dfudecode --plot" "$T/p.svg"
+rm -f "$T/plot.fifo"
+mkfifo "$T/plot.fifo"
+cat "$T/plot.fifo" >"$T/fifo.svg" &
+"$DEC" --plot "$T/plot.fifo" "$CAPS/resume.pcap" >/dev/null 2>"$T/err" ||
+    fail "dfudecode --plot to a FIFO: $(cat "$T/err")"
+wait $!
+tail -n 1 "$T/fifo.svg" | grep -q "</svg>" || fail "dfudecode --plot to a FIFO: the reader got no whole SVG"
 
 [ $fails -eq 0 ]

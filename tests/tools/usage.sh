@@ -1,12 +1,12 @@
 #!/bin/sh
-# usage.sh DFUDECODE DFUSIM DFUHOST DFUSNIFF - an unknown option or a missing
+# usage.sh DFUDECODE DFUSIM DFUHOST DFUSNIFF [DFUCHECK] - an unknown option or a missing
 # argument: every tool prints exactly one line on stderr, in one form, and
 # exits 2 with nothing on stdout:
 #   TOOL: unknown option '--frob' (see TOOL --help)
 #   TOOL: option '--capture' needs an argument (see TOOL --help)
 # (dfuhost used to print its whole 22-line usage for an unknown option.)
 set -u
-DEC=$1 SIM=$2 HOST=$3 SNIFF=$4
+DEC=$1 SIM=$2 HOST=$3 SNIFF=$4 CHECK=${5:-}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dkusage.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 fails=0
@@ -26,7 +26,7 @@ expect() {
 }
 
 # TOOLPATH OPTION-WITH-ARGUMENT
-for spec in "$DEC --scenario" "$SIM --capture" "$HOST --capture" "$SNIFF --port"; do
+for spec in "$DEC --scenario" "$SIM --capture" "$HOST --capture" "$SNIFF --port" ${CHECK:+"$CHECK --keep"}; do
     set -- $spec
     tool=$1 withval=$2
     n=$(basename "$tool")

@@ -81,6 +81,50 @@
     X(INIT_MALFORMED, "initpkt.malformed", ERROR, "the init packet does not decode")           \
     X(INIT_INCOMPLETE, "initpkt.incomplete", INFO,                                             \
       "the init packet bytes were not all in the capture; it cannot be decoded")             \
+    X(HCI_BAD_HEADER, "hci.bad_header", ERROR,                                                 \
+      "an HCI packet the device drops without an ACK: flags, type or header checksum wrong")  \
+    X(HCI_BAD_CRC, "hci.bad_crc", ERROR,                                                       \
+      "an HCI packet whose CRC16 is wrong: the device drops it without an ACK")               \
+    X(HCI_BAD_LENGTH, "hci.bad_length", WARN,                                                  \
+      "the header's length field differs from the packet (the device does not check it)")    \
+    X(HCI_NO_ACK, "hci.no_ack", ERROR,                                                         \
+      "a packet the device never acknowledged (adafruit-nrfutil gives up after 1 s)")         \
+    X(HCI_SEQ_GAP, "hci.seq_gap", WARN,                                                        \
+      "the host's sequence number is not the one after its last packet")                      \
+    X(HCI_RETRANSMIT, "hci.retransmit", WARN, "the host sent the same packet again")           \
+    X(HCI_ACK_NUMBER, "hci.ack_number", WARN,                                                  \
+      "an ACK whose number fits neither the packet's acceptance nor its dropping")           \
+    X(HCI_UNEXPECTED, "hci.unexpected_frame", WARN,                                            \
+      "a frame that is neither a host packet nor the ACK of one")                             \
+    X(LEGACY_DROPPED, "legacy.dropped", ERROR,                                                 \
+      "the device acknowledged a packet but dropped it: it expected another sequence number") \
+    X(LEGACY_STALE_SEQ, "legacy.stale_sequence", ERROR,                                        \
+      "a new host run met a device still counting from an interrupted session (§13.12)")      \
+    X(LEGACY_DEVICE_RESET, "legacy.device_reset", ERROR,                                       \
+      "the device reset during the session (its ACK numbers start again from 1)")             \
+    X(LEGACY_START_REFUSED, "legacy.start_refused", ERROR,                                     \
+      "a START the bootloader refuses (it resets): sizes, mode, or a session already open")   \
+    X(LEGACY_INIT_MALFORMED, "legacy.init_malformed", ERROR,                                   \
+      "the legacy init packet is too short or too long: the bootloader resets")               \
+    X(LEGACY_INIT_DEVICE_TYPE, "legacy.init_device_type", ERROR,                               \
+      "the init packet's device type is not 0x0052: the Adafruit bootloader resets")          \
+    X(LEGACY_INIT_DEVICE_REV, "legacy.init_device_rev", ERROR,                                 \
+      "an SD/BL init packet for a device revision the bootloader refuses: it resets")         \
+    X(LEGACY_INIT_SD_REQ, "legacy.init_sd_req", ERROR,                                         \
+      "the init packet's sd_req list is empty: the bootloader resets")                        \
+    X(LEGACY_OUT_OF_ORDER, "legacy.out_of_order", ERROR,                                       \
+      "a packet the device's state does not take here (INIT not right after START, DATA "     \
+      "before the init packet, anything after activation)")                                   \
+    X(LEGACY_DATA_OVERFLOW, "legacy.data_overflow", ERROR,                                     \
+      "DATA past the image size START announced: dropped, later data is corrupt")             \
+    X(LEGACY_PARTIAL_WORD, "legacy.partial_word", WARN,                                        \
+      "a body that is not whole words: the device drops the last 1-3 bytes")                  \
+    X(LEGACY_UNKNOWN_KIND, "legacy.unknown_kind", WARN,                                        \
+      "a packet kind other than START, INIT, DATA, STOP: queued and ignored")                 \
+    X(LEGACY_SIZE_MISMATCH, "legacy.size_mismatch", ERROR,                                     \
+      "STOP before the whole image arrived: the device does nothing with it")                \
+    X(LEGACY_CRC_MISMATCH, "legacy.crc_mismatch", ERROR,                                       \
+      "the image's CRC16 differs from the init packet's: validation fails, nothing activated") \
     X(PKG_INIT_MISMATCH, "pkg.init_mismatch", ERROR,                                           \
       "(--pkg) the init packet differs from the package's .dat")                               \
     X(PKG_DATA_MISMATCH, "pkg.data_mismatch", ERROR,                                           \
@@ -112,6 +156,7 @@ typedef enum {
     DK_EV_RESUME,   /* how the host used a SELECT that reported offset > 0 */
     DK_EV_PORT,     /* the host closed or (re)opened the port (dk_session_port) */
     DK_EV_ANOMALY,
+    DK_EV_HCI,      /* a legacy HCI packet and the ACK that answers it (legacy tracker) */
     DK_EV_SUMMARY,  /* the tracker's last event (dk_session_finish); the
                        pipeline fills its diagnosis */
     /* from the pipeline, not a tracker: */
@@ -186,6 +231,7 @@ typedef struct {
 
 typedef struct {
     uint8_t obj_type;
+    bool legacy;         /* a legacy DATA packet (the HCI event shows it) */
     const uint8_t *data; /* the written bytes */
     size_t len;
     uint32_t offset;     /* where they go: image offset (data), command offset */
@@ -195,6 +241,8 @@ typedef struct {
 
 typedef struct {
     uint8_t obj_type;
+    bool legacy;         /* legacy DATA packets: crc_end is the running CRC16 */
+    uint8_t seq_first, seq_last; /* legacy: their sequence numbers */
     uint32_t count;      /* writes in the run */
     uint64_t bytes;
     uint32_t off_start, off_end; /* [start, end) */
@@ -219,6 +267,7 @@ typedef struct {
     size_t len;
     uint32_t crc;
     dk_err err;                /* offset is within the init packet */
+    const struct dk_lg_init *legacy;  /* a legacy init packet (legacy.h), else NULL */
 } dk_init_ev;
 
 typedef struct {
@@ -260,7 +309,43 @@ typedef struct {
     bool failed;
     bool restart;         /* same init packet as the image before: a restart */
     uint8_t result, ext;  /* failed: the target's answer */
+    uint32_t legacy_mode; /* legacy: the START mode (legacy.h), 0 else */
 } dk_image_sum;
+
+/* A legacy HCI packet and its ACK (DK_EV_HCI; protocol.md §13.3-§13.6). */
+typedef enum {
+    DK_HCI_ACCEPTED = 0, /* acknowledged with its sequence number + 1 */
+    DK_HCI_DROPPED,      /* acknowledged with the number the device still expects */
+    DK_HCI_NO_ACK,       /* never acknowledged */
+    DK_HCI_INVALID,      /* header or CRC16 wrong: the device drops it silently */
+} dk_hci_verdict;
+
+const char *dk_hci_verdict_name(dk_hci_verdict v); /* "accepted", ... */
+
+typedef struct {
+    uint8_t seq;
+    bool has_ack;
+    uint8_t ack;            /* the ACK's number: what the device expects next */
+    dk_hci_verdict verdict;
+    bool has_kind;
+    uint32_t kind;          /* legacy.h DK_LG_* */
+    uint32_t mode, sd_size, bl_size, app_size; /* START */
+    uint32_t body_len;
+    uint32_t offset;        /* DATA: where the device writes it (image offset) */
+    bool retransmit;
+    int64_t t_pkt, t_ack, latency_us; /* -1 unknown */
+    uint64_t pkt_start, pkt_end, ack_start, ack_end;
+    char effect[96];        /* what the device does with it, "" nothing to say */
+} dk_hci_ev;
+
+/* The legacy tracker's counts, in the summary. */
+typedef struct {
+    uint64_t packets, acks, dropped, no_ack, invalid, retransmits;
+    unsigned runs;          /* host runs: STARTs numbered 1 */
+    unsigned resets;        /* device resets seen or predicted */
+    bool stale;             /* a run met a stale sequence number (§13.12) */
+    int first_expect;       /* the first ACK's number, -1 none */
+} dk_hci_stats;
 
 typedef struct {
     dk_outcome outcome;
@@ -303,6 +388,11 @@ typedef struct {
      * once the session is over, from this summary and the facts, and hands
      * the SUMMARY event on with it filled. */
     const struct dk_diag_row *diag;
+    /* Legacy HCI DFU (legacy tracker): fail_op is a packet kind (legacy.h),
+     * fail_text says what the device did. */
+    bool legacy;
+    dk_hci_stats hci;
+    char fail_text[160];
 } dk_summary;
 
 struct dk_pkg_report;  /* pkgcheck.h */
@@ -323,6 +413,7 @@ typedef struct {
         dk_resume_ev resume;
         dk_port_ev port;
         dk_anomaly an;
+        dk_hci_ev hci;
         const dk_summary *sum;
         const dk_logrec *rec;               /* TOOL, LOG */
         const struct dk_pkg_report *pkg;   /* PACKAGE */

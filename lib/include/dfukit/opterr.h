@@ -7,18 +7,21 @@
  *
  * For getopt_long called with opterr = 0 and short options that begin with
  * ':' (so that a missing argument returns ':', not '?').  Header only: it
- * formats onto the stream it is given.
+ * formats into the buffer or onto the stream it is given.  cli.h's parser
+ * calls it for every tool.
  */
 #ifndef DFUKIT_OPTERR_H
 #define DFUKIT_OPTERR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-/* c: what getopt_long returned (':' or '?'); argv, ind, opt: argv, optind
- * and optopt right after that call.  Returns 2. */
-static inline int dk_opt_complain(FILE *out, const char *tool, int c, char *const argv[], int ind, int opt)
+/* The middle of the line ("unknown option '--frob'") into buf (cap bytes,
+ * always terminated).  c: what getopt_long returned (':' or '?'); argv, ind,
+ * opt: argv, optind and optopt right after that call. */
+static inline void dk_opt_describe(char *buf, size_t cap, int c, char *const argv[], int ind, int opt)
 {
     /* The element at fault: a long option is always the one just passed
      * (ind - 1); a short one may sit inside a cluster still being read
@@ -38,9 +41,15 @@ static inline int dk_opt_complain(FILE *out, const char *tool, int c, char *cons
     const char *what = c == ':' ? "option '%s' needs an argument"
                        : is_long && opt && strchr(prev, '=') ? "option '%s' takes no argument"
                                                              : "unknown option '%s'";
-    fprintf(out, "%s: ", tool);
-    fprintf(out, what, name);
-    fprintf(out, " (see %s --help)\n", tool);
+    snprintf(buf, cap, what, name);
+}
+
+/* The whole line onto out.  Returns 2. */
+static inline int dk_opt_complain(FILE *out, const char *tool, int c, char *const argv[], int ind, int opt)
+{
+    char what[128];
+    dk_opt_describe(what, sizeof what, c, argv, ind, opt);
+    fprintf(out, "%s: %s (see %s --help)\n", tool, what, tool);
     return 2;
 }
 

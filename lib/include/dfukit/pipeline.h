@@ -21,7 +21,8 @@
  * offsets in the input; a live source counts the bytes it has fed.
  *
  * Protocols.  Each registered protocol has a tracker (tracker.h); Secure DFU
- * (dk_sdfu_tracker) is registered by default and is the only one so far.
+ * (dk_sdfu_tracker) and legacy HCI DFU (dk_legacy_tracker, legacy.h) are
+ * registered by default; dk_pipe_set_tracker replaces or removes the second.
  * With one protocol registered, every stream goes to its tracker at once.
  * With more, each line's frames are sniffed (dk_proto_sniff): the first frame
  * of any line that names a registered protocol decides the session's
