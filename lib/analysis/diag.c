@@ -750,8 +750,8 @@ static const dk_diag_row rows[] = {
     { "host.error", "the host tool stopped with an error no other row explains",
       ANY, ANY, ANY, ANY, ANY, ANY, host_error,
       "The host tool stopped with an error that names no target error.",
-      "Read the host's last message; rerun with more logging (nrfutil -vvvv) to see the "
-      "messages." },
+      "Read the host's last message; rerun with its most detailed logging (nrfutil -vvvv, "
+      "adafruit-nrfutil --verbose) or capture the line (dfusniff) to see the messages." },
     { "unknown", "anything else (e.g. a host that stopped after PING, PRN and MTU)",
       ANY, ANY, ANY, ANY, ANY, ANY, NULL,
       "The capture does not match a known failure signature.",
