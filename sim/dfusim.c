@@ -12,20 +12,14 @@
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bl.h"
@@ -37,10 +31,12 @@
 #include "dfukit/scenario.h"
 #include "dfukit/slip.h"
 #include "dfukit/tables.h"
+#include "control.h"
 #include "fault.h"
 #include "legacy_main.h"
 #include "flash.h"
 #include "line.h"
+#include "proc.h"
 #include "settings.h"
 
 #define TOOL "dfusim"
@@ -131,27 +127,14 @@ typedef struct {
     bool host_open;
     char lineset[64]; /* the host's line settings, as last logged */
 
-    int ctl_fd, ctl_conn;
-    ino_t ctl_ino; /* the socket we bound, removed at exit only if still there */
-    char ctl_buf[512];
-    size_t ctl_len;
+    ds_ctl ctl; /* --control */
 } sim;
-
-static volatile sig_atomic_t sig_quit, sig_reset, sig_cut, sig_dump;
-static int sig_pipe[2] = { -1, -1 };
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static uint64_t now_us(const sim *s)
 {
-    return mono_us() - s->t0_us;
+    return ds_mono_us() - s->t0_us;
 }
 
 static uint64_t now_ns(const sim *s)
@@ -177,13 +160,10 @@ static void logx(const sim *s, int level, const char *fmt, ...)
 {
     if (s->o.verbose < level)
         return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ds_vlog(now_ms(s), fmt, ap);
     va_end(ap);
-    fprintf(stderr, TOOL ": %llu.%03llu %s\n", (unsigned long long)(now_ms(s) / 1000),
-            (unsigned long long)(now_ms(s) % 1000), msg);
 }
 
 static void describe(const uint8_t *p, size_t n, char *out, size_t cap)
@@ -446,7 +426,6 @@ static void respond(sim *s, uint8_t *rsp, size_t len)
 }
 
 static void note_host(sim *s, bool open);
-static void drain_sig_pipe(void);
 
 /* Write one answer to the host.  The wait on a full pty ends at a hang-up
  * (the host died: nobody reads what waits) and at SIGTERM/SIGINT; other
@@ -455,10 +434,10 @@ static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
 {
     size_t done = 0, k = 0;
     dk_pty_wr w;
-    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, sig_pipe[0], &k)) == DK_PTY_WOKEN &&
-           !sig_quit) {
+    while ((w = dk_pty_write(&s->pty, p + done, len - done, 1000, ds_sig_fd(), &k)) == DK_PTY_WOKEN &&
+           !ds_sig_quit) {
         done += k;
-        drain_sig_pipe();
+        ds_sig_drain();
     }
     *sent = done + k;
     return w;
@@ -467,7 +446,7 @@ static dk_pty_wr write_host(sim *s, const uint8_t *p, size_t len, size_t *sent)
 static void flush_tx(sim *s)
 {
     uint64_t now = now_us(s);
-    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !sig_quit) {
+    while (s->tx_n && s->txq[s->tx_head].at_us <= now && !ds_sig_quit) {
         tx_frame *t = &s->txq[s->tx_head];
         if (s->o.vclock && t->v_t_us < 0) {
             if (s->v_ns < t->v_due_ns)
@@ -687,7 +666,7 @@ static void serve(sim *s)
  * one go, without a poll between its frames. */
 static void pump(sim *s)
 {
-    while (!sig_quit) {
+    while (!ds_sig_quit) {
         size_t before[5] = { s->inpos, s->rx_head, s->rx_n, s->tx_head, s->tx_n };
         flush_tx(s);
         serve(s);
@@ -760,7 +739,7 @@ static void rt_event(sim *s, const ds_line_ev *ev)
 /* Realtime: run the model up to now, answers out as they fall due. */
 static void rt_pump(sim *s)
 {
-    while (!sig_quit) {
+    while (!ds_sig_quit) {
         flush_tx(s);
         rt_sync(s);
         ds_line_ev ev;
@@ -772,20 +751,6 @@ static void rt_pump(sim *s)
 }
 
 /* ---- control channel -------------------------------------------------------- */
-
-static void ctl_reply(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl_reply(sim *s, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && s->ctl_conn >= 0 && write(s->ctl_conn, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0) {
-        close(s->ctl_conn);
-        s->ctl_conn = -1;
-    }
-}
 
 static bool dump_hex(sim *s, const char *path, dk_err *err)
 {
@@ -823,8 +788,9 @@ static void resume_input(sim *s, bool drop)
     s->paused = false;
 }
 
-static void ctl_command(sim *s, char *line)
+static void ctl_command(void *ctx, char *line)
 {
+    sim *s = ctx;
     char *arg = strchr(line, ' ');
     if (arg)
         *arg++ = 0;
@@ -838,7 +804,7 @@ static void ctl_command(sim *s, char *line)
         boot(s, false, "buttonless DFU request (control)");
     } else if (!strcmp(line, "resume")) {
         if (arg && strcmp(arg, "drop")) {
-            ctl_reply(s, "error: resume takes nothing or 'drop'\n");
+            ds_ctl_reply(&s->ctl, "error: resume takes nothing or 'drop'\n");
             return;
         }
         resume_input(s, arg != NULL);
@@ -852,178 +818,31 @@ static void ctl_command(sim *s, char *line)
         if (m) {
             ds_bl_print_settings(s->bl, m);
             fclose(m);
-            if (s->ctl_conn >= 0 && len && write(s->ctl_conn, text, len) < 0) {
-                close(s->ctl_conn);
-                s->ctl_conn = -1;
-            }
+            ds_ctl_write(&s->ctl, text, len);
             free(text);
         }
     } else if (!strcmp(line, "dump-hex")) {
         const char *p = arg && *arg ? arg : s->o.dump_hex;
         if (!p) {
-            ctl_reply(s, "error: dump-hex needs a file (no --dump-hex given)\n");
+            ds_ctl_reply(&s->ctl, "error: dump-hex needs a file (no --dump-hex given)\n");
             return;
         }
         dk_err err;
         if (!dump_hex(s, p, &err)) {
-            ctl_reply(s, "error: %s: %s\n", p, err.msg);
+            ds_ctl_reply(&s->ctl, "error: %s: %s\n", p, err.msg);
             return;
         }
     } else if (!strcmp(line, "status")) {
-        ctl_reply(s, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
+        ds_ctl_reply(&s->ctl, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
                   s->off ? "off" : s->stalled ? "stalled" : s->paused ? "paused" : s->in_dfu ? "dfu" : "app",
                   (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
                   (unsigned long long)ds_bl_image_bytes(s->bl));
     } else {
-        ctl_reply(s, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
+        ds_ctl_reply(&s->ctl, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
                      "resume [drop], show-settings, dump-hex [FILE], status)\n", line);
         return;
     }
-    ctl_reply(s, "ok\n");
-}
-
-static void ctl_read(sim *s)
-{
-    ssize_t n = read(s->ctl_conn, s->ctl_buf + s->ctl_len, sizeof s->ctl_buf - 1 - s->ctl_len);
-    if (n <= 0) {
-        close(s->ctl_conn);
-        s->ctl_conn = -1;
-        s->ctl_len = 0;
-        return;
-    }
-    s->ctl_len += (size_t)n;
-    s->ctl_buf[s->ctl_len] = 0;
-    char *nl;
-    while (s->ctl_conn >= 0 && (nl = strchr(s->ctl_buf, '\n')) != NULL) {
-        *nl = 0;
-        if (nl > s->ctl_buf && nl[-1] == '\r')
-            nl[-1] = 0;
-        if (s->ctl_buf[0])
-            ctl_command(s, s->ctl_buf);
-        size_t used = (size_t)(nl + 1 - s->ctl_buf);
-        memmove(s->ctl_buf, nl + 1, s->ctl_len - used + 1);
-        s->ctl_len -= used;
-    }
-    if (s->ctl_len == sizeof s->ctl_buf - 1) {
-        ctl_reply(s, "error: line too long\n");
-        s->ctl_len = 0;
-    }
-}
-
-/* What is at path may be replaced: nothing, or a stale socket of ours (one a
- * killed dfusim left: ours, and nobody listening).  0, or -1 after a line. */
-static int ctl_replaceable(const char *path, const struct sockaddr_un *a)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    const char *why = NULL;
-    char buf[64];
-    if (!S_ISSOCK(st.st_mode)) {
-        why = "exists and is not a socket";
-    } else if (st.st_uid != geteuid()) {
-        snprintf(buf, sizeof buf, "is a socket of uid %lu", (unsigned long)st.st_uid);
-        why = buf;
-    } else {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int e = fd < 0 || connect(fd, (const struct sockaddr *)a, sizeof *a) == 0 ? 0 : errno;
-        if (fd >= 0)
-            close(fd);
-        if (e != ECONNREFUSED)
-            why = e == 0 ? "is in use (something listens on it)" : "is a socket that cannot be checked";
-    }
-    if (why) {
-        fprintf(stderr, TOOL ": --control %s: %s; not replacing it\n", path, why);
-        return -1;
-    }
-    unlink(path);
-    return 0;
-}
-
-static int ctl_open(sim *s, const char *path)
-{
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof a.sun_path) {
-        fprintf(stderr, TOOL ": --control %s: path too long\n", path);
-        return -1;
-    }
-    strcpy(a.sun_path, path);
-    if (ctl_replaceable(path, &a) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    /* The socket's mode comes from the umask at bind: 0600 whatever the
-     * user's (a control socket cuts power and writes files). */
-    mode_t old = umask(0177);
-    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
-    umask(old);
-    struct stat st;
-    if (rc < 0 || listen(fd, 4) < 0 || lstat(path, &st) < 0) {
-        fprintf(stderr, TOOL ": --control %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    s->ctl_fd = fd;
-    s->ctl_ino = st.st_ino;
-    return 0;
-}
-
-/* Remove the socket if it is still the one we made. */
-static void ctl_close(sim *s)
-{
-    struct stat st;
-    if (s->ctl_fd < 0)
-        return;
-    close(s->ctl_fd);
-    s->ctl_fd = -1;
-    if (lstat(s->o.control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == s->ctl_ino)
-        unlink(s->o.control);
-}
-
-/* ---- signals ---------------------------------------------------------------- */
-
-static void on_signal(int sig)
-{
-    int e = errno;
-    if (sig == SIGUSR1)
-        sig_reset = 1;
-    else if (sig == SIGUSR2)
-        sig_cut = 1;
-    else if (sig == SIGHUP)
-        sig_dump = 1;
-    else
-        sig_quit = 1;
-    if (sig_pipe[1] >= 0) {
-        ssize_t w = write(sig_pipe[1], "x", 1);
-        (void)w;
-    }
-    errno = e;
-}
-
-static void drain_sig_pipe(void)
-{
-    char junk[64];
-    while (read(sig_pipe[0], junk, sizeof junk) > 0)
-        ;
-}
-
-static int setup_signals(void)
-{
-    if (pipe(sig_pipe) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
+    ds_ctl_reply(&s->ctl, "ok\n");
 }
 
 /* ---- main loop ---------------------------------------------------------------- */
@@ -1155,34 +974,21 @@ static uint64_t next_wake(const sim *s, uint64_t now)
     return wake;
 }
 
-/* A client on the --control socket; it replaces the one before. */
-static void ctl_accept(sim *s)
-{
-    int c = accept(s->ctl_fd, NULL, NULL);
-    if (c < 0)
-        return;
-    if (s->ctl_conn >= 0)
-        close(s->ctl_conn);
-    fcntl(c, F_SETFD, FD_CLOEXEC);
-    s->ctl_conn = c;
-    s->ctl_len = 0;
-}
-
 static int run(sim *s)
 {
     for (;;) {
-        if (sig_quit)
+        if (ds_sig_quit)
             return 0;
-        if (sig_reset) {
-            sig_reset = 0;
+        if (ds_sig_reset) {
+            ds_sig_reset = 0;
             boot(s, false, "reset (SIGUSR1)");
         }
-        if (sig_cut) {
-            sig_cut = 0;
+        if (ds_sig_cut) {
+            ds_sig_cut = 0;
             power_cut(s, 0, "power cut (SIGUSR2)");
         }
-        if (sig_dump) {
-            sig_dump = 0;
+        if (ds_sig_dump) {
+            ds_sig_dump = 0;
             dk_err err;
             if (s->o.dump_hex)
                 dump_hex(s, s->o.dump_hex, &err);
@@ -1207,7 +1013,7 @@ static int run(sim *s)
                          (!s->line || ds_line_host_pending(s->line) == 0);
         struct pollfd pf[5];
         int n = 0;
-        pf[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        pf[n++] = (struct pollfd){ .fd = ds_sig_fd(), .events = POLLIN };
         int pty_i = -1, open_i = -1, lis_i = -1, con_i = -1;
         if (want_read && host) { /* a hung-up master polls HUP at once: left out */
             pty_i = n;
@@ -1216,13 +1022,13 @@ static int run(sim *s)
             open_i = n;
             pf[n++] = (struct pollfd){ .fd = s->pty.opened, .events = POLLIN };
         }
-        if (s->ctl_fd >= 0) {
+        if (s->ctl.fd >= 0) {
             lis_i = n;
-            pf[n++] = (struct pollfd){ .fd = s->ctl_fd, .events = POLLIN };
+            pf[n++] = (struct pollfd){ .fd = s->ctl.fd, .events = POLLIN };
         }
-        if (s->ctl_conn >= 0) {
+        if (s->ctl.conn >= 0) {
             con_i = n;
-            pf[n++] = (struct pollfd){ .fd = s->ctl_conn, .events = POLLIN };
+            pf[n++] = (struct pollfd){ .fd = s->ctl.conn, .events = POLLIN };
         }
         int timeout = -1;
         if (wake != UINT64_MAX)
@@ -1244,11 +1050,11 @@ static int run(sim *s)
         }
         uint64_t woke = now_us(s);
         if (r > 0 && pf[0].revents)
-            drain_sig_pipe();
+            ds_sig_drain();
         if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN))
-            ctl_accept(s);
-        if (r > 0 && con_i >= 0 && s->ctl_conn >= 0 && pf[con_i].revents)
-            ctl_read(s);
+            ds_ctl_accept(&s->ctl);
+        if (r > 0 && con_i >= 0 && s->ctl.conn >= 0 && pf[con_i].revents)
+            ds_ctl_read(&s->ctl, ctl_command, s);
         if (r > 0 && open_i >= 0 && pf[open_i].revents) {
             dk_pty_opened_drain(&s->pty);
             s->rt_idle_ns = woke * 1000u; /* a host opened the port just now: nothing came before */
@@ -1844,7 +1650,7 @@ static void log_line_model(sim *s)
 int main(int argc, char **argv)
 {
     static sim s;
-    s.ctl_fd = s.ctl_conn = -1;
+    ds_ctl_init(&s.ctl);
     if (dk_cli_pick(&cli, argc, argv) == &ds_legacy_cli)
         return ds_legacy_main(argc, argv);
     int rc = parse_args(argc, argv, &s.o);
@@ -1886,30 +1692,19 @@ int main(int argc, char **argv)
     if (setup_line(&s) < 0)
         return 1;
 
-    if (setup_signals() < 0) {
+    if (ds_sig_setup(true) < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
         return 1;
     }
-    if (dk_pty_open(&s.pty, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &err) != DK_OK) {
-        dk_err_print(stderr, TOOL, NULL, &err);
+    if (ds_port_open(&s.pty, s.o.link, s.o.capture, &s.cap) < 0)
         return 1;
-    }
-    if (s.o.link && dk_pty_link(&s.pty, s.o.link, &err) != DK_OK) {
-        fprintf(stderr, TOOL ": --link %s: %s\n", s.o.link,
-                err.status == DK_E_USAGE ? "exists and is not a dfusim pty link; not replacing it" : err.msg);
+    if (s.o.control && ds_ctl_open(&s.ctl, s.o.control) < 0) {
+        if (s.cap)
+            dk_cap_close_writer(s.cap, NULL);
         dk_pty_close(&s.pty);
         return 1;
     }
-    if (s.o.capture && !(s.cap = dk_cap_create(s.o.capture, &err))) {
-        dk_err_print(stderr, TOOL, s.o.capture, &err);
-        dk_pty_close(&s.pty);
-        return 1;
-    }
-    if (s.o.control && ctl_open(&s, s.o.control) < 0) {
-        dk_pty_close(&s.pty);
-        return 1;
-    }
-    s.t0_us = mono_us();
+    s.t0_us = ds_mono_us();
     if (s.o.scen)
         log_scenario(&s, fresh);
     boot(&s, true, "power on");
@@ -1928,9 +1723,7 @@ int main(int argc, char **argv)
     }
     if (s.cap)
         dk_cap_close_writer(s.cap, NULL);
-    ctl_close(&s);
-    if (s.ctl_conn >= 0)
-        close(s.ctl_conn);
+    ds_ctl_close(&s.ctl);
     dk_pty_close(&s.pty);
     ds_bl_free(s.bl);
     ds_flash_free(s.flash);

@@ -13,15 +13,12 @@
 #include "legacy_main.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dfukit/capfile.h"
@@ -32,6 +29,7 @@
 #include "fault.h"
 #include "flash.h"
 #include "legacy.h"
+#include "proc.h"
 
 #define TOOL "dfusim"
 #define POLL_OPEN_MS 10  /* line settings are read this often while a host has the port */
@@ -58,19 +56,9 @@ typedef struct {
     uint8_t in[4096];
 } lsim;
 
-static volatile sig_atomic_t q_quit, q_reset, q_cut;
-static int q_pipe[2] = { -1, -1 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static uint64_t now_ms(const lsim *s)
 {
-    return (mono_us() - s->t0_us) / 1000u;
+    return (ds_mono_us() - s->t0_us) / 1000u;
 }
 
 static void logx(const lsim *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -78,49 +66,10 @@ static void logx(const lsim *s, int level, const char *fmt, ...)
 {
     if (s->o.verbose < level)
         return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ds_vlog(now_ms(s), fmt, ap);
     va_end(ap);
-    uint64_t ms = now_ms(s);
-    fprintf(stderr, TOOL ": %llu.%03llu %s\n", (unsigned long long)(ms / 1000),
-            (unsigned long long)(ms % 1000), msg);
-}
-
-static void on_signal(int sig)
-{
-    int e = errno;
-    if (sig == SIGUSR1)
-        q_reset = 1;
-    else if (sig == SIGUSR2)
-        q_cut = 1;
-    else
-        q_quit = 1;
-    if (q_pipe[1] >= 0) {
-        ssize_t w = write(q_pipe[1], "x", 1);
-        (void)w;
-    }
-    errno = e;
-}
-
-static int signals(void)
-{
-    if (pipe(q_pipe) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(q_pipe[i], F_SETFL, fcntl(q_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(q_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return 0;
 }
 
 /* ---- the chip ------------------------------------------------------------ */
@@ -205,8 +154,8 @@ static void send_ack(lsim *s, uint8_t *ack, size_t n)
         dk_pty_wr r;
         size_t k;
         /* a signal wakes the write; the main loop acts on it next */
-        while ((r = dk_pty_write(&s->pty, ack + w, n - w, 1000, q_pipe[0], &k)) == DK_PTY_WOKEN &&
-               !q_quit)
+        while ((r = dk_pty_write(&s->pty, ack + w, n - w, 1000, ds_sig_fd(), &k)) == DK_PTY_WOKEN &&
+               !ds_sig_quit)
             w += k;
         w += k;
         (void)r; /* DK_PTY_GONE: the next watch_host sees the port closed */
@@ -331,18 +280,18 @@ static void timers(lsim *s)
 
 static int loop(lsim *s)
 {
-    while (!q_quit) {
-        if (q_reset) {
-            q_reset = 0;
+    while (!ds_sig_quit) {
+        if (ds_sig_reset) {
+            ds_sig_reset = 0;
             boot(s, false, "reset (SIGUSR1)");
         }
-        if (q_cut) {
-            q_cut = 0;
+        if (ds_sig_cut) {
+            ds_sig_cut = 0;
             power_cut(s, 0, "power cut (SIGUSR2)");
         }
         timers(s);
         watch_host(s);
-        struct pollfd pf[2] = { { .fd = q_pipe[0], .events = POLLIN },
+        struct pollfd pf[2] = { { .fd = ds_sig_fd(), .events = POLLIN },
                                 { .fd = s->host_open ? s->pty.master : s->pty.opened, .events = POLLIN } };
         int nfd = pf[1].fd >= 0 ? 2 : 1;
         int timeout = s->host_open ? POLL_OPEN_MS : POLL_IDLE_MS;
@@ -354,11 +303,8 @@ static int loop(lsim *s)
             fprintf(stderr, TOOL ": poll: %s\n", strerror(errno));
             return 1;
         }
-        if (r > 0 && pf[0].revents) {
-            char junk[64];
-            while (read(q_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
+        if (r > 0 && pf[0].revents)
+            ds_sig_drain();
         if (r > 0 && nfd == 2 && pf[1].revents && !s->host_open)
             dk_pty_opened_drain(&s->pty);
         if (!s->host_open || !(r > 0 && nfd == 2 && pf[1].revents))
@@ -604,26 +550,12 @@ static int parse(int argc, char **argv, lopts *o)
 
 static int serve(lsim *s)
 {
-    dk_err err;
-    if (signals() < 0) {
+    if (ds_sig_setup(false) < 0) {
         fprintf(stderr, TOOL ": pipe: %s\n", strerror(errno));
         return 1;
     }
-    if (dk_pty_open(&s->pty, NULL, DK_PTY_NO_HOST | DK_PTY_WATCH_OPEN, &err) != DK_OK) {
-        dk_err_print(stderr, TOOL, NULL, &err);
+    if (ds_port_open(&s->pty, s->o.link, s->o.capture, &s->cap) < 0)
         return 1;
-    }
-    if (s->o.link && dk_pty_link(&s->pty, s->o.link, &err) != DK_OK) {
-        fprintf(stderr, TOOL ": --link %s: %s\n", s->o.link,
-                err.status == DK_E_USAGE ? "exists and is not a dfusim pty link; not replacing it" : err.msg);
-        dk_pty_close(&s->pty);
-        return 1;
-    }
-    if (s->o.capture && !(s->cap = dk_cap_create(s->o.capture, &err))) {
-        dk_err_print(stderr, TOOL, s->o.capture, &err);
-        dk_pty_close(&s->pty);
-        return 1;
-    }
     boot(s, true, "power on");
     printf("%s\n", s->pty.slave);
     fflush(stdout);
@@ -641,7 +573,7 @@ int ds_legacy_main(int argc, char **argv)
     if (rc != DK_CLI_GO)
         return rc;
     const ds_chip *c = &s.o.cfg.chip;
-    s.t0_us = mono_us();
+    s.t0_us = ds_mono_us();
     bool fresh = true;
     dk_err err;
     if (s.o.flash_path) {
