@@ -277,9 +277,9 @@ static void programmer_errors(void **state)
     memset(&t, 0, sizeof t);
     t.kind = DK_TOOL_PROG_ERROR;
     t.u.perr.has_code = true;
-    t.u.perr.code = 9;
+    t.u.perr.code = 4; /* CouldNotOpenDevice (9 with -102 is programmer.jlink_busy) */
     t.u.perr.has_lowlevel = true;
-    t.u.perr.lowlevel = -102;
+    t.u.perr.lowlevel = -11;
     dk_diag_facts_tool(&f, &t);
     pick_f(&s, &f, "programmer.jlink");
     f = facts();
