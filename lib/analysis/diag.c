@@ -468,23 +468,10 @@ static bool lg_start_refused(const dk_summary *s, const dk_diag_facts *f)
     return lg_has(s, DK_AN_LEGACY_START_REFUSED);
 }
 
-static bool lg_no_ack_at_all(const dk_summary *s, const dk_diag_facts *f)
-{
-    (void)f;
-    return s->legacy && s->outcome == DK_OUTCOME_NO_RESPONSE;
-}
-
 static bool lg_validation(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)f;
     return lg_has(s, DK_AN_LEGACY_CRC_MISMATCH) || lg_has(s, DK_AN_LEGACY_SIZE_MISMATCH);
-}
-
-static bool lg_link_lost(const dk_summary *s, const dk_diag_facts *f)
-{
-    (void)f;
-    return s->legacy && s->outcome == DK_OUTCOME_INTERRUPTED &&
-           (s->an_count[DK_AN_HCI_NO_ACK] || s->an_count[DK_AN_LEGACY_DEVICE_RESET]);
 }
 
 static bool lg_failed(const dk_summary *s, const dk_diag_facts *f)
@@ -523,23 +510,11 @@ static const dk_diag_row rows[] = {
       "The bootloader refused the START packet and reset: a session was already open, or the "
       "sizes are not whole words or do not fit.",
       "Reset the board into the bootloader and run again; check the image sizes in the package." },
-    { "legacy.start_no_ack", "legacy: the device acknowledged no packet at all",
-      ANY, ANY, ANY, ANY, ANY, ANY, lg_no_ack_at_all,
-      "The device never acknowledged the START packet: it is not in the bootloader's serial "
-      "DFU mode, or this is not its port.",
-      "Use --touch 1200 (the running app then resets into the bootloader) or double-tap reset; "
-      "check the port name (the bootloader's may differ from the app's) and 115200 baud." },
     { "legacy.validation_failed", "legacy: STOP found the image incomplete or its CRC16 wrong",
       ANY, ANY, ANY, ANY, ANY, ANY, lg_validation,
       "The bootloader did not activate the image: at STOP it was incomplete or its CRC16 "
       "differed from the init packet's; the board stays in DFU mode.",
       "Check the package (.dat CRC16 against the .bin) and the link; update again after a reset." },
-    { "legacy.link_lost", "legacy: the device stopped acknowledging or reset mid-transfer",
-      ANY, ANY, ANY, ANY, ANY, ANY, lg_link_lost,
-      "The device stopped acknowledging in the middle of the transfer (USB re-enumerated, "
-      "the cable, a reset or power loss); the image is incomplete and bank 0 invalid.",
-      "Check cable and hub, then update again: a single-bank board stays in the bootloader; "
-      "reset it first if the port is still there (§13.12)." },
     { "update.completed",
       "the last image's final EXECUTE (legacy: STOP) succeeded (or a log without messages says so)",
       ANY, ANY, ANY, ANY, ANY, ANY, completed,

@@ -419,9 +419,13 @@ static bool lg_failed(const dk_diag_facts *f)
     return EXC(f, DK_NX_NO_DATA) || (f->legacy && f->lg_no_ack) || (f->hci_out && !f->hci_in);
 }
 
+/* The legacy rows read the host's words (a log) or the packets themselves
+ * (a capture): one id per cause, whichever shows it. */
 static bool no_ack_start(const dk_summary *s, const dk_diag_facts *f)
 {
     dk_host_stage w = lg_where(f);
+    if (s->legacy && s->outcome == DK_OUTCOME_NO_RESPONSE) /* no packet acknowledged */
+        return true;
     return open_(s, f) && lg_failed(f) && (w == DK_HS_START || w == DK_HS_OPEN);
 }
 
@@ -432,6 +436,9 @@ static bool no_ack_init(const dk_summary *s, const dk_diag_facts *f)
 
 static bool no_ack_data(const dk_summary *s, const dk_diag_facts *f)
 {
+    if (s->legacy && s->outcome == DK_OUTCOME_INTERRUPTED &&
+        (s->an_count[DK_AN_HCI_NO_ACK] || s->an_count[DK_AN_LEGACY_DEVICE_RESET]))
+        return true; /* the packets show it: ACKs stopped, or the device started over */
     return open_(s, f) && lg_failed(f);
 }
 
@@ -663,7 +670,8 @@ static const dk_diag_row host_rows[] = {
         "Use a release bootloader (or log over RTT), keep other programs off the port, and check "
         "the baud rate, flow control and cable."),
     /* legacy serial DFU (adafruit-nrfutil) */
-    ROW("legacy.no_ack_start", "legacy: no acknowledgement for the START packet", no_ack_start,
+    ROW("legacy.no_ack_start", "legacy: no acknowledgement for the START packet (or any packet)",
+        no_ack_start,
         "The device acknowledged nothing, not even the START packet: it is not running its "
         "serial bootloader (the application runs: the 1200-baud touch was missing or not "
         "handled, or the double reset was not done), or this is not its port.",
@@ -678,12 +686,13 @@ static const dk_diag_row host_rows[] = {
         "Update the board's bootloader first (Adafruit's bootloader update / Burn Bootloader), "
         "or build the package for the bootloader and SoftDevice the board has; then upload "
         "again."),
-    ROW("legacy.no_ack_data", "legacy: no acknowledgement in the middle of the firmware",
+    ROW("legacy.no_ack_data", "legacy: no acknowledgement, or a reset, in the middle of the firmware",
         no_ack_data,
         "The device stopped acknowledging in the middle of the firmware: it reset or the link "
         "dropped (USB re-enumerated, cable, hub, power), or an acknowledgement came later than "
-        "the host's 1 s.",
-        "Upload again over a short direct USB cable; if it stops at the same place every time, "
+        "the host's 1 s. The image is incomplete and bank 0 invalid.",
+        "Upload again over a short direct USB cable (a single-bank board stays in its bootloader: "
+        "reset it first if the port is still there); if it stops at the same place every time, "
         "update the board's bootloader."),
     /* the transfer itself, in the host's words */
     ROW("link.init_corrupt", "nrfutil could not send the init packet (its CRC or offset check failed)",

@@ -497,7 +497,7 @@ static void legacy_rows(void **state)
     s = base(DK_OUTCOME_NO_RESPONSE);
     s.legacy = true;
     s.responses = 0;
-    pick_is(&s, "legacy.start_no_ack");
+    pick_is(&s, "legacy.no_ack_start");
     s = base(DK_OUTCOME_FAILED);
     s.legacy = true;
     s.fail_stage = DK_STAGE_FINAL;
@@ -506,7 +506,7 @@ static void legacy_rows(void **state)
     s = base(DK_OUTCOME_INTERRUPTED);
     s.legacy = true;
     s.an_count[DK_AN_HCI_NO_ACK] = 1;
-    pick_is(&s, "legacy.link_lost");
+    pick_is(&s, "legacy.no_ack_data");
     s.an_count[DK_AN_HCI_NO_ACK] = 0;
     pick_is(&s, "legacy.failed");
     s = base(DK_OUTCOME_COMPLETED);

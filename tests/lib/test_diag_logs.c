@@ -381,8 +381,7 @@ static void every_row_has_a_log(void **state)
         "log.no_transfer", "log.incomplete",
         /* captures/legacy/ */
         "legacy.stale_sequence", "legacy.init_device_type", "legacy.init_rejected",
-        "legacy.start_refused", "legacy.start_no_ack", "legacy.validation_failed",
-        "legacy.link_lost", "legacy.failed",
+        "legacy.start_refused", "legacy.validation_failed", "legacy.failed",
     };
     unsigned n = dk_diag_count();
     for (unsigned i = 0; i < n; i++) {
