@@ -205,9 +205,9 @@ static int write_scenario(run *r, const char *src, const char *format)
     const dk_summary *sum = dk_pipe_summary(r->d);
     const dk_diag_facts *f = dk_pipe_facts(r->d);
     dk_err e = { 0 };
-    if (f->prog_error || (sum->requests + sum->responses == 0 && !f->no_ping && !f->has_exc)) {
-        dk_err_set(&e, DK_E_UNSUPPORTED, -1, "no serial DFU session to reproduce%s",
-                   f->prog_error || f->done ? " (a Programmer/debugger log)" : "");
+    char why[240];
+    if (!dk_scen_reproducible(sum, f, dk_pipe_diag(r->d), why, sizeof why)) {
+        dk_err_set(&e, DK_E_UNSUPPORTED, -1, "%s", why);
         return input_error(src, &e);
     }
     const uint8_t *dat = NULL;
@@ -282,7 +282,9 @@ static int decode_log(run *r, const char *path, dk_input *in)
     dk_pipe_finish(r->d);
     const dk_summary *sum = dk_pipe_summary(r->d);
     dk_err nm = { 0 };
-    bool nomsg = ls == DK_OK && sum->requests + sum->responses == 0 && !dk_pipe_facts(r->d)->tool;
+    const dk_diag_facts *fa = dk_pipe_facts(r->d);
+    bool nomsg = ls == DK_OK && sum->requests + sum->responses == 0 && !fa->tool && !fa->hci_out &&
+                 !fa->hci_in;
     if (nomsg)
         dk_err_set(&nm, DK_E_FORMAT, -1, "no DFU message found (%s log: %llu lines, %llu understood)",
                    dk_log_format_name(st.fmt), (unsigned long long)st.lines,
@@ -348,11 +350,10 @@ static void list_tables(void)
         printf("  %-32s %-7s %s\n", dk_anomaly_name((dk_anomaly_id)i),
                dk_severity_name(dk_anomaly_severity((dk_anomaly_id)i)),
                dk_anomaly_text((dk_anomaly_id)i));
-    unsigned n;
-    const dk_diag_row *rows = dk_diag_table(&n);
+    unsigned n = dk_diag_count();
     printf("diagnoses:\n");
     for (unsigned i = 0; i < n; i++)
-        printf("  %-28s %s\n", rows[i].id, rows[i].when);
+        printf("  %-28s %s\n", dk_diag_row_at(i)->id, dk_diag_row_at(i)->when);
 }
 
 /* ---- the command line: one table (cli.h) gives getopt, --help and the page */

@@ -21,6 +21,7 @@ void dk_diag_facts_init(dk_diag_facts *f)
     f->t_first = -1;
     f->flow_control = -1;
     f->prn = -1;
+    f->prog_ext = f->prog_result = f->prog_devlib = -1;
 }
 
 static void on_exchange(dk_diag_facts *f, const dk_exchange *x)
@@ -28,6 +29,7 @@ static void on_exchange(dk_diag_facts *f, const dk_exchange *x)
     bool ok = x->has_rsp && x->rsp.result == DK_RES_SUCCESS;
     if (x->has_req && f->t_first < 0 && x->t_req >= 0)
         f->t_first = x->t_req;
+    f->image_sent_last = false;
     if (!x->has_req)
         return;
     uint8_t op = x->req.op;
@@ -154,6 +156,7 @@ void dk_diag_facts_tool(dk_diag_facts *f, const dk_tool_ev *t)
     default:
         break;
     }
+    dk_diag_facts_host(f, t);
 }
 
 /* The next word of s[*i..n) (space separated), or 0 when none. */
@@ -259,20 +262,38 @@ void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_fail
         o->ext = s->fail_has_ext ? s->fail_ext : -1;
         return;
     }
-    if (!f || !f->has_exc || s->outcome == DK_OUTCOME_COMPLETED)
+    if (!f || s->outcome == DK_OUTCOME_COMPLETED)
         return;
-    if (f->exc == DK_NX_EXT_ERROR) {
+    /* the target's error as nrfutil's exception or Programmer's message names it */
+    int ext = -1, res = -1;
+    if (f->has_exc && f->exc == DK_NX_EXT_ERROR)
+        ext = f->exc_ext;
+    else if (f->has_exc && f->exc == DK_NX_RESULT && f->exc_result != 0xFF)
+        res = f->exc_result;
+    else if (!f->has_exc && f->prog_error && f->prog_ext >= 0)
+        ext = f->prog_ext;
+    else if (!f->has_exc && f->prog_error && f->prog_result >= 0)
+        res = f->prog_result;
+    if (ext >= 0) {
         o->result = DK_RES_EXT_ERROR;
-        o->ext = f->exc_ext;
-        if (f->exc_ext >= DK_EXT_INIT_COMMAND_INVALID && f->exc_ext <= DK_EXT_WRONG_SIGNATURE_TYPE) {
+        o->ext = ext;
+        if (ext >= DK_EXT_INIT_COMMAND_INVALID && ext <= DK_EXT_WRONG_SIGNATURE_TYPE) {
             o->stage = DK_STAGE_INIT; /* §3.2, §6.7: prevalidation only */
             o->op = DK_OP_OBJECT_EXECUTE;
-        } else if (f->exc_ext == DK_EXT_VERIFICATION_FAILED) {
+        } else if (ext == DK_EXT_VERIFICATION_FAILED) {
             o->stage = DK_STAGE_FINAL; /* §6.6 */
             o->op = DK_OP_OBJECT_EXECUTE;
         }
-    } else if (f->exc == DK_NX_RESULT && f->exc_result != 0xFF) {
-        o->result = f->exc_result;
+    } else if (res >= 0) {
+        o->result = res;
+        /* the request the traceback was in (nrfutil's __execute in send_init_packet) */
+        if (strcmp(f->exc_op, "__execute") == 0 && f->exc_stage == DK_HS_INIT) {
+            o->stage = DK_STAGE_INIT;
+            o->op = DK_OP_OBJECT_EXECUTE;
+        } else if (strcmp(f->exc_op, "__execute") == 0 && f->exc_stage == DK_HS_FIRMWARE) {
+            o->stage = DK_STAGE_DATA;
+            o->op = DK_OP_OBJECT_EXECUTE;
+        }
     } else {
         return;
     }
@@ -291,7 +312,8 @@ static bool not_completed(const dk_summary *s, const dk_diag_facts *f)
 static bool completed(const dk_summary *s, const dk_diag_facts *f)
 {
     return s->outcome == DK_OUTCOME_COMPLETED ||
-           (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->has_exc && !f->prog_error);
+           (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->has_exc && !f->prog_error) ||
+           (f->image_sent_last && !f->has_exc && s->outcome != DK_OUTCOME_FAILED);
 }
 
 /* Stopped in the firmware (or, below, in the init packet): an image had begun
@@ -308,16 +330,23 @@ static bool stopped_in_init(const dk_summary *s, const dk_diag_facts *f)
     return s->stop_obj == DK_OBJ_COMMAND;
 }
 
+/* A Programmer failure that names no error of the DFU target (those go to
+ * the init.* rows through the effective failure). */
+static bool prog_own(const dk_diag_facts *f)
+{
+    return f->prog_error && f->prog_ext < 0 && f->prog_result < 0;
+}
+
 static bool prog_jlink(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)s;
-    return f->prog_error && f->prog_has_lowlevel;
+    return prog_own(f) && f->prog_has_lowlevel;
 }
 
 static bool prog_failed(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)s;
-    return f->prog_error;
+    return prog_own(f);
 }
 
 static bool nothing_at_all(const dk_summary *s, const dk_diag_facts *f)
@@ -439,23 +468,10 @@ static bool lg_start_refused(const dk_summary *s, const dk_diag_facts *f)
     return lg_has(s, DK_AN_LEGACY_START_REFUSED);
 }
 
-static bool lg_no_ack_at_all(const dk_summary *s, const dk_diag_facts *f)
-{
-    (void)f;
-    return s->legacy && s->outcome == DK_OUTCOME_NO_RESPONSE;
-}
-
 static bool lg_validation(const dk_summary *s, const dk_diag_facts *f)
 {
     (void)f;
     return lg_has(s, DK_AN_LEGACY_CRC_MISMATCH) || lg_has(s, DK_AN_LEGACY_SIZE_MISMATCH);
-}
-
-static bool lg_link_lost(const dk_summary *s, const dk_diag_facts *f)
-{
-    (void)f;
-    return s->legacy && s->outcome == DK_OUTCOME_INTERRUPTED &&
-           (s->an_count[DK_AN_HCI_NO_ACK] || s->an_count[DK_AN_LEGACY_DEVICE_RESET]);
 }
 
 static bool lg_failed(const dk_summary *s, const dk_diag_facts *f)
@@ -494,23 +510,11 @@ static const dk_diag_row rows[] = {
       "The bootloader refused the START packet and reset: a session was already open, or the "
       "sizes are not whole words or do not fit.",
       "Reset the board into the bootloader and run again; check the image sizes in the package." },
-    { "legacy.start_no_ack", "legacy: the device acknowledged no packet at all",
-      ANY, ANY, ANY, ANY, ANY, ANY, lg_no_ack_at_all,
-      "The device never acknowledged the START packet: it is not in the bootloader's serial "
-      "DFU mode, or this is not its port.",
-      "Use --touch 1200 (the running app then resets into the bootloader) or double-tap reset; "
-      "check the port name (the bootloader's may differ from the app's) and 115200 baud." },
     { "legacy.validation_failed", "legacy: STOP found the image incomplete or its CRC16 wrong",
       ANY, ANY, ANY, ANY, ANY, ANY, lg_validation,
       "The bootloader did not activate the image: at STOP it was incomplete or its CRC16 "
       "differed from the init packet's; the board stays in DFU mode.",
       "Check the package (.dat CRC16 against the .bin) and the link; update again after a reset." },
-    { "legacy.link_lost", "legacy: the device stopped acknowledging or reset mid-transfer",
-      ANY, ANY, ANY, ANY, ANY, ANY, lg_link_lost,
-      "The device stopped acknowledging in the middle of the transfer (USB re-enumerated, "
-      "the cable, a reset or power loss); the image is incomplete and bank 0 invalid.",
-      "Check cable and hub, then update again: a single-bank board stays in the bootloader; "
-      "reset it first if the port is still there (§13.12)." },
     { "update.completed",
       "the last image's final EXECUTE (legacy: STOP) succeeded (or a log without messages says so)",
       ANY, ANY, ANY, ANY, ANY, ANY, completed,
@@ -721,8 +725,8 @@ static const dk_diag_row rows[] = {
     { "host.error", "the host tool stopped with an error no other row explains",
       ANY, ANY, ANY, ANY, ANY, ANY, host_error,
       "The host tool stopped with an error that names no target error.",
-      "Read the host's last message; rerun with more logging (nrfutil -vvvv) to see the "
-      "messages." },
+      "Read the host's last message; rerun with its most detailed logging (nrfutil -vvvv, "
+      "adafruit-nrfutil --verbose) or capture the line (dfusniff) to see the messages." },
     { "unknown", "anything else (e.g. a host that stopped after PING, PRN and MTU)",
       ANY, ANY, ANY, ANY, ANY, ANY, NULL,
       "The capture does not match a known failure signature.",
@@ -786,6 +790,36 @@ static bool row_matches(const dk_diag_row *r, const dk_summary *s, const dk_diag
     return !r->match || r->match(s, f);
 }
 
+/* The rows in the order they are tried: the main table, with the host rows
+ * (diag_host.c) right after update.completed. */
+static size_t host_at(void)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].match == completed)
+            return i + 1;
+    return 0;
+}
+
+unsigned dk_diag_count(void)
+{
+    unsigned nh;
+    dk_diag_host_table(&nh);
+    return (unsigned)(sizeof rows / sizeof rows[0]) + nh;
+}
+
+const dk_diag_row *dk_diag_row_at(unsigned i)
+{
+    unsigned nh;
+    const dk_diag_row *h = dk_diag_host_table(&nh);
+    size_t at = host_at();
+    if (i < at)
+        return &rows[i];
+    if (i < at + nh)
+        return &h[i - at];
+    i -= nh;
+    return i < sizeof rows / sizeof rows[0] ? &rows[i] : NULL;
+}
+
 const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *f)
 {
     dk_diag_facts none;
@@ -795,11 +829,13 @@ const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *
     }
     dk_diag_failure e;
     dk_diag_effective(s, f, &e);
-    size_t n = sizeof rows / sizeof rows[0];
-    for (size_t i = 0; i < n; i++)
-        if (row_matches(&rows[i], s, f, &e))
-            return by_fw_type(&rows[i], s);
-    return &rows[n - 1];
+    unsigned n = dk_diag_count();
+    for (unsigned i = 0; i < n; i++) {
+        const dk_diag_row *r = dk_diag_row_at(i);
+        if (row_matches(r, s, f, &e))
+            return by_fw_type(r, s);
+    }
+    return &rows[sizeof rows / sizeof rows[0] - 1];
 }
 
 const dk_diag_row *dk_diag_pick(const dk_summary *s) { return dk_diag_pick_facts(s, NULL); }
@@ -813,8 +849,9 @@ const dk_diag_row *dk_diag_table(unsigned *n)
 
 const dk_diag_row *dk_diag_find(const char *id)
 {
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (strcmp(rows[i].id, id) == 0)
-            return &rows[i];
+    unsigned n = dk_diag_count();
+    for (unsigned i = 0; i < n; i++)
+        if (strcmp(dk_diag_row_at(i)->id, id) == 0)
+            return dk_diag_row_at(i);
     return NULL;
 }

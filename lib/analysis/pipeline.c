@@ -8,6 +8,7 @@
 #include "dfukit/legacy.h"
 #include "dfukit/pkgcheck.h"
 #include "dfukit/print.h"
+#include "dfukit/tables.h"
 
 /* ---- SLIP units ------------------------------------------------------ */
 
@@ -126,6 +127,8 @@ struct dk_pipe {
     const dk_diag_row *diag;
     dk_logrd_stats log;
     uint64_t log_notes;
+    bool run_busy;      /* this run of a log has done something (messages, errors) */
+    unsigned run;       /* runs of the host in the log so far */
 };
 
 static void to_printer(void *ctx, const dk_event *ev)
@@ -169,6 +172,7 @@ dk_pipe *dk_pipe_new(FILE *out, const dk_pipe_opts *o)
     if (!p)
         return NULL;
     dk_diag_facts_init(&p->facts);
+    p->run = p->facts.run = 1;
     p->ops[DK_PROTO_SDFU] = &dk_sdfu_tracker;
     p->ops[DK_PROTO_HCI] = &dk_legacy_tracker;
     p->n_ops = 2;
@@ -389,17 +393,134 @@ static void record_event(dk_pipe *p, dk_ev_kind kind, const dk_logrec *rec, uint
     deliver(p, &ev);
 }
 
+/* ---- runs: a log that holds several runs of the host --------------------
+ * A new run starts at the host's command line, "Upgrading target on ...",
+ * nrfutil's "Using board at serial port", Programmer's start, or a PING
+ * after the host said it was done or failed.  The run before ends there
+ * (its summary and diagnosis are printed) when it did anything; the last
+ * run decides the outcome. */
+
+static bool run_marker(const dk_tool_ev *t)
+{
+    switch (t->kind) {
+    case DK_TOOL_COMMAND: return t->u.cmd.transfer;
+    case DK_TOOL_PORT: return true;
+    case DK_TOOL_LEGACY: return t->u.lg.what == DK_LG_UPGRADING;
+    case DK_TOOL_PROG_STEP: return t->u.step.step == DK_PSTEP_START;
+    default: return false;
+    }
+}
+
+/* A record after which a new run marker means a new run. */
+static bool run_work(const dk_tool_ev *t)
+{
+    switch (t->kind) {
+    case DK_TOOL_EXCEPTION:
+    case DK_TOOL_DONE:
+    case DK_TOOL_PROG_ERROR:
+    case DK_TOOL_NO_PING:
+    case DK_TOOL_IMAGE_SENT:
+    case DK_TOOL_MCUMGR:
+        return true;
+    case DK_TOOL_PROGRESS: return t->u.progress.percent > 0;
+    case DK_TOOL_LEGACY:
+        return t->u.lg.what == DK_LG_MARKS || t->u.lg.what == DK_LG_NO_ACK ||
+               t->u.lg.what == DK_LG_ACTIVATING || t->u.lg.what == DK_LG_SEND_START;
+    case DK_TOOL_PROG_STEP: return t->u.step.step != DK_PSTEP_OTHER && t->u.step.step != DK_PSTEP_START;
+    default: return false;
+    }
+}
+
+/* The session ends: partial frames, the tracker's SUMMARY (the diagnosis). */
+static void end_session(dk_pipe *p)
+{
+    dk_unit un;
+    while (dk_units_flush(p->u, &un))
+        slip_in(p, &un.ev, un.t_us, un.dir);
+    if (!p->decided)
+        decide(p, DK_PROTO_SDFU);
+    p->tr_ops->finish(p->tr); /* SUMMARY: on_event */
+    if (!p->have_sum) { /* a tracker that did not say it: its summary */
+        dk_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = DK_EV_SUMMARY;
+        ev.t_us = -1;
+        ev.u.sum = p->tr_ops->summary(p->tr);
+        on_event(p, &ev);
+    }
+}
+
+static void new_run(dk_pipe *p, const dk_logrec *rec)
+{
+    const dk_tracker_ops *ops = p->ops[DK_PROTO_SDFU];
+    dk_units *u = dk_units_new();
+    if (!u)
+        return; /* out of memory: the log stays one run */
+    end_session(p);
+    void *t = ops->create(&p->topts, on_event, p);
+    if (!t) {
+        dk_units_free(u);
+        return;
+    }
+    p->tr_ops->destroy(p->tr);
+    p->tr_ops = ops;
+    p->tr = t;
+    p->decided = p->n_ops == 1;
+    dk_units_free(p->u);
+    p->u = u;
+    p->n_hold = 0;
+    p->hold_used = 0;
+    dk_diag_facts_init(&p->facts);
+    p->facts.run = ++p->run;
+    p->have_sum = false;
+    p->diag = NULL;
+    p->run_busy = false;
+    if (p->pr)
+        dk_printer_run(p->pr, p->run, rec->line, rec->off, rec->tool ? rec->tool->text : "");
+}
+
+/* Legacy HCI packet starts in a log's line bytes: END, then a header whose
+ * four bytes sum to 0 mod 256, a reliable DFU packet (type 14) from the
+ * host or a header-only ACK (type 0, length 0) from the target (protocol.md
+ * §13.3).  Counted only while no Secure DFU answer came. */
+static void hci_count(dk_pipe *p, const dk_logrec *rec)
+{
+    const uint8_t *d = rec->data;
+    for (size_t i = 0; i + 4 < rec->len; i++) {
+        if (d[i] != 0xC0 || d[i + 1] == 0xC0)
+            continue;
+        const uint8_t *h = d + i + 1;
+        if ((uint8_t)(h[0] + h[1] + h[2] + h[3]) != 0)
+            continue;
+        if ((h[0] & 0xC0) == 0xC0 && (h[1] & 0x0F) == 14)
+            p->facts.hci_out++;
+        else if (h[1] == 0 && h[2] == 0 && (h[0] & 0xC7) == 0)
+            p->facts.hci_in++;
+    }
+}
+
 void dk_pipe_record(dk_pipe *p, const dk_logrec *rec)
 {
     switch (rec->kind) {
     case DK_LR_MSG:
+        /* a PING after the host said it was done or failed: another run */
+        if (p->run_busy && rec->dir == DK_DIR_HOST && rec->len == 2 && rec->data[0] == DK_OP_PING &&
+            (p->facts.done || p->facts.has_exc))
+            new_run(p, rec);
+        p->run_busy = true;
         dk_pipe_message(p, rec->t_us, rec->dir, rec->data, rec->len, rec->off,
                         rec->off + rec->line_len);
         break;
     case DK_LR_RAW:
+        p->run_busy = true;
+        if (p->tr_ops->summary(p->tr)->responses == 0)
+            hci_count(p, rec);
         dk_pipe_bytes(p, rec->t_us, rec->dir, rec->data, rec->len, rec->off);
         break;
     case DK_LR_TOOL:
+        if (p->run_busy && run_marker(rec->tool))
+            new_run(p, rec);
+        p->run_busy |= run_work(rec->tool);
         dk_diag_facts_tool(&p->facts, rec->tool);
         record_event(p, DK_EV_TOOL, rec, rec->off);
         break;
@@ -431,20 +552,7 @@ void dk_pipe_finish(dk_pipe *p)
     if (p->finished)
         return;
     p->finished = true;
-    dk_unit un;
-    while (dk_units_flush(p->u, &un))
-        slip_in(p, &un.ev, un.t_us, un.dir);
-    if (!p->decided)
-        decide(p, DK_PROTO_SDFU);
-    p->tr_ops->finish(p->tr); /* SUMMARY: on_event */
-    if (!p->have_sum) { /* a tracker that did not say it: its summary */
-        dk_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = DK_EV_SUMMARY;
-        ev.t_us = -1;
-        ev.u.sum = p->tr_ops->summary(p->tr);
-        on_event(p, &ev);
-    }
+    end_session(p);
     if (p->pkg) {
         dk_event ev;
         memset(&ev, 0, sizeof ev);

@@ -36,6 +36,14 @@ void dk_printer_log(dk_printer *p, const dk_logrd_stats *st)
     p->log = st;
 }
 
+void dk_printer_run(dk_printer *p, unsigned run, uint64_t line, uint64_t pos, const char *text)
+{
+    if (p->json)
+        dk_pjson_run(p, run, line, pos, text);
+    else
+        dk_ptext_run(p, run, line, pos, text);
+}
+
 void dk_printer_event(void *ctx, const dk_event *ev)
 {
     dk_printer *p = ctx;

@@ -17,6 +17,8 @@ struct dk_printer {
 
 void dk_ptext_event(dk_printer *p, const dk_event *ev);
 void dk_pjson_event(dk_printer *p, const dk_event *ev);
+void dk_ptext_run(dk_printer *p, unsigned run, uint64_t line, uint64_t pos, const char *text);
+void dk_pjson_run(dk_printer *p, unsigned run, uint64_t line, uint64_t pos, const char *text);
 
 /* "command", "data", "invalid" */
 const char *dk_print_obj_name(uint8_t t);

@@ -216,6 +216,14 @@ static void jhost(const dk_printer *p, json_t *o)
     } else if (p->log) {
         jset(o, "host_error", json_null());
     }
+    char where[256];
+    if (p->facts) {
+        dk_diag_where(p->facts, where, sizeof where);
+        if (where[0])
+            jset(o, "where", json_string(where));
+        if (p->facts->run > 1)
+            jset(o, "run", json_integer(p->facts->run));
+    }
     if (p->log) {
         const dk_logrd_stats *st = p->log;
         json_t *l = json_object();
@@ -347,6 +355,11 @@ static const char *tool_kind_name(dk_tool_kind k)
     case DK_TOOL_DONE: return "done";
     case DK_TOOL_PROG_STEP: return "programmer_step";
     case DK_TOOL_PROG_ERROR: return "programmer_error";
+    case DK_TOOL_COMMAND: return "command";
+    case DK_TOOL_VERSION: return "version";
+    case DK_TOOL_LEGACY: return "legacy";
+    case DK_TOOL_BLE: return "ble";
+    case DK_TOOL_MCUMGR: return "mcumgr";
     }
     return "text";
 }
@@ -394,6 +407,31 @@ static void json_tool(dk_printer *p, const dk_logrec *rec)
             jset(o, "expected", json_integer(tv->u.exc.expected));
             jset(o, "received", json_integer(tv->u.exc.received));
         }
+        jset(o, "stage", json_string(dk_host_stage_name(tv->u.exc.stage)));
+        jset(o, "function", json_string(tv->u.exc.func));
+        break;
+    case DK_TOOL_COMMAND:
+        jset(o, "tool", json_string(tv->u.cmd.tool));
+        jset(o, "subcommand", json_string(tv->u.cmd.sub));
+        jset(o, "port", tv->u.cmd.has_port ? json_string(tv->u.cmd.port) : json_null());
+        jset(o, "baud", tv->u.cmd.baud ? json_integer(tv->u.cmd.baud) : json_null());
+        jset(o, "flow_control", tv->u.cmd.fc >= 0 ? json_boolean(tv->u.cmd.fc) : json_null());
+        jset(o, "touch", json_integer(tv->u.cmd.touch));
+        break;
+    case DK_TOOL_VERSION:
+        jset(o, "of", json_string(tv->u.ver.what));
+        break;
+    case DK_TOOL_LEGACY:
+        jset(o, "what", json_string(dk_lg_name(tv->u.lg.what)));
+        if (tv->u.lg.what == DK_LG_MARKS)
+            jset(o, "marks", json_integer(tv->u.lg.marks));
+        break;
+    case DK_TOOL_BLE:
+        jset(o, "what", json_string(dk_ble_name(tv->u.ble.what)));
+        jset(o, "value", json_integer(tv->u.ble.value));
+        break;
+    case DK_TOOL_MCUMGR:
+        jset(o, "what", json_string(dk_mcu_name(tv->u.mcu.what)));
         break;
     case DK_TOOL_PROG_ERROR: {
         const char *n;
@@ -410,11 +448,29 @@ static void json_tool(dk_printer *p, const dk_logrec *rec)
             jset(o, "lowlevel_hint", n ? json_string(dk_jprog_err_hint(tv->u.perr.lowlevel)) : json_null());
         }
         jset(o, "modem", json_boolean(tv->u.perr.modem));
+        if (tv->u.perr.ext >= 0)
+            jset(o, "ext", json_integer(tv->u.perr.ext));
+        if (tv->u.perr.devlib >= 0)
+            jset(o, "device_lib_code", json_integer(tv->u.perr.devlib));
         break;
     }
     default:
         break;
     }
+    jprint(p, o);
+}
+
+void dk_pjson_run(dk_printer *p, unsigned run, uint64_t line, uint64_t pos, const char *text)
+{
+    json_t *o = json_object();
+    jset(o, "event", json_string("run"));
+    jset(o, "time", json_null());
+    jset(o, "pos", json_integer((json_int_t)pos));
+    jset(o, "end", json_integer((json_int_t)pos));
+    jset(o, "image", json_null());
+    jset(o, "run", json_integer(run));
+    jset(o, "line", json_integer((json_int_t)line));
+    jset(o, "text", json_string(text));
     jprint(p, o);
 }
 

@@ -444,6 +444,12 @@ static void text_summary(dk_printer *p, const dk_summary *s)
         break;
     }
     text_host(p, s);
+    char where[256];
+    if (p->facts) {
+        dk_diag_where(p->facts, where, sizeof where);
+        if (where[0])
+            fprintf(f, "  where:      %s\n", where);
+    }
     if (s->diag) {
         fprintf(f, "  diagnosis:  %s [%s]\n", s->diag->explain, s->diag->id);
         fprintf(f, "  try:        %s\n", s->diag->try_);
@@ -658,8 +664,28 @@ static void text_tool(dk_printer *p, const dk_logrec *rec)
         put_u64(&l, tv->u.progress.percent);
         put(&l, "%");
         break;
+    case DK_TOOL_COMMAND:
+        put(&l, "command: ");
+        put(&l, tv->text);
+        break;
+    case DK_TOOL_VERSION:
+        put(&l, "version: ");
+        put(&l, tv->text);
+        break;
+    case DK_TOOL_LEGACY:
+        if (tv->u.lg.what == DK_LG_MARKS) {
+            put(&l, "progress: ");
+            put_u64(&l, tv->u.lg.marks);
+            put(&l, tv->u.lg.marks == 1 ? " mark" : " marks");
+        } else if (tv->u.lg.what == DK_LG_UPGRADING) {
+            put(&l, "upgrading target on ");
+            put(&l, tv->text);
+        } else {
+            put(&l, tv->text);
+        }
+        break;
     case DK_TOOL_EXCEPTION:
-        put(&l, tv->u.exc.cls);
+        put(&l, tv->u.exc.cls[0] ? tv->u.exc.cls : "error");
         put(&l, ": ");
         put(&l, tv->text);
         if (tv->u.exc.has_values && tv->u.exc.nx == DK_NX_UNEXPECTED_OP) {
@@ -705,6 +731,12 @@ static void text_tool(dk_printer *p, const dk_logrec *rec)
         put(&l, n ? dk_jprog_err_hint(tv->u.perr.lowlevel) : "not in the table");
         line_out(p, &l);
     }
+}
+
+void dk_ptext_run(dk_printer *p, unsigned run, uint64_t lineno, uint64_t pos, const char *text)
+{
+    (void)pos;
+    fprintf(p->f, "== run %u, from line %" PRIu64 ": %s\n", run, lineno, text);
 }
 
 /* "?? ..." for a log line not understood or too long, or a log cut off. */

@@ -513,3 +513,25 @@ void dk_scen_builder_finish(dk_scen_builder *b, const dk_summary *sum, const dk_
     if (f->prog_error || (sum->outcome == DK_OUTCOME_EMPTY && !f->has_exc && !f->no_ping))
         dk_scen_note(o, "the input holds no serial DFU session: nothing for dfusim to reproduce");
 }
+
+bool dk_scen_reproducible(const dk_summary *sum, const dk_diag_facts *f, const dk_diag_row *diag,
+                          char *why, size_t cap)
+{
+    if (f->prog_error || (sum->requests + sum->responses == 0 && !f->no_ping && !f->has_exc)) {
+        snprintf(why, cap, "no serial DFU session to reproduce%s",
+                 f->prog_error || f->done ? " (a Programmer/debugger log)" : "");
+        return false;
+    }
+    unsigned n;
+    const dk_diag_row *host = dk_diag_host_table(&n);
+    bool outside = diag && ((diag >= host && diag < host + n) || strcmp(diag->id, "host.port") == 0 ||
+                            strcmp(diag->id, "capture.empty") == 0);
+    if (outside) {
+        snprintf(why, cap,
+                 "the log's failure lies outside the Secure DFU bootloader dfusim models (%s: %s): "
+                 "nothing for dfusim to reproduce",
+                 diag->id, diag->when);
+        return false;
+    }
+    return true;
+}

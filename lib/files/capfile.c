@@ -104,12 +104,13 @@ dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len)
     }
     if (len == 0)
         return DK_FMT_RAW;
-    size_t text = 0, bad = 0, i = 0;
+    size_t text = 0, bad = 0, i = 0, spaces = 0;
     bool newline = false, nul = false;
     while (i < len) {
         size_t before = i;
         if (head[i] == '\n')
             newline = true;
+        spaces += head[i] == ' ';
         if (printable_run(head, len, &i)) {
             text += i == len && head[before] >= 0x80 ? 0 : i - before;
         } else {
@@ -119,8 +120,9 @@ dk_cap_format dk_cap_sniff(const uint8_t *head, size_t len)
         }
     }
     /* Text lines: at most 1 in 20 bytes odd, no NUL, a line break unless the
-     * whole (short) file is one line. */
-    if (!nul && bad * 20 <= len && text > 0 && (newline || len < SNIFF_LEN))
+     * whole (short) file is one line or it reads as words (a log a web page
+     * ran into one line: a space every 40 bytes or more often). */
+    if (!nul && bad * 20 <= len && text > 0 && (newline || len < SNIFF_LEN || spaces * 40 >= len))
         return DK_FMT_LOG;
     return DK_FMT_RAW;
 }

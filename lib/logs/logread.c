@@ -17,6 +17,8 @@ static const lr_format *const formats[DK_LOG_FORMAT_COUNT] = {
     [DK_LOG_HEX] = &lr_fmt_hex,
     [DK_LOG_SALEAE] = &lr_fmt_saleae,
     [DK_LOG_PROGRAMMER] = &lr_fmt_programmer,
+    [DK_LOG_ADAFRUIT] = &lr_fmt_adafruit,
+    [DK_LOG_MCUMGR] = &lr_fmt_mcumgr,
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -41,8 +43,35 @@ const char *dk_nx_name(dk_nx_kind k)
     static const char *const n[] = {
         "other", "no_ping", "ext_error", "result", "unexpected_opcode", "not_a_response", "crc",
         "offset", "init_failed", "firmware_failed", "no_checksum", "port", "write", "timeout",
+        "no_data", "port_not_open", "write_timeout", "port_gone", "port_not_found",
+        "port_denied", "port_busy", "ble_open", "ble_rpc", "tool_bug", "package",
+        "board_not_found", "interrupted",
     };
     return (unsigned)k < sizeof n / sizeof n[0] ? n[k] : "other";
+}
+
+const char *dk_lg_name(dk_lg_what w)
+{
+    static const char *const n[] = { "upgrading", "touched", "opened", "starting",
+                                     "send_start", "send_init", "send_firmware", "marks",
+                                     "no_ack", "activating", "took", "no_new_port",
+                                     "ide_touch", "zip" };
+    return (unsigned)w < sizeof n / sizeof n[0] ? n[w] : "?";
+}
+
+const char *dk_ble_name(dk_ble_what w)
+{
+    static const char *const n[] = { "conn_fw", "opening", "opened", "no_response", "att_mtu",
+                                     "scanning", "connecting", "connected", "port_closed",
+                                     "flashed", "no_ports", "write_list", "flashing" };
+    return (unsigned)w < sizeof n / sizeof n[0] ? n[w] : "?";
+}
+
+const char *dk_mcu_name(dk_mcu_what w)
+{
+    static const char *const n[] = { "progress", "nmp_timeout", "panic", "error", "tx", "rx",
+                                     "rx_text" };
+    return (unsigned)w < sizeof n / sizeof n[0] ? n[w] : "?";
 }
 
 const char *dk_lr_kind_name(dk_lr_kind k)
@@ -223,24 +252,31 @@ static bool continue_held(lctx *L, const char *s, size_t n)
 {
     dk_logrd *r = L->r;
     const lr_format *f = formats[r->fmt];
+    if (blank(s, n) && f && f->cont)
+        return true; /* a blank line between a message and its second line */
     bool took = f && f->cont && f->cont(r, s, n);
     release(r, L->cb, L->ctx);
     return took;
 }
 
-static void process_line(dk_logrd *r, const char *s, size_t n, dk_logrec_cb cb, void *ctx)
+static bool late_format(dk_logrd *r, const char *s, size_t n);
+
+/* One line (or lines a console wrapped, joined: parts of them) to its
+ * format. */
+static void read_line(dk_logrd *r, const char *s, size_t n, uint64_t line, uint64_t off,
+                      uint64_t total, unsigned parts, dk_logrec_cb cb, void *ctx)
 {
     lctx L = { r, cb, ctx, { 0 } };
     L.base.fmt = r->fmt;
-    L.base.line = r->st.lines;
-    L.base.off = r->loff;
-    L.base.line_len = r->ltotal;
+    L.base.line = line;
+    L.base.off = off;
+    L.base.line_len = total;
     L.base.t_us = -1;
     L.base.text = s;
     L.base.text_len = n;
     if (r->hold && continue_held(&L, s, n)) {
-        r->st.understood++;
-        r->st.last_understood = L.base.line;
+        r->st.understood += parts;
+        r->st.last_understood = line + parts - 1;
         r->prev_understood = true;
         return;
     }
@@ -250,10 +286,101 @@ static void process_line(dk_logrd *r, const char *s, size_t n, dk_logrec_cb cb, 
         lr_emit_unknown(&L, why);
         r->prev_understood = false;
     } else {
-        r->st.understood++;
-        r->st.last_understood = L.base.line;
+        r->st.understood += parts;
+        r->st.last_understood = line + parts - 1;
         r->prev_understood = true;
     }
+}
+
+const char *lr_line_again(lctx *L, const char *s, size_t n)
+{
+    const lr_format *f = formats[L->r->fmt];
+    return f ? f->line(L, s, n) : "no format";
+}
+
+/* ---- wrapped lines ------------------------------------------------------------
+ * A console breaks a long line at its width (cmd.exe 80 or 120 columns,
+ * PowerShell the window's), sometimes losing a character there.  A line of
+ * exactly such a width is held; the next one continues it unless it starts a
+ * line of its own. */
+
+#define WRAP_MAX 8192
+
+static bool console_width(size_t n)
+{
+    return n == 80 || n == 100 || n == 120 || n == 132 || n == 140 || n == 150 || n == 160;
+}
+
+static bool wraps(dk_log_format f)
+{
+    return f == DK_LOG_NRFUTIL || f == DK_LOG_BLE || f == DK_LOG_PROGRAMMER ||
+           f == DK_LOG_ADAFRUIT || f == DK_LOG_MCUMGR;
+}
+
+/* s starts a line of its own: indented, a timestamp, a prompt, or the first
+ * word of a host's message. */
+static bool own_start(const char *s, size_t n)
+{
+    static const char *const w[] = {
+        "Traceback", "File \"", "During handling", "Upgrading ", "Failed", "Touched ", "Opened ",
+        "Sending ", "Timed out", "Possible", "#", "[", ">", "$ ", "PS ", "Device ", "Activating",
+        "Zip ", "DEBU[", "Error", "Sketch ", "Global ", "Using ", "Starting ",
+    };
+    /* a console breaks lines anywhere: its continuations rarely start with a
+     * capital, a new line of a tool usually does */
+    if (blank(s, n) || s[0] == '\t' || (s[0] >= 'A' && s[0] <= 'Z'))
+        return true;
+    /* indented by two or more (a frame, a source line); one blank is where
+     * the console broke the line between two words */
+    if (s[0] == ' ')
+        return n > 1 && (s[1] == ' ' || s[1] == '\t');
+    int64_t t;
+    if (dk_log_parse_time(s, n, &t))
+        return true;
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (n >= strlen(w[i]) && memcmp(s, w[i], strlen(w[i])) == 0)
+            return true;
+    const char *colon = memchr(s, ':', n < 80 ? n : 80);
+    return colon && colon > s + 5 && (memcmp(colon - 5, "Error", 5) == 0 ||
+                                      (colon > s + 9 && memcmp(colon - 9, "Exception", 9) == 0));
+}
+
+static void wrap_flush(dk_logrd *r, dk_logrec_cb cb, void *ctx)
+{
+    if (!r->wrap_parts)
+        return;
+    unsigned parts = r->wrap_parts;
+    r->wrap_parts = 0;
+    read_line(r, r->wrap, r->wrap_len, r->wrap_line, r->wrap_off, r->wrap_total, parts, cb, ctx);
+}
+
+static void process_line(dk_logrd *r, const char *s, size_t n, dk_logrec_cb cb, void *ctx)
+{
+    if (r->fmt == DK_LOG_AUTO && !late_format(r, s, n))
+        return;
+    if (r->wrap_parts) {
+        if (!own_start(s, n) && r->wrap_len + n <= WRAP_MAX) {
+            memcpy(r->wrap + r->wrap_len, s, n);
+            r->wrap_len += n;
+            r->wrap_total += n;
+            r->wrap_parts++;
+            if (console_width(n))
+                return; /* wrapped again */
+            wrap_flush(r, cb, ctx);
+            return;
+        }
+        wrap_flush(r, cb, ctx);
+    }
+    if (console_width(n) && wraps(r->fmt) && r->wrap) {
+        memcpy(r->wrap, s, n);
+        r->wrap_len = n;
+        r->wrap_line = r->st.lines;
+        r->wrap_off = r->loff;
+        r->wrap_total = r->ltotal;
+        r->wrap_parts = 1;
+        return;
+    }
+    read_line(r, s, n, r->st.lines, r->loff, r->ltotal, 1, cb, ctx);
 }
 
 /* ---- sniffing ----------------------------------------------------------------- */
@@ -292,6 +419,40 @@ static void score_line(const char *s, size_t n, unsigned *sc)
             sc[f] += pts[f];
 }
 
+/* The best format for a set of points (DK_LOG_AUTO: none scored). */
+static dk_log_format best_of(unsigned *sc, unsigned *score)
+{
+    /* BLE lines are nrfutil lines too, mcumgr's dumps hexdump rows */
+    for (int f = 1; f < DK_LOG_FORMAT_COUNT; f++)
+        if (formats[f]->base != DK_LOG_AUTO && sc[f])
+            sc[f] += sc[formats[f]->base];
+    dk_log_format best = DK_LOG_AUTO;
+    unsigned bs = 0;
+    for (int f = 1; f < DK_LOG_FORMAT_COUNT; f++)
+        if (sc[f] > bs) {
+            bs = sc[f];
+            best = (dk_log_format)f;
+        }
+    if (score)
+        *score = bs;
+    return best;
+}
+
+/* Late detection: nothing in the head named a format, so each later line is
+ * looked at; the first that names one decides, the lines before it are
+ * skipped. */
+static bool late_format(dk_logrd *r, const char *s, size_t n)
+{
+    unsigned sc[DK_LOG_FORMAT_COUNT] = { 0 };
+    score_line(s, n, sc);
+    dk_log_format f = best_of(sc, NULL);
+    if (f == DK_LOG_AUTO)
+        return false;
+    r->fmt = f;
+    r->st.fmt = f;
+    return true;
+}
+
 dk_log_format dk_log_sniff(const uint8_t *head, size_t len, unsigned *score)
 {
     if (score)
@@ -313,20 +474,7 @@ dk_log_format dk_log_sniff(const uint8_t *head, size_t len, unsigned *score)
         lines++;
         i = e + 1;
     }
-    /* BLE lines are nrfutil lines too */
-    for (int f = 1; f < DK_LOG_FORMAT_COUNT; f++)
-        if (formats[f]->base != DK_LOG_AUTO && sc[f])
-            sc[f] += sc[formats[f]->base];
-    dk_log_format best = DK_LOG_AUTO;
-    unsigned bs = 0;
-    for (int f = 1; f < DK_LOG_FORMAT_COUNT; f++)
-        if (sc[f] > bs) {
-            bs = sc[f];
-            best = (dk_log_format)f;
-        }
-    if (score)
-        *score = bs;
-    return best;
+    return best_of(sc, score);
 }
 
 /* ---- streaming ---------------------------------------------------------------- */
@@ -343,9 +491,10 @@ dk_logrd *dk_logrd_new(dk_log_format fmt, size_t line_max)
     if (!r)
         return NULL;
     r->line = malloc(line_max);
+    r->wrap = malloc(WRAP_MAX);
     if (fmt == DK_LOG_AUTO)
         r->sniff = malloc(DK_LOG_SNIFF_MAX);
-    if (!r->line || (fmt == DK_LOG_AUTO && !r->sniff)) {
+    if (!r->line || !r->wrap || (fmt == DK_LOG_AUTO && !r->sniff)) {
         dk_logrd_free(r);
         return NULL;
     }
@@ -363,6 +512,7 @@ void dk_logrd_free(dk_logrd *r)
     if (!r)
         return;
     free(r->line);
+    free(r->wrap);
     free(r->sniff);
     free(r);
 }
@@ -375,6 +525,7 @@ static void end_line(dk_logrd *r, dk_logrec_cb cb, void *ctx)
 {
     r->st.lines++;
     if (r->ltotal > r->cap) {
+        wrap_flush(r, cb, ctx);
         release(r, cb, ctx);
         dk_logrec rec = { 0 };
         rec.kind = DK_LR_LONG;
@@ -428,9 +579,10 @@ static void decide(dk_logrd *r, dk_logrec_cb cb, void *ctx)
     unsigned score;
     dk_log_format f = dk_log_sniff(r->sniff, r->sniff_len, &score);
     r->st.sniff_score = score;
-    if (f == DK_LOG_AUTO) {
+    if (f == DK_LOG_AUTO && !is_text(r->sniff, r->sniff_len)) {
         r->failed = true;
     } else {
+        r->late = f == DK_LOG_AUTO; /* each line is looked at until one names a format */
         r->fmt = f;
         r->st.fmt = f;
         split(r, r->sniff, r->sniff_len, cb, ctx);
@@ -488,11 +640,19 @@ dk_status dk_logrd_finish(dk_logrd *r, dk_logrec_cb cb, void *ctx, dk_err *err)
     if (r->failed)
         return dk_err_set(err, DK_E_FORMAT, 0,
                           "not a log this reader knows (binary data, or no line of nrfutil, "
-                          "BLE, socat, hexdump, hex, Saleae or Programmer format)");
+                          "BLE, socat, hexdump, hex, Saleae, Programmer, adafruit-nrfutil or "
+                          "mcumgr format)");
     bool partial = r->llen || r->ltotal;
     uint64_t before = r->st.unknown;
     if (partial)
         end_line(r, cb, ctx);
+    wrap_flush(r, cb, ctx);
+    if (r->fmt == DK_LOG_AUTO) { /* no line named a format */
+        r->failed = true;
+        return dk_err_set(err, DK_E_FORMAT, 0,
+                          "not a log this reader knows (no line of nrfutil, BLE, socat, hexdump, "
+                          "hex, Saleae, Programmer, adafruit-nrfutil or mcumgr format)");
+    }
     const char *held_cut = r->hold ? r->hold_cut : NULL;
     release(r, cb, ctx);
     if (held_cut)

@@ -4,7 +4,10 @@
  *   logread.c     the reader: lines cut from the bytes, records delivered,
  *                 held records, detection, and the table of formats
  *   nrfutil.c     nrfutil -v / plain and nrfutil dfu ble
- *   pyexc.c       Python exception lines of nrfutil-like hosts
+ *   adafruit.c    adafruit-nrfutil / legacy nrfutil and the IDE uploads around it
+ *   mcumgr.c      mcumgr (SMP) uploads
+ *   hosttext.c    what every host log shares: pasting damage, command lines, versions
+ *   pyexc.c       Python tracebacks and exception lines of nrfutil-like hosts
  *   socat.c       socat -x dumps
  *   hexdump.c     hexdump -C / xxd
  *   hex.c         plain hex with direction markers
@@ -186,11 +189,36 @@ struct dk_logrd {
     dk_logrec hrec;
     dk_tool_ev htool;
     bool prev_understood;
+    /* AUTO found nothing in the head: each later line is looked at until one
+     * names a format (the lines before it are skipped) */
+    bool late;
+    /* a line as long as a console is wide, held: the next may continue it */
+    char *wrap;
+    size_t wrap_len;
+    uint64_t wrap_line, wrap_off, wrap_total;
+    unsigned wrap_parts;
+    /* versions said so far (hosttext.c), to say each once */
+    unsigned ver_seen;
+    unsigned ver_last[16];
+    /* a Python traceback being read (pyexc.c) */
+    struct {
+        bool in_tb;
+        uint64_t tb_line;
+        dk_host_stage stage;
+        char func[32]; /* the host's innermost frame (library frames skipped) */
+        char last[32]; /* the innermost frame of all */
+        char op[24];
+    } py;
     /* state of the formats */
     struct {
-        bool in_traceback;
-        uint64_t traceback_line;
-    } nrf;
+        bool causes; /* inside adafruit-nrfutil's "Possible causes:" list */
+    } lg;
+    struct {
+        int dump;    /* a debug hexdump follows: 0 none, 1 Tx, 2 Rx */
+        bool text_said;
+        uint8_t rx[64];
+        size_t rx_len;
+    } mcu;
     struct {
         bool blk;
         dk_dir dir;
@@ -242,6 +270,9 @@ void lr_tool_text(dk_logrd *r, const char *s, size_t n);
  * whether it continues it (the format's cont hook).  cut: the CUT record's
  * why when the log ends first (NULL: none). */
 void lr_hold(lctx *L, const char *cut, int64_t t, bool abs);
+/* The rest of a line given to the format's line handler again (a line that
+ * holds two: "[---]  0%Timed out ..."). */
+const char *lr_line_again(lctx *L, const char *s, size_t n);
 /* "HH:MM:SS" and an optional [.,]fraction: microseconds of the day. */
 bool lr_clock_us(dk_rd *c, int64_t *us);
 
@@ -282,14 +313,76 @@ typedef struct {
 } lr_format;
 
 extern const lr_format lr_fmt_nrfutil, lr_fmt_ble, lr_fmt_socat, lr_fmt_hexdump, lr_fmt_hex,
-    lr_fmt_saleae, lr_fmt_programmer;
+    lr_fmt_saleae, lr_fmt_programmer, lr_fmt_adafruit, lr_fmt_mcumgr;
 
-/* ---- pyexc.c: Python exceptions (nrfutil-like hosts) ---- */
+/* ---- hosttext.c: what every host log shares ---- */
+
+/* Leading blanks, "> " / "| " quoting and a CI runner's timestamp in front
+ * of the tool's own one taken off; *n updated. */
+const char *lr_unwrap(const char *s, size_t *n);
+
+/* Where a line a page ran together is cut: the piece before ends at
+ * end_prev, the next begins at begin. */
+typedef struct {
+    size_t end_prev, begin;
+} lr_split;
+/* True when a new line begins at s[i] (i >= 1): a timestamp, "Traceback",
+ * a frame, a shell prompt, an exception name, an adafruit-nrfutil message
+ * after a blank; a Python "\n" escape or the b' of a bytes repr. */
+bool lr_host_cut(const char *s, size_t n, size_t i, lr_split *c);
+/* Any cut in s. */
+bool lr_has_cut(const char *s, size_t n, bool (*cut)(const char *, size_t, size_t, lr_split *));
+/* one() for each piece of s (prefixes taken off each).  NULL when a piece
+ * was understood, else the first piece's why. */
+const char *lr_pieces(lctx *L, const char *s, size_t n,
+                      bool (*cut)(const char *, size_t, size_t, lr_split *),
+                      const char *(*one)(lctx *, const char *, size_t));
+/* A line through one(): whole, or in pieces when a page ran lines together
+ * (a Python bytes repr with "\n" escapes, or cut() finds line starts). */
+const char *lr_split_line(lctx *L, const char *s, size_t n,
+                          bool (*cut)(const char *, size_t, size_t, lr_split *),
+                          const char *(*one)(lctx *, const char *, size_t));
+/* A host's command line: a COMMAND record.  False when the line is none. */
+bool lr_command(lctx *L, const char *s, size_t n);
+/* A version the line names, the first time it is named: a VERSION record. */
+bool lr_version(lctx *L, const char *s, size_t n, int64_t t, bool abs);
+/* What every host format tries last: versions, traceback lines and
+ * exceptions, command lines, the click progress bar, "Device programmed.".
+ * NULL when understood, else why not. */
+const char *lr_host_common(lctx *L, const char *s, size_t n);
+/* "  [#####-----]   25%  00:00:12" (updates joined by CR): *pct, and *used
+ * the bytes up to the last '%'.  False when the line holds none. */
+bool lr_progress(const char *s, size_t n, unsigned *pct, size_t *used);
+
+/* ---- progcodes.c: the DFU target's errors in Programmer's words ---- */
+
+/* The extended error a message names by its sentence or nrf-device-lib
+ * name, -1 none. */
+int lr_dfu_ext_words(const char *s, size_t n);
+/* The result code it names, -1 none. */
+int lr_dfu_result_words(const char *s, size_t n);
+
+/* ---- pyexc.c: Python tracebacks and exceptions (nrfutil-like hosts) ---- */
 
 /* An exception line "a.b.SomeException: message" (or without message):
- * an EXCEPTION tool record (held when a second line follows).  Returns
- * false when the line is not one. */
+ * an EXCEPTION tool record (held when a second line follows), its stage and
+ * innermost function from the traceback before it.  Returns false when the
+ * line is not one. */
 bool lr_py_exception(lctx *L, const char *s, size_t n);
+/* A line of or around a traceback ("Traceback ...", a frame, "During
+ * handling ...", the exception, a source line inside one): true when it is
+ * one (records delivered). */
+bool lr_py_line(lctx *L, const char *s, size_t n);
+/* A frame '  File "x.py", line 12, in func': the stage and function noted. */
+bool lr_py_frame(dk_logrd *r, const char *s, size_t n);
+/* What an exception says, from its class and message (ext, result, values
+ * into ev->u.exc); *two_lines (may be NULL) when "Expected:/Received:"
+ * should follow. */
+dk_nx_kind lr_py_classify(const char *cls, size_t clen, const char *m, size_t mlen,
+                          dk_tool_ev *ev, bool *two_lines);
+/* End of the log inside a traceback: a TRACEBACK record with the stage it
+ * had reached, and a CUT. */
+void lr_py_finish(dk_logrd *r, dk_logrec_cb cb, void *ctx);
 /* The second line of some exceptions: "Expected: 0x03 Received: 0xAB" /
  * "Expected: 12 Received: 34.".  Returns false when the line is not one. */
 bool lr_py_expected(const char *s, size_t n, uint32_t *e, uint32_t *g);

@@ -1,7 +1,9 @@
 /* nrfutil.c - the nrfutil reader: -v and plain runs, and nrfutil dfu ble.
- * "2024-05-14 10:00:00,123 SLIP: --> [9, 1]" and its DEBUG/INFO lines, the
- * progress bar, tracebacks, "BLE:" lines and "data([..])" notifications
- * (logread.h, protocol.md §5). */
+ * "2024-05-14 10:00:00,123 SLIP: --> [9, 1]" and its DEBUG/INFO lines (with
+ * or without the timestamp), the progress bar, tracebacks, "BLE:" lines,
+ * control point traffic "data([..])" and a poster's listing of the writes
+ * ("18 0x01 [2, 0, 0]"), pc-ble-driver's event dumps (logread.h, protocol.md
+ * §5). */
 #include "logread_int.h"
 
 #include "dfukit/tables.h"
@@ -55,59 +57,109 @@ static bool kv(dk_rd *c, const char *key, uint32_t *v)
     return lit(c, key) && num_u32(c, v);
 }
 
-/* The message part of a timestamped nrfutil line. Returns NULL when a record
- * was emitted (or the line is plain tool text), else why it failed. */
+/* "Serial: ..." / "BLE: ..." DEBUG lines. */
+static void transport_line(dk_logrd *r, dk_rd c)
+{
+    dk_rd k = c;
+    uint32_t a, b, x;
+    if (lit(&k, "Set Packet Receipt Notification ") && dec_u32(&k, &a)) {
+        r->tool.kind = DK_TOOL_SET_PRN;
+        r->tool.u.prn.prn = a;
+    } else if ((k = c, lit(&k, "Selecting Object: type:")) && dec_u32(&k, &a)) {
+        r->tool.kind = DK_TOOL_SELECTING;
+        r->tool.u.select.type = a;
+    } else if ((k = c, lit(&k, "Object selected:")) && kv(&k, "max_size:", &a) &&
+               kv(&k, "offset:", &b) && kv(&k, "crc:", &x)) {
+        r->tool.kind = DK_TOOL_SELECTED;
+        r->tool.u.selected.max_size = a;
+        r->tool.u.selected.offset = b;
+        r->tool.u.selected.crc = x;
+    } else if ((k = c, lit(&k, "Streaming Data:")) && kv(&k, "len:", &a) &&
+               kv(&k, "offset:", &b) && kv(&k, "crc:", &x)) {
+        r->tool.kind = DK_TOOL_STREAMING;
+        r->tool.u.stream.len = a;
+        r->tool.u.stream.offset = b;
+        r->tool.u.stream.crc = x;
+    } else if ((k = c, lit(&k, "No ping response"))) {
+        r->tool.kind = DK_TOOL_NO_PING;
+    }
+}
+
+/* BLE adapter and connection lines (nrfutil dfu ble, pc-ble-driver). */
+static bool ble_line(dk_logrd *r, const char *s, size_t n)
+{
+    static const struct { const char *w; dk_ble_what k; } t[] = {
+        { "ATT MTU", DK_BLE_ATT_MTU },
+        { "Board already flashed with connectivity firmware", DK_BLE_FLASHED },
+        { "Connectivity firmware flashed", DK_BLE_FLASHED },
+        { "Flashing connectivity firmware", DK_BLE_FLASHING },
+        { "Using connectivity board at serial port", DK_BLE_OPENING },
+        { "Scanning for", DK_BLE_SCANNING },
+        { "Connecting to", DK_BLE_CONNECTING },
+        { "Connected to", DK_BLE_CONNECTED },
+        { "serial ports found", DK_BLE_NO_PORTS },
+        { "handle, uuid, data", DK_BLE_WRITE_LIST },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *p = find(s, n, t[i].w);
+        if (!p)
+            continue;
+        if (t[i].k == DK_BLE_NO_PORTS && !find(s, n, " 0 serial ports"))
+            return false;
+        lr_tool_reset(r, DK_TOOL_BLE);
+        lr_tool_text(r, s, n);
+        r->tool.u.ble.what = t[i].k;
+        if (t[i].k == DK_BLE_ATT_MTU) {
+            const char *q = memchr(p, ':', n - (size_t)(p - s));
+            dk_rd c = tx(q ? q + 1 : p, q ? n - (size_t)(q + 1 - s) : 0);
+            skip_sp(&c);
+            uint32_t v = 0;
+            dec_u32(&c, &v);
+            r->tool.u.ble.value = v;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The message part of an nrfutil line (t -1: no timestamp).  Returns NULL
+ * when a record was emitted (or the line is plain tool text), else why it
+ * failed. */
 static const char *nrf_message(lctx *L, const char *s, size_t n, int64_t t)
 {
     dk_logrd *r = L->r;
     dk_rd c = tx(s, n);
     size_t len;
+    bool abs = t >= 0;
     if (lit(&c, "SLIP: --> ") || lit(&c, "SLIP: <-- ")) {
         dk_dir dir = s[6] == '-' ? DK_DIR_HOST : DK_DIR_TARGET;
         const char *why = parse_list(&c, r->msg, sizeof r->msg, &len);
         if (why)
             return why;
-        lr_emit_bytes(L, DK_LR_MSG, dir, t, true, r->msg, len, 0);
+        lr_emit_bytes(L, DK_LR_MSG, dir, t, abs, r->msg, len, 0);
         return NULL;
     }
     const char *d = find(s, n, "data([");
-    if (d) {
+    if (d && !find(s, n, "write_cmd")) { /* write_cmd: firmware on the data point */
         c.pos = (size_t)(d - s) + 5;
         const char *why = parse_list(&c, r->msg, sizeof r->msg, &len);
         if (why)
             return why;
         dk_dir dir = len && r->msg[0] == DK_OP_RESPONSE ? DK_DIR_TARGET : DK_DIR_HOST;
-        lr_emit_bytes(L, DK_LR_MSG, dir, t, true, r->msg, len, 0);
+        lr_emit_bytes(L, DK_LR_MSG, dir, t, abs, r->msg, len, 0);
         return NULL;
     }
     bool transport = lit(&c, "Serial: ") || lit(&c, "BLE: ");
-    uint32_t a, b, x;
+    uint32_t a;
     lr_tool_reset(r, DK_TOOL_TEXT);
     lr_tool_text(r, tx_here(&c), dk_rd_left(&c));
+    if (ble_line(r, s, n)) {
+        lr_emit_tool(L, t, abs);
+        return NULL;
+    }
     if (transport) {
-        dk_rd k = c;
-        if (lit(&k, "Set Packet Receipt Notification ") && dec_u32(&k, &a)) {
-            r->tool.kind = DK_TOOL_SET_PRN;
-            r->tool.u.prn.prn = a;
-        } else if ((k = c, lit(&k, "Selecting Object: type:")) && dec_u32(&k, &a)) {
-            r->tool.kind = DK_TOOL_SELECTING;
-            r->tool.u.select.type = a;
-        } else if ((k = c, lit(&k, "Object selected:")) && kv(&k, "max_size:", &a) &&
-                   kv(&k, "offset:", &b) && kv(&k, "crc:", &x)) {
-            r->tool.kind = DK_TOOL_SELECTED;
-            r->tool.u.selected.max_size = a;
-            r->tool.u.selected.offset = b;
-            r->tool.u.selected.crc = x;
-        } else if ((k = c, lit(&k, "Streaming Data:")) && kv(&k, "len:", &a) &&
-                   kv(&k, "offset:", &b) && kv(&k, "crc:", &x)) {
-            r->tool.kind = DK_TOOL_STREAMING;
-            r->tool.u.stream.len = a;
-            r->tool.u.stream.offset = b;
-            r->tool.u.stream.crc = x;
-        } else if ((k = c, lit(&k, "No ping response"))) {
-            r->tool.kind = DK_TOOL_NO_PING;
-        }
-        lr_emit_tool(L, t, true);
+        transport_line(r, c);
+        lr_emit_tool(L, t, abs);
         return NULL;
     }
     if (lit(&c, "Using board at serial port: ")) {
@@ -132,92 +184,117 @@ static const char *nrf_message(lctx *L, const char *s, size_t n, int64_t t)
         }
         r->tool.kind = DK_TOOL_IMAGE_SENT;
         r->tool.u.sent.ms = ms;
+    } else if (t < 0) {
+        return "not a line of this log format"; /* plain words only count with a timestamp */
     }
-    lr_emit_tool(L, t, true);
+    lr_emit_tool(L, t, abs);
     return NULL;
 }
 
-
-/* "  [#####-----]   25%  00:00:12", possibly several updates split by CR. */
-static bool progress_line(const char *s, size_t n, unsigned *pct)
+/* "18 0x01 [2, 0, 0]": a poster's listing of the host's control point
+ * writes (handle, UUID, data). */
+static bool write_listing(lctx *L, const char *s, size_t n)
 {
-    bool got = false;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '\r')
-            j++;
-        dk_rd c = tx(s + i, j - i);
-        skip_sp(&c);
-        if (lit(&c, "[")) {
-            while (peekc(&c) == '#' || peekc(&c) == '-')
-                c.pos++;
-            uint32_t v;
-            if (lit(&c, "]") && skip_sp(&c) && dec_u32(&c, &v) && lit(&c, "%") && v <= 100) {
-                *pct = v;
-                got = true;
-            }
-        }
-        i = j + 1;
-    }
-    return got;
+    dk_rd c = tx(s, n);
+    uint32_t h, u;
+    size_t len;
+    if (!dec_u32(&c, &h) || !skip_sp(&c) || !num_u32(&c, &u) || !skip_sp(&c) || peekc(&c) != '[')
+        return false;
+    if (parse_list(&c, L->r->msg, sizeof L->r->msg, &len) || !len)
+        return false;
+    lr_emit_bytes(L, DK_LR_MSG, DK_DIR_HOST, -1, false, L->r->msg, len, 0);
+    return true;
 }
 
+/* Lines of nrfutil's console that carry nothing to decode. */
+static bool console_noise(const char *s, size_t n)
+{
+    static const char *const w[] = {
+        "Please select connectivity serial port", "Enter your choice", "No target selected",
+        "Received advertisement report", "Result:", "Zip created at",
+        "Shared library:", "Swig module name:",
+    };
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (find(s, n, w[i]))
+            return true;
+    /* the port menu "  0 : COM4 - 682952530"; pc-ble-driver's "  count(1)" */
+    dk_rd c = tx(s, n);
+    uint32_t v;
+    if (dec_u32(&c, &v) && skip_sp(&c) && lit(&c, ": "))
+        return true;
+    c = tx(s, n);
+    while (!at_end(&c) && (peekc(&c) == '_' || (peekc(&c) >= 'a' && peekc(&c) <= 'z')))
+        c.pos++;
+    return c.pos > 2 && peekc(&c) == '(' && s[n - 1] == ')';
+}
 
-static const char *parse_nrfutil(lctx *L, const char *s, size_t n)
+/* One line (or one piece of a line a page ran together), prefixes gone. */
+static const char *nrf_one(lctx *L, const char *s, size_t n)
 {
     dk_logrd *r = L->r;
     int64_t t;
     size_t k = dk_log_parse_time(s, n, &t);
     if (k && k < n && s[k] == ' ') {
-        r->nrf.in_traceback = false;
+        r->py.in_tb = false;
+        if (lr_command(L, s + k + 1, n - k - 1))
+            return NULL;
+        return nrf_message(L, s + k + 1, n - k - 1, t);
+    }
+    if (k == n) /* a bare timestamp: its line was cut right after it */
+        return "the line stops after its timestamp";
+    if (!r->py.in_tb && !nrf_message(L, s, n, -1))
+        return NULL;
+    if (write_listing(L, s, n))
+        return NULL;
+    if (ble_line(r, s, n)) {
+        lr_emit_tool(L, -1, false);
+        return NULL;
+    }
+    uint32_t e, g;
+    if (!r->py.in_tb && lr_py_expected(s, n, &e, &g)) /* second line of a DEBUG message */
+        return NULL;
+    const char *why = lr_host_common(L, s, n);
+    if (why && console_noise(s, n))
+        return NULL;
+    return why;
+}
+
+static const char *parse_nrfutil(lctx *L, const char *s, size_t n)
+{
+    int64_t t;
+    size_t k = dk_log_parse_time(s, n, &t);
+    if (k && k + 8 < n && s[k] == ' ' && s[k + 1] == 'S' && s[k + 2] == 'L') {
+        L->r->py.in_tb = false; /* the hot path: "... SLIP: --> [..]" */
         return nrf_message(L, s + k + 1, n - k - 1, t);
     }
     if (blank(s, n))
         return NULL;
-    dk_rd c = tx(s, n);
-    if (lit(&c, "Traceback (most recent call last):")) {
-        r->nrf.in_traceback = true;
-        r->nrf.traceback_line = L->base.line;
-        lr_tool_reset(r, DK_TOOL_TRACEBACK);
-        lr_emit_tool(L, -1, false);
+    size_t m = n;
+    const char *p = lr_unwrap(s, &m);
+    if (!m)
         return NULL;
-    }
-    if (r->nrf.in_traceback && (s[0] == ' ' || s[0] == '\t'))
-        return NULL; /* frames, source lines, carets */
-    uint32_t e, g;
-    if (lr_py_expected(s, n, &e, &g)) /* second line of a DEBUG message */
-        return NULL;
-    if (lit(&c, "During handling of the above exception") ||
-        lit(&c, "The above exception was the direct cause"))
-        return NULL;
-    unsigned pct;
-    if (progress_line(s, n, &pct)) {
-        lr_tool_reset(r, DK_TOOL_PROGRESS);
-        r->tool.u.progress.percent = pct;
-        lr_emit_tool(L, -1, false);
-        return NULL;
-    }
-    c = tx(s, n);
-    if (lit(&c, "Device programmed")) {
-        lr_tool_reset(r, DK_TOOL_DONE);
-        lr_tool_text(r, s, n);
-        lr_emit_tool(L, -1, false);
-        return NULL;
-    }
-    if (lr_py_exception(L, s, n)) {
-        r->nrf.in_traceback = false;
-        return NULL;
-    }
-    if (r->nrf.in_traceback)
-        return "traceback: expected a frame or the exception";
-    return "not a line of this log format";
+    return lr_split_line(L, p, m, lr_host_cut, nrf_one);
 }
 
+/* The line without quoting, indentation or a CI runner's stamp, and its own
+ * stamp. */
+static lr_line unwrapped(const lr_line *ln)
+{
+    lr_line u = *ln;
+    u.s = lr_unwrap(ln->s, &u.n);
+    if (u.s != ln->s) {
+        int64_t t;
+        size_t k = dk_log_parse_time(u.s, u.n, &t);
+        u.stamp = k && k < u.n && u.s[k] == ' ' ? k : 0;
+    }
+    return u;
+}
 
 /* Of the detection points of nrfutil -v lines, BLE ones and plain lines. */
-static unsigned sniff_nrfutil(const lr_line *ln)
+static unsigned sniff_nrfutil(const lr_line *raw)
 {
+    lr_line un = unwrapped(raw);
+    const lr_line *ln = &un;
     const char *s = ln->s;
     size_t n = ln->n, k = ln->stamp;
     unsigned sc = 0;
@@ -227,23 +304,52 @@ static unsigned sniff_nrfutil(const lr_line *ln)
         if (lit(&m, "SLIP: ") || lit(&m, "Serial: "))
             sc += 2;
     }
-    dk_rd c = tx(s, n);
+    size_t u = n;
+    const char *p = lr_unwrap(s, &u);
+    dk_rd c = tx(p, u);
     if (lit(&c, "Traceback (most recent call last)"))
         sc += 1;
+    else if ((c = tx(p, u), lit(&c, "SLIP: ")) || lit(&c, "Serial: ") ||
+             lit(&c, "Using board at serial port"))
+        sc += 2;
+    if (find(p, u, "NordicSemiException") || find(p, u, "Extended Error 0x") ||
+        find(p, u, "Unexpected Executed OP_CODE") || find(p, u, "No ping response"))
+        sc += 3;
+    if (find(p, u, "nrfutil") && (find(p, u, "dfu serial") || find(p, u, "dfu usb-serial") ||
+                                  find(p, u, "pkg generate")))
+        sc += 2;
+    else if (find(p, u, "nrfutil "))
+        sc += 1;
     unsigned pct;
-    if (progress_line(s, n, &pct))
+    size_t used;
+    if (lr_progress(s, n, &pct, &used))
         sc += 1;
     return sc;
 }
 
-static unsigned sniff_ble(const lr_line *ln)
+static unsigned sniff_ble(const lr_line *raw)
 {
+    lr_line un = unwrapped(raw);
+    const lr_line *ln = &un;
     const char *s = ln->s;
     size_t n = ln->n, k = ln->stamp;
-    if (!(k >= 23 && s[19] == ','))
-        return 0;
-    dk_rd m = tx(s + k + 1, n - k - 1);
-    return lit(&m, "BLE: ") || find(s, n, "data([") ? 3 : 0;
+    if (k >= 23 && s[19] == ',') {
+        dk_rd m = tx(s + k + 1, n - k - 1);
+        if (lit(&m, "BLE: ") || find(s, n, "data([") || find(s, n, "ble_gattc_") ||
+            find(s, n, "evt> "))
+            return 3;
+    }
+    size_t u = n;
+    const char *p = lr_unwrap(s, &u);
+    if (find(p, u, "dfu ble") || find(p, u, "connectivity firmware") ||
+        find(p, u, "NRF_ERROR_") || find(p, u, "handle, uuid, data") ||
+        find(p, u, "dfu_transport_ble") || find(p, u, "ble_adapter.py"))
+        return 3;
+    dk_rd c = tx(p, u);
+    uint32_t h, v;
+    if (dec_u32(&c, &h) && skip_sp(&c) && num_u32(&c, &v) && skip_sp(&c) && peekc(&c) == '[')
+        return 2; /* "18 0x01 [2, 0, 0]" */
+    return 0;
 }
 
 /* An exception waits for its "Expected: .. Received: .." line. */
@@ -258,18 +364,12 @@ static bool nrfutil_cont(dk_logrd *r, const char *s, size_t n)
     return true;
 }
 
-static void nrfutil_finish(dk_logrd *r, dk_logrec_cb cb, void *ctx)
-{
-    if (r->nrf.in_traceback)
-        lr_cut(r, cb, ctx, r->nrf.traceback_line, "the traceback ends without its exception line");
-}
-
 const lr_format lr_fmt_nrfutil = {
     .name = "nrfutil",
     .sniff = sniff_nrfutil,
     .line = parse_nrfutil,
     .cont = nrfutil_cont,
-    .finish = nrfutil_finish,
+    .finish = lr_py_finish,
 };
 
 const lr_format lr_fmt_ble = {
@@ -278,5 +378,5 @@ const lr_format lr_fmt_ble = {
     .base = DK_LOG_NRFUTIL,
     .line = parse_nrfutil,
     .cont = nrfutil_cont,
-    .finish = nrfutil_finish,
+    .finish = lr_py_finish,
 };

@@ -1,145 +1,24 @@
-/* programmer.c - the nRF Connect Programmer reader, with its error code tables.
- * "2024-01-04T13:59:14.654Z INFO ...": steps and failures, the codes of its
- * nrfjprog bindings and of the nrfjprog DLL (logread.h). */
+/* programmer.c - the nRF Connect for Desktop reader: Programmer (its nrfjprog,
+ * nrf-device-lib and MCUboot layers), nrfutil device, the BLE app's adapter
+ * lines, and probe-side modem updaters that log the same way.
+ *   "2024-01-04T13:59:14.654Z INFO Programming 1 of 32 segments"   (ISO, level)
+ *   "13:34:19.258<TAB>Segger speed: 2000 kHz"          (the app's log panel)
+ *   "[2025-04-29T08:12:39Z INFO  modem_updater] ..."   (env_logger)
+ *   lines that lost their stamp: "DFU failed: ...", "Lowlevel error: ...",
+ *   "Failed with exit code 1. One or more program tasks failed: ..."
+ * Failures carry the codes of Programmer's nrfjprog bindings and of the
+ * nrfjprog DLL (progcodes.c), nrf-device-lib's ("Error code: 603
+ * (Timeout)"), and the DFU target's error when the message names it. */
 #include "logread_int.h"
-
-/* ---- error code tables ------------------------------------------------------ */
-
-/* X(code, NAME, hint): nrfjprog DLL (nrfjprogdll_err_t) values. */
-#define DK_JPROG_ERRORS(X)                                                                         \
-    X(0, SUCCESS, "no error")                                                                      \
-    X(-1, OUT_OF_MEMORY, "the PC ran out of memory")                                               \
-    X(-2, INVALID_OPERATION, "the library was called in the wrong state; restart the tool")        \
-    X(-3, INVALID_PARAMETER, "an argument was refused (wrong file, address or device family)")     \
-    X(-4, INVALID_DEVICE_FOR_OPERATION, "the operation does not apply to this device")             \
-    X(-5, WRONG_FAMILY_FOR_DEVICE, "the device is not of the family the tool expected")            \
-    X(-6, UNKNOWN_DEVICE, "the device was not recognised; update nrfjprog / the tools")            \
-    X(-7, INVALID_SESSION, "the debug session is no longer valid; reconnect")                      \
-    X(-10, EMULATOR_NOT_CONNECTED, "no J-Link connection; check the USB cable and debugger")       \
-    X(-11, CANNOT_CONNECT, "the J-Link cannot reach the chip; check power, SWD wiring, protection") \
-    X(-12, LOW_VOLTAGE, "the target voltage is too low; check the board supply")                   \
-    X(-13, NO_EMULATOR_CONNECTED, "no J-Link found; check the USB cable and drivers")              \
-    X(-20, NVMC_ERROR, "flash write or erase failed on the chip")                                  \
-    X(-21, RECOVER_FAILED, "recover (erase all + unlock) failed; check power and SWD")             \
-    X(-90, NOT_AVAILABLE_BECAUSE_PROTECTION, "readback/access port protection is on: recover the chip first") \
-    X(-91, NOT_AVAILABLE_BECAUSE_MPU_CONFIG, "the memory protection configuration blocks this")    \
-    X(-92, NOT_AVAILABLE_BECAUSE_COPROCESSOR_DISABLED, "the coprocessor is disabled")              \
-    X(-93, NOT_AVAILABLE_BECAUSE_TRUST_ZONE, "TrustZone settings block this access")               \
-    X(-94, NOT_AVAILABLE_BECAUSE_BPROT, "block protection (BPROT) blocks this flash region")       \
-    X(-100, JLINKARM_DLL_NOT_FOUND, "SEGGER J-Link software is not installed or not found")        \
-    X(-101, JLINKARM_DLL_COULD_NOT_BE_OPENED, "the J-Link library could not be loaded; reinstall J-Link") \
-    X(-102, JLINKARM_DLL_ERROR, "the J-Link library reported an error talking to the chip; check power, SWD wiring, the debug switch, and the J-Link version") \
-    X(-103, JLINKARM_DLL_TOO_OLD, "the J-Link software is too old; update it")                     \
-    X(-104, JLINKARM_DLL_READ_ERROR, "a read through the J-Link failed (often protection or power)") \
-    X(-105, JLINKARM_DLL_TIME_OUT_ERROR, "the J-Link timed out; check the connection and power")   \
-    X(-110, SERIAL_PORT_NOT_FOUND, "the serial port does not exist")                               \
-    X(-111, SERIAL_PORT_PERMISSION_ERROR, "no permission to open the serial port")                 \
-    X(-112, SERIAL_PORT_WRITE_ERROR, "writing to the serial port failed")                          \
-    X(-113, SERIAL_PORT_READ_ERROR, "reading from the serial port failed")                         \
-    X(-114, SERIAL_PORT_RESOURCE_ERROR, "the serial port is busy or was removed")                  \
-    X(-115, SERIAL_PORT_NOT_OPEN_ERROR, "the serial port is not open")                             \
-    X(-150, NRFJPROG_SUB_DLL_NOT_FOUND, "an nrfjprog library is missing; reinstall the command line tools") \
-    X(-151, NRFJPROG_SUB_DLL_COULD_NOT_BE_OPENED, "an nrfjprog library could not be loaded")       \
-    X(-152, NRFJPROG_SUB_DLL_COULD_NOT_LOAD_FUNCTIONS, "an nrfjprog library is of the wrong version") \
-    X(-153, NRFJPROG_HOST_EXE_NOT_FOUND, "an nrfjprog helper program is missing")                  \
-    X(-160, VERIFY_ERROR, "read-back after programming differs from the image")                    \
-    X(-161, RAM_IS_OFF_ERROR, "the RAM block needed is powered off")                               \
-    X(-162, FILE_OPERATION_FAILED, "a file could not be read or written")                          \
-    X(-170, FILE_PARSING_ERROR, "the image file does not parse")                                   \
-    X(-171, FILE_UNKNOWN_FORMAT_ERROR, "the image file is of an unknown format")                   \
-    X(-172, FILE_INVALID_ERROR, "the image file is invalid")                                       \
-    X(-173, UNKNOWN_MEMORY_ERROR, "the image addresses memory the device does not have")           \
-    X(-220, TIME_OUT, "a DFU operation timed out (modem DFU: is the device in the right mode?)")    \
-    X(-221, DFU_ERROR, "the DFU target reported an error")                                         \
-    X(-254, INTERNAL_ERROR, "internal error of the programming library")                           \
-    X(-255, NOT_IMPLEMENTED_ERROR, "the operation is not implemented for this device")
-
-/* X(code, Name, hint): Programmer's nrfjprog binding error codes. */
-#define DK_PROGJS_ERRORS(X)                                                                        \
-    X(0, Success, "no error")                                                                      \
-    X(1, CouldNotFindJlinkDLL, "SEGGER J-Link software is not installed or not found")             \
-    X(2, CouldNotFindJprogDLL, "the nrfjprog library is not installed or not found")               \
-    X(3, CouldNotLoadDLL, "a programming library could not be loaded")                             \
-    X(4, CouldNotOpenDevice, "the device could not be opened through the debugger; see the low-level error") \
-    X(5, CouldNotResetDevice, "the device could not be reset")                                     \
-    X(6, CouldNotCloseDevice, "the debugger connection could not be closed")                       \
-    X(7, CouldNotOpenDLL, "a programming library could not be opened")                             \
-    X(8, CouldNotConnectToDevice, "the debugger could not connect to the chip")                    \
-    X(9, CouldNotCallFunction, "a programming library call failed; the low-level error says why")  \
-    X(10, CouldNotErase, "erasing failed")                                                         \
-    X(11, CouldNotProgram, "programming failed")                                                   \
-    X(12, CouldNotRead, "reading failed")                                                          \
-    X(13, CouldNotOpenHexFile, "the hex file could not be opened")                                 \
-    X(14, WrongMagicNumber, "the file is not of the expected kind")
-
-typedef struct {
-    int32_t code;
-    const char *name;
-    const char *hint;
-} code_row;
-
-#define DK_X_ROW(c, n, h) { c, #n, h },
-static const code_row jprog_rows[] = { DK_JPROG_ERRORS(DK_X_ROW) };
-static const code_row progjs_rows[] = { DK_PROGJS_ERRORS(DK_X_ROW) };
-#undef DK_X_ROW
-
-static const code_row *row_by_code(const code_row *t, size_t n, int32_t code)
-{
-    for (size_t i = 0; i < n; i++)
-        if (t[i].code == code)
-            return &t[i];
-    return NULL;
-}
-
-static const code_row *row_by_name(const code_row *t, size_t n, const char *name, size_t len)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strlen(t[i].name) == len && memcmp(t[i].name, name, len) == 0)
-            return &t[i];
-    return NULL;
-}
-
-#define NROWS(t) (sizeof t / sizeof t[0])
-
-const char *dk_jprog_err_name(int32_t code)
-{
-    const code_row *r = row_by_code(jprog_rows, NROWS(jprog_rows), code);
-    return r ? r->name : NULL;
-}
-const char *dk_jprog_err_hint(int32_t code)
-{
-    const code_row *r = row_by_code(jprog_rows, NROWS(jprog_rows), code);
-    return r ? r->hint : NULL;
-}
-const char *dk_progjs_err_name(int code)
-{
-    const code_row *r = row_by_code(progjs_rows, NROWS(progjs_rows), code);
-    return r ? r->name : NULL;
-}
-const char *dk_progjs_err_hint(int code)
-{
-    const code_row *r = row_by_code(progjs_rows, NROWS(progjs_rows), code);
-    return r ? r->hint : NULL;
-}
-int32_t dk_jprog_err_by_name(const char *name, size_t len)
-{
-    const code_row *r = row_by_name(jprog_rows, NROWS(jprog_rows), name, len);
-    return r ? r->code : -1000;
-}
-int dk_progjs_err_by_name(const char *name, size_t len)
-{
-    const code_row *r = row_by_name(progjs_rows, NROWS(progjs_rows), name, len);
-    return r ? (int)r->code : -1;
-}
-/* ---- the log ------------------------------------------------------------------ */
 
 static bool prog_level(dk_rd *c, bool *err)
 {
     static const char *const lv[] = { "INFO ", "DEBUG ", "VERBOSE ", "ERROR ", "WARN ",
-                                      "WARNING ", "SILLY " };
+                                      "WARNING ", "SILLY ", "RROR " /* its E lost in a paste */ };
     for (size_t i = 0; i < sizeof lv / sizeof lv[0]; i++)
         if (lit(c, lv[i])) {
-            *err = i == 3;
+            *err = i == 3 || i == 7;
+            skip_sp(c);
             return true;
         }
     return false;
@@ -190,6 +69,24 @@ static void prog_codes(dk_tool_ev *ev, const char *s, size_t n)
     }
 }
 
+/* What else a failure names: the DFU target's error, nrf-device-lib's code,
+ * MCUboot, a USB device that could not be probed. */
+static void prog_more(dk_tool_ev *ev, const char *s, size_t n)
+{
+    ev->u.perr.ext = lr_dfu_ext_words(s, n);
+    ev->u.perr.result = ev->u.perr.ext >= 0 ? 0x0B : lr_dfu_result_words(s, n);
+    ev->u.perr.devlib = -1;
+    const char *e = find(s, n, "Error code: ");
+    if (e) {
+        dk_rd c = tx(e + 12, n - (size_t)(e + 12 - s));
+        uint32_t v;
+        if (dec_u32(&c, &v))
+            ev->u.perr.devlib = (int)v;
+    }
+    ev->u.perr.mcuboot = find(s, n, "MCUboot") || find(s, n, "MCUBoot") || find(s, n, "mcuBoot");
+    ev->u.perr.usb_probe = find(s, n, "LIBUSB_ERROR") || find(s, n, "Unsupported device");
+}
+
 static bool of_n(const char *s, size_t n, const char *pre, const char *mid, unsigned *i,
                  unsigned *k)
 {
@@ -205,37 +102,76 @@ static bool of_n(const char *s, size_t n, const char *pre, const char *mid, unsi
     return true;
 }
 
-static const char *parse_programmer(lctx *L, const char *s, size_t n)
+/* The BLE app's adapter lines (pc-ble-driver underneath). */
+static bool ble_app(lctx *L, const char *m, size_t ml, int64_t t, bool abs)
 {
     dk_logrd *r = L->r;
-    int64_t t;
-    size_t k = dk_log_parse_time(s, n, &t);
-    if (!k || k >= n || s[k] != ' ') {
-        if (blank(s, n))
-            return NULL;
-        /* a continuation line of a multi-line message */
-        if (r->prev_understood)
-            return NULL;
-        return "not a Programmer log line";
+    static const struct { const char *w; dk_ble_what k; } tb[] = {
+        { "Connectivity firmware version:", DK_BLE_CONN_FW },
+        { "Opening adapter connected to", DK_BLE_OPENING },
+        { "PKT_SEND_MAX_RETRIES_REACHED", DK_BLE_NO_RESPONSE },
+        { "No response from device", DK_BLE_NO_RESPONSE },
+    };
+    lr_tool_reset(r, DK_TOOL_BLE);
+    lr_tool_text(r, m, ml);
+    dk_tool_ev *ev = &r->tool;
+    for (size_t i = 0; i < sizeof tb / sizeof tb[0]; i++)
+        if (find(m, ml, tb[i].w)) {
+            ev->u.ble.what = tb[i].k;
+            const char *p = find(m, ml, "API version: ");
+            if (tb[i].k == DK_BLE_CONN_FW && p)
+                ev->u.ble.api = (unsigned)(p[13] - '0');
+            if (tb[i].k == DK_BLE_NO_RESPONSE && (p = find(m, ml, "send packet ")) != NULL)
+                ev->u.ble.value = (unsigned)(p[12] - '0');
+            lr_emit_tool(L, t, abs);
+            return true;
+        }
+    if (find(m, ml, "Adapter connected to") && find(m, ml, "opened")) {
+        ev->u.ble.what = DK_BLE_OPENED;
+    } else if (find(m, ml, "serial port") && find(m, ml, "closed")) {
+        ev->u.ble.what = DK_BLE_PORT_CLOSED;
+    } else if (find(m, ml, "when opening port") || find(m, ml, "opening port")) {
+        /* "Error occured when opening port. Errorcode: NRF_ERROR_TIMEOUT (0xd)" */
+        lr_tool_reset(r, DK_TOOL_EXCEPTION);
+        lr_tool_text(r, m, ml);
+        ev->u.exc.nx = find(m, ml, "NRF_ERROR_TIMEOUT") ? DK_NX_BLE_OPEN : DK_NX_OTHER;
+        memcpy(ev->u.exc.cls, "nRF Connect", 12);
+        ev->u.exc.stage = DK_HS_OPEN;
+    } else {
+        return false;
     }
-    dk_rd c = tx(s + k + 1, n - k - 1);
-    bool err;
-    if (!prog_level(&c, &err))
-        return "Programmer line without a log level";
-    const char *m = tx_here(&c);
-    size_t ml = dk_rd_left(&c);
+    lr_emit_tool(L, t, abs);
+    return true;
+}
+
+/* A failure: the record, held when a low-level code may follow. */
+static void failure(lctx *L, const char *m, size_t ml, int64_t t, bool abs)
+{
+    dk_tool_ev *ev = &L->r->tool;
+    ev->kind = DK_TOOL_PROG_ERROR;
+    ev->u.perr.modem = find(m, ml, "Modem DFU") != NULL;
+    prog_codes(ev, m, ml);
+    prog_more(ev, m, ml);
+    if (ev->u.perr.has_code && !ev->u.perr.has_lowlevel)
+        lr_hold(L, NULL, t, abs); /* a low-level code may follow */
+    else
+        lr_emit_tool(L, t, abs);
+}
+
+/* The message of a line (after its stamp and level). */
+static const char *message(lctx *L, const char *m, size_t ml, int64_t t, bool abs, bool err)
+{
+    dk_logrd *r = L->r;
+    if (ble_app(L, m, ml, t, abs))
+        return NULL;
+    lr_version(L, m, ml, t, abs);
     dk_tool_ev *ev = &r->tool;
     lr_tool_reset(r, DK_TOOL_PROG_STEP);
     lr_tool_text(r, m, ml);
-    bool failure = err || find(m, ml, "failed with error") || find(m, ml, "Errorcode:");
-    if (failure) {
-        ev->kind = DK_TOOL_PROG_ERROR;
-        ev->u.perr.modem = find(m, ml, "Modem DFU") != NULL;
-        prog_codes(ev, m, ml);
-        if (ev->u.perr.has_code && !ev->u.perr.has_lowlevel)
-            lr_hold(L, NULL, t, true); /* a low-level code may follow */
-        else
-            lr_emit_tool(L, t, true);
+    if (err || find(m, ml, "failed with error") || find(m, ml, "Errorcode:") ||
+        find(m, ml, "DFU failed") || find(m, ml, "One or more program tasks failed") ||
+        find(m, ml, "LIBUSB_ERROR") || find(m, ml, "Unsupported device")) {
+        failure(L, m, ml, t, abs);
         return NULL;
     }
     unsigned i, nn;
@@ -247,28 +183,131 @@ static const char *parse_programmer(lctx *L, const char *s, size_t n)
         ev->u.step.step = DK_PSTEP_SEGMENT;
         ev->u.step.i = i;
         ev->u.step.n = nn;
+    } else if (find(m, ml, "Application data folder")) {
+        ev->u.step.step = DK_PSTEP_START;
+        r->ver_seen = 0; /* a new start says its versions again */
+    } else if (find(m, ml, "Device type is unknown")) {
+        ev->u.step.step = DK_PSTEP_UNKNOWN_DEVICE;
+    } else if (find(m, ml, "setup completed") || find(m, ml, "Setup completed")) {
+        ev->u.step.step = DK_PSTEP_OTHER; /* the device's setup, not an update */
     } else if (find(m, ml, "completed") || find(m, ml, "successfully") ||
                find(m, ml, "Completed")) {
-        ev->u.step.step = DK_PSTEP_DONE;
+        ev->u.step.step = find(m, ml, "Successfully opened") ? DK_PSTEP_OTHER : DK_PSTEP_DONE;
     } else if (find(m, ml, "Modem DFU") || find(m, ml, "modem DFU") || find(m, ml, "Modem")) {
         ev->u.step.step = DK_PSTEP_MODEM;
     } else {
         ev->u.step.step = DK_PSTEP_OTHER;
     }
-    lr_emit_tool(L, t, true);
+    lr_emit_tool(L, t, abs);
     return NULL;
 }
 
+/* The stamp a line starts with (ISO, the app panel's clock and tab,
+ * env_logger's "[ISO LEVEL module]"): its length with what follows it, 0
+ * when none.  *lvl_done: the level was read too. */
+static size_t stamp(const char *s, size_t n, int64_t *t, bool *abs, bool *err, bool *lvl_done)
+{
+    *lvl_done = false;
+    *abs = true;
+    size_t k = dk_log_parse_time(s, n, t);
+    if (k && k < n && s[k] == ' ' && k > 10 && s[10] == 'T')
+        return k + 1;
+    if (n > 22 && s[0] == '[' && (k = dk_log_parse_time(s + 1, n - 1, t)) != 0 && s[1 + k] == ' ') {
+        dk_rd c = tx(s + k + 2, n - k - 2);
+        const char *close = memchr(s, ']', n);
+        if (close && prog_level(&c, err)) {
+            *lvl_done = true;
+            size_t e = (size_t)(close - s) + 1;
+            return e < n && s[e] == ' ' ? e + 1 : e;
+        }
+    }
+    dk_rd c = tx(s, n);
+    int64_t us;
+    if (lr_clock_us(&c, &us) && (peekc(&c) == '\t' || peekc(&c) == ' ') && c.pos == 12) {
+        *t = us;
+        *abs = false;
+        return c.pos + 1;
+    }
+    return 0;
+}
 
-/* A timestamp of ISO 8601 shape, then a log level. */
+static const char *prog_one(lctx *L, const char *s, size_t n)
+{
+    dk_logrd *r = L->r;
+    int64_t t = -1;
+    bool abs = false, err = false, lvl = false;
+    size_t k = stamp(s, n, &t, &abs, &err, &lvl);
+    dk_rd c = tx(s + k, n - k);
+    if (!lvl)
+        prog_level(&c, &err);
+    const char *m = tx_here(&c);
+    size_t ml = dk_rd_left(&c);
+    if (k || c.pos)
+        return ml ? message(L, m, ml, k ? t : -1, k ? abs : false, err) : NULL;
+    /* no stamp: a message that lost it, or the next line of a message */
+    static const char *const known[] = { "DFU failed", "Modem DFU", "MCUboot DFU",
+                                         "One or more program tasks failed",
+                                         "Received status with code", "Error occured when",
+                                         "serial port", "Connectivity firmware" };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (find(s, n, known[i]))
+            return message(L, s, n, -1, false, false);
+    const char *why = lr_host_common(L, s, n);
+    if (why && r->prev_understood)
+        return NULL; /* a continuation line of a multi-line message */
+    return why ? "not a Programmer log line" : NULL;
+}
+
+/* Lines a page ran together: cut before every stamp (ISO ones even glued to
+ * the text before them, clock ones after a blank). */
+static bool prog_cut(const char *s, size_t n, size_t i, lr_split *c)
+{
+    c->end_prev = c->begin = i;
+    if (s[i] < '0' || s[i] > '9' || (s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '[')
+        return false;
+    int64_t t;
+    size_t k = dk_log_parse_time(s + i, n - i, &t);
+    if (k && k > 10 && s[i + 10] == 'T')
+        return true;
+    dk_rd r = tx(s + i, n - i);
+    return s[i - 1] == ' ' && lr_clock_us(&r, &t) && r.pos == 12 && peekc(&r) == ' ';
+}
+
+static const char *parse_programmer(lctx *L, const char *s, size_t n)
+{
+    if (blank(s, n))
+        return NULL;
+    size_t m = n;
+    const char *p = lr_unwrap(s, &m);
+    if (!m)
+        return NULL;
+    return lr_split_line(L, p, m, prog_cut, prog_one);
+}
+
+/* A stamp of one of its shapes then a level, or words only these tools use. */
 static unsigned sniff_programmer(const lr_line *ln)
 {
-    size_t k = ln->stamp;
-    if (!(k > 10 && ln->s[10] == 'T'))
-        return 0;
-    dk_rd m = tx(ln->s + k + 1, ln->n - k - 1);
-    bool lv;
-    return prog_level(&m, &lv) ? 2 : 0;
+    static const char *const w[] = {
+        "DFU failed", "Modem DFU", "MCUboot DFU", "Errorcode:", "Lowlevel error",
+        "JLINKARM", "nrfjprog", "One or more program tasks failed", "Connectivity firmware",
+        "Opening adapter", "PKT_SEND_MAX_RETRIES", "Error occured when opening port",
+        "pc-nrfconnect", "LIBUSB_ERROR", "modem_updater", "Segger ",
+    };
+    size_t n = ln->n;
+    const char *s = lr_unwrap(ln->s, &n);
+    unsigned sc = 0;
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (find(s, n, w[i]))
+            sc += 3;
+    int64_t t;
+    bool abs, err, lvl;
+    size_t k = stamp(s, n, &t, &abs, &err, &lvl);
+    if (k) {
+        dk_rd m = tx(s + k, n - k);
+        if (lvl || prog_level(&m, &err) || !abs)
+            sc += 2;
+    }
+    return sc;
 }
 
 /* An error with its code waits for the line with the low-level code. */
@@ -287,4 +326,5 @@ const lr_format lr_fmt_programmer = {
     .exclusive = true,
     .line = parse_programmer,
     .cont = programmer_cont,
+    .finish = lr_py_finish,
 };

@@ -588,6 +588,14 @@ static void test_sniff(void **state)
     assert_int_equal(dk_cap_sniff(blob, sizeof blob), DK_FMT_RAW);
     blob[100] = '\n';
     assert_int_equal(dk_cap_sniff(blob, sizeof blob), DK_FMT_LOG);
+    /* words without a line break: a log a web page ran into one line */
+    uint8_t words[600];
+    for (size_t i = 0; i < sizeof words; i++)
+        words[i] = i % 8 == 7 ? ' ' : 'a' + (uint8_t)(i % 7);
+    assert_int_equal(dk_cap_sniff(words, sizeof words), DK_FMT_LOG);
+    for (size_t i = 0; i < sizeof words; i++) /* a space every 60 bytes: not words */
+        words[i] = i % 60 == 59 ? ' ' : 'a';
+    assert_int_equal(dk_cap_sniff(words, sizeof words), DK_FMT_RAW);
     blob[200] = 0; /* a NUL is never text */
     assert_int_equal(dk_cap_sniff(blob, sizeof blob), DK_FMT_RAW);
     blob[200] = 'A';

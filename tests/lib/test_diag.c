@@ -277,9 +277,9 @@ static void programmer_errors(void **state)
     memset(&t, 0, sizeof t);
     t.kind = DK_TOOL_PROG_ERROR;
     t.u.perr.has_code = true;
-    t.u.perr.code = 9;
+    t.u.perr.code = 4; /* CouldNotOpenDevice (9 with -102 is programmer.jlink_busy) */
     t.u.perr.has_lowlevel = true;
-    t.u.perr.lowlevel = -102;
+    t.u.perr.lowlevel = -11;
     dk_diag_facts_tool(&f, &t);
     pick_f(&s, &f, "programmer.jlink");
     f = facts();
@@ -497,7 +497,7 @@ static void legacy_rows(void **state)
     s = base(DK_OUTCOME_NO_RESPONSE);
     s.legacy = true;
     s.responses = 0;
-    pick_is(&s, "legacy.start_no_ack");
+    pick_is(&s, "legacy.no_ack_start");
     s = base(DK_OUTCOME_FAILED);
     s.legacy = true;
     s.fail_stage = DK_STAGE_FINAL;
@@ -506,7 +506,7 @@ static void legacy_rows(void **state)
     s = base(DK_OUTCOME_INTERRUPTED);
     s.legacy = true;
     s.an_count[DK_AN_HCI_NO_ACK] = 1;
-    pick_is(&s, "legacy.link_lost");
+    pick_is(&s, "legacy.no_ack_data");
     s.an_count[DK_AN_HCI_NO_ACK] = 0;
     pick_is(&s, "legacy.failed");
     s = base(DK_OUTCOME_COMPLETED);

@@ -858,7 +858,84 @@ static int write_pkg(const char *path)
     return 0;
 }
 
-/* nRF Connect Programmer timelines (written to the shape of its logs). */
+/* nRF Connect Programmer timelines (written to the shape of its logs).
+ * jlink-then-ok: the failing run, then Programmer started again after its
+ * update, the same modem DFU completing (one log, two runs). */
+static void programmer(FILE *f, bool fail);
+
+static void programmer_then_ok(FILE *f)
+{
+    programmer(f, true);
+    static const char *const again[] = {
+        "2024-01-04T14:20:03.011Z INFO Application data folder: /home/dev/.config/nrfconnect/pc-nrfconnect-programmer",
+        "2024-01-04T14:20:03.140Z DEBUG App pc-nrfconnect-programmer v4.2.0 official",
+        "2024-01-04T14:20:04.562Z INFO Using nrf-device-lib to communicate with target",
+        "2024-01-04T14:20:05.020Z INFO Device connected: serial number 000960056967",
+        "2024-01-04T14:20:05.021Z INFO Model: NRF9160_xxAA_REV2",
+        "2024-01-04T14:20:11.930Z INFO Modem DFU starts to write...",
+        "2024-01-04T14:20:11.931Z INFO Writing /home/dev/mfw_nrf9160_1.3.5.zip to device",
+        "2024-01-04T14:20:14.002Z INFO Programming file 1 of 2 files",
+        "2024-01-04T14:20:26.815Z INFO Programming file 2 of 2 files",
+        "2024-01-04T14:20:32.377Z INFO Modem DFU completed successfully!",
+    };
+    for (size_t i = 0; i < sizeof again / sizeof again[0]; i++)
+        fprintf(f, "%s\n", again[i]);
+}
+
+/* nrfutil dfu ble through a J-Link board as connectivity adapter (written to
+ * the shape of nrfutil 6's output, paths and line numbers ours): the first
+ * run cannot open the adapter (NRF_ERROR_TIMEOUT), the second flashes the
+ * connectivity firmware with -f and then gets no result from pc-ble-driver
+ * for its first write request (TypeError on None in write_req). */
+static void ble_driver(FILE *f)
+{
+    static const char *const frames[] = {
+        "Traceback (most recent call last):",
+        "  File \"/home/dev/.local/bin/nrfutil\", line 8, in <module>",
+        "    sys.exit(cli())",
+        "  File \"/home/dev/.local/lib/python3.8/site-packages/click/core.py\", line 829, in __call__",
+        "    return self.main(*args, **kwargs)",
+        "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/__main__.py\", line 1215, in ble",
+        "    dfu.dfu_send_images()",
+        "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu.py\", line 127, in dfu_send_images",
+        "    self._dfu_send_image(self.manifest.application)",
+    };
+    const char *cmd = "dev@bench:~/fw$ nrfutil dfu ble -ic NRF52 -pkg app_dfu.zip -p /dev/ttyACM0 -n DfuTarg";
+    fprintf(f, "%s\n", cmd);
+    fputs("  [------------------------------------]    0%\n", f);
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++)
+        fprintf(f, "%s\n", frames[i]);
+    fputs("  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu.py\", line 88, in _dfu_send_image\n"
+          "    self.dfu_transport.open()\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 474, in open\n"
+          "    self.dfu_adapter.open()\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 103, in open\n"
+          "    self.adapter.driver.open()\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/pc_ble_driver_py/ble_driver.py\", line 106, in wrapper\n"
+          "    raise NordicSemiException(err)\n"
+          "pc_ble_driver_py.exceptions.NordicSemiException: Failed to open. Error code: NRF_ERROR_TIMEOUT\n",
+          f);
+    fprintf(f, "%s -f\n", cmd);
+    fputs("Flashing connectivity firmware...\nConnectivity firmware flashed.\n"
+          "  [------------------------------------]    0%\n", f);
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++)
+        fprintf(f, "%s\n", frames[i]);
+    fputs("  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu.py\", line 91, in _dfu_send_image\n"
+          "    self.dfu_transport.send_init_packet(data)\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 516, in send_init_packet\n"
+          "    self.__select_command()\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 602, in __select_command\n"
+          "    return self.__select_object(0x01)\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 613, in __select_object\n"
+          "    self.dfu_adapter.write_control_point([0x06, object_type])\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/nordicsemi/dfu/dfu_transport_ble.py\", line 348, in write_control_point\n"
+          "    self.adapter.write_req(self.conn_handle, DFUAdapter.CP_UUID, data)\n"
+          "  File \"/home/dev/.local/lib/python3.8/site-packages/pc_ble_driver_py/ble_adapter.py\", line 566, in write_req\n"
+          "    return result[\"status\"]\n"
+          "TypeError: 'NoneType' object is not subscriptable\n",
+          f);
+}
+
 static void programmer(FILE *f, bool fail)
 {
     static const char *const head[] = {
@@ -928,6 +1005,8 @@ int main(int argc, char **argv)
                 printf("%-12s %s\n", scens[i].name, scens[i].what);
             printf("%-12s %s\n", "programmer", "--format programmer: modem DFU that completes");
             printf("%-12s %s\n", "jlink", "--format programmer: modem DFU failing with JLINKARM_DLL_ERROR");
+            printf("%-12s %s\n", "jlink-then-ok", "--format programmer: the failing run, then Programmer updated and the same DFU completing");
+            printf("%-12s %s\n", "driver", "--format nrfutil-ble-text: dfu ble: NRF_ERROR_TIMEOUT on open, then TypeError in write_req");
             return 0;
         default:
             fprintf(stderr, "usage: " TOOL " --scenario NAME --format FMT [-o FILE] [--pkg FILE.zip] | --big BYTES -o FILE | --list\n");
@@ -941,8 +1020,12 @@ int main(int argc, char **argv)
     }
     if (big_size) {
         big(f, big_size);
+    } else if (strcmp(format, "programmer") == 0 && scenario && strcmp(scenario, "jlink-then-ok") == 0) {
+        programmer_then_ok(f);
     } else if (strcmp(format, "programmer") == 0) {
         programmer(f, scenario && strcmp(scenario, "jlink") == 0);
+    } else if (strcmp(format, "nrfutil-ble-text") == 0) {
+        ble_driver(f);
     } else {
         out o;
         memset(&o, 0, sizeof o);

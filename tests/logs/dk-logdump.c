@@ -36,7 +36,8 @@ static void on_rec(void *ctx, const dk_logrec *r)
         static const char *const k[] = { "text", "port", "image", "send_init", "send_fw",
                                          "image_sent", "set_prn", "selecting", "selected",
                                          "streaming", "no_ping", "progress", "traceback",
-                                         "exception", "done", "prog_step", "prog_error" };
+                                         "exception", "done", "prog_step", "prog_error",
+                                         "command", "version", "legacy", "ble", "mcumgr" };
         printf(" %s", k[e->kind]);
         switch (e->kind) {
         case DK_TOOL_SELECTED:
@@ -60,9 +61,48 @@ static void on_rec(void *ctx, const dk_logrec *r)
                 printf(" result=0x%02x", e->u.exc.result);
             if (e->u.exc.has_values)
                 printf(" expected=%u received=%u", e->u.exc.expected, e->u.exc.received);
+            if (e->u.exc.stage)
+                printf(" stage=%s", dk_host_stage_name(e->u.exc.stage));
+            if (e->u.exc.func[0])
+                printf(" in=%s", e->u.exc.func);
+            break;
+        case DK_TOOL_TRACEBACK:
+            if (e->u.exc.stage)
+                printf(" stage=%s", dk_host_stage_name(e->u.exc.stage));
+            if (e->u.exc.func[0])
+                printf(" in=%s", e->u.exc.func);
             break;
         case DK_TOOL_PROG_STEP:
             printf(" step=%d %u/%u", e->u.step.step, e->u.step.i, e->u.step.n);
+            break;
+        case DK_TOOL_COMMAND:
+            printf(" tool=%s sub=%s%s", e->u.cmd.tool, e->u.cmd.sub, e->u.cmd.transfer ? " transfer" : "");
+            if (e->u.cmd.has_port)
+                printf(" port=%s", e->u.cmd.port);
+            if (e->u.cmd.baud)
+                printf(" baud=%u", e->u.cmd.baud);
+            if (e->u.cmd.fc >= 0)
+                printf(" fc=%d", e->u.cmd.fc);
+            if (e->u.cmd.touch)
+                printf(" touch=%u", e->u.cmd.touch);
+            break;
+        case DK_TOOL_VERSION: printf(" %s", e->u.ver.what); break;
+        case DK_TOOL_LEGACY:
+            printf(" %s", dk_lg_name(e->u.lg.what));
+            if (e->u.lg.what == DK_LG_MARKS)
+                printf(" marks=%u", e->u.lg.marks);
+            if (e->u.lg.what == DK_LG_STARTING)
+                printf(" type=%u sd=%u bl=%u app=%u", e->u.lg.type, e->u.lg.sd, e->u.lg.bl, e->u.lg.app);
+            break;
+        case DK_TOOL_BLE:
+            printf(" %s", dk_ble_name(e->u.ble.what));
+            if (e->u.ble.value)
+                printf(" value=%u", e->u.ble.value);
+            break;
+        case DK_TOOL_MCUMGR:
+            printf(" %s", dk_mcu_name(e->u.mcu.what));
+            if (e->u.mcu.what == DK_MCU_PROGRESS)
+                printf(" %" PRIu64 "/%" PRIu64, e->u.mcu.done, e->u.mcu.total);
             break;
         case DK_TOOL_PROG_ERROR:
             if (e->u.perr.has_code)
@@ -74,6 +114,16 @@ static void on_rec(void *ctx, const dk_logrec *r)
                                                               : "?");
             if (e->u.perr.modem)
                 printf(" modem");
+            if (e->u.perr.ext >= 0)
+                printf(" ext=0x%02x", e->u.perr.ext);
+            if (e->u.perr.result >= 0)
+                printf(" result=0x%02x", e->u.perr.result);
+            if (e->u.perr.devlib >= 0)
+                printf(" devlib=%d", e->u.perr.devlib);
+            if (e->u.perr.mcuboot)
+                printf(" mcuboot");
+            if (e->u.perr.usb_probe)
+                printf(" usb_probe");
             break;
         default: break;
         }

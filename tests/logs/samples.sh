@@ -47,6 +47,8 @@ saleae-sd-req.csv|-s sd-req -f saleae
 saleae-no-ping.csv|-s no-ping -f saleae
 programmer-modem.log|-s programmer -f programmer
 programmer-jlink.log|-s jlink -f programmer
+programmer-jlink-then-ok.log|-s jlink-then-ok -f programmer
+ble-driver.log|-s driver -f nrfutil-ble-text
 '
 echo "$cases" | while IFS='|' read -r name args; do
     [ -n "$name" ] || continue

@@ -74,10 +74,12 @@ EOF
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 notes = [e for e in ev if e["event"] == "log"]
-assert len(notes) == 5 and all(e["kind"] == "unknown" for e in notes), notes
-assert notes[0]["line"] == 1 and "nrfutil" in notes[0]["text"], notes[0]
+assert len(notes) == 4 and all(e["kind"] == "unknown" for e in notes), notes
+assert notes[0]["line"] == 21 and "cdc_acm" in notes[0]["text"], notes[0]
+cmd = [e for e in ev if e["event"] == "tool" and e.get("kind") == "command"]
+assert len(cmd) == 1 and cmd[0]["text"].startswith("nrfutil -vvvv dfu serial"), cmd
 s = ev[-1]
-assert s["log"]["unknown"] == 5 and s["log"]["first_unknown"] == 1, s["log"]
+assert s["log"]["unknown"] == 4 and s["log"]["first_unknown"] == 21, s["log"]
 assert s["diagnosis"]["id"] == "update.completed"
 EOF
 # a plain log: the failure comes from the host's words

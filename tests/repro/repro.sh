@@ -102,6 +102,11 @@ decode)
                 fail "--scenario of a Programmer log: exit $src, $(cat "$T/err.txt")"
             [ ! -e "$T/s.json" ] || fail "--scenario of a Programmer log wrote a file"
             ;;
+        ble-driver.*) # the BLE adapter's failure: outside the bootloader dfusim models
+            [ $src -eq 2 ] && grep -q "nothing for dfusim to reproduce" "$T/err.txt" ||
+                fail "--scenario of a BLE adapter failure: exit $src, $(cat "$T/err.txt")"
+            [ ! -e "$T/s.json" ] || fail "--scenario of a BLE adapter failure wrote a file"
+            ;;
         *) [ -s "$T/s.json" ] || fail "--scenario wrote nothing: $(cat "$T/err.txt")" ;;
         esac
     fi

@@ -89,7 +89,7 @@ typedef struct {
     int flow_control;         /* host RTS/CTS from its command line: -1 unknown, 0, 1 */
     uint32_t baud;            /* host baud from its command line, 0 unknown */
     int prn;                  /* -1 unknown */
-    char host_tool[16];       /* "nrfutil", "dfuhost", "" unknown */
+    char host_tool[24];       /* "nrfutil", "nrfutil-ble", "adafruit-nrfutil", "dfuhost", "" */
     bool prog_error;          /* an nRF Connect Programmer failure: */
     bool prog_has_code;
     int prog_code;            /* "Errorcode: NAME (0xN)" */
@@ -97,6 +97,57 @@ typedef struct {
     int32_t prog_lowlevel;    /* nrfjprog DLL error, e.g. -102 */
     bool prog_modem;          /* modem DFU */
     char prog_text[160];
+    /* ---- more from a host tool's log (diag_host.c) ---- */
+    unsigned run;             /* which run of the log these facts are of (1: the first) */
+    bool run_started;         /* a transfer began: a DFU command, "Upgrading target",
+                                 a Programmer write, an mcumgr upload */
+    bool cmd_seen;            /* a host command line */
+    char cmd_tool[20];        /* its tool ("nrfutil", "adafruit-nrfutil", "mcumgr", ...) */
+    char cmd_sub[16];         /* its subcommand ("serial", "usb-serial", "ble", "genpkg") */
+    bool cmd_transfer;        /* the subcommand talks to a device */
+    bool has_port;            /* it named the port (or the device) */
+    char port[40];
+    uint32_t touch;           /* adafruit-nrfutil --touch BAUD (or "Touch 1200"), 0 none */
+    unsigned host_ver;        /* the host tool's version, major << 16 | minor << 8 | patch */
+    bool erased;              /* "nrfjprog --eraseall" earlier in the log */
+    bool traceback;           /* a Python traceback was seen */
+    dk_host_stage exc_stage;  /* the last exception's stage, from its traceback */
+    char exc_func[32];        /* and its innermost function */
+    char exc_op[24];          /* and the DFU request it was in ("__execute") */
+    dk_host_stage tb_stage;   /* a traceback cut before its exception: where it got */
+    char tb_func[32];
+    bool image_sent_last;     /* nrfutil "Image sent", and nothing after it */
+    /* legacy hosts (adafruit-nrfutil, nrfutil <= 0.5), protocol.md §13.13 */
+    bool legacy;
+    dk_host_stage lg_stage;   /* the last step it announced */
+    unsigned lg_marks;        /* progress marks ("#") */
+    bool lg_no_ack;           /* "Timed out waiting for acknowledgement" */
+    dk_host_stage lg_no_ack_stage; /* the step it was in then */
+    unsigned lg_no_ack_marks; /* the marks before it */
+    bool lg_touched;          /* "Touched serial port" */
+    bool lg_activating;       /* "Activating new firmware" */
+    bool lg_no_new_port;      /* the IDE saw no new port after its touch */
+    /* BLE adapters */
+    unsigned att_mtu;         /* "ATT MTU: 247", 0 unknown */
+    bool conn_fw;             /* a connectivity firmware version was named */
+    char conn_fw_text[48];
+    unsigned conn_api;        /* its SoftDevice API version, 0 unknown */
+    bool ble_opened;          /* the adapter opened */
+    bool ble_no_response;     /* "No response from device" (the adapter) */
+    bool ble_no_ports;        /* pc-ble-driver found no serial port */
+    bool ble_flashed;         /* "Board already flashed with connectivity firmware" */
+    bool ble_writes_only;     /* a listing of the host's writes, answers left out */
+    /* Programmer, nrfutil device */
+    int prog_ext;             /* the DFU target's extended error it names, -1 */
+    int prog_result;          /* the DFU target's result code it names, -1 */
+    int prog_devlib;          /* nrf-device-lib error code, -1 */
+    bool prog_mcuboot, prog_usb_probe, prog_unknown_device, prog_writing;
+    /* legacy HCI packets in a log's line bytes while no Secure DFU answer came
+     * (the pipeline counts them; the legacy tracker decodes them) */
+    unsigned hci_out, hci_in;
+    /* mcumgr */
+    bool mcu_nmp_timeout, mcu_panic, mcu_rx_text;
+    uint64_t mcu_done;        /* bytes uploaded by its last progress line */
 } dk_diag_facts;
 
 void dk_diag_facts_init(dk_diag_facts *f);
@@ -108,6 +159,12 @@ void dk_diag_facts_tool(dk_diag_facts *f, const dk_tool_ev *t);
  * host's command ("nrfutil ... dfu serial ... -fc 0 -b 1000000 -prn 8",
  * "dfuhost ... --flow-control") gives flow control, baud and PRN. */
 void dk_diag_facts_text(dk_diag_facts *f, const char *line, size_t len);
+/* The part of dk_diag_facts_tool for the host's context (diag_host.c). */
+void dk_diag_facts_host(dk_diag_facts *f, const dk_tool_ev *t);
+/* One line on where the host was and with what (tool and version, port,
+ * options, the stage it stopped in, progress, the BLE adapter): for the
+ * summary.  Empty when the log says nothing of it. */
+void dk_diag_where(const dk_diag_facts *f, char *buf, size_t cap);
 
 /* The failure rows match against (see above). */
 typedef struct {
@@ -140,8 +197,13 @@ const dk_diag_row *dk_diag_pick(const dk_summary *s);
 /* The same with facts (f may be NULL). */
 const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *f);
 
-/* The table, for listing and tests. */
+/* The main table (for listing and tests); the host rows (diag_host.c) are
+ * tried right after its update.completed row: dk_diag_row_at lists all rows
+ * in the order they are tried. */
 const dk_diag_row *dk_diag_table(unsigned *n);
+const dk_diag_row *dk_diag_host_table(unsigned *n);
+unsigned dk_diag_count(void);
+const dk_diag_row *dk_diag_row_at(unsigned i);
 
 /* A row by id, or NULL. */
 const dk_diag_row *dk_diag_find(const char *id);

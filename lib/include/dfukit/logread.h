@@ -92,11 +92,13 @@ typedef enum {
     DK_LOG_HEX,
     DK_LOG_SALEAE,
     DK_LOG_PROGRAMMER,
+    DK_LOG_ADAFRUIT,
+    DK_LOG_MCUMGR,
     DK_LOG_FORMAT_COUNT
 } dk_log_format;
 
-/* "nrfutil", "ble", "socat", "hexdump", "hex", "saleae", "programmer"
- * ("auto" for DK_LOG_AUTO); NULL out of range. */
+/* "nrfutil", "ble", "socat", "hexdump", "hex", "saleae", "programmer",
+ * "adafruit", "mcumgr" ("auto" for DK_LOG_AUTO); NULL out of range. */
 const char *dk_log_format_name(dk_log_format f);
 /* By name (the names above); -1 when unknown. */
 int dk_log_format_by_name(const char *name);
@@ -128,7 +130,75 @@ typedef enum {
     DK_TOOL_DONE,        /* "Device programmed." */
     DK_TOOL_PROG_STEP,   /* Programmer step (u.step, text = the message) */
     DK_TOOL_PROG_ERROR,  /* Programmer failure (u.perr, text = the message) */
+    DK_TOOL_COMMAND,     /* the host's command line (u.cmd; text = the command from
+                            the tool's name on) */
+    DK_TOOL_VERSION,     /* a version the log states (u.ver; text = "nrfutil 6.1.7") */
+    DK_TOOL_LEGACY,      /* adafruit-nrfutil / legacy nrfutil and the IDE around it (u.lg) */
+    DK_TOOL_BLE,         /* a BLE adapter or connection line (u.ble) */
+    DK_TOOL_MCUMGR,      /* an mcumgr line (u.mcu) */
 } dk_tool_kind;
+
+/* Where the host was, from its own words or from the innermost frame of a
+ * traceback (send_start_dfu, send_init_packet, send_firmware, open, ...). */
+typedef enum {
+    DK_HS_NONE = 0,
+    DK_HS_OPEN,      /* opening the port / the adapter, PING, PRN, MTU */
+    DK_HS_START,     /* legacy START packet */
+    DK_HS_INIT,      /* the init packet */
+    DK_HS_FIRMWARE,  /* the firmware */
+    DK_HS_ACTIVATE,  /* legacy STOP / activation */
+} dk_host_stage;
+
+const char *dk_host_stage_name(dk_host_stage s); /* "", "open", "start", "init", "firmware", "activate" */
+
+/* What a legacy host (adafruit-nrfutil, nrfutil <= 0.5) and the Arduino /
+ * PlatformIO upload around it say (protocol.md §13.13). */
+typedef enum {
+    DK_LG_UPGRADING,   /* "Upgrading target on PORT with DFU package PKG. Flow control is
+                          disabled, Single bank, Touch 1200" (text = PORT) */
+    DK_LG_TOUCHED,     /* "Touched serial port PORT" */
+    DK_LG_OPENED,      /* "Opened serial port PORT" */
+    DK_LG_STARTING,    /* "Starting DFU upgrade of type T, SoftDevice size: S, ..." */
+    DK_LG_SEND_START,  /* "Sending DFU start packet" */
+    DK_LG_SEND_INIT,   /* "Sending DFU init packet" */
+    DK_LG_SEND_FW,     /* "Sending firmware file" */
+    DK_LG_MARKS,       /* progress marks "####" (marks: on this line) */
+    DK_LG_NO_ACK,      /* "Timed out waiting for acknowledgement from device." */
+    DK_LG_ACTIVATING,  /* "Activating new firmware" */
+    DK_LG_TOOK,        /* "DFU upgrade took 20.7s" */
+    DK_LG_NO_NEW_PORT, /* IDE: "No new serial port detected." */
+    DK_LG_IDE_TOUCH,   /* IDE: "Forcing reset using 1200bps open/close on port X" */
+    DK_LG_ZIP,         /* "Zip created at X" (genpkg) */
+} dk_lg_what;
+
+/* BLE adapter and connection (nrfutil dfu ble, pc-ble-driver, the nRF
+ * Connect BLE app). */
+typedef enum {
+    DK_BLE_CONN_FW,        /* connectivity firmware version (text; api = SoftDevice API) */
+    DK_BLE_OPENING,        /* opening the adapter (text = port) */
+    DK_BLE_OPENED,         /* the adapter opened */
+    DK_BLE_NO_RESPONSE,    /* "No response from device. Tried to send packet N times" (value = N) */
+    DK_BLE_ATT_MTU,        /* "ble_enable with local ATT MTU: 247" (value) */
+    DK_BLE_SCANNING,       /* scanning for the target */
+    DK_BLE_CONNECTING,     /* connecting to the target */
+    DK_BLE_CONNECTED,      /* connected */
+    DK_BLE_PORT_CLOSED,    /* the adapter's serial port closed */
+    DK_BLE_FLASHED,        /* "Board already flashed with connectivity firmware.",
+                              "Connectivity firmware flashed." */
+    DK_BLE_NO_PORTS,       /* "enum_serial_ports: 0 serial ports found" */
+    DK_BLE_WRITE_LIST,     /* "handle, uuid, data": a listing of the host's writes alone */
+    DK_BLE_FLASHING,       /* "Flashing connectivity firmware..." (nrfutil dfu ble -f) */
+} dk_ble_what;
+
+typedef enum {
+    DK_MCU_PROGRESS,    /* "8.24 KiB / 276.19 KiB [===>---]  2.98% 314 B/s" (done, total bytes) */
+    DK_MCU_NMP_TIMEOUT, /* "Error: NMP timeout" */
+    DK_MCU_PANIC,       /* "panic: ..." (the CLI crashed) */
+    DK_MCU_ERROR,       /* another "Error: ..." */
+    DK_MCU_TX,          /* a debug "Tx serial" dump follows */
+    DK_MCU_RX,          /* a debug "Rx serial" dump follows */
+    DK_MCU_RX_TEXT,     /* what came back is text (a shell prompt, ANSI escapes), not SMP */
+} dk_mcu_what;
 
 /* What an exception message says (§5.2). */
 typedef enum {
@@ -146,9 +216,30 @@ typedef enum {
     DK_NX_PORT,             /* "Serial port could not be opened on ..." */
     DK_NX_WRITE,            /* "Writing to serial port failed: ..." */
     DK_NX_TIMEOUT,          /* BLE "Timeout: operation - X", "Timeout. Target device not found." */
+    DK_NX_NO_DATA,          /* legacy "No data received on serial port. Not able to proceed." */
+    DK_NX_PORT_NOT_OPEN,    /* "Attempting to use a port that is not open" */
+    DK_NX_WRITE_TIMEOUT,    /* "Write timeout" (SerialTimeoutException) */
+    DK_NX_PORT_GONE,        /* the port went away while open: Errno 6/5/19, Windows error
+                               22 or 31 on a write or read, "readiness to read but
+                               returned no data" */
+    DK_NX_PORT_NOT_FOUND,   /* no such port: Errno 2, "cannot find the file specified" */
+    DK_NX_PORT_DENIED,      /* opening it was not permitted: Errno 13 / 1 */
+    DK_NX_PORT_BUSY,        /* another program holds it: Windows "Access is denied",
+                               Errno 16, "could not exclusively lock" */
+    DK_NX_BLE_OPEN,         /* the BLE adapter did not open: NRF_ERROR_TIMEOUT on open */
+    DK_NX_BLE_RPC,          /* the BLE adapter stopped answering: NRF_ERROR_SD_RPC_* */
+    DK_NX_TOOL_BUG,         /* a programming error inside the host tool: AttributeError,
+                               TypeError, IndexError, KeyError, NameError */
+    DK_NX_PACKAGE,          /* the file given is not a DFU package (manifest.json
+                               missing, not a zip) */
+    DK_NX_BOARD_NOT_FOUND,  /* pc-ble-driver "Board not found" */
+    DK_NX_INTERRUPTED,      /* KeyboardInterrupt (Ctrl-C) */
 } dk_nx_kind;
 
 const char *dk_nx_name(dk_nx_kind k); /* "no_ping", "ext_error", ... */
+const char *dk_lg_name(dk_lg_what w);  /* "upgrading", "touched", ... */
+const char *dk_ble_name(dk_ble_what w); /* "conn_fw", "opening", ... */
+const char *dk_mcu_name(dk_mcu_what w); /* "progress", "nmp_timeout", ... */
 
 typedef enum {
     DK_PSTEP_OTHER = 0,  /* an INFO line of the timeline */
@@ -156,6 +247,8 @@ typedef enum {
     DK_PSTEP_SEGMENT,    /* "Programming I of N segments" */
     DK_PSTEP_MODEM,      /* a modem DFU step ("Modem DFU starts to write...") */
     DK_PSTEP_DONE,       /* "... completed" / "... successfully" */
+    DK_PSTEP_START,      /* the app starts ("Application data folder: ...") */
+    DK_PSTEP_UNKNOWN_DEVICE, /* "Device type is unknown" (nrfjprog does not know the chip) */
 } dk_pstep;
 
 typedef struct {
@@ -175,7 +268,46 @@ typedef struct {
             uint8_t result;      /* RESULT */
             bool has_values;     /* UNEXPECTED_OP, CRC, OFFSET: the second line was read */
             uint32_t expected, received; /* opcodes (UNEXPECTED_OP) or values */
+            dk_host_stage stage; /* from the traceback's frames (NONE: none seen) */
+            char func[32];       /* the innermost frame's function ("get_ack_nr") */
+            char op[24];         /* the innermost frame of a DFU request ("__execute",
+                                    "__select_command", ...), "" none */
         } exc;
+        struct {
+            char tool[20];       /* "nrfutil", "adafruit-nrfutil", "mcumgr", "dfuhost", ... */
+            char sub[16];        /* "serial", "usb-serial", "ble", "genpkg", "upload", ... */
+            bool transfer;       /* talks to a device (not genpkg, keys, version) */
+            bool has_port;
+            char port[40];
+            uint32_t baud;       /* 0: not given */
+            int fc;              /* -1 not given, 0, 1 */
+            uint32_t touch;      /* --touch BAUD, 0 none */
+            bool singlebank;
+            int prn;             /* -1 not given */
+        } cmd;
+        struct {
+            char what[24];       /* "nrfutil", "adafruit-nrfutil", "programmer", "nrfjprog",
+                                    "jlink", "nrfconnect", "nrfutil-device", "connectivity" */
+            unsigned major, minor, patch;
+        } ver;
+        struct {
+            dk_lg_what what;
+            unsigned type;       /* STARTING: 1 SD, 2 BL, 3 SD+BL, 4 APP */
+            uint32_t sd, bl, app;/* STARTING: sizes */
+            unsigned marks;      /* MARKS */
+            int fc;              /* UPGRADING: -1 not said, 0, 1 */
+            int singlebank;      /* UPGRADING: -1 not said, 0 dual, 1 single */
+            uint32_t touch;      /* UPGRADING: 0 disabled */
+        } lg;
+        struct {
+            dk_ble_what what;
+            unsigned value;      /* NO_RESPONSE: tries; ATT_MTU: bytes */
+            unsigned api;        /* CONN_FW: SoftDevice API version, 0 unknown */
+        } ble;
+        struct {
+            dk_mcu_what what;
+            uint64_t done, total; /* PROGRESS */
+        } mcu;
         struct { dk_pstep step; unsigned i, n; } step;
         struct {
             bool has_code;       /* "Errorcode: NAME (0xN)" */
@@ -183,6 +315,12 @@ typedef struct {
             bool has_lowlevel;   /* "Lowlevel error: NAME (hex)" */
             int32_t lowlevel;    /* nrfjprog DLL error, e.g. -102 */
             bool modem;          /* "Modem DFU failed" */
+            int ext;             /* the DFU target's extended error the message names
+                                    (its sentence, or "SdfuExt..."); 0 or -1 none */
+            int result;          /* the DFU target's result code it names; 0 or -1 none */
+            int devlib;          /* nrf-device-lib "Error code: 603 (Timeout)"; 0 or -1 none */
+            bool mcuboot;        /* programming through MCUboot */
+            bool usb_probe;      /* the USB device could not be probed / is unsupported */
         } perr;
     } u;
     char text[256];              /* message text, NUL-terminated, cut to fit */

@@ -17,6 +17,7 @@
 #define DFUKIT_PRINT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dfukit/diag.h"
@@ -43,6 +44,11 @@ void dk_printer_out(dk_printer *p, FILE *out);
  * understood (st).  NULL: nothing.  Both must outlive the SUMMARY event. */
 void dk_printer_facts(dk_printer *p, const dk_diag_facts *f);
 void dk_printer_log(dk_printer *p, const dk_logrd_stats *st);
+
+/* A log holds another run of the host from line `line` on (its command
+ * line, "Upgrading target", the app's start): "== run N from line L: TEXT"
+ * (JSON: {"event": "run", ...}). */
+void dk_printer_run(dk_printer *p, unsigned run, uint64_t line, uint64_t pos, const char *text);
 
 /* Print one event (a dk_event_cb; ctx is the dk_printer). */
 void dk_printer_event(void *ctx, const dk_event *ev);

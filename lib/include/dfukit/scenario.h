@@ -212,6 +212,16 @@ typedef struct dk_scen_builder dk_scen_builder;
 dk_scen_builder *dk_scen_builder_new(void); /* NULL: out of memory */
 void dk_scen_builder_free(dk_scen_builder *b);
 void dk_scen_builder_event(dk_scen_builder *b, const dk_event *ev);
+/* Whether the decoded input shows something dfusim can be set up to repeat:
+ * a serial Secure DFU session (or a host that got no answer at all) whose
+ * diagnosis lies in the bootloader's protocol.  False, with one sentence in
+ * why (cap bytes), for a Programmer or other debugger log, an input with no
+ * session and no host error, and a diagnosis outside the protocol dfusim
+ * models: the serial port, the BLE adapter, the host tool itself, something
+ * other than the bootloader answering, a legacy (HCI) bootloader, mcumgr, a
+ * log that stops before anything failed. */
+bool dk_scen_reproducible(const dk_summary *sum, const dk_diag_facts *f, const dk_diag_row *diag,
+                          char *why, size_t cap);
 /* pkg_dat may be NULL.  source/format/host name the input (may be NULL). */
 void dk_scen_builder_finish(dk_scen_builder *b, const dk_summary *sum, const dk_diag_facts *f,
                             const dk_diag_row *diag, const uint8_t *pkg_dat, size_t pkg_dat_len,
