@@ -58,6 +58,16 @@ for m in 00 01; do
     { printf "\\0$m"; cat "$root/captures/legacy-complete.raw"; } >"$out/pipeline/legacy$m-complete.raw"
 done
 
+# seeds written by hand (tests/fuzz/handmade/<target>/): shapes the
+# repository's own files do not show
+for d in "$root"/tests/fuzz/handmade/*/; do
+    t=$(basename "$d")
+    mkdir -p "$out/$t"
+    for f in "$d"*; do
+        cp "$f" "$out/$t/hand-$(basename "$f")"
+    done
+done
+
 # inputs that once broke a target (tests/fuzz/regress/<target>/): kept whole
 for d in "$root"/tests/fuzz/regress/*/; do
     t=$(basename "$d")
