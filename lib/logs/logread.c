@@ -524,7 +524,12 @@ const dk_logrd_stats *dk_logrd_stats_get(const dk_logrd *r) { return &r->st; }
 static void end_line(dk_logrd *r, dk_logrec_cb cb, void *ctx)
 {
     r->st.lines++;
-    if (r->ltotal > r->cap) {
+    if (r->ltotal > r->cap && r->fmt == DK_LOG_AUTO) {
+        /* no line has named a format yet: lines are only looked at to name
+         * one (process_line), and one too long for that is passed over the
+         * same way, without a record (a reader that then fails has
+         * delivered nothing) */
+    } else if (r->ltotal > r->cap) {
         wrap_flush(r, cb, ctx);
         release(r, cb, ctx);
         dk_logrec rec = { 0 };

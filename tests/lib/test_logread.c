@@ -671,6 +671,27 @@ static void test_crlf_and_no_final_newline(void **state)
 }
 
 /* The same log fed in one piece and byte by byte gives the same records. */
+/* An AUTO reader whose log names no format delivers nothing, even a line
+ * longer than its limit before it fails (found by fuzz_logs: it once
+ * delivered that line as LONG, then said "not a log"). */
+static void test_auto_long_line_unknown(void **state)
+{
+    (void)state;
+    static char text[700];
+    memset(text, 'x', 600);
+    strcpy(text + 600, "\nno format here\n");
+    static recs R;
+    memset(&R, 0, sizeof R);
+    dk_logrd *r = dk_logrd_new(DK_LOG_AUTO, 256);
+    assert_non_null(r);
+    dk_logrd_feed(r, (const uint8_t *)text, strlen(text), on_rec, &R);
+    dk_err e;
+    assert_int_equal(dk_logrd_finish(r, on_rec, &R, &e), DK_E_FORMAT);
+    assert_true(dk_logrd_failed(r));
+    assert_int_equal(R.total, 0);
+    dk_logrd_free(r);
+}
+
 static void test_chunking(void **state)
 {
     (void)state;
@@ -910,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_sniff_and_names),
         cmocka_unit_test(test_crlf_and_no_final_newline),
         cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_auto_long_line_unknown),
         cmocka_unit_test(test_binary_garbage),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_100mb),
