@@ -82,6 +82,10 @@ int dc_mkdir_p(const char *dir);
 int dc_make_keys(dc_ctx *ctx, char *why, size_t cap);
 /* make.c: the plan of case c in ctx->keep/NAME (NULL: its id): package
  * files, device, faults.  0, or -1 with a one-line reason (a set-up error). */
+/* --pkg read once up front: an application package whose init packet
+ * decodes (and, with --public-key, is signed by that key); 0, or -1 with a
+ * one-line reason in why. */
+int dc_check_user_pkg(const dc_ctx *ctx, char *why, size_t cap);
 int dc_make_plan(const dc_ctx *ctx, const dc_case *c, const char *name, dc_plan *p, char *why,
                  size_t cap);
 void dc_plan_free(dc_plan *p);

@@ -437,6 +437,9 @@ static int check_args(int argc, char **argv, int next, options *o)
         return usage_error("dfusim not found next to dfucheck or on PATH (give --sim PATH)");
     if (o->ctx.user_pkg && access(o->ctx.user_pkg, R_OK) != 0)
         return usage_error("--pkg %s: %s", o->ctx.user_pkg, strerror(errno));
+    char why[600];
+    if (o->ctx.user_pkg && dc_check_user_pkg(&o->ctx, why, sizeof why) < 0)
+        return usage_error("%s", why); /* once, not once per case */
     if (access(o->ctx.sim, X_OK) != 0)
         return usage_error("--sim %s: %s", o->ctx.sim, strerror(errno));
     if (!o->ctx.decode)

@@ -244,23 +244,51 @@ static int make_own(const dc_ctx *ctx, const dc_case *c, dc_plan *p, char *why, 
     return rc;
 }
 
+/* The user's package opened and its one application image's init packet
+ * decoded; -1 with why otherwise (pkg then empty). */
+static int open_user(const dc_ctx *ctx, dk_pkg *pkg, dk_initpkt *ip, char *why, size_t cap)
+{
+    dk_err err;
+    if (dk_pkg_open(ctx->user_pkg, pkg, &err) != DK_OK)
+        return fail(why, cap, "--pkg %s: %s", ctx->user_pkg, err.msg);
+    const dk_image *im = &pkg->img[0];
+    if (pkg->n != 1 || im->kind != DK_IMG_APPLICATION)
+        fail(why, cap, "--pkg %s: dfucheck grades application packages (one image); this one "
+                       "holds %zu image(s), the first '%s'", ctx->user_pkg, pkg->n, im->key);
+    else if (dk_initpkt_decode(im->dat, im->dat_len, ip, &err) != DK_OK)
+        fail(why, cap, "--pkg %s: %s: %s", ctx->user_pkg, im->dat_name, err.msg);
+    else
+        return 0;
+    dk_pkg_free(pkg);
+    return -1;
+}
+
+int dc_check_user_pkg(const dc_ctx *ctx, char *why, size_t cap)
+{
+    dk_pkg pkg;
+    dk_initpkt ip;
+    if (open_user(ctx, &pkg, &ip, why, cap) < 0)
+        return -1;
+    dk_err err;
+    int rc = 0;
+    if (ctx->user_pub && dk_pkg_verify(&pkg, ctx->user_pub, &err) != DK_OK)
+        rc = fail(why, cap, "--pkg %s: not signed by --public-key %s: %s", ctx->user_pkg,
+                  ctx->user_pub, err.msg);
+    dk_pkg_free(&pkg);
+    return rc;
+}
+
 /* The user's package: one application image; the board is built to take it
  * (its hw_version and SoftDevice, an app at or below its fw_version). */
 static int use_user(const dc_ctx *ctx, dc_plan *p, char *why, size_t cap)
 {
     dk_pkg pkg;
-    dk_err err;
-    if (dk_pkg_open(ctx->user_pkg, &pkg, &err) != DK_OK)
-        return fail(why, cap, "--pkg %s: %s", ctx->user_pkg, err.msg);
-    int rc = -1;
     dk_initpkt ip;
+    if (open_user(ctx, &pkg, &ip, why, cap) < 0)
+        return -1;
+    int rc = -1;
     const dk_image *im = &pkg.img[0];
-    if (pkg.n != 1 || im->kind != DK_IMG_APPLICATION) {
-        fail(why, cap, "--pkg %s: dfucheck grades application packages (one image); this one "
-                       "holds %zu image(s), the first '%s'", ctx->user_pkg, pkg.n, im->key);
-    } else if (dk_initpkt_decode(im->dat, im->dat_len, &ip, &err) != DK_OK) {
-        fail(why, cap, "--pkg %s: %s: %s", ctx->user_pkg, im->dat_name, err.msg);
-    } else if (!(p->img = malloc(im->bin_len ? im->bin_len : 1))) {
+    if (!(p->img = malloc(im->bin_len ? im->bin_len : 1))) {
         fail(why, cap, "out of memory");
     } else {
         memcpy(p->img, im->bin, im->bin_len);

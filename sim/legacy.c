@@ -73,6 +73,12 @@ void ds_lg_config_default(ds_lg_config *cfg, const char *chip)
     cfg->dfu_timeout_ms = DS_LG_DFU_TIMEOUT_MS;
 }
 
+uint32_t ds_lg_config_app_room(const ds_lg_config *cfg)
+{
+    uint32_t b0 = cfg->sd_end ? cfg->sd_end : 0x1000;
+    return cfg->bl_start > b0 + cfg->reserved ? cfg->bl_start - b0 - cfg->reserved : 0;
+}
+
 ds_lg *ds_lg_new(const ds_lg_config *cfg, ds_flash *flash)
 {
     if (ds_flash_size(flash) != cfg->chip.flash_size || ds_flash_page_size(flash) != PAGE ||
@@ -84,7 +90,7 @@ ds_lg *ds_lg_new(const ds_lg_config *cfg, ds_flash *flash)
     lg->cfg = *cfg;
     lg->flash = flash;
     lg->bank0 = cfg->sd_end ? cfg->sd_end : 0x1000;
-    lg->full = cfg->bl_start - lg->bank0 - cfg->reserved;
+    lg->full = ds_lg_config_app_room(cfg);
     lg->banked = (lg->full - lg->full % (2 * PAGE)) / 2;
     lg->bank1 = lg->bank0 + lg->banked;
     lg->timer_ms = lg->startup_ms = UINT64_MAX;

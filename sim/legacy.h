@@ -65,6 +65,10 @@ typedef struct {
  * the touch, no app installed. */
 void ds_lg_config_default(ds_lg_config *cfg, const char *chip);
 
+/* Bytes an app may take: bank 0 (after the SoftDevice, or the MBR) up to
+ * the app data kept below the bootloader. */
+uint32_t ds_lg_config_app_room(const ds_lg_config *cfg);
+
 typedef struct ds_lg ds_lg;
 
 /* The flash must be cfg->chip.flash_size with cfg->chip.page_size pages; it

@@ -545,6 +545,17 @@ static int parse(int argc, char **argv, lopts *o)
         return rc;
     if (next < argc)
         return bad("unexpected argument '%s'", argv[next]);
+    /* an app that cannot be installed is refused, not left out in silence */
+    uint32_t room = ds_lg_config_app_room(&o->cfg);
+    char why[160];
+    if (o->cfg.app_size % 4 || o->cfg.app_size > room) {
+        if (o->cfg.app_size % 4)
+            snprintf(why, sizeof why, "%u: not a whole number of 4-byte words", o->cfg.app_size);
+        else
+            snprintf(why, sizeof why, "%u: more than the app area above the %s holds (%u bytes)",
+                     o->cfg.app_size, o->cfg.sd_end ? "SoftDevice" : "MBR", room);
+        return bad("--app-size %s", why);
+    }
     return DK_CLI_GO;
 }
 

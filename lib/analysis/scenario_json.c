@@ -412,7 +412,8 @@ static bool read_init(rd_ctx *c, json_t *root, dk_scenario *s)
     get_hex(c, ip, "init_packet", s->init.bytes, s->init.len, &s->init.bytes_known);
     char from[16] = "";
     get_str(c, ip, "from", "init_packet", from, sizeof from);
-    s->init.from_package = strcmp(from, "package") == 0;
+    /* where the bytes came from: nothing without them (to_json leaves it out) */
+    s->init.from_package = s->init.bytes_known && strcmp(from, "package") == 0;
     return true;
 }
 

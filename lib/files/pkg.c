@@ -156,6 +156,28 @@ out:
     return st;
 }
 
+/* The manifest and every member it names, from an open archive (discarded
+ * here, whatever happens). */
+static dk_status read_archive(zip_t *z, dk_pkg *pkg, dk_err *err)
+{
+    uint8_t *man = NULL;
+    size_t man_len = 0;
+    dk_status st = read_member(z, "manifest.json", &man, &man_len, err);
+    if (st == DK_OK)
+        st = parse_manifest(man, man_len, pkg, err);
+    free(man);
+    for (size_t i = 0; st == DK_OK && i < pkg->n; i++) {
+        dk_image *im = &pkg->img[i];
+        st = read_member(z, im->dat_name, &im->dat, &im->dat_len, err);
+        if (st == DK_OK)
+            st = read_member(z, im->bin_name, &im->bin, &im->bin_len, err);
+    }
+    zip_discard(z);
+    if (st != DK_OK)
+        dk_pkg_free(pkg);
+    return st;
+}
+
 dk_status dk_pkg_open(const char *path, dk_pkg *pkg, dk_err *err)
 {
     memset(pkg, 0, sizeof *pkg);
@@ -178,22 +200,33 @@ dk_status dk_pkg_open(const char *path, dk_pkg *pkg, dk_err *err)
         zip_error_fini(&ze);
         return io ? DK_E_IO : DK_E_FORMAT;
     }
-    uint8_t *man = NULL;
-    size_t man_len = 0;
-    dk_status st = read_member(z, "manifest.json", &man, &man_len, err);
-    if (st == DK_OK)
-        st = parse_manifest(man, man_len, pkg, err);
-    free(man);
-    for (size_t i = 0; st == DK_OK && i < pkg->n; i++) {
-        dk_image *im = &pkg->img[i];
-        st = read_member(z, im->dat_name, &im->dat, &im->dat_len, err);
-        if (st == DK_OK)
-            st = read_member(z, im->bin_name, &im->bin, &im->bin_len, err);
+    return read_archive(z, pkg, err);
+}
+
+dk_status dk_pkg_open_mem(const void *buf, size_t len, dk_pkg *pkg, dk_err *err)
+{
+    memset(pkg, 0, sizeof *pkg);
+    if (len == 0) /* libzip would open it as an archive with no members */
+        return dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive");
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    if (!z) {
+        if (src)
+            zip_source_free(src);
+        int zerr = zip_error_code_zip(&ze);
+        if (zerr == ZIP_ER_MEMORY)
+            dk_err_set(err, DK_E_NOMEM, -1, "out of memory");
+        else if (zerr == ZIP_ER_NOZIP)
+            dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive");
+        else
+            dk_err_set(err, DK_E_FORMAT, -1, "not a zip archive (%s)", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return zerr == ZIP_ER_MEMORY ? DK_E_NOMEM : DK_E_FORMAT;
     }
-    zip_discard(z);
-    if (st != DK_OK)
-        dk_pkg_free(pkg);
-    return st;
+    zip_error_fini(&ze);
+    return read_archive(z, pkg, err);
 }
 
 void dk_pkg_free(dk_pkg *pkg)

@@ -182,7 +182,7 @@ static size_t word(const char *s, size_t n, size_t *i, const char **w)
     while (*i < n && (s[*i] == ' ' || s[*i] == '\t'))
         (*i)++;
     size_t b = *i;
-    char q = s[b] == '"' || s[b] == '\'' ? s[b] : 0;
+    char q = b < n && (s[b] == '"' || s[b] == '\'') ? s[b] : 0; /* b == n: blanks to the end */
     if (q) {
         (*i)++;
         while (*i < n && s[*i] != q)

@@ -524,7 +524,12 @@ const dk_logrd_stats *dk_logrd_stats_get(const dk_logrd *r) { return &r->st; }
 static void end_line(dk_logrd *r, dk_logrec_cb cb, void *ctx)
 {
     r->st.lines++;
-    if (r->ltotal > r->cap) {
+    if (r->ltotal > r->cap && r->fmt == DK_LOG_AUTO) {
+        /* no line has named a format yet: lines are only looked at to name
+         * one (process_line), and one too long for that is passed over the
+         * same way, without a record (a reader that then fails has
+         * delivered nothing) */
+    } else if (r->ltotal > r->cap) {
         wrap_flush(r, cb, ctx);
         release(r, cb, ctx);
         dk_logrec rec = { 0 };
@@ -601,9 +606,14 @@ void dk_logrd_feed(dk_logrd *r, const uint8_t *data, size_t len, dk_logrec_cb cb
         size_t take = DK_LOG_SNIFF_MAX - r->sniff_len;
         if (take > len)
             take = len;
+        /* the head stops at the end of line DK_LOG_SNIFF_LINES, so detection
+         * sees the same bytes however the log is fed */
+        size_t i = 0;
+        while (i < take)
+            if (data[i++] == '\n' && ++r->sniff_lines == DK_LOG_SNIFF_LINES)
+                break;
+        take = i;
         memcpy(r->sniff + r->sniff_len, data, take);
-        for (size_t i = 0; i < take; i++)
-            r->sniff_lines += data[i] == '\n';
         r->sniff_len += take;
         data += take;
         len -= take;

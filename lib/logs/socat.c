@@ -7,11 +7,13 @@ static void socat_close(lctx *L)
 {
     dk_logrd *r = L->r;
     if (r->socat.blk && r->socat.got != r->socat.len) {
+        /* reported at the line that ends the block (the next header, "--"):
+         * records come in line order, each with one line's number and offset */
         dk_logrec rec = L->base;
         rec.kind = DK_LR_UNKNOWN;
-        rec.line = r->socat.line;
-        rec.why = r->socat.got < r->socat.len ? "socat block has fewer bytes than its length="
-                                              : "socat block has more bytes than its length=";
+        rec.why = r->socat.got < r->socat.len
+                      ? "the socat block before this line has fewer bytes than its length="
+                      : "the socat block before this line has more bytes than its length=";
         rec.text = NULL;
         rec.text_len = 0;
         lr_deliver(r, L->cb, L->ctx, &rec);

@@ -14,6 +14,10 @@ dk_status dk_err_set(dk_err *err, dk_status status, int64_t offset, const char *
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    /* one line whatever the input quoted in it holds (a name, a spec) */
+    for (char *p = err->msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            *p = '?';
     return status;
 }
 

@@ -31,7 +31,7 @@ typedef struct {
 static void on_msg(const uint8_t *frame, size_t len)
 {
     /* exact-size copy: any read past the frame is a heap overflow */
-    uint8_t *p = malloc(len ? len : 1);
+    uint8_t *p = calloc(1, len ? len : 1);
     CHECK(p);
     if (len)
         memcpy(p, frame, len);

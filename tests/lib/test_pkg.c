@@ -170,6 +170,47 @@ static void test_roundtrip_send_order(void **state)
     dk_pkg_free(&out);
 }
 
+/* From memory: the same package as from its file, the same errors. */
+static void test_open_mem(void **state)
+{
+    struct ctx *c = *state;
+    dk_pkg out = { .n = 0 };
+    add_image(&out, DK_IMG_APPLICATION, 5000, NULL);
+    add_image(&out, DK_IMG_SOFTDEVICE, 3001, NULL);
+    const char *p = path(c, "mem.zip");
+    write_pkg(p, &out);
+    size_t len = 0;
+    uint8_t *zip = dk_test_read_file(p, &len);
+    assert_non_null(zip);
+
+    dk_pkg a, b;
+    dk_err e = { 0 };
+    assert_int_equal(dk_pkg_open(p, &a, &e), DK_OK);
+    assert_int_equal(dk_pkg_open_mem(zip, len, &b, &e), DK_OK);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(b.n, a.n);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(b.img[i].kind, a.img[i].kind);
+        assert_string_equal(b.img[i].bin_name, a.img[i].bin_name);
+        assert_int_equal(b.img[i].bin_len, a.img[i].bin_len);
+        assert_memory_equal(b.img[i].bin, a.img[i].bin, a.img[i].bin_len);
+        assert_int_equal(b.img[i].dat_len, a.img[i].dat_len);
+        assert_memory_equal(b.img[i].dat, a.img[i].dat, a.img[i].dat_len);
+    }
+    assert_int_equal(dk_pkg_check(&b, &e), DK_OK);
+    dk_pkg_free(&a);
+    dk_pkg_free(&b);
+
+    expect_err(dk_pkg_open_mem("", 0, &b, &e), &e, DK_E_FORMAT, "not a zip archive");
+    assert_int_equal(b.n, 0);
+    expect_err(dk_pkg_open_mem(zip, len / 2, &b, &e), &e, DK_E_FORMAT, "not a zip archive");
+    uint8_t junk[3000];
+    dk_test_fill(junk, sizeof junk, 5);
+    expect_err(dk_pkg_open_mem(junk, sizeof junk, &b, &e), &e, DK_E_FORMAT, "not a zip archive");
+    free(zip);
+    dk_pkg_free(&out);
+}
+
 static void test_manifest_text(void **state)
 {
     struct ctx *c = *state;
@@ -546,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_check_failures),
         cmocka_unit_test(test_bad_archives),
         cmocka_unit_test(test_not_a_zip),
+        cmocka_unit_test(test_open_mem),
         cmocka_unit_test(test_cut_and_flip_sweep),
         cmocka_unit_test(test_corrupt_member_crc),
         cmocka_unit_test(test_member_too_large),

@@ -97,6 +97,19 @@ static void round_trip(void **state)
     dk_scen_init(&a);
     assert_memory_equal(&a, &b, sizeof a);
 
+    /* "from" without "hex" says nothing (the writer leaves it out then): read
+     * and written again, the scenario is the same (found by fuzz_scenario) */
+    const char *nohex = "{\"dfukit_scenario\": 1, \"init_packet\": {\"len\": 4, \"crc\": "
+                        "\"0x12345678\", \"accepted\": true, \"from\": \"package\"}}";
+    assert_int_equal(dk_scen_from_json(nohex, strlen(nohex), &a, &e), DK_OK);
+    assert_false(a.init.bytes_known);
+    assert_false(a.init.from_package);
+    j = dk_scen_to_json(&a);
+    assert_non_null(j);
+    assert_int_equal(dk_scen_from_json(j, strlen(j), &b, &e), DK_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    free(j);
+
     /* through a file */
     char dir[256], path[300];
     assert_int_equal(dk_test_tmpdir(dir, sizeof dir), 0);
@@ -123,6 +136,14 @@ static void expect_bad(const char *json, dk_status st, const char *words)
 static void reader_errors(void **state)
 {
     (void)state;
+    /* the spec quoted in the error keeps it one line (found by fuzz_scenario) */
+    const char *nl = "{\"dfukit_scenario\": 1, \"faults\": [\"bad\\nspec\"]}";
+    dk_scenario sn;
+    dk_err en;
+    memset(&en, 0, sizeof en);
+    assert_int_equal(dk_scen_from_json(nl, strlen(nl), &sn, &en), DK_E_FORMAT);
+    assert_null(strchr(en.msg, '\n'));
+    assert_non_null(strstr(en.msg, "'bad?spec'"));
     expect_bad("", DK_E_FORMAT, "not JSON");
     expect_bad("{\"dfukit_scenario\": 1,", DK_E_FORMAT, "not JSON");
     expect_bad("[1]", DK_E_FORMAT, "expected an object");

@@ -30,7 +30,9 @@ typedef struct {
     char msg[256];
 } dk_err;
 
-/* Fill err (if not NULL) and return status. offset < 0: no offset. */
+/* Fill err (if not NULL) and return status. offset < 0: no offset.  The
+ * message is one line: control bytes in it (from a name or spec it quotes)
+ * become '?'. */
 dk_status dk_err_set(dk_err *err, dk_status status, int64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

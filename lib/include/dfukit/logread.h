@@ -62,8 +62,9 @@
  * seconds, Saleae seconds since the capture start (t_abs false).
  *
  * Detection: dk_log_sniff scores every format on the first lines; the reader
- * with DK_LOG_AUTO keeps the first DK_LOG_SNIFF_MAX bytes, decides, then
- * replays them.  Memory is fixed at dk_logrd_new: the line buffer
+ * with DK_LOG_AUTO keeps the first DK_LOG_SNIFF_LINES lines (at most
+ * DK_LOG_SNIFF_MAX bytes), decides, then replays them: the same head, so the
+ * same decision, however the log is fed.  Memory is fixed at dk_logrd_new: the line buffer
  * (line_max), one message buffer and the sniff buffer; nothing grows with
  * the log.
  */

@@ -52,6 +52,9 @@ typedef struct {
  * the message (err->has_offset stays false: offsets in err are offsets in the
  * file named to the user, which is the zip). */
 dk_status dk_pkg_open(const char *path, dk_pkg *pkg, dk_err *err);
+/* The same from a zip archive in memory (len bytes at buf, not copied: it
+ * must stay valid until this returns). */
+dk_status dk_pkg_open_mem(const void *buf, size_t len, dk_pkg *pkg, dk_err *err);
 void dk_pkg_free(dk_pkg *pkg);
 
 /* dk_pkg_check for one image. */
