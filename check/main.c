@@ -284,14 +284,6 @@ typedef struct {
     char simbuf[DC_PATH], decbuf[DC_PATH];
 } options;
 
-static bool num(const char *s, double lo, double hi, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return s[0] && !*end && !errno && *v >= lo && *v <= hi;
-}
-
 /* ---- the table (cli.h): getopt, --help and the man page ---------------------- */
 
 static int opt_case(void *ctx, const dk_cli_opt *opt, const char *arg)
@@ -310,7 +302,7 @@ static int opt_jobs(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 1, 64, &v) || v != (unsigned)v)
+    if (!dk_cli_real(arg, 1, 64, &v) || v != (unsigned)v)
         return usage_error("-j %s: expected 1 to 64", arg);
     ((options *)ctx)->jobs = (unsigned)v;
     return DK_CLI_GO;
@@ -320,7 +312,7 @@ static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 0.1, 86400, &v))
+    if (!dk_cli_real(arg, 0.1, 86400, &v))
         return usage_error("--timeout %s: expected seconds (0.1 to 86400)", arg);
     ((options *)ctx)->ctx.timeout_s = v;
     return DK_CLI_GO;
@@ -330,7 +322,7 @@ static int opt_size(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 2 * DC_OBJ + 4, 900000, &v) || v != (uint32_t)v || (uint32_t)v % 4)
+    if (!dk_cli_real(arg, 2 * DC_OBJ + 4, 900000, &v) || v != (uint32_t)v || (uint32_t)v % 4)
         return usage_error("--size %s: expected a multiple of 4 from %u to 900000 (3 objects or "
                            "more; the SDK's flash layer takes no other write length)",
                            arg, 2 * DC_OBJ + 4);

@@ -149,22 +149,11 @@ static int bad(const char *fmt, const char *arg)
     return 2;
 }
 
-static bool num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 1, 20000000, &v))
+    if (!dk_cli_real(arg, 1, 20000000, &v))
         return bad("bad baud rate '%s'", arg);
     ((cfg *)ctx)->baud = (unsigned)v;
     return DK_CLI_GO;
@@ -184,7 +173,7 @@ static int opt_prn(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 0, 65535, &v) || v != (unsigned)v)
+    if (!dk_cli_real(arg, 0, 65535, &v) || v != (unsigned)v)
         return bad("--prn wants 0..65535, not '%s'", arg);
     ((cfg *)ctx)->o.prn = (uint16_t)v;
     return DK_CLI_GO;
@@ -194,7 +183,7 @@ static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 0.001, 3600, &v))
+    if (!dk_cli_real(arg, 0.001, 3600, &v))
         return bad("--timeout wants seconds (0.001..3600), not '%s'", arg);
     cfg *c = ctx;
     c->o.connect_ms = c->o.final_ms = (uint32_t)(v * 1000 + 0.5);
@@ -205,7 +194,7 @@ static int opt_rsp(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 1, 600000, &v))
+    if (!dk_cli_real(arg, 1, 600000, &v))
         return bad("--response-timeout wants milliseconds, not '%s'", arg);
     ((cfg *)ctx)->o.rsp_ms = (uint32_t)v;
     return DK_CLI_GO;
@@ -215,7 +204,7 @@ static int opt_retries(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     double v;
-    if (!num(arg, 0, 100, &v) || v != (unsigned)v)
+    if (!dk_cli_real(arg, 0, 100, &v) || v != (unsigned)v)
         return bad("--retries wants 0..100, not '%s'", arg);
     ((cfg *)ctx)->o.retries = (unsigned)v;
     return DK_CLI_GO;

@@ -1103,19 +1103,6 @@ static int bad(const char *fmt, ...)
     return 2;
 }
 
-static bool num(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* --scenario: the device, line and faults of a dk_scenario (scenario.h) as
  * defaults; 0, or -1 after a one-line error. */
 static uint32_t scaled(uint64_t ms, double scale, uint32_t min)
@@ -1218,7 +1205,7 @@ static int opt_mtu(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, 8192, &v) || v < 23)
+    if (!dk_cli_uint(arg, 8192, &v) || v < 23)
         return bad("--mtu %s: expected a number from 23 to 8192 (131 UART, 2051 USB)", arg);
     ((options *)ctx)->cfg.mtu = (uint16_t)v;
     ((options *)ctx)->mtu_set = true;
@@ -1229,7 +1216,7 @@ static int opt_hw(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, UINT32_MAX, &v))
+    if (!dk_cli_uint(arg, UINT32_MAX, &v))
         return bad("--hw-version %s: expected a number", arg);
     ((options *)ctx)->cfg.hw_version = (uint32_t)v;
     return DK_CLI_GO;
@@ -1242,7 +1229,7 @@ static int opt_sd_fwid(void *ctx, const dk_cli_opt *opt, const char *arg)
     uint64_t v;
     if (!strcmp(arg, "none")) {
         o->sd = false;
-    } else if (num(arg, 0xFFFD, &v) && v != 0) {
+    } else if (dk_cli_uint(arg, 0xFFFD, &v) && v != 0) {
         o->sd = true;
         o->cfg.sd_fwid = (uint16_t)v;
     } else {
@@ -1256,7 +1243,7 @@ static int opt_sd_end(void *ctx, const dk_cli_opt *opt, const char *arg)
     (void)opt;
     options *o = ctx;
     uint64_t v;
-    if (!num(arg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
+    if (!dk_cli_uint(arg, UINT32_MAX, &v) || v % o->cfg.chip.page_size || v <= DS_SD_INFO_ADDR + 0x1000)
         return bad("--sd-end %s: expected a page-aligned address above 0x4000", arg);
     o->sd_end = (uint32_t)v;
     return DK_CLI_GO;
@@ -1267,7 +1254,7 @@ static int opt_app_size(void *ctx, const dk_cli_opt *opt, const char *arg)
     (void)opt;
     options *o = ctx;
     uint64_t v;
-    if (!num(arg, o->cfg.chip.flash_size, &v))
+    if (!dk_cli_uint(arg, o->cfg.chip.flash_size, &v))
         return bad("--app-size %s: expected a byte count", arg);
     o->cfg.app_size = (uint32_t)v;
     o->app_cli = true;
@@ -1278,7 +1265,7 @@ static int opt_app_version(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, UINT32_MAX, &v))
+    if (!dk_cli_uint(arg, UINT32_MAX, &v))
         return bad("--app-version %s: expected a number", arg);
     ((options *)ctx)->cfg.app_version = (uint32_t)v;
     return DK_CLI_GO;
@@ -1312,7 +1299,7 @@ static int opt_inactivity(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, UINT32_MAX, &v) || (v > 0 && v < 100))
+    if (!dk_cli_uint(arg, UINT32_MAX, &v) || (v > 0 && v < 100))
         return bad("--inactivity-ms %s: expected 0 (off) or at least 100", arg);
     ((options *)ctx)->cfg.inactivity_ms = (uint32_t)v;
     return DK_CLI_GO;
@@ -1334,7 +1321,7 @@ static int opt_baud(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, 12000000, &v) || v < 300)
+    if (!dk_cli_uint(arg, 12000000, &v) || v < 300)
         return bad("--baud %s: expected a rate from 300 to 12000000", arg);
     ((options *)ctx)->baud = (long)v;
     return DK_CLI_GO;
@@ -1659,20 +1646,9 @@ int main(int argc, char **argv)
     const ds_chip *c = &s.o.cfg.chip;
     dk_err err;
 
-    bool fresh = true; /* a blank chip: a scenario prepares it */
-    if (s.o.flash_path) {
-        if (s.o.show_settings && access(s.o.flash_path, F_OK) != 0) {
-            fprintf(stderr, TOOL ": --flash %s: %s\n", s.o.flash_path, strerror(errno));
-            return 1;
-        }
-        s.flash = ds_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, &fresh, &err);
-        if (!s.flash) {
-            dk_err_print(stderr, TOOL, s.o.flash_path, &err);
-            return 1;
-        }
-    } else {
-        s.flash = ds_flash_new(c->flash_size, c->page_size);
-    }
+    bool fresh; /* a blank chip: a scenario prepares it */
+    if (ds_flash_setup(s.o.flash_path, c, s.o.show_settings, &s.flash, &fresh) < 0)
+        return 1;
     if (s.flash && s.o.scen && fresh && scenario_flash(&s) != 0) {
         fprintf(stderr, TOOL ": --scenario %s: cannot prepare the %s model\n", s.o.scenario_path, c->name);
         return 1;

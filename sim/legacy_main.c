@@ -333,17 +333,6 @@ static int bad(const char *fmt, const char *arg)
     return 2;
 }
 
-static bool num(const char *s, uint64_t max, uint64_t *out)
-{
-    char *e;
-    errno = 0;
-    unsigned long long v = strtoull(s, &e, 0);
-    if (errno || e == s || *e || v > max || *s == '-')
-        return false;
-    *out = v;
-    return true;
-}
-
 /* op=start -> op=3: the legacy kinds for the shared fault parser. */
 static int add_fault(lopts *o, const char *spec)
 {
@@ -398,7 +387,7 @@ static int opt_sd_fwid(void *ctx, const dk_cli_opt *opt, const char *arg)
     if (!strcmp(arg, "none")) {
         c->sd_fwid = -1;
         c->sd_end = 0;
-    } else if (num(arg, 0xFFFF, &v)) {
+    } else if (dk_cli_uint(arg, 0xFFFF, &v)) {
         c->sd_fwid = (int)v;
     } else {
         return bad("--sd-fwid: '%s' is not a FWID or none", arg);
@@ -411,7 +400,7 @@ static int opt_app_size(void *ctx, const dk_cli_opt *opt, const char *arg)
     (void)opt;
     ds_lg_config *c = &((lopts *)ctx)->cfg;
     uint64_t v;
-    if (!num(arg, c->chip.flash_size, &v))
+    if (!dk_cli_uint(arg, c->chip.flash_size, &v))
         return bad("--app-size: bad size '%s'", arg);
     c->app_size = (uint32_t)v;
     return DK_CLI_GO;
@@ -421,7 +410,7 @@ static int opt_timeout(void *ctx, const dk_cli_opt *opt, const char *arg)
 {
     (void)opt;
     uint64_t v;
-    if (!num(arg, UINT32_MAX, &v) || !v)
+    if (!dk_cli_uint(arg, UINT32_MAX, &v) || !v)
         return bad("--dfu-timeout-ms: bad value '%s'", arg);
     ((lopts *)ctx)->cfg.dfu_timeout_ms = (uint32_t)v;
     return DK_CLI_GO;
@@ -585,21 +574,9 @@ int ds_legacy_main(int argc, char **argv)
         return rc;
     const ds_chip *c = &s.o.cfg.chip;
     s.t0_us = ds_mono_us();
-    bool fresh = true;
-    dk_err err;
-    if (s.o.flash_path) {
-        if (s.o.show_settings && access(s.o.flash_path, F_OK) != 0) {
-            fprintf(stderr, TOOL ": --flash %s: %s\n", s.o.flash_path, strerror(errno));
-            return 1;
-        }
-        s.flash = ds_flash_open_file(s.o.flash_path, c->flash_size, c->page_size, &fresh, &err);
-        if (!s.flash) {
-            dk_err_print(stderr, TOOL, s.o.flash_path, &err);
-            return 1;
-        }
-    } else {
-        s.flash = ds_flash_new(c->flash_size, c->page_size);
-    }
+    bool fresh;
+    if (ds_flash_setup(s.o.flash_path, c, s.o.show_settings, &s.flash, &fresh) < 0)
+        return 1;
     if (!s.flash || !(s.lg = ds_lg_new(&s.o.cfg, s.flash))) {
         fprintf(stderr, TOOL ": cannot set up the %s model\n", c->name);
         return 1;

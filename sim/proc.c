@@ -99,3 +99,23 @@ int ds_port_open(dk_pty *pty, const char *link, const char *capture, dk_cap_writ
     }
     return 0;
 }
+
+int ds_flash_setup(const char *path, const ds_chip *c, bool must_exist, ds_flash **out, bool *fresh)
+{
+    *fresh = true;
+    if (!path) {
+        *out = ds_flash_new(c->flash_size, c->page_size);
+        return 0;
+    }
+    if (must_exist && access(path, F_OK) != 0) {
+        fprintf(stderr, DS_TOOL ": --flash %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    dk_err err;
+    *out = ds_flash_open_file(path, c->flash_size, c->page_size, fresh, &err);
+    if (!*out) {
+        dk_err_print(stderr, DS_TOOL, path, &err);
+        return -1;
+    }
+    return 0;
+}

@@ -9,6 +9,7 @@
  *   log       "dfusim: S.mmm text" on stderr, S.mmm since the adapter began
  *   port      the pty a host opens, its --link and its --capture, set up in
  *             one step with one line on stderr for what fails
+ *   flash     the chip's flash from --flash FILE, or in RAM
  */
 #ifndef DFUKIT_SIM_PROC_H
 #define DFUKIT_SIM_PROC_H
@@ -20,6 +21,8 @@
 
 #include "dfukit/capfile.h"
 #include "dfukit/pty.h"
+#include "chip.h"
+#include "flash.h"
 
 #define DS_TOOL "dfusim"
 
@@ -42,5 +45,11 @@ void ds_vlog(uint64_t ms, const char *fmt, va_list ap) __attribute__((format(pri
  * NULL) and create the capture at capture (when not NULL: *cap, else *cap is
  * NULL).  0, or -1 after one line on stderr with nothing left open. */
 int ds_port_open(dk_pty *pty, const char *link, const char *capture, dk_cap_writer **cap);
+
+/* The chip's flash: the file at path (a missing one is made blank, or with
+ * must_exist refused), or RAM when path is NULL.  *fresh: it starts blank.
+ * 0 with *out set (NULL only when out of memory), or -1 after one line on
+ * stderr. */
+int ds_flash_setup(const char *path, const ds_chip *c, bool must_exist, ds_flash **out, bool *fresh);
 
 #endif

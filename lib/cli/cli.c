@@ -2,8 +2,10 @@
 #include "dfukit/cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dfukit/opterr.h"
@@ -58,6 +60,32 @@ int dk_cli_count(void *ctx, const dk_cli_opt *opt, const char *arg)
     (void)arg;
     (*(int *)(void *)((char *)ctx + opt->off))++;
     return DK_CLI_GO;
+}
+
+bool dk_cli_real(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= lo && v <= hi)) /* NaN fails both */
+        return false;
+    *out = v;
+    return true;
+}
+
+bool dk_cli_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* ---- the table --------------------------------------------------------- */

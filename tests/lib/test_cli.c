@@ -490,13 +490,46 @@ static void modes(void **state)
     assert_int_equal(dk_cli_check(&b, why, sizeof why), -1);
 }
 
+/* dk_cli_real / dk_cli_uint: the whole string, in range; NaN and a sign that
+ * strtoull would wrap are refused, and *out is left alone on refusal. */
+static void numbers(void **state)
+{
+    (void)state;
+    double d = -7;
+    assert_true(dk_cli_real("0.25", 0, 1, &d));
+    assert_true(d == 0.25);
+    assert_true(dk_cli_real("1e3", 1, 1000, &d));
+    assert_true(d == 1000);
+    const char *bad_real[] = { "", "x", "1x", "2", "-0.5", "nan", "inf", "1e999" };
+    for (size_t i = 0; i < sizeof bad_real / sizeof *bad_real; i++) {
+        d = -7;
+        assert_false(dk_cli_real(bad_real[i], 0, 1, &d));
+        assert_true(d == -7);
+    }
+    assert_false(dk_cli_real(NULL, 0, 1, &d));
+    uint64_t u = 7;
+    assert_true(dk_cli_uint("0x10", 16, &u));
+    assert_int_equal(u, 16);
+    assert_true(dk_cli_uint("010", 16, &u));
+    assert_int_equal(u, 8);
+    assert_true(dk_cli_uint("18446744073709551615", UINT64_MAX, &u));
+    assert_true(u == UINT64_MAX);
+    const char *bad_uint[] = { "", "17", "-1", " -1", "+1", " 1", "1 ", "0x", "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad_uint / sizeof *bad_uint; i++) {
+        u = 7;
+        assert_false(dk_cli_uint(bad_uint[i], i == 1 ? 16 : UINT64_MAX, &u));
+        assert_int_equal(u, 7);
+    }
+    assert_false(dk_cli_uint(NULL, 1, &u));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_rows),   cmocka_unit_test(refusals),      cmocka_unit_test(builtins_and_stops),
         cmocka_unit_test(two_passes),    cmocka_unit_test(stop_at_operand), cmocka_unit_test(broken_tables),
         cmocka_unit_test(help_text),     cmocka_unit_test(man_page),      cmocka_unit_test(table_dump),
-        cmocka_unit_test(modes),
+        cmocka_unit_test(modes),         cmocka_unit_test(numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define DK_CLI_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -66,6 +67,14 @@ int dk_cli_str(void *ctx, const dk_cli_opt *opt, const char *arg);   /* const ch
 int dk_cli_true(void *ctx, const dk_cli_opt *opt, const char *arg);  /* bool = true */
 int dk_cli_false(void *ctx, const dk_cli_opt *opt, const char *arg); /* bool = false */
 int dk_cli_count(void *ctx, const dk_cli_opt *opt, const char *arg); /* int += 1 */
+
+/* Option values, for handlers that check their own ranges.  The whole string
+ * must be the number (dk_cli_uint: no sign or leading blank, so " -1" cannot
+ * wrap; decimal, 0x hex or 0 octal);
+ * false for anything else, NaN, or a value outside [lo, hi] / over max.
+ * *out is written only on success. */
+bool dk_cli_real(const char *s, double lo, double hi, double *out);
+bool dk_cli_uint(const char *s, uint64_t max, uint64_t *out);
 
 typedef struct {
     int code;
