@@ -694,10 +694,13 @@ dk_cap_writer *dk_cap_create(const char *path, dk_err *err)
     return w;
 }
 
-/* One record, written with a single write(2) so that a writer killed at any
- * moment leaves whole records only (stdio would split a record into as many
- * writes as its buffer boundaries fall). The record header is in host byte
- * order, as libpcap writes the file header. */
+/* One record, written with a single write(2) and never through stdio (which
+ * would split it at each of its buffer boundaries). A writer killed at any
+ * moment leaves every earlier record whole; the record being written can
+ * still be cut, because Linux stops a regular-file write at a page boundary
+ * when a fatal signal is pending, and readers report that as a truncated last
+ * record. The record header is in host byte order, as libpcap writes the
+ * file header. */
 static dk_status put_packet(dk_cap_writer *w, int64_t t_us, uint8_t ev, uint8_t lines,
                             const uint8_t *data, size_t len, dk_err *err)
 {

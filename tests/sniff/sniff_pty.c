@@ -210,7 +210,7 @@ static int read_capture(const char *path, capsum *s, size_t keep_cap, char *errm
     dk_cap_close(r);
     if (k < 0) {
         snprintf(errmsg, cap, "%s", e.msg);
-        return -1;
+        return e.status == DK_E_TRUNCATED ? DK_E_TRUNCATED : -1;
     }
     return 0;
 }
@@ -551,7 +551,15 @@ static void killed(void **state)
     }
     kill(p.pid, SIGKILL);
     finish(&p, 3000, NULL, 0);
-    assert_int_equal(read_capture(cap_path("kill2.pcap"), &s, 1 << 20, em, sizeof em), 0);
+    /* Each record is one write(2), but Linux checks for a fatal signal at
+     * every page of a regular-file write: a SIGKILL that lands while a record
+     * crosses a page boundary leaves that record cut (seen once in CI). The
+     * promise is the README's: every record before it is whole, and the
+     * reader stops at the cut with DK_E_TRUNCATED, never anything else. */
+    int rc = read_capture(cap_path("kill2.pcap"), &s, 1 << 20, em, sizeof em);
+    if (rc != 0)
+        print_message("capture cut by the kill: %s\n", em);
+    assert_true(rc == 0 || rc == DK_E_TRUNCATED);
     assert_true(s.bytes[DK_DIR_HOST] > 0);
     size_t n = s.bytes[DK_DIR_HOST] < (1 << 20) ? s.bytes[DK_DIR_HOST] : (1 << 20);
     uint8_t *ref = malloc(1 << 20);
