@@ -264,6 +264,11 @@ void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_fail
     }
     if (!f || s->outcome == DK_OUTCOME_COMPLETED)
         return;
+    if (dk_diag_host_done(s, f) || dk_diag_one_sided(s, f)) {
+        o->outcome = dk_diag_host_done(s, f) ? DK_OUTCOME_COMPLETED : DK_OUTCOME_UNKNOWN;
+        o->by_host = true;
+        return;
+    }
     /* the target's error as nrfutil's exception or Programmer's message names it */
     int ext = -1, res = -1;
     if (f->has_exc && f->exc == DK_NX_EXT_ERROR)
@@ -298,8 +303,20 @@ void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_fail
         return;
     }
     o->failed = true;
-    o->from_tool = true;
+    o->from_tool = o->by_host = true;
     o->outcome = DK_OUTCOME_FAILED;
+}
+
+bool dk_diag_host_done(const dk_summary *s, const dk_diag_facts *f)
+{
+    if (!f || s->outcome == DK_OUTCOME_COMPLETED || s->outcome == DK_OUTCOME_FAILED || f->has_exc)
+        return false;
+    return (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->prog_error) || f->image_sent_last;
+}
+
+bool dk_diag_one_sided(const dk_summary *s, const dk_diag_facts *f)
+{
+    return f && f->ble_writes_only && s->responses == 0 && !f->has_exc && !f->done;
 }
 
 /* ---- predicates ----------------------------------------------------------- */
@@ -307,13 +324,6 @@ void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_fail
 static bool not_completed(const dk_summary *s, const dk_diag_facts *f)
 {
     return s->outcome != DK_OUTCOME_COMPLETED && !f->done;
-}
-
-static bool completed(const dk_summary *s, const dk_diag_facts *f)
-{
-    return s->outcome == DK_OUTCOME_COMPLETED ||
-           (s->outcome == DK_OUTCOME_EMPTY && f->done && !f->has_exc && !f->prog_error) ||
-           (f->image_sent_last && !f->has_exc && s->outcome != DK_OUTCOME_FAILED);
 }
 
 /* Stopped in the firmware (or, below, in the init packet): an image had begun
@@ -516,8 +526,9 @@ static const dk_diag_row rows[] = {
       "differed from the init packet's; the board stays in DFU mode.",
       "Check the package (.dat CRC16 against the .bin) and the link; update again after a reset." },
     { "update.completed",
-      "the last image's final EXECUTE (legacy: STOP) succeeded (or a log without messages says so)",
-      ANY, ANY, ANY, ANY, ANY, ANY, completed,
+      "the last image's final EXECUTE (legacy: STOP) succeeded (or the host's log says so: "
+      "\"Image sent\" after the last message, \"Device programmed.\" without messages)",
+      DK_OUTCOME_COMPLETED, ANY, ANY, ANY, ANY, ANY, NULL,
       "The update completed: every image was sent and the target accepted it.",
       "Nothing to fix." },
     /* nRF Connect Programmer (debugger) failures: no serial DFU at all */
@@ -795,7 +806,7 @@ static bool row_matches(const dk_diag_row *r, const dk_summary *s, const dk_diag
 static size_t host_at(void)
 {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (rows[i].match == completed)
+        if (strcmp(rows[i].id, "update.completed") == 0)
             return i + 1;
     return 0;
 }
@@ -839,6 +850,15 @@ const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *
 }
 
 const dk_diag_row *dk_diag_pick(const dk_summary *s) { return dk_diag_pick_facts(s, NULL); }
+
+const dk_diag_row *dk_diag_settle(dk_summary *s, const dk_diag_facts *f)
+{
+    dk_diag_failure e;
+    dk_diag_effective(s, f, &e);
+    s->settled = e.outcome;
+    s->settled_by_host = e.by_host;
+    return s->diag = dk_diag_pick_facts(s, f);
+}
 
 const dk_diag_row *dk_diag_table(unsigned *n)
 {

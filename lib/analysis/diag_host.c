@@ -503,8 +503,7 @@ static bool adapter_ready(const dk_summary *s, const dk_diag_facts *f)
 
 static bool writes_only(const dk_summary *s, const dk_diag_facts *f)
 {
-    (void)s;
-    return f->ble_writes_only && !f->has_exc && !f->done;
+    return dk_diag_one_sided(s, f);
 }
 
 static bool traceback_cut(const dk_summary *s, const dk_diag_facts *f)

@@ -159,7 +159,7 @@ static void on_event(void *ctx, const dk_event *ev)
         return;
     }
     p->sum = *ev->u.sum;
-    p->sum.diag = p->diag = dk_diag_pick_facts(&p->sum, &p->facts);
+    p->diag = dk_diag_settle(&p->sum, &p->facts); /* sum.settled and sum.diag, together */
     p->have_sum = true;
     dk_event e = *ev;
     e.u.sum = &p->sum;

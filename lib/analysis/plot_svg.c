@@ -424,7 +424,7 @@ static void title(FILE *f, const dk_plot *p)
     fputs("<text class=\"title\" x=\"20\" y=\"30\" font-size=\"17\" font-weight=\"bold\">", f);
     xml(f, p->title[0] ? p->title : "(input)");
     if (p->have_sum)
-        fprintf(f, ": %s%s%s%s", dk_outcome_name(p->sum.outcome), p->diag_id[0] ? " (" : "",
+        fprintf(f, ": %s%s%s%s", dk_outcome_name(p->sum.settled), p->diag_id[0] ? " (" : "",
                 p->diag_id, p->diag_id[0] ? ")" : "");
     fputs("</text>\n", f);
     if (!p->have_sum)

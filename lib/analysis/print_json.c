@@ -244,7 +244,9 @@ static json_t *jsummary(const dk_printer *p, const dk_summary *s)
 {
     char b[DK_NAME_BUFSZ];
     json_t *o = json_object();
-    jset(o, "outcome", json_string(dk_outcome_name(s->outcome)));
+    jset(o, "outcome", json_string(dk_outcome_name(s->settled)));
+    jset(o, "outcome_by_host", json_boolean(s->settled_by_host));
+    jset(o, "session_outcome", json_string(dk_outcome_name(s->outcome)));
     json_t *imgs = json_array();
     for (unsigned i = 0; i < s->n_images && i < DK_SESSION_MAX_IMAGES; i++) {
         const dk_image_sum *m = &s->img[i];
@@ -256,7 +258,8 @@ static json_t *jsummary(const dk_printer *p, const dk_summary *s)
         jset(e, "bytes_sent", json_integer((json_int_t)m->bytes_sent));
         jset(e, "offset", json_integer(m->offset));
         jset(e, "init_ok", json_boolean(m->init_ok));
-        jset(e, "completed", json_boolean(m->completed));
+        jset(e, "completed", json_boolean(m->completed || (i + 1 == s->n_images && s->settled_by_host &&
+                                                           s->settled == DK_OUTCOME_COMPLETED)));
         jset(e, "failed", json_boolean(m->failed));
         jset(e, "restart", json_boolean(m->restart));
         json_array_append_new(imgs, e);

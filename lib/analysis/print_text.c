@@ -360,6 +360,31 @@ static void stop_where(FILE *f, const dk_summary *s)
     fputc('\n', f);
 }
 
+/* The outcome line when the host's log settled it (dk_summary.settled). */
+static void text_settled(dk_printer *p, const dk_summary *s, const dk_diag_failure *eff)
+{
+    char b[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
+    FILE *f = p->f;
+    switch (s->settled) {
+    case DK_OUTCOME_COMPLETED:
+        fprintf(f, "completed, as the host's log reports it (%s)\n",
+                s->outcome == DK_OUTCOME_EMPTY ? "no DFU message in the log"
+                                               : "the messages do not show the last EXECUTE");
+        break;
+    case DK_OUTCOME_UNKNOWN:
+        fprintf(f, "unknown: the log holds the host's requests only, not the target's answers\n");
+        break;
+    default:
+        fprintf(f, "failed with error %s", dk_result_str((unsigned)eff->result, b));
+        if (eff->ext >= 0)
+            fprintf(f, " %s (0x%02x)", dk_ext_str((unsigned)eff->ext, b2), (unsigned)eff->ext);
+        if (eff->op >= 0)
+            fprintf(f, " on %s (%s)", dk_op_str((unsigned)eff->op, b2), dk_stage_name(eff->stage));
+        fprintf(f, ", as the host's log reports it\n");
+        break;
+    }
+}
+
 static void text_summary(dk_printer *p, const dk_summary *s)
 {
     char b[DK_NAME_BUFSZ], b2[DK_NAME_BUFSZ];
@@ -371,8 +396,11 @@ static void text_summary(dk_printer *p, const dk_summary *s)
         fprintf(f, "    %u: %s", m->index, m->has_type ? dk_fw_str(m->fw_type, b) : "type unknown");
         if (m->size)
             fprintf(f, ", %" PRIu32 " bytes", m->size);
+        bool by_host = !m->completed && i + 1 == s->n_images && s->settled_by_host &&
+                       s->settled == DK_OUTCOME_COMPLETED;
         fprintf(f, ", sent %" PRIu64 ", reached %" PRIu32 ", %s%s\n", m->bytes_sent, m->offset,
                 m->completed ? "completed"
+                : by_host    ? "completed, as the host's log reports it"
                 : m->failed  ? "failed"
                              : "not completed",
                 m->restart ? " (restart of the image before)" : "");
@@ -409,13 +437,8 @@ static void text_summary(dk_printer *p, const dk_summary *s)
     dk_diag_effective(s, p->facts, &eff);
     if (s->legacy) {
         dk_ptext_lg_summary(p, s);
-    } else if (fprintf(f, "  outcome:    "), eff.from_tool) {
-        fprintf(f, "failed with error %s", dk_result_str((unsigned)eff.result, b));
-        if (eff.ext >= 0)
-            fprintf(f, " %s (0x%02x)", dk_ext_str((unsigned)eff.ext, b2), (unsigned)eff.ext);
-        if (eff.op >= 0)
-            fprintf(f, " on %s (%s)", dk_op_str((unsigned)eff.op, b2), dk_stage_name(eff.stage));
-        fprintf(f, ", as the host's log reports it\n");
+    } else if (fprintf(f, "  outcome:    "), s->settled != s->outcome || s->settled_by_host) {
+        text_settled(p, s, &eff);
     } else switch (s->outcome) {
     case DK_OUTCOME_COMPLETED:
         fprintf(f, "completed\n");

@@ -810,6 +810,8 @@ static void outcome(lg_tracker *t)
         s->outcome = DK_OUTCOME_FAILED;
     else
         s->outcome = DK_OUTCOME_INTERRUPTED;
+    s->settled = s->outcome;
+    s->settled_by_host = false;
     s->stop_obj = DK_OBJ_DATA;
     s->stop_offset = t->offset;
     s->stop_size = t->size;

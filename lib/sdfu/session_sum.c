@@ -58,6 +58,7 @@ const char *dk_outcome_name(dk_outcome o)
     case DK_OUTCOME_INTERRUPTED: return "interrupted";
     case DK_OUTCOME_FAILED: return "failed";
     case DK_OUTCOME_NO_RESPONSE: return "no_response";
+    case DK_OUTCOME_UNKNOWN: return "unknown";
     default: return "empty";
     }
 }
@@ -197,6 +198,8 @@ void dk_session_finish(dk_session *s)
         u->outcome = DK_OUTCOME_COMPLETED;
     else
         u->outcome = DK_OUTCOME_INTERRUPTED;
+    u->settled = u->outcome;
+    u->settled_by_host = false;
     if (s->sel == DK_OBJ_COMMAND && !(s->init.state == INIT_VALID)) {
         u->stop_obj = DK_OBJ_COMMAND;
         u->stop_offset = s->cmd.off;

@@ -530,6 +530,59 @@ static void every_row_reached(void **state)
     }
 }
 
+/* The settled outcome is the one fact the summary line and the diagnosis
+ * read: the host's words settle it where the messages do not (dk_diag_settle). */
+static void settled_outcome(void **state)
+{
+    (void)state;
+    dk_diag_facts f;
+    /* an excerpt that starts mid-image: nrfutil's "Image sent" after the last EXECUTE */
+    dk_summary s = base(DK_OUTCOME_INTERRUPTED);
+    dk_diag_facts_init(&f);
+    f.tool = f.image_sent_last = true;
+    assert_string_equal(dk_diag_settle(&s, &f)->id, "update.completed");
+    assert_int_equal(s.settled, DK_OUTCOME_COMPLETED);
+    assert_true(s.settled_by_host);
+    assert_ptr_equal(s.diag, dk_diag_find("update.completed"));
+    /* ... but not with an exception after it, nor after the target's error */
+    s = base(DK_OUTCOME_INTERRUPTED);
+    f.has_exc = true;
+    f.exc = DK_NX_OTHER;
+    assert_string_not_equal(dk_diag_settle(&s, &f)->id, "update.completed");
+    assert_int_equal(s.settled, DK_OUTCOME_INTERRUPTED);
+    assert_false(s.settled_by_host);
+    s = failed(DK_STAGE_DATA, DK_OP_OBJECT_EXECUTE, DK_RES_OPERATION_FAILED, -1);
+    dk_diag_facts_init(&f);
+    f.image_sent_last = true;
+    assert_string_not_equal(dk_diag_settle(&s, &f)->id, "update.completed");
+    assert_int_equal(s.settled, DK_OUTCOME_FAILED);
+    /* "Device programmed." in a log without messages */
+    s = base(DK_OUTCOME_EMPTY);
+    s.requests = s.responses = 0;
+    dk_diag_facts_init(&f);
+    f.tool = f.done = true;
+    assert_string_equal(dk_diag_settle(&s, &f)->id, "update.completed");
+    assert_int_equal(s.settled, DK_OUTCOME_COMPLETED);
+    assert_true(s.settled_by_host);
+    /* a listing of the host's writes alone: how it ended is unknown */
+    s = base(DK_OUTCOME_NO_RESPONSE);
+    s.responses = 0;
+    dk_diag_facts_init(&f);
+    f.tool = f.ble_writes_only = true;
+    assert_string_equal(dk_diag_settle(&s, &f)->id, "log.one_sided");
+    assert_int_equal(s.settled, DK_OUTCOME_UNKNOWN);
+    assert_string_equal(dk_outcome_name(s.settled), "unknown");
+    /* the messages alone: settled is the session's outcome */
+    s = base(DK_OUTCOME_COMPLETED);
+    assert_string_equal(dk_diag_settle(&s, NULL)->id, "update.completed");
+    assert_int_equal(s.settled, DK_OUTCOME_COMPLETED);
+    assert_false(s.settled_by_host);
+    s = base(DK_OUTCOME_INTERRUPTED);
+    dk_diag_settle(&s, NULL);
+    assert_int_equal(s.settled, DK_OUTCOME_INTERRUPTED);
+    assert_string_not_equal(s.diag->id, "update.completed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +599,7 @@ int main(void)
         cmocka_unit_test(overrun_and_signature),
         cmocka_unit_test(rejected_and_failed),
         cmocka_unit_test(legacy_rows),
+        cmocka_unit_test(settled_outcome),
         cmocka_unit_test(every_row_reached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

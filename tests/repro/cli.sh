@@ -89,7 +89,8 @@ import json, sys
 s = [json.loads(l) for l in open(sys.argv[1])][-1]
 f = s["failure"]
 assert f["from_host_log"] and f["ext"] == 7 and f["stage"] == "init" and f["op"] == "OBJECT_EXECUTE", f
-assert s["outcome"] == "empty" and s["diagnosis"]["id"] == "init.sd_req", s
+assert s["outcome"] == "failed" and s["outcome_by_host"] and s["session_outcome"] == "empty", s
+assert s["diagnosis"]["id"] == "init.sd_req", s
 EOF
 
 # a capture's scenario

@@ -166,16 +166,36 @@ void dk_diag_facts_host(dk_diag_facts *f, const dk_tool_ev *t);
  * summary.  Empty when the log says nothing of it. */
 void dk_diag_where(const dk_diag_facts *f, char *buf, size_t cap);
 
-/* The failure rows match against (see above). */
+/* The outcome settled with the host's words, and the failure the rows match
+ * against (see above).  The one place that decides how a session ended: the
+ * pipeline stores `outcome` and `by_host` in the summary (settled,
+ * settled_by_host) and picks the diagnosis from the same value, so the
+ * summary line and the diagnosis cannot disagree. */
 typedef struct {
-    dk_outcome outcome;       /* FAILED when failed, else the summary's */
+    dk_outcome outcome;       /* the summary's, unless the host's log settles it:
+                                 COMPLETED (dk_diag_host_done), UNKNOWN
+                                 (dk_diag_one_sided), FAILED (the host names
+                                 the target's error) */
+    bool by_host;             /* the host's log, not the messages, decided it */
     bool failed;
     dk_stage stage;
     int op, result, ext;      /* -1 unknown */
-    bool from_tool;           /* taken from the host's exception */
+    bool from_tool;           /* the failure taken from the host's exception */
 } dk_diag_failure;
 
 void dk_diag_effective(const dk_summary *s, const dk_diag_facts *f, dk_diag_failure *out);
+
+/* The host's log says the update completed where the messages do not show
+ * it: nrfutil's "Image sent" after the last message (the excerpt starts
+ * after the image's first messages, or its final EXECUTE was not decoded),
+ * or "Device programmed." / a Programmer success in a log without messages;
+ * no exception, no Programmer error, no failure from the target. */
+bool dk_diag_host_done(const dk_summary *s, const dk_diag_facts *f);
+
+/* The log lists the host's writes alone (a BLE write listing) and no answer
+ * is in it: "the target never answered" is not what the log shows. */
+bool dk_diag_one_sided(const dk_summary *s, const dk_diag_facts *f);
+
 
 typedef struct dk_diag_row {
     const char *id;      /* stable dotted id, e.g. "init.sd_req" */
@@ -196,6 +216,11 @@ const dk_diag_row *dk_diag_pick(const dk_summary *s);
 
 /* The same with facts (f may be NULL). */
 const dk_diag_row *dk_diag_pick_facts(const dk_summary *s, const dk_diag_facts *f);
+
+/* Settle s->settled and s->settled_by_host from the summary and the facts
+ * (f may be NULL) and pick the diagnosis from that same settlement; returns
+ * the row (also stored in s->diag). */
+const dk_diag_row *dk_diag_settle(dk_summary *s, const dk_diag_facts *f);
 
 /* The main table (for listing and tests); the host rows (diag_host.c) are
  * tried right after its update.completed row: dk_diag_row_at lists all rows

@@ -187,6 +187,8 @@ typedef enum {
     DK_OUTCOME_INTERRUPTED,  /* stopped without an error from the target */
     DK_OUTCOME_FAILED,       /* the target's last word was an error */
     DK_OUTCOME_NO_RESPONSE,  /* requests, but not one response */
+    DK_OUTCOME_UNKNOWN,      /* settled only (dk_summary.settled): the input holds
+                                the host's side alone, so how it ended is not in it */
 } dk_outcome;
 
 const char *dk_outcome_name(dk_outcome o); /* "completed", "interrupted", ... */
@@ -388,6 +390,15 @@ typedef struct {
      * once the session is over, from this summary and the facts, and hands
      * the SUMMARY event on with it filled. */
     const struct dk_diag_row *diag;
+    /* The outcome every reader shows: the summary line, the JSON, the plot
+     * and the diagnosis.  The tracker sets it to `outcome`; the pipeline
+     * settles it with what the host's log says (diag.h dk_diag_effective: a
+     * failure the host names, "Image sent" after the last message, "Device
+     * programmed." with no message, a listing of the host's writes alone)
+     * before it picks the diagnosis from the same value.  settled_by_host:
+     * the host's log, not the messages, decided it. */
+    dk_outcome settled;
+    bool settled_by_host;
     /* Legacy HCI DFU (legacy tracker): fail_op is a packet kind (legacy.h),
      * fail_text says what the device did. */
     bool legacy;

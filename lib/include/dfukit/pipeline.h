@@ -4,7 +4,8 @@
  *     --protocol sniffer (tracker.h)--> the protocol's tracker --> events
  *     --> facts (diag.h), scenario builder (scenario.h), package check
  *         (pkgcheck.h) --> printer (print.h): transcript | JSON Lines
- *   end of input --> the tracker's summary + facts --> the diagnosis, once
+ *   end of input --> the tracker's summary + facts --> the settled outcome
+ *       and the diagnosis from it, once (diag.h dk_diag_settle)
  *
  * A source hands over what it has, at the level it has it:
  *   dk_pipe_chunk    a capture-file chunk (line bytes, lost data, control lines)
