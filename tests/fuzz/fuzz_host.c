@@ -275,9 +275,10 @@ static void on_event(void *ctx, const dh_event *ev)
         CHECK(strchr(ev->text, '\n') == NULL);
 }
 
-static int t_reopen(void *ctx)
+static int t_reopen(void *ctx, uint32_t wait_ms)
 {
     target *t = ctx;
+    (void)wait_ms;
     /* a new boot: RAM state gone; the model forgets the finished image */
     t->cmd_len = t->data_len = t->data_exec = 0;
     t->cur = 0;
