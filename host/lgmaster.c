@@ -11,6 +11,7 @@
 #include "dfukit/rd.h"
 
 #define PKT_MAX DK_HCI_MAX_PACKET(4 + 512)
+#define DH_LG_REOPEN_MS 5000 /* a USB CDC board re-enumerates after its reset */
 
 typedef enum { P_OK, P_DROPPED, P_GONE, P_SILENT } pstat;
 
@@ -249,7 +250,7 @@ static dh_status run_image(lgm *m, const dh_lg_image *im)
             m->last_kind = 0;
             continue;
         }
-        if (ps == P_GONE && m->io->reopen && m->io->reopen(m->io->ctx) == 0) {
+        if (ps == P_GONE && m->io->reopen && m->io->reopen(m->io->ctx, DH_LG_REOPEN_MS) == 0) {
             notef(m, DH_EV_NOTE, "the port went away (the device reset?): reopened");
             if (pause_ms(m, m->o->boot_ms) < 0)
                 return failf(m, "the port went away again after reopening");
@@ -280,7 +281,7 @@ dh_status dh_lg_run(const dh_lg_opts *o, const dh_io *io, const dh_lg_image *img
         m.image = i;
         m.name = imgs[i].bin_name;
         if (i && io->reopen) { /* the device reset after an SD/BL image */
-            if (io->reopen(io->ctx) < 0 || pause_ms(&m, o->boot_ms) < 0)
+            if (io->reopen(io->ctx, DH_LG_REOPEN_MS) < 0 || pause_ms(&m, o->boot_ms) < 0)
                 return failf(&m, "could not reopen the port for image %zu", i + 1);
             m.seq = 1;
         }

@@ -117,23 +117,28 @@ static uint64_t link_now(void *ctx)
     return mono_ms();
 }
 
-static int link_reopen(void *ctx)
+static int link_reopen(void *ctx, uint32_t wait_ms)
 {
     dh_link *l = ctx;
-    flush_out(l);
+    if (l->port)
+        flush_out(l);
     dk_serial_close(l->port);
     l->port = NULL;
     dk_slip_dec_reset(&l->dec);
     l->qn = 0;
-    /* A USB CDC target re-enumerates after its reset: give it a moment. */
-    for (int t = 0; t < 50; t++) {
+    /* A USB CDC target re-enumerates after its reset: try every 100 ms. */
+    uint64_t deadline = mono_ms() + wait_ms;
+    for (;;) {
         l->port = open_port(l->path, l->baud, l->flow, &l->err);
         if (l->port)
             return 0;
-        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        uint64_t t = mono_ms();
+        if (t >= deadline)
+            return -1;
+        uint64_t nap = deadline - t < 100 ? deadline - t : 100;
+        struct timespec ts = { 0, (long)nap * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
-    return -1;
 }
 
 dk_status dh_link_open(dh_link *l, const char *path, unsigned baud, bool flow,

@@ -210,6 +210,16 @@ static int opt_retries(void *ctx, const dk_cli_opt *opt, const char *arg)
     return DK_CLI_GO;
 }
 
+static int opt_verify_window(void *ctx, const dk_cli_opt *opt, const char *arg)
+{
+    (void)opt;
+    double v;
+    if (!dk_cli_real(arg, 1, 600000, &v))
+        return bad("--verify-window wants milliseconds (1..600000), not '%s'", arg);
+    ((cfg *)ctx)->o.verify_ms = (uint32_t)v;
+    return DK_CLI_GO;
+}
+
 #define O(field) offsetof(cfg, field)
 static const dk_cli_opt cli_opts[] = {
     { "port", 'p', "PORT", "serial port or pty (e.g. /dev/ttyACM0, /dev/pts/3)", NULL, dk_cli_str, O(port) },
@@ -230,6 +240,15 @@ static const dk_cli_opt cli_opts[] = {
       "new one is mode 0600, a symlink is refused, a FIFO is fine",
       NULL, dk_cli_str, O(cap_path) },
     { "no-check", 0, NULL, "send the package even if its hashes do not match", NULL, dk_cli_false, O(check) },
+    { "no-verify", 0, NULL,
+      "do not check, after the last image, that the target left its bootloader (by default a "
+      "bootloader that still answers PING and still holds the init packet did not keep the update, "
+      "which is then sent again)",
+      NULL, dk_cli_false, O(o.verify) },
+    { "verify-window", 0, "MS",
+      "how long that check pings for an answer before it counts the target as gone into its new "
+      "firmware (default 2000)",
+      NULL, opt_verify_window },
     { "protocol", 0, "sdfu|legacy",
       "sdfu (default) or legacy: HCI serial DFU for SDK <= 11 and the Adafruit nRF52 bootloader (an "
       "adafruit-nrfutil package)",
@@ -241,7 +260,7 @@ static const dk_cli_opt cli_opts[] = {
 
 static const char *const cli_usage[] = { "-p PORT --pkg PKG.zip [options]", NULL };
 static const dk_cli_exit cli_exits[] = {
-    { 0, "the target accepted every image" },
+    { 0, "the target accepted every image and, unless --no-verify, left its bootloader (or reports it kept the update)" },
     { 1, "the update failed: the target refused, stopped answering, or the port went away" },
     { 2, "bad options or a bad package" },
 };
@@ -262,7 +281,12 @@ static const dk_cli_tool cli = {
                "application).  Before each object dfuhost asks the target (SELECT) what it holds and "
                "resumes from there when the CRC matches; an unanswered request is re-sent, a garbled or "
                "late answer resynchronises the link.  A refusal names the result and extended error "
-               "codes, their meaning and a hint.  Progress goes to stderr.",
+               "codes, their meaning and a hint.  The SDK answers the last EXECUTE before it stores "
+               "its settings, so after the last image dfuhost checks that the target really left its "
+               "bootloader: PINGs for --verify-window (a USB port that went away is reopened); no "
+               "answer, or a port that does not come back, counts as left; a bootloader that answers "
+               "and still holds the init packet lost the update, and it is sent again (up to --retries "
+               "times).  Progress goes to stderr.",
     .opts = cli_opts,
     .n_opts = DK_CLI_N(cli_opts),
     .exits = cli_exits,
@@ -393,8 +417,11 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "%s: %s\n", prog, res.msg);
     } else if (!u.quiet) {
-        fprintf(stderr, "%s: update complete: the target accepted %zu image%s\n", prog, pkg.n,
-                pkg.n == 1 ? "" : "s");
+        const char *after = res.after == DH_AF_LEFT     ? " and left its bootloader"
+                            : res.after == DH_AF_STORED ? " and kept the update (its bootloader still runs)"
+                                                        : "";
+        fprintf(stderr, "%s: update complete: the target accepted %zu image%s%s\n", prog, pkg.n,
+                pkg.n == 1 ? "" : "s", after);
     }
     dh_link_close(&link);
     dk_pkg_free(&pkg);

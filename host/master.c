@@ -11,6 +11,7 @@
 #include "dfukit/tables.h"
 
 #define DH_PING_MS 250 /* wait per PING while connecting */
+#define DH_REOPEN_MS 5000 /* between images: a USB CDC target re-enumerates */
 
 /* Internal outcomes of a step. */
 enum {
@@ -21,6 +22,8 @@ enum {
     R_FRESH = -4, /* target holds what it cannot undo: new CREATE command */
     R_BAD = -5,   /* this object failed a check: send it again */
     R_REWIND = -6, /* the target rolled back further than asked: go on from m->rewind */
+    R_UNTAKEN = -7, /* the final EXECUTE was answered but not kept: this image again */
+    R_PREV = -8,   /* the previous image was not kept: go back to it */
 };
 
 typedef struct {
@@ -41,6 +44,9 @@ typedef struct {
     bool late_final;    /* ... and saw it while expecting something else */
     uint8_t late_result, late_ext;
     bool late_has_ext;
+    const dh_image *prev; /* the image before (its activation not yet checked) */
+    bool last;          /* img is the last image: check after_final */
+    unsigned executed;  /* bit i: image i's init packet was executed (SUCCESS) in this run */
     size_t crc_off;     /* cache: crc of bin[0..crc_off) */
     uint32_t crc_val;
     char why[400];
@@ -57,6 +63,8 @@ void dh_opts_default(dh_opts *o)
     o->final_ms = 10000;
     o->retries = 3;
     o->max_restarts = 5;
+    o->verify = true;
+    o->verify_ms = 2000;
 }
 
 /* ---- events and errors ------------------------------------------------ */
@@ -476,13 +484,31 @@ static int send_command(M *m, bool fresh)
     if (r.result != DK_RES_SUCCESS)
         return fail_rsp(m, dn, DK_OBJ_COMMAND, &r);
     uint32_t max = r.rsp.select.max_size, off = r.rsp.select.offset, crc = r.rsp.select.crc;
+    const dh_image *pv = m->prev;
+    if (pv && m->o->verify &&
+        dh_after_final(true, true, off, crc, pv->dat, pv->dat_len) == DH_AF_NOT_TAKEN)
+        return again(m, R_PREV, "the target is back in its bootloader still holding %s: %s did not "
+                                "take (power lost while it stored its settings after the final "
+                                "EXECUTE?)",
+                     pv->dat_name, pv->bin_name);
+    m->prev = NULL; /* it took: the target holds something else now */
     if (im->dat_len > max)
         return fail(m, "%s is %zu bytes; the target accepts init packets of at most %u bytes", dn,
                     im->dat_len, max);
 
     bool recovered = false;
     uint32_t c = 0;
+    unsigned bit = 1u << m->idx;
     if (!fresh && off == im->dat_len && crc == dk_crc32(0, im->dat, im->dat_len)) {
+        if (m->executed & bit) {
+            /* It answered SUCCESS to this init packet's EXECUTE in this run, and
+             * no CREATE came since: valid in RAM, or stored before that answer
+             * and executed again at boot (§6.9).  SELECT alone cannot tell that
+             * from a packet written but never executed, so only then. */
+            say(m, DH_EV_NOTE, "%s is still on the target, executed earlier in this run (CRC "
+                               "0x%08X): not executing it again", dn, crc);
+            return R_OK;
+        }
         say(m, DH_EV_NOTE, "%s is already on the target (CRC 0x%08X): executing it again", dn, crc);
         recovered = true;
     } else if (!fresh && off > 0 && off < im->dat_len && crc == dk_crc32(0, im->dat, off)) {
@@ -500,6 +526,7 @@ static int send_command(M *m, bool fresh)
             say(m, DH_EV_NOTE, "target holds another init packet (%u bytes, CRC 0x%08X): sending %s",
                 off, crc, dn);
         unsigned t;
+        m->executed &= ~bit; /* a command CREATE makes the target forget its init packet */
         for (t = 0; t <= m->o->retries; t++) {
             k = req_create(m, DK_OBJ_COMMAND, (uint32_t)im->dat_len, &r);
             if (k)
@@ -533,6 +560,7 @@ static int send_command(M *m, bool fresh)
         }
         return fail_rsp(m, dn, DK_OBJ_COMMAND, &r);
     }
+    m->executed |= bit;
     if (!recovered)
         m->advanced = true;
     return R_OK;
@@ -778,6 +806,107 @@ static int send_data(M *m)
     return R_OK;
 }
 
+/* ---- after the last image: did the target leave its bootloader? ------------ */
+
+dh_after dh_after_final(bool answered, bool selected, uint32_t off, uint32_t crc,
+                        const uint8_t *dat, size_t dat_len)
+{
+    if (!answered)
+        return DH_AF_LEFT;
+    if (!selected)
+        return DH_AF_NOT_TAKEN; /* a bootloader that will not say: assume the worst */
+    if (off == dat_len && crc == dk_crc32(0, dat, dat_len))
+        return DH_AF_NOT_TAKEN;
+    return DH_AF_STORED;
+}
+
+/* PING (reopening the port when it went away) until a bootloader echoes or
+ * the window ends.  1 echoed, 0 not.  No pause first: the SDK writes its
+ * settings and resets inside the final EXECUTE's handler (§14.9), so a PING
+ * sent meanwhile is never handled by that session; its 3 bytes wait in the
+ * UARTE (no overrun, §14.6) and go with the reset, and the next one, 250 ms
+ * later, reaches the new boot.  Against an instant simulator the answer then
+ * costs nothing. */
+static int ping_window(M *m, uint64_t deadline)
+{
+    dk_msg r;
+    bool gone = false;
+    while (now(m) < deadline) {
+        uint64_t t = now(m);
+        uint32_t left = (uint32_t)(deadline - t);
+        if (gone) {
+            /* USB CDC: the bootloader's port went with its reset; the app's may
+             * come back under the same name, or nothing does. */
+            if (!m->io->reopen || m->io->reopen(m->io->ctx, left) < 0)
+                return 0;
+            gone = false;
+            say(m, DH_EV_DEBUG, "the port went away after the final EXECUTE and came back: pinging");
+            continue;
+        }
+        uint8_t id = ++m->ping_id;
+        m->tx[0] = DK_OP_PING;
+        m->tx[1] = id;
+        if (tx(m, 2) < 0) {
+            gone = true;
+            continue;
+        }
+        int k = wait_rsp(m, DK_OP_PING, id, &r, left < DH_PING_MS ? left : DH_PING_MS);
+        if (k == 1)
+            return 1;
+        gone = k < 0;
+    }
+    return 0;
+}
+
+/* The check after the last image's final EXECUTE (dh_after_final): R_OK, or
+ * R_UNTAKEN (said why), or R_FAIL. */
+static int after_final(M *m)
+{
+    const dh_image *im = m->img;
+    uint64_t deadline = now(m) + m->o->verify_ms;
+    m->desync = false;
+    int answered = ping_window(m, deadline);
+    dk_msg r;
+    bool selected = false;
+    if (answered) {
+        int k = req_select(m, DK_OBJ_COMMAND, &r);
+        if (k == R_FAIL)
+            return k;
+        selected = k == R_OK && r.result == DK_RES_SUCCESS;
+    }
+    dh_after a = dh_after_final(answered, selected, selected ? r.rsp.select.offset : 0,
+                                selected ? r.rsp.select.crc : 0, im->dat, im->dat_len);
+    m->res->after = a;
+    switch (a) {
+    case DH_AF_LEFT:
+        say(m, DH_EV_DEBUG, "no bootloader answered PING within %.1f s of the final EXECUTE: the "
+                            "target left its bootloader", m->o->verify_ms / 1000.0);
+        return R_OK;
+    case DH_AF_STORED:
+        say(m, DH_EV_NOTE, "the bootloader still answers after the update, but no longer holds %s: "
+                           "the update was stored; it stays in DFU mode for another reason (a "
+                           "button or pin held, a SoftDevice waiting for its application)",
+            im->dat_name);
+        return R_OK;
+    default:
+        break;
+    }
+    return again(m, R_UNTAKEN, "the target answered SUCCESS to the final EXECUTE of %s but came back "
+                               "in its bootloader %s: the update did not take (power lost while it "
+                               "stored its settings?)",
+                 im->bin_name, selected ? "still holding its init packet" : "without saying what it holds");
+}
+
+/* A transfer the target did not keep: one more, within --retries. */
+static int untaken(M *m)
+{
+    if (++m->res->untaken > m->o->retries)
+        return fail(m, "%s; gave up after %u complete transfers that the target did not keep",
+                    m->why, m->res->untaken);
+    say(m, DH_EV_NOTE, "%s: sending it again", m->why);
+    return R_OK;
+}
+
 /* Attempts until the image is accepted: each one asks the target where it
  * stands (SELECT) and carries on from there; an attempt that moves nothing
  * forward counts against max_restarts. */
@@ -801,7 +930,17 @@ static int send_image(M *m)
             fresh = false;
             k = send_data(m);
         }
-        if (k == R_OK || k == R_FAIL)
+        if (k == R_OK && m->last && m->o->verify) {
+            k = after_final(m);
+            if (k == R_UNTAKEN) {
+                if ((k = untaken(m)) != R_OK)
+                    return k;
+                connected = false; /* it reset: PRN and MTU again */
+                idle = 0;
+                continue;
+            }
+        }
+        if (k == R_OK || k == R_FAIL || k == R_PREV)
             return k;
         idle = m->advanced ? 0 : idle + 1;
         if (idle > m->o->max_restarts || attempts >= cap)
@@ -830,20 +969,33 @@ dh_status dh_run(const dh_opts *o, const dh_io *io, const dh_image *imgs, size_t
     m->o = o;
     m->io = io;
     m->res = res;
-    for (size_t i = 0; i < n; i++) {
+    bool reopen = false;
+    for (size_t i = 0; i < n;) {
         m->idx = i;
         m->img = &imgs[i];
+        m->prev = i > 0 ? &imgs[i - 1] : NULL;
+        m->last = i + 1 == n;
         m->crc_off = 0;
         m->crc_val = 0;
         m->sent = 0;
         m->desync = false;
         emit(m, DH_EV_IMAGE, 0, imgs[i].bin_len, NULL);
-        if (i > 0 && io->reopen && io->reopen(io->ctx) < 0) {
+        if (reopen && io->reopen && io->reopen(io->ctx, DH_REOPEN_MS) < 0) {
             port_gone(m, "reopening it for the next image");
             return DH_FAILED;
         }
-        if (send_image(m) != R_OK)
+        int k = send_image(m);
+        if (k == R_PREV) { /* the target lost image i - 1 (§14.9): back to it */
+            if (untaken(m) != R_OK)
+                return DH_FAILED;
+            reopen = false;
+            i--;
+            continue;
+        }
+        if (k != R_OK)
             return DH_FAILED;
+        reopen = true;
+        i++;
     }
     res->status = DH_OK;
     return DH_OK;

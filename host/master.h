@@ -52,9 +52,10 @@ typedef struct {
     int (*recv)(void *ctx, uint8_t *buf, size_t cap, size_t *len, uint32_t timeout_ms);
     /* Monotonic milliseconds. */
     uint64_t (*now_ms)(void *ctx);
-    /* Close and reopen the port after the target reset (between images).
-     * May be NULL.  0 or <0. */
-    int (*reopen)(void *ctx);
+    /* Close and reopen the port after the target reset (between images,
+     * and when it went away after the final EXECUTE), trying for up to
+     * wait_ms (a USB CDC target re-enumerates).  May be NULL.  0 or <0. */
+    int (*reopen)(void *ctx, uint32_t wait_ms);
 } dh_io;
 
 typedef enum {
@@ -92,12 +93,16 @@ typedef struct {
     unsigned retries;        /* re-sends of one unanswered request */
     unsigned max_restarts;   /* image restarts (resyncs) without progress */
     bool restart;            /* ignore what the target holds: start afresh */
+    bool verify;             /* after the last image: check the target left its
+                                bootloader (dh_after_final) */
+    uint32_t verify_ms;      /* ... waiting this long for a bootloader's PING echo */
     bool trace;              /* emit DH_EV_TX / DH_EV_RX for every message */
     void (*on_event)(void *ctx, const dh_event *ev);
     void *ev_ctx;
 } dh_opts;
 
-/* Defaults: prn 0, connect 10 s, answer 1 s, final 10 s, 3 retries, 5 restarts. */
+/* Defaults: prn 0, connect 10 s, answer 1 s, final 10 s, 3 retries, 5 restarts,
+ * verify on with a 2 s window. */
 void dh_opts_default(dh_opts *o);
 
 typedef enum {
@@ -105,8 +110,33 @@ typedef enum {
     DH_FAILED = 1,  /* the target refused, stopped answering, or the port went */
 } dh_status;
 
+/* What the target shows after an image's final EXECUTE was answered SUCCESS
+ * (protocol.md §14.9).  The SDK answers first and only then writes the
+ * settings page and its backup; power lost in between brings the bootloader
+ * back with the settings of the command EXECUTE: the init packet still
+ * there, the image not activated. */
+typedef enum {
+    DH_AF_UNCHECKED = 0, /* not checked (--no-verify, or a failure before) */
+    DH_AF_LEFT,          /* no bootloader answered PING within the window (the app
+                            runs, a USB port went and did not come back as a
+                            bootloader): counted as activated */
+    DH_AF_STORED,        /* a bootloader answers but no longer holds this init
+                            packet: the settings were written, the image is
+                            (being) activated; DFU mode for another reason
+                            (button, pin, a SoftDevice waiting for its app) */
+    DH_AF_NOT_TAKEN,     /* a bootloader answers and still holds this init packet
+                            whole (or would not say): the update did not take */
+} dh_after;
+
+/* The pure decision.  answered: a bootloader echoed PING in the window;
+ * selected: it answered SELECT command with SUCCESS, reporting (off, crc). */
+dh_after dh_after_final(bool answered, bool selected, uint32_t off, uint32_t crc,
+                        const uint8_t *dat, size_t dat_len);
+
 typedef struct {
     dh_status status;
+    dh_after after;      /* DH_OK: what the check after the last image found */
+    unsigned untaken;    /* complete transfers the target did not keep */
     size_t image;        /* image that failed */
     bool has_rsp;        /* the failure is a target answer: op/result/ext */
     uint8_t op, result, ext;

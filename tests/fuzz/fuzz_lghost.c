@@ -233,9 +233,10 @@ static uint64_t t_now(void *ctx)
     return t->now;
 }
 
-static int t_reopen(void *ctx)
+static int t_reopen(void *ctx, uint32_t wait_ms)
 {
     line *t = ctx;
+    (void)wait_ms;
     t->port_gone = false;
     t->qn = 0;
     if (fz_u8(&t->in) == 0xFE)

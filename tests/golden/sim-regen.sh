@@ -144,12 +144,14 @@ sim_stop() {
 }
 
 # host WANT LABEL dfuhost options...: run dfuhost to its end; its exit status
-# must be WANT.  Output in LABEL.out / LABEL.err.
+# must be WANT.  Output in LABEL.out / LABEL.err.  --no-verify: the samples
+# end with the update; the PINGs of dfuhost's check after it meet a running
+# app, which dfudecode would list as unanswered.
 host() {
     want=$1
     label=$2
     shift 2
-    "$DFUHOST" -p "$PTY" --timeout 10 "$@" >"$w/$label.out" 2>"$w/$label.err"
+    "$DFUHOST" -p "$PTY" --timeout 10 --no-verify "$@" >"$w/$label.out" 2>"$w/$label.err"
     rc=$?
     [ $rc -eq "$want" ] || fail "dfuhost $* exited $rc, expected $want"
 }
@@ -205,7 +207,7 @@ sc_cut_nosave() {
     sim_start --fault after-op=execute#2:power-cut
     host 0 host --pkg "$w/app.zip" --response-timeout 500
     expect sim.err "power cut (fault)"
-    expect host.err "app.dat is already on the target"
+    expect host.err "app.dat is still on the target, executed earlier in this run"
     expect host.err "accepted by the target ($((APP + 4096)) image bytes sent"
     sim_stop
 }

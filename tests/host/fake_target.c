@@ -51,10 +51,19 @@ size_t ft_make_dat(uint8_t *out, size_t cap, const uint8_t *bin, size_t len, uin
     return dk_initpkt_encode(&p, out, cap);
 }
 
+static ds_flash_verdict cut_hook(void *ctx, int is_erase, uint32_t addr, uint32_t len, uint64_t op_no)
+{
+    (void)is_erase, (void)addr, (void)len, (void)op_no;
+    fake_target *t = ctx;
+    return t->cut_in && --t->cut_in == 0 ? DS_FLASH_CUT : DS_FLASH_GO;
+}
+
 static ds_bl *chip(fake_target *t)
 {
-    if (!t->chip.bl)
+    if (!t->chip.bl) {
         st_open(&t->chip, &t->cfg, t->now);
+        ds_flash_set_hook(t->chip.fl, cut_hook, t);
+    }
     return t->chip.bl;
 }
 
@@ -171,10 +180,13 @@ static int ft_send(void *ctx, const uint8_t *msg, size_t len)
     uint8_t rsp[32];
     size_t rl = 0;
     int flags = 0;
+    if (action == FT_CUT_FLASH)
+        t->cut_in = t->fault[f].arg ? t->fault[f].arg : 1;
     if (action == FT_ANSWER || action == FT_REPLY)
         rl = scripted(t, f, action, q.op, rsp, sizeof rsp);
     else
         flags = st_request(&t->chip, req, len, t->now, rsp, sizeof rsp, &rl);
+    t->cut_in = 0; /* a request that wrote less than asked: no cut later */
     uint8_t result = rl >= 3 ? rsp[2] : 0;
     log_entry(t, &q, cur, at, result);
     if (rl >= 3 && q.op == DK_OP_OBJECT_WRITE && rsp[1] == DK_OP_CRC_GET)
@@ -219,8 +231,9 @@ static uint64_t ft_now(void *ctx)
     return ((fake_target *)ctx)->now;
 }
 
-static int ft_reopen(void *ctx)
+static int ft_reopen(void *ctx, uint32_t wait_ms)
 {
+    (void)wait_ms;
     ((fake_target *)ctx)->reopens++;
     return 0;
 }

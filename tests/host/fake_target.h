@@ -30,6 +30,10 @@ enum ft_action {
     FT_STALE,    /* a spurious "60 04 01" goes out just before the answer */
     FT_CORRUPT,  /* one byte of the request (a WRITE's data) flips on the way */
     FT_REPLY,    /* answer with the bytes of ft_fault_reply instead of handling */
+    FT_CUT_FLASH, /* power cut at flash operation arg (1 = the first) of this
+                    request's handling, after the answer when the SDK sends
+                    it first (the final EXECUTE: arg 1 = the settings page's
+                    erase, §14.9); the chip boots again at once */
 };
 
 typedef struct {
@@ -56,6 +60,7 @@ typedef struct {
     size_t nfault;
 
     st_chip chip;            /* opened by the first preset or request */
+    uint32_t cut_in;         /* FT_CUT_FLASH: flash operations until the cut */
 
     /* what happened */
     unsigned count[256];     /* requests per opcode (those the chip heard) */

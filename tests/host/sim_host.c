@@ -552,6 +552,93 @@ static void silent(void **state)
     dk_test_sim_stop(&s);
 }
 
+/* ---- §14.9: power lost while the target stores its settings after the
+ * answer to the final EXECUTE ---------------------------------------------- */
+
+/* In a dfusim -vv log, the number of the last settings page erase (the page
+ * at 0xFF000 on an nRF52840) before the last "-> OBJECT_EXECUTE -> SUCCESS":
+ * the final EXECUTE's settings write, logged before its answer. */
+static long final_settings_erase(const char *log)
+{
+    char *t = dk_test_slurp(log);
+    char *last = NULL;
+    for (char *p = t; (p = strstr(p, "-> OBJECT_EXECUTE -> SUCCESS")) != NULL; p++)
+        last = p;
+    assert_non_null(last);
+    long n = -1;
+    for (char *p = t; (p = strstr(p, "flash op ")) != NULL && p < last; p++) {
+        char *e;
+        long k = strtol(p + strlen("flash op "), &e, 10);
+        if (!strncmp(e, ": erase 0x000FF000", 18))
+            n = k;
+    }
+    free(t);
+    assert_true(n > 0);
+    return n;
+}
+
+/* The last boot in a dfusim log ended in DFU mode (false) or the app (true). */
+static bool sim_app_runs(const dk_test_sim *s)
+{
+    char *t = dk_test_slurp(s->err);
+    char *dfu = NULL, *app = NULL;
+    for (char *p = t; (p = strstr(p, "in DFU mode")) != NULL; p++)
+        dfu = p;
+    for (char *p = t; (p = strstr(p, "the app runs (port silent)")) != NULL; p++)
+        app = p;
+    bool yes = app && (!dfu || app > dfu);
+    free(t);
+    return yes;
+}
+
+static void final_settings_cut(long op_delta, bool verify)
+{
+    const char *pkg = app_pkg();
+    dk_test_sim s;
+    const char *ra[] = { "--allow-unsigned", "-vv", NULL };
+    sim_start(&s, ra);
+    const char *na[] = { "--no-verify", NULL };
+    assert_int_equal(host(&s, pkg, NULL, na), 0);
+    dk_test_sim_stop(&s);
+    char fault[64];
+    snprintf(fault, sizeof fault, "flash-op=%ld:power-cut", final_settings_erase(s.err) + op_delta);
+
+    const char *sa[] = { "--allow-unsigned", "--fault", fault, "--dump-hex", P(2, "flash.hex"), NULL };
+    sim_start(&s, sa);
+    assert_int_equal(host(&s, pkg, P(0, "host.pcap"), verify ? NULL : na), 0);
+    expect_host_says("update complete");
+    if (!verify) { /* the defect the check is for: success claimed, DFU mode */
+        assert_false(sim_app_runs(&s));
+        dk_test_sim_stop(&s);
+        return;
+    }
+    expect_host_says("came back in its bootloader still holding its init packet: the update did not take");
+    expect_host_says("not executing it again");
+    expect_host_says("and left its bootloader");
+    assert_false(file_has(host_err, "with a new init packet"));
+    assert_true(sim_app_runs(&s));
+    dk_test_sim_stop(&s);
+    decode_expect(P(0, "host.pcap"), 0);
+    expect_flash_holds_app(P(2, "flash.hex"));
+}
+
+/* Cut in the settings page's erase, then in its write: the bootloader comes
+ * back from the backup of the command EXECUTE; dfuhost sees it and sends
+ * the image again; the app boots. */
+static void final_cut_page(void **state)
+{
+    (void)state;
+    final_settings_cut(0, true);
+    final_settings_cut(1, true);
+}
+
+/* The same cut with --no-verify: "update complete", the board in DFU mode. */
+static void final_cut_unchecked(void **state)
+{
+    (void)state;
+    final_settings_cut(0, false);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -593,6 +680,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(delayed, setup, teardown),
         cmocka_unit_test_setup_teardown(final_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_cut_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_cut_unchecked, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return dk_suite_run(argc, argv, all, NULL, NULL);

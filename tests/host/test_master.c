@@ -311,8 +311,10 @@ static void test_dropped_answers_everywhere(void **state)
     assert_image_done();
     assert_int_equal(ft_data_written(&T), sizeof bin);
     /* command EXECUTE re-sent; the data EXECUTE is not re-sent blindly: the
-     * attempt starts over (command executed again, then the object) */
-    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS + 3);
+     * attempt starts over from SELECT: the init packet whole, executed in this
+     * run, so not executed again (§6.9); then the object */
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, -1), 1 + OBJECTS + 2);
+    assert_non_null(strstr(notes, "executed earlier in this run"));
 }
 
 /* The answer to a data EXECUTE is lost and the target resets before the
@@ -633,13 +635,162 @@ static void test_two_images(void **state)
     assert_int_equal(T.reopens, 1);
     assert_true(ft_app_is(&T, bin2, sizeof bin2));
     assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 2);
-    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 2);
+    /* one PING per image, one for the check after the last: the bootloader
+     * answers (button held) but no longer holds app2.dat */
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 3);
+    assert_int_equal(R.after, DH_AF_STORED);
+    assert_non_null(strstr(notes, "no longer holds app2.dat"));
+}
+
+/* ---- after the final EXECUTE: did the update take (§14.9)? ---------------- */
+
+/* The pure decision: silence counts as gone; a bootloader that still holds
+ * this init packet whole, or will not say, has not taken the update. */
+static void test_after_final_decision(void **state)
+{
+    (void)state;
+    uint32_t c = dk_crc32(0, dat, dat_len);
+    assert_int_equal(dh_after_final(false, false, 0, 0, dat, dat_len), DH_AF_LEFT);
+    assert_int_equal(dh_after_final(true, true, (uint32_t)dat_len, c, dat, dat_len), DH_AF_NOT_TAKEN);
+    assert_int_equal(dh_after_final(true, false, 0, 0, dat, dat_len), DH_AF_NOT_TAKEN);
+    assert_int_equal(dh_after_final(true, true, 0, 0, dat, dat_len), DH_AF_STORED);
+    assert_int_equal(dh_after_final(true, true, (uint32_t)dat_len, c ^ 1, dat, dat_len), DH_AF_STORED);
+    assert_int_equal(dh_after_final(true, true, (uint32_t)dat_len - 1, dk_crc32(0, dat, dat_len - 1),
+                                    dat, dat_len),
+                     DH_AF_STORED);
+}
+
+/* Power lost at flash operation `op` after the final EXECUTE's answer (1, 2:
+ * the settings page's erase and write; 3, 4: the backup's). */
+static void cut_after_final(uint32_t op)
+{
+    ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS, FT_CUT_FLASH, op);
+}
+
+/* Page lost: the bootloader boots from the backup of the command EXECUTE,
+ * init packet re-armed, image not activated, no app: DFU mode.  The host
+ * sees it, says so, and sends the image again without the init packet. */
+static void final_cut_in_page(uint32_t op)
+{
+    setup(NULL);
+    cut_after_final(op);
+    assert_int_equal(run(), DH_OK);
+    assert_image_done(); /* the second transfer's final EXECUTE, kept */
+    assert_int_equal(R.untaken, 1);
+    assert_int_equal(R.after, DH_AF_LEFT);
+    assert_non_null(strstr(notes, "came back in its bootloader still holding its init packet: the "
+                                  "update did not take"));
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 1);
+    /* the command EXECUTE once: after the reboot SELECT shows it whole and
+     * this run saw it executed */
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, DK_OBJ_COMMAND), 1);
+    assert_non_null(strstr(notes, "executed earlier in this run"));
+    assert_int_equal(ft_data_written(&T), 2 * sizeof bin);
+}
+
+static void test_final_cut_page_erase(void **state)
+{
+    (void)state;
+    final_cut_in_page(1);
+}
+
+static void test_final_cut_page_write(void **state)
+{
+    (void)state;
+    final_cut_in_page(2);
+}
+
+/* Backup lost: the page holds the new settings, the image is activated and
+ * the app runs: no bootloader answers the check. */
+static void test_final_cut_in_backup(void **state)
+{
+    (void)state;
+    for (uint32_t op = 3; op <= 4; op++) {
+        setup(NULL);
+        cut_after_final(op);
+        assert_int_equal(run(), DH_OK);
+        assert_true(ft_app_is(&T, bin, sizeof bin));
+        assert_int_equal(R.untaken, 0);
+        assert_int_equal(R.after, DH_AF_LEFT);
+        assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_DATA), OBJECTS);
+    }
+}
+
+/* Without the check the lost update is reported as done: what the check is for. */
+static void test_final_cut_unchecked(void **state)
+{
+    (void)state;
+    cut_after_final(1);
+    dh_opts o = opts();
+    o.verify = false;
+    assert_int_equal(run_opts(&o), DH_OK);
+    assert_int_equal(R.after, DH_AF_UNCHECKED);
+    assert_false(ft_app_is(&T, bin, sizeof bin));
+    assert_int_equal(ft_count(&T, DK_OP_PING, -1), 1);
+}
+
+/* A target that loses every update: --retries more transfers, then a clear error. */
+static void test_final_cut_every_time(void **state)
+{
+    (void)state;
+    /* EXECUTEs per transfer: the command once, then OBJECTS data objects */
+    for (unsigned k = 0; k < 8; k++)
+        ft_fault(&T, DK_OP_OBJECT_EXECUTE, 1 + OBJECTS + k * OBJECTS, FT_CUT_FLASH, 1);
+    dh_opts o = opts();
+    o.retries = 2;
+    assert_int_equal(run_opts(&o), DH_FAILED);
+    assert_int_equal(R.untaken, 3);
+    assert_non_null(strstr(R.msg, "did not take"));
+    assert_non_null(strstr(R.msg, "gave up after 3 complete transfers"));
+    assert_false(ft_app_is(&T, bin, sizeof bin));
+}
+
+/* The first of two images lost the same way: found when the second one
+ * starts (SELECT shows the first's init packet), and sent again. */
+static void test_first_image_lost(void **state)
+{
+    (void)state;
+    T.cfg.enter = DS_BL_ENTER_ALWAYS;
+    cut_after_final(1);
+    dh_image img[2] = {
+        { "app.bin", "app.dat", bin, sizeof bin, dat, dat_len },
+        { "app2.bin", "app2.dat", bin2, sizeof bin2, dat2, dat2_len },
+    };
+    dh_opts o = opts();
+    dh_io io = ft_io(&T);
+    assert_int_equal(dh_run(&o, &io, img, 2, &R), DH_OK);
+    assert_int_equal(R.untaken, 1);
+    assert_non_null(strstr(notes, "still holding app.dat: app.bin did not take"));
+    assert_int_equal(T.done, 2);
+    assert_true(ft_app_is(&T, bin2, sizeof bin2));
+    assert_int_equal(R.after, DH_AF_STORED);
+}
+
+/* A fresh run finds the init packet whole: SELECT cannot tell executed from
+ * written-only, so it executes it (as nrfutil 6.1.7 does). */
+static void test_fresh_run_executes_whole_init(void **state)
+{
+    (void)state;
+    ft_preset(&T, dat, dat_len, dat_len, false, NULL, 0, 0); /* written, never executed */
+    assert_int_equal(run(), DH_OK);
+    assert_image_done();
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_EXECUTE, DK_OBJ_COMMAND), 1);
+    assert_int_equal(ft_count(&T, DK_OP_OBJECT_CREATE, DK_OBJ_COMMAND), 0);
+    assert_non_null(strstr(notes, "executing it again"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_fresh_update, setup),
+        cmocka_unit_test_setup(test_after_final_decision, setup),
+        cmocka_unit_test_setup(test_final_cut_page_erase, setup),
+        cmocka_unit_test_setup(test_final_cut_page_write, setup),
+        cmocka_unit_test_setup(test_final_cut_in_backup, setup),
+        cmocka_unit_test_setup(test_final_cut_unchecked, setup),
+        cmocka_unit_test_setup(test_final_cut_every_time, setup),
+        cmocka_unit_test_setup(test_first_image_lost, setup),
+        cmocka_unit_test_setup(test_fresh_run_executes_whole_init, setup),
         cmocka_unit_test_setup(test_usb_mtu_chunks, setup),
         cmocka_unit_test_setup(test_resume_mid_object, setup),
         cmocka_unit_test_setup(test_resume_boundary_match, setup),
