@@ -209,7 +209,7 @@ static int run(sim *s)
         if (r > 0 && lis_i >= 0 && (pf[lis_i].revents & POLLIN))
             ds_ctl_accept(&s->ctl);
         if (r > 0 && con_i >= 0 && s->ctl.conn >= 0 && pf[con_i].revents)
-            ds_ctl_read(&s->ctl, sim_ctl_command, s);
+            ds_ctl_read(&s->ctl, sim_control, s);
         if (r > 0 && open_i >= 0 && pf[open_i].revents) {
             dk_pty_opened_drain(&s->pty);
             s->rt_idle_ns = woke * 1000u; /* a host opened the port just now: nothing came before */

@@ -194,8 +194,8 @@ void sim_rt_busy(sim *s);
 
 /* Write the flash as Intel HEX; false after a log line (err says why). */
 bool sim_dump_hex(sim *s, const char *path, dk_err *err);
-/* One line from the socket (ds_ctl_read's callback): carried out, answered. */
-void sim_ctl_command(void *ctx, char *line);
+/* One request from the socket (ds_ctl_read's callback): done, answered. */
+void sim_control(void *ctx, const ds_ctl_req *req);
 
 /* ---- dfusim.c: the pty ---- */
 

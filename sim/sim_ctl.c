@@ -1,12 +1,10 @@
 /* sim_ctl.c - what dfusim's --control commands do (dfusim.h); the socket
- * and its lines are control.c. */
+ * and its lines are control.c, the commands' parser ctlcmd.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfusim.h"
-
-/* ---- control channel -------------------------------------------------------- */
 
 bool sim_dump_hex(sim *s, const char *path, dk_err *err)
 {
@@ -44,60 +42,76 @@ static void resume_input(sim *s, bool drop)
     s->paused = false;
 }
 
-void sim_ctl_command(void *ctx, char *line)
+static void show_settings(sim *s)
 {
-    sim *s = ctx;
-    char *arg = strchr(line, ' ');
-    if (arg)
-        *arg++ = 0;
-    if (!strcmp(line, "reset")) {
-        sim_boot(s, false, "reset (control)");
-    } else if (!strcmp(line, "power-cut")) {
-        long ms = arg ? strtol(arg, NULL, 0) : 0;
-        sim_power_cut(s, ms > 0 && ms < 3600000 ? (uint32_t)ms : 0, "power cut (control)");
-    } else if (!strcmp(line, "enter-dfu")) {
-        ds_bl_request_dfu(s->bl);
-        sim_boot(s, false, "buttonless DFU request (control)");
-    } else if (!strcmp(line, "resume")) {
-        if (arg && strcmp(arg, "drop")) {
-            ds_ctl_reply(&s->ctl, "error: resume takes nothing or 'drop'\n");
-            return;
-        }
-        resume_input(s, arg != NULL);
-    } else if (!strcmp(line, "stall")) {
-        s->stalled = true;
-        sim_log(s, 0, "stalled (control)");
-    } else if (!strcmp(line, "show-settings")) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&text, &len);
-        if (m) {
-            ds_bl_print_settings(s->bl, m);
-            fclose(m);
-            ds_ctl_write(&s->ctl, text, len);
-            free(text);
-        }
-    } else if (!strcmp(line, "dump-hex")) {
-        const char *p = arg && *arg ? arg : s->o.dump_hex;
-        if (!p) {
-            ds_ctl_reply(&s->ctl, "error: dump-hex needs a file (no --dump-hex given)\n");
-            return;
-        }
-        dk_err err;
-        if (!sim_dump_hex(s, p, &err)) {
-            ds_ctl_reply(&s->ctl, "error: %s: %s\n", p, err.msg);
-            return;
-        }
-    } else if (!strcmp(line, "status")) {
-        ds_ctl_reply(&s->ctl, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
-                  s->off ? "off" : s->stalled ? "stalled" : s->paused ? "paused" : s->in_dfu ? "dfu" : "app",
-                  (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
-                  (unsigned long long)ds_bl_image_bytes(s->bl));
-    } else {
-        ds_ctl_reply(&s->ctl, "error: unknown command '%s' (reset, power-cut [MS], enter-dfu, stall, "
-                     "resume [drop], show-settings, dump-hex [FILE], status)\n", line);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        ds_ctl_reply(&s->ctl, "error: out of memory\n");
+        return;
+    }
+    ds_bl_print_settings(s->bl, m);
+    fclose(m);
+    ds_ctl_write(&s->ctl, text, len);
+    free(text);
+    ds_ctl_reply(&s->ctl, "ok\n");
+}
+
+static void dump_hex(sim *s, const char *file)
+{
+    const char *p = file[0] ? file : s->o.dump_hex;
+    if (!p) {
+        ds_ctl_reply(&s->ctl, "error: dump-hex needs a file (no --dump-hex given)\n");
+        return;
+    }
+    dk_err err;
+    if (!sim_dump_hex(s, p, &err)) {
+        ds_ctl_reply(&s->ctl, "error: %s: %s\n", p, err.msg);
         return;
     }
     ds_ctl_reply(&s->ctl, "ok\n");
 }
 
+void sim_control(void *ctx, const ds_ctl_req *req)
+{
+    sim *s = ctx;
+    switch (req->op) {
+    case DS_CTL_RESET:
+        sim_boot(s, false, "reset (control)");
+        break;
+    case DS_CTL_POWER_CUT:
+        sim_power_cut(s, req->off_ms, "power cut (control)");
+        break;
+    case DS_CTL_ENTER_DFU:
+        ds_bl_request_dfu(s->bl);
+        sim_boot(s, false, "buttonless DFU request (control)");
+        break;
+    case DS_CTL_RESUME:
+        resume_input(s, req->drop);
+        break;
+    case DS_CTL_STALL:
+        s->stalled = true;
+        sim_log(s, 0, "stalled (control)");
+        break;
+    case DS_CTL_SHOW_SETTINGS:
+        show_settings(s);
+        return;
+    case DS_CTL_DUMP_HEX:
+        dump_hex(s, req->file);
+        return;
+    case DS_CTL_STATUS:
+        ds_ctl_reply(&s->ctl, "state: %s\nboots: %llu\nflash-ops: %llu\nimage-bytes: %llu\n",
+                     s->off           ? "off"
+                     : s->stalled     ? "stalled"
+                     : s->paused      ? "paused"
+                     : s->in_dfu      ? "dfu"
+                                      : "app",
+                     (unsigned long long)ds_bl_boots(s->bl), (unsigned long long)ds_flash_ops(s->flash),
+                     (unsigned long long)ds_bl_image_bytes(s->bl));
+        break;
+    case DS_CTL_N_OPS:
+        return; /* not a request */
+    }
+    ds_ctl_reply(&s->ctl, "ok\n");
+}

@@ -309,8 +309,7 @@ static const dk_cli_opt cli_opts[] = {
     { "link", 0, "PATH", "symlink PATH to the pty", RUN, dk_cli_str, O(link) },
     { "capture", 0, "FILE", "record all traffic (pcap, link type 250)", RUN, dk_cli_str, O(capture) },
     { "control", 0, "PATH",
-      "unix socket: reset, power-cut [MS], enter-dfu, stall, resume [drop], show-settings, dump-hex [FILE], "
-      "status",
+      "unix socket: " DS_CTL_USAGE,
       RUN, dk_cli_str, O(control) },
     { "fault", 0, "SPEC", "inject a fault (repeatable; see sim/README.md)", RUN, opt_fault },
     { "realtime", 0, NULL, "pace bytes at --baud, spend flash time, lose overruns", RUN, dk_cli_true,
