@@ -1,9 +1,11 @@
 /* control.c - the --control socket (control.h). */
+#define _GNU_SOURCE /* accept4 */
 #include "control.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +19,7 @@ void ds_ctl_init(ds_ctl *c)
 {
     memset(c, 0, sizeof *c);
     c->fd = c->conn = -1;
+    ds_ctl_lines_init(&c->lines);
 }
 
 static void drop_client(ds_ctl *c)
@@ -24,7 +27,7 @@ static void drop_client(ds_ctl *c)
     if (c->conn >= 0)
         close(c->conn);
     c->conn = -1;
-    c->len = 0;
+    ds_ctl_lines_init(&c->lines);
 }
 
 /* What is at path may be replaced: nothing, or a stale socket of ours (one a
@@ -88,17 +91,22 @@ int ds_ctl_open(ds_ctl *c, const char *path)
 
 void ds_ctl_accept(ds_ctl *c)
 {
-    int fd = accept(c->fd, NULL, NULL);
+    int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
         return;
     drop_client(c);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
     c->conn = fd;
 }
 
 void ds_ctl_write(ds_ctl *c, const char *buf, size_t len)
 {
-    if (c->conn >= 0 && len && write(c->conn, buf, len) < 0)
+    if (c->conn < 0 || len == 0)
+        return;
+    ssize_t n;
+    do
+        n = send(c->conn, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 || (size_t)n < len) /* gone, or not reading: never waited on */
         drop_client(c);
 }
 
@@ -109,36 +117,54 @@ void ds_ctl_reply(ds_ctl *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        ds_ctl_write(c, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof buf) { /* cut: still one whole line */
+        n = (int)sizeof buf - 1;
+        buf[n - 1] = '\n';
+    }
+    ds_ctl_write(c, buf, (size_t)n);
 }
 
-void ds_ctl_read(ds_ctl *c, void (*cmd)(void *ctx, char *line), void *ctx)
+/* One event of the line cutter: a command to cmd, or an error answered. */
+static void event(ds_ctl *c, ds_ctl_ev ev, const char *line, size_t len,
+                  void (*cmd)(void *ctx, const ds_ctl_req *req), void *ctx)
 {
-    ssize_t n = read(c->conn, c->buf + c->len, sizeof c->buf - 1 - c->len);
-    if (n <= 0) {
-        drop_client(c);
+    if (ev == DS_CTL_EV_TOO_LONG) {
+        ds_ctl_reply(c, "error: line too long (more than %d bytes): dropped\n", DS_CTL_LINE_MAX);
         return;
     }
-    c->len += (size_t)n;
-    c->buf[c->len] = 0;
-    char *nl;
-    while (c->conn >= 0 && (nl = strchr(c->buf, '\n')) != NULL) {
-        *nl = 0;
-        if (nl > c->buf && nl[-1] == '\r')
-            nl[-1] = 0;
-        if (c->buf[0])
-            cmd(ctx, c->buf);
-        if (c->conn < 0) /* dropped while answering: nothing is left */
-            return;
-        size_t used = (size_t)(nl + 1 - c->buf);
-        memmove(c->buf, nl + 1, c->len - used + 1);
-        c->len -= used;
+    if (ev != DS_CTL_EV_LINE)
+        return;
+    ds_ctl_req req;
+    char why[400];
+    ds_ctl_parsed p = ds_ctl_parse(line, len, &req, why, sizeof why);
+    if (p == DS_CTL_REQ)
+        cmd(ctx, &req);
+    else if (p == DS_CTL_BAD)
+        ds_ctl_reply(c, "error: %s\n", why);
+}
+
+void ds_ctl_read(ds_ctl *c, void (*cmd)(void *ctx, const ds_ctl_req *req), void *ctx)
+{
+    uint8_t in[1024];
+    ssize_t n = recv(c->conn, in, sizeof in, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* nothing after all: poll will say */
+    size_t got = n > 0 ? (size_t)n : 0, at = 0;
+    const char *line = NULL;
+    size_t len = 0;
+    while (c->conn >= 0 && at < got) {
+        ds_ctl_ev ev;
+        at += ds_ctl_lines_take(&c->lines, in + at, got - at, &ev, &line, &len);
+        event(c, ev, line, len, cmd, ctx);
     }
-    if (c->len == sizeof c->buf - 1) {
-        ds_ctl_reply(c, "error: line too long\n");
-        c->len = 0;
+    if (n == 0 && c->conn >= 0) { /* the client is done: its last line counts */
+        ds_ctl_ev ev = ds_ctl_lines_end(&c->lines, &line, &len);
+        event(c, ev, line, len, cmd, ctx);
     }
+    if (n <= 0)
+        drop_client(c);
 }
 
 void ds_ctl_close(ds_ctl *c)

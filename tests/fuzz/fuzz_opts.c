@@ -1,6 +1,6 @@
 /* fuzz_opts.c - libFuzzer target for dfusim's option and fault parsing: the
  * --fault SPEC parser and matcher (sim/fault.c) and the whole command line
- * parser of dfusim (parse_args in sim/dfusim.c, compiled in here with its
+ * parser of dfusim (sim_parse_args in sim/sim_opts.c, compiled in here with its
  * messages sent to /dev/null; with --protocol legacy, the legacy parser in
  * fuzz_opts_legacy.c).  The first byte picks which; the rest is
  * NUL-separated words: fault specs then an event script, or argv.
@@ -21,10 +21,7 @@ static FILE *fz_quiet;
 #undef stdout
 #define stderr fz_quiet
 #define stdout fz_quiet
-#define main dfusim_main
-#undef _GNU_SOURCE /* dfusim.c defines it (the build did already) */
-#include "../../sim/dfusim.c"
-#undef main
+#include "../../sim/sim_opts.c"
 #undef stderr
 #undef stdout
 
@@ -145,13 +142,13 @@ static void command_line(const uint8_t *data, size_t size)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-") || !strcmp(argv[i], "--scenario=-"))
             argv[i][strlen(argv[i]) - 1] = '_';
-    if (dk_cli_pick(&cli, argc, argv) == &ds_legacy_cli) { /* as main does */
+    if (dk_cli_pick(&ds_sim_cli, argc, argv) == &ds_legacy_cli) { /* as main does */
         fz_lg_command_line(argc, argv);
         return;
     }
     static options o;
     memset(&o, 0, sizeof o);
-    int rc = parse_args(argc, argv, &o);
+    int rc = sim_parse_args(argc, argv, &o);
     CHECK(rc == DK_CLI_GO || rc == 0 || rc == 1 || rc == 2);
     if (rc != DK_CLI_GO)
         return;

@@ -6,7 +6,8 @@
  * checks against), capfile/ (pcapng in both byte orders, a two-file
  * capture), sim/ (step scripts of whole updates with resets and power
  * cuts), host/ (target behaviours), opts/ (fault specs, dfusim command
- * lines) and scenario/ (scenario JSON).  tests/fuzz/seeds.sh adds the
+ * lines), scenario/ (scenario JSON) and ctl/ (what a --control client
+ * sends).  tests/fuzz/seeds.sh adds the
  * captures, logs, scenarios and packages of the repository.
  *
  *   fuzz_seeds DIR      (the committed corpus is tests/fuzz/corpus/)
@@ -602,6 +603,46 @@ static void opts_seeds(void)
     put("opts", "argv-legacy-bad", (const uint8_t *)argv6, sizeof argv6 - 1);
 }
 
+/* ---- the --control socket's lines (fuzz_ctl.c): piece-size byte, then
+ * what a client sends ---- */
+
+static void ctl_put(const char *name, uint8_t pieces, const char *text, size_t n)
+{
+    uint8_t b[2048];
+    if (n + 1 > sizeof b) {
+        fprintf(stderr, "fuzz_seeds: ctl seed too long\n");
+        exit(1);
+    }
+    b[0] = pieces;
+    memcpy(b + 1, text, n);
+    put("ctl", name, b, n + 1);
+}
+
+#define CTL(name, pieces, text) ctl_put(name, pieces, text, sizeof text - 1)
+
+static void ctl_seeds(void)
+{
+    CTL("every-command", 0,
+        "reset\npower-cut\npower-cut 250\npower-cut 0x64\nenter-dfu\nstall\nresume\nresume drop\n"
+        "show-settings\ndump-hex\ndump-hex /tmp/a b.hex\nstatus\n");
+    CTL("crlf-pieces", 7, "status\r\n\r\n  reset \t\r\npower-cut\t100\r\nstat");
+    CTL("bad-arguments", 3,
+        "power-cut abc\npower-cut 12x\npower-cut -1\npower-cut 3600001\npower-cut 1 2\nreset now\n"
+        "resume dropped\nstatus all\nRESET\nexplode\n");
+    CTL("control-bytes", 1, "res\0et\nsta\rtus\n\x1b[A\nreset\x7f\n\tstall\t\n");
+    CTL("unended", 0, "reset\nstatus");
+    char big[1400];
+    memset(big, 'x', 600);
+    memcpy(big + 590, "reset\r\nstatus\n", 15);
+    ctl_put("long-line", 0, big, 605);
+    ctl_put("long-line-pieces", 42, big, 605);
+    memset(big, 'a', 511);
+    memcpy(big + 511, "\r\n", 2);
+    memset(big + 513, 'b', 512);
+    memcpy(big + 1025, "\nstall\n", 7);
+    ctl_put("line-max", 0, big, 1032);
+}
+
 /* ---- legacy: the bootloader core's steps (fuzz_lgsim.c), the master's
  * image and line (fuzz_lghost.c) ---- */
 
@@ -749,6 +790,7 @@ int main(int argc, char **argv)
     opts_seeds();
     scenario_seeds(&pkg);
     legacy_seeds();
+    ctl_seeds();
     dk_pkg_free(&pkg);
     return 0;
 }

@@ -785,7 +785,8 @@ static char *ctl(int fd, const char *cmd)
 }
 
 /* --control: reset, power-cut, enter-dfu (with an installed app), stall,
- * show-settings, dump-hex, status, and an unknown command. */
+ * show-settings, dump-hex, status, an unknown command, wrong arguments and a
+ * NUL byte. */
 static void control(void **state)
 {
     (void)state;
@@ -808,6 +809,14 @@ static void control(void **state)
     assert_non_null(strstr(ctl(c, "status"), "state: off"));
     dk_test_sleep_ms(200);
     assert_non_null(strstr(ctl(c, "status"), "boots: 4"));
+    /* wrong arguments are refused, and nothing is done: these were a power
+     * cycle (0 ms) and a reset */
+    assert_string_equal(ctl(c, "power-cut 12x"), "error: power-cut: '12x' is not a time in ms (a whole number "
+                                                 "from 0 to 3600000, decimal or 0x-hex)\n");
+    assert_non_null(strstr(ctl(c, "power-cut abc"), "error: power-cut: 'abc' is not a time in ms"));
+    assert_string_equal(ctl(c, "reset now"), "error: reset takes no argument (got 'now')\n");
+    assert_string_equal(ctl(c, "resume later"), "error: resume takes nothing or 'drop' (got 'later')\n");
+    assert_non_null(strstr(ctl(c, "status"), "boots: 4"));
     char *set = ctl(c, "show-settings");
     assert_non_null(strstr(set, "bank_0.image_size: 8192"));
     assert_non_null(strstr(set, "bank_0.bank_code: 0x01"));
@@ -819,6 +828,10 @@ static void control(void **state)
     struct stat st;
     assert_int_equal(stat(P(2, "x.hex"), &st), 0);
     assert_non_null(strstr(ctl(c, "explode"), "error: unknown command"));
+    /* a NUL in a line no longer hides its end: refused, and the next command is answered */
+    dk_test_send_raw(c, "sta\0tus", 7);
+    assert_non_null(strstr(ctl(c, ""), "error: control byte 0x00 at column 4"));
+    assert_non_null(strstr(ctl(c, "status"), "state:"));
     close(c);
     c = ctl_connect(sock); /* a second connection works too */
     assert_non_null(strstr(ctl(c, "status"), "state:"));
