@@ -152,6 +152,7 @@ local anomaly_sev = {
     ["msg.wrong_direction"] = "warning",
     ["dfu.response_without_request"] = "error",
     ["dfu.no_response"] = "error",
+    ["dfu.boot_check"] = "info",
     ["dfu.late_response"] = "error",
     ["dfu.unexpected_opcode"] = "error",
     ["dfu.crc_mismatch"] = "error",
@@ -592,6 +593,7 @@ local function open_image(s, created, cmd_size)
         s.image = s.image + 1
     end
     s.img_active, s.img_done = false, false
+    s.img_completed, s.img_boot_checked = false, false
     s.init = created and "none" or "unknown"
     s.cmd_created, s.cmd_grounded, s.cmd_size = created, created, cmd_size
     s.cmd_off, s.cmd_crc, s.cmd_known, s.cmd_buf = 0, 0, created, ""
@@ -755,8 +757,17 @@ local function unanswered(s, p, why)
     if not p.on then return end
     p.on = false
     p.rec.no_answer = true
-    note("dfu.no_response", p.rec.pkt, p.rec, string.format("%s (%s object) was never answered%s",
-        op_word(p.m.op), obj_word(p.obj), why))
+    if p.m.op == OP.PING and s.img_completed then
+        -- the app the bootloader reset into does not answer: a host's check
+        if not s.img_boot_checked then
+            note("dfu.boot_check", p.rec.pkt, p.rec, string.format(
+                "PING after image %u completed was not answered: the target left its bootloader", s.image))
+        end
+        s.img_boot_checked = true
+    else
+        note("dfu.no_response", p.rec.pkt, p.rec, string.format("%s (%s object) was never answered%s",
+            op_word(p.m.op), obj_word(p.obj), why))
+    end
     emit_init_if_due(s)
 end
 
@@ -927,7 +938,7 @@ local function pair(s, p, m, late, rec)
     end
     emit_init_if_due(s)
     if completed or (p.m.op == OP.EXECUTE and p.final) then target_reset(s, false) end
-    if completed then s.img_done = true end
+    if completed then s.img_done, s.img_completed = true, true end
 end
 
 local function write_data(s, data, rec)

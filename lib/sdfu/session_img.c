@@ -30,6 +30,8 @@ void sess_open_image(dk_session *s, bool created, uint32_t cmd_size, int64_t t, 
     }
     s->img.active = false;
     s->img.done = false;
+    s->img.completed = false;
+    s->img.boot_checked = false;
     s->img.restart_counted = false;
     s->data.lost = false;
     s->init.state = created ? INIT_NONE : INIT_UNKNOWN;
@@ -60,6 +62,7 @@ void sess_ensure_image(dk_session *s, int64_t t, uint64_t start, uint64_t end)
 void sess_image_done(dk_session *s, int64_t t, uint64_t start, uint64_t end)
 {
     s->img.done = true;
+    s->img.completed = true;
     if (s->img.sum) {
         s->img.sum->completed = true;
         s->img.sum->offset = s->data.off;

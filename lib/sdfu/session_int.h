@@ -103,6 +103,8 @@ struct dk_session {
         dk_image_sum over;  /* images past DK_SESSION_MAX_IMAGES */
         bool active;        /* something was written or executed */
         bool done;          /* completed or failed at the end: the target reset */
+        bool completed;     /* done, and completed */
+        bool boot_checked;  /* an unanswered PING after it was said */
         bool restart_counted;
         uint32_t size;      /* from the init packet, 0 unknown */
         uint32_t prev_cmd_crc, prev_cmd_len; /* previous image's init packet */

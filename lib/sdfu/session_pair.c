@@ -21,7 +21,10 @@ static void exchange_base(dk_event *ev, const pending *p)
     x->latency_us = -1;
 }
 
-/* A request that will never be answered. */
+/* A request that will never be answered.  A PING after a completed image is
+ * the exception: the bootloader reset into the app, which does not speak
+ * DFU, and a host that PINGs then is checking just that (docs/protocol.md
+ * §14.9); said once per image, as information. */
 static void unanswered(dk_session *s, pending *p, const char *why)
 {
     if (!p->on)
@@ -31,8 +34,17 @@ static void unanswered(dk_session *s, pending *p, const char *why)
     exchange_base(&ev, p);
     sess_emit(s, &ev);
     char b[DK_NAME_BUFSZ];
-    sess_note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
-                 "%s (%s object) was never answered%s", op_word(p->m.op, b), obj_word(p->obj), why);
+    if (p->m.op == DK_OP_PING && s->img.completed) {
+        if (!s->img.boot_checked)
+            sess_note_op(s, DK_AN_DFU_BOOT_CHECK, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
+                         "PING after image %u completed was not answered: the target left its "
+                         "bootloader", s->img.index);
+        s->img.boot_checked = true;
+    } else {
+        sess_note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
+                     "%s (%s object) was never answered%s", op_word(p->m.op, b),
+                     obj_word(p->obj), why);
+    }
     sess_init_emit_due(s);
 }
 

@@ -176,6 +176,20 @@ sc_complete_prn8() {
     sim_stop
 }
 
+# A complete update with dfuhost's check after it (§14.9): one PING after the
+# final EXECUTE (a window of 200 ms holds exactly one: the PING waits up to
+# 250 ms), which the app the bootloader reset into never answers.  dfudecode
+# says so as dfu.boot_check, not as an unanswered request.
+sc_boot_check() {
+    pkg app.zip --app $APP
+    sim_start
+    "$DFUHOST" -p "$PTY" --timeout 10 --verify-window 200 --pkg "$w/app.zip" >"$w/host.out" 2>"$w/host.err"
+    rc=$?
+    [ $rc -eq 0 ] || fail "dfuhost with its check exited $rc, expected 0"
+    expect host.err "left its bootloader"
+    sim_stop
+}
+
 # dfuhost killed in the middle of object 2, then run again (§6.9: no reset,
 # the RAM state survives): the PRN notification after WRITE #82 (the 16th of
 # object 2, image offset 5120) is lost, the host waits for it and is killed;

@@ -493,6 +493,40 @@ static void no_response_then_ping_again(void **state)
     rec_free(r);
 }
 
+/* A host checking after the update that the target left its bootloader
+ * (§14.9): the app does not answer its PINGs.  Information, said once per
+ * image; the same PING before anything completed is an unanswered request. */
+static void boot_check_after_completed(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    full_update(r, 0);
+    tx(r, q_ping(9));
+    tx(r, q_ping(10));
+    tx(r, q_ping(11));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_BOOT_CHECK), 1);
+    const dk_anomaly *a = find_an(r, DK_AN_DFU_BOOT_CHECK);
+    assert_int_equal(a->severity, DK_SEV_INFO);
+    assert_int_equal(a->op, DK_OP_PING);
+    assert_non_null(strstr(a->text, "image 1 completed"));
+    assert_int_equal(r->sum.outcome, DK_OUTCOME_COMPLETED);
+    assert_string_equal(r->sum.diag->id, "update.completed");
+    rec_free(r);
+
+    /* interrupted before the end: the PING is owed an answer */
+    r = rec_new();
+    connect_(r, 0);
+    send_init(r, dat, dat_len, 0);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    tx(r, q_ping(9));
+    dk_session_finish(r->s);
+    assert_int_equal(count_an(r, DK_AN_DFU_BOOT_CHECK), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_NO_RESPONSE), 1);
+    rec_free(r);
+}
+
 static void only_pings_no_answer(void **state)
 {
     (void)state;
@@ -1856,6 +1890,7 @@ int main(void)
         cmocka_unit_test(prn_mismatch_and_awaiting),
         cmocka_unit_test(response_without_request),
         cmocka_unit_test(no_response_then_ping_again),
+        cmocka_unit_test(boot_check_after_completed),
         cmocka_unit_test(only_pings_no_answer),
         cmocka_unit_test(empty_session),
         cmocka_unit_test(late_response_desync),

@@ -56,6 +56,9 @@
       "a response no request asked for")                                                       \
     X(DFU_NO_RESPONSE, "dfu.no_response", ERROR,                                               \
       "a request that was never answered, or a PRN notification that never came")              \
+    X(DFU_BOOT_CHECK, "dfu.boot_check", INFO,                                                  \
+      "a PING after a completed image that was not answered: the target left its bootloader"  \
+      " (a host checking that the update took)")                                               \
     X(DFU_LATE_RESPONSE, "dfu.late_response", ERROR,                                           \
       "a response that arrived after the host had sent its next request (desync)")             \
     X(DFU_UNEXPECTED_OPCODE, "dfu.unexpected_opcode", ERROR,                                   \
