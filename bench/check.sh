@@ -83,7 +83,11 @@ printf 'sweep     %4d flash-op cut points, -j 2      %6.2f s  %5.2f points/s  %5
     "$max_sweep" "$(verdict "$sweep" "$max_sweep")"
 printf '          CPU (every process, user+sys): %.1f s, %.1f ms a point; on two otherwise idle cores at least %.1f s\n' \
     "$sweep_cpu" "$(echo "$sweep_cpu * 1000 / $n_sweep" | bc -l)" "$(echo "$sweep_cpu / 2" | bc -l)"
-echo "          (dfuhost did not recover from $fail_sweep of the cut points:"
-grep '"result":"fail"' "$work/sweep.json" | sed 's/^{"cut":\([0-9]*\),"what":"\([^"]*\)".*/           op \1: \2/' || true
-echo "          )"
+if [ "$fail_sweep" = 0 ]; then
+    echo "          (dfuhost recovered from every cut point)"
+else
+    echo "          (dfuhost did not recover from $fail_sweep of the cut points:"
+    grep '"result":"fail"' "$work/sweep.json" | sed 's/^{"cut":\([0-9]*\),"what":"\([^"]*\)".*/           op \1: \2/' || true
+    echo "          )"
+fi
 [ "$(verdict "$suite" "$max_suite")" = PASS ] && [ "$(verdict "$sweep" "$max_sweep")" = PASS ]
