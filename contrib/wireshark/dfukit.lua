@@ -163,6 +163,7 @@ local anomaly_sev = {
     ["dfu.execute_incomplete"] = "error",
     ["dfu.object_discarded"] = "warning",
     ["dfu.data_before_init"] = "error",
+    ["dfu.object_type_settled"] = "info",
     ["dfu.ext_error"] = "error",
     ["dfu.error_result"] = "error",
     ["initpkt.malformed"] = "error",

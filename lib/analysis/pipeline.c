@@ -499,6 +499,19 @@ static void hci_count(dk_pipe *p, const dk_logrec *rec)
     }
 }
 
+/* nrfutil's words on what it just sent (protocol.md §5.2): "Sending
+ * firmware file..." comes after the init packet, "Image sent in" after the
+ * firmware.  They settle the type of an object the capture started inside
+ * (§6.10). */
+static void host_obj(dk_pipe *p, const dk_logrec *rec)
+{
+    dk_tool_kind k = rec->tool->kind;
+    if (!p->decided || !p->tr_ops->host_obj || (k != DK_TOOL_SEND_FW && k != DK_TOOL_IMAGE_SENT))
+        return;
+    p->tr_ops->host_obj(p->tr, k == DK_TOOL_SEND_FW ? DK_OBJ_COMMAND : DK_OBJ_DATA, rec->t_us,
+                        rec->off);
+}
+
 void dk_pipe_record(dk_pipe *p, const dk_logrec *rec)
 {
     switch (rec->kind) {
@@ -523,6 +536,7 @@ void dk_pipe_record(dk_pipe *p, const dk_logrec *rec)
         p->run_busy |= run_work(rec->tool);
         dk_diag_facts_tool(&p->facts, rec->tool);
         record_event(p, DK_EV_TOOL, rec, rec->off);
+        host_obj(p, rec);
         break;
     case DK_LR_UNKNOWN:
     case DK_LR_LONG:

@@ -57,7 +57,10 @@ void dk_printer_event(void *ctx, const dk_event *ev)
 
 const char *dk_print_obj_name(uint8_t t)
 {
-    return t == DK_OBJ_COMMAND ? "command" : t == DK_OBJ_DATA ? "data" : "invalid";
+    return t == DK_OBJ_COMMAND    ? "command"
+           : t == DK_OBJ_DATA    ? "data"
+           : t == DK_OBJ_UNSHOWN ? "unknown-type"
+                                 : "invalid";
 }
 
 bool dk_print_tool_echo(dk_tool_kind k)

@@ -16,6 +16,12 @@ static json_t *jcrc(uint32_t c)
     return json_string(b);
 }
 
+/* An object type; null when the capture does not show it (DK_OBJ_UNSHOWN). */
+static json_t *jobj(uint8_t t)
+{
+    return t == DK_OBJ_UNSHOWN ? json_null() : json_string(dk_print_obj_name(t));
+}
+
 static json_t *jtime(const dk_printer *p, int64_t t)
 {
     if (t < 0 || p->t0 < 0)
@@ -272,6 +278,7 @@ static json_t *jsummary(const dk_printer *p, const dk_summary *s)
     jset(o, "writes", json_integer((json_int_t)s->writes));
     jset(o, "bytes_data", json_integer((json_int_t)s->bytes_data));
     jset(o, "bytes_init", json_integer((json_int_t)s->bytes_cmd));
+    jset(o, "bytes_unknown_object", json_integer((json_int_t)s->bytes_unknown));
     jset(o, "duration_s", s->duration_s >= 0 ? json_real(s->duration_s) : json_null());
     jset(o, "closed_s", s->duration_s >= 0 ? json_real(s->closed_s) : json_null());
     jset(o, "throughput_Bps", s->throughput_Bps >= 0 ? json_real(s->throughput_Bps) : json_null());
@@ -283,7 +290,7 @@ static json_t *jsummary(const dk_printer *p, const dk_summary *s)
         if (s->an_count[i])
             jset(ac, dk_anomaly_name((dk_anomaly_id)i), json_integer(s->an_count[i]));
     jset(o, "anomaly_counts", ac);
-    jset(o, "stop_object", json_string(dk_print_obj_name(s->stop_obj)));
+    jset(o, "stop_object", jobj(s->stop_obj));
     jset(o, "stop_offset", json_integer(s->stop_offset));
     jset(o, "stop_size", s->stop_size ? json_integer(s->stop_size) : json_null());
     jset(o, "stop_check",
@@ -529,7 +536,7 @@ static void jexchange(dk_printer *p, json_t *o, const dk_exchange *x)
     jset(o, "request", x->has_req ? jmsg(&x->req) : json_null());
     jset(o, "response", x->has_rsp ? jmsg(&x->rsp) : json_null());
     if (x->has_req)
-        jset(o, "object", json_string(dk_print_obj_name(x->obj_type)));
+        jset(o, "object", jobj(x->obj_type));
     jset(o, "response_time", x->has_rsp ? jtime(p, x->t_rsp) : json_null());
     jset(o, "response_pos", x->has_rsp ? json_integer((json_int_t)x->rsp_start) : json_null());
     jset(o, "latency_ms", x->latency_us >= 0 ? json_real((double)x->latency_us / 1000.0)
@@ -544,7 +551,7 @@ static void jexchange(dk_printer *p, json_t *o, const dk_exchange *x)
 
 static void jwrites(dk_printer *p, json_t *o, const dk_writes *r)
 {
-    jset(o, "object", json_string(dk_print_obj_name(r->obj_type)));
+    jset(o, "object", jobj(r->obj_type));
     jset(o, "count", json_integer(r->count));
     jset(o, "bytes", json_integer((json_int_t)r->bytes));
     jset(o, "offset_start", json_integer(r->off_start));
@@ -558,7 +565,7 @@ static void jwrites(dk_printer *p, json_t *o, const dk_writes *r)
 static void jprn(json_t *o, const dk_prn *n)
 {
     char b[DK_NAME_BUFSZ];
-    jset(o, "object", json_string(dk_print_obj_name(n->obj_type)));
+    jset(o, "object", jobj(n->obj_type));
     jset(o, "result", json_string(dk_result_str(n->result, b)));
     jset(o, "offset", json_integer(n->offset));
     jset(o, "crc", jcrc(n->crc));
@@ -612,7 +619,7 @@ static void jbody(dk_printer *p, json_t *o, const dk_event *ev)
         jexchange(p, o, &ev->u.x);
         break;
     case DK_EV_WRITE:
-        jset(o, "object", json_string(dk_print_obj_name(ev->u.w.obj_type)));
+        jset(o, "object", jobj(ev->u.w.obj_type));
         jset(o, "offset", json_integer(ev->u.w.offset));
         jset(o, "len", json_integer((json_int_t)ev->u.w.len));
         jset(o, "crc", ev->u.w.crc_known ? jcrc(ev->u.w.crc) : json_null());
@@ -639,7 +646,7 @@ static void jbody(dk_printer *p, json_t *o, const dk_event *ev)
         break;
     case DK_EV_RESUME: {
         const dk_resume_ev *r = &ev->u.resume;
-        jset(o, "object", json_string(dk_print_obj_name(r->obj_type)));
+        jset(o, "object", jobj(r->obj_type));
         jset(o, "offset", json_integer(r->offset));
         jset(o, "crc", jcrc(r->crc));
         jset(o, "how", json_string(dk_resume_name(r->how)));

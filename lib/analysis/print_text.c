@@ -405,9 +405,12 @@ static void text_summary(dk_printer *p, const dk_summary *s)
                              : "not completed",
                 m->restart ? " (restart of the image before)" : "");
     }
-    fprintf(f, "  bytes:      %" PRIu64 " written (%" PRIu64 " firmware, %" PRIu64
-               " init packet) in %" PRIu64 " writes\n",
-            s->bytes_data + s->bytes_cmd, s->bytes_data, s->bytes_cmd, s->writes);
+    fprintf(f, "  bytes:      %" PRIu64 " written (%" PRIu64 " firmware, %" PRIu64 " init packet",
+            s->bytes_data + s->bytes_cmd + s->bytes_unknown, s->bytes_data, s->bytes_cmd);
+    if (s->bytes_unknown)
+        fprintf(f, ", %" PRIu64 " of an object the capture does not show the type of",
+                s->bytes_unknown);
+    fprintf(f, ") in %" PRIu64 " writes\n", s->writes);
     if (s->duration_s < 0)
         fprintf(f, "  duration:   unknown (no timestamps)\n");
     else if (s->closed_s > 0)

@@ -91,6 +91,11 @@ static void sdfu_port(void *t, int64_t t_us, bool open, uint64_t pos)
     dk_session_port(t, t_us, open, pos);
 }
 
+static void sdfu_host_obj(void *t, uint8_t obj, int64_t t_us, uint64_t pos)
+{
+    dk_session_host_obj(t, obj, t_us, pos);
+}
+
 static bool sdfu_awaiting(const void *t)
 {
     return dk_session_awaiting(t);
@@ -116,6 +121,7 @@ const dk_tracker_ops dk_sdfu_tracker = {
     .message = sdfu_message,
     .note = sdfu_note,
     .port = sdfu_port,
+    .host_obj = sdfu_host_obj,
     .awaiting = sdfu_awaiting,
     .finish = sdfu_finish,
     .summary = sdfu_summary,

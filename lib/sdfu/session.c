@@ -16,7 +16,9 @@ dk_session *dk_session_new(dk_session_cb cb, void *ctx)
         return NULL;
     s->cb = cb;
     s->ctx = ctx;
-    s->sel = DK_OBJ_COMMAND; /* the device's default after boot (§6.1) */
+    /* The device selects the command object after boot (§6.1), but a
+     * capture may start anywhere: the type is unknown until shown (§6.10). */
+    s->sel = DK_OBJ_UNSHOWN;
     s->data.max_size = 4096;
     s->sum.t_first = s->sum.t_last = -1;
     s->port.state = -1;
@@ -224,6 +226,9 @@ void dk_session_port(dk_session *s, int64_t t_us, bool open, uint64_t pos)
 void sess_process(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end)
 {
     seen_at(s, t);
+    s->at.t = t;
+    s->at.start = start;
+    s->at.end = end;
     if (m->is_response)
         sess_on_response(s, m, t, start, end);
     else

@@ -10,6 +10,8 @@
  *                    and CRC judged against what was sent
  *   session_init.c   the command object and the init packet decoded at EXECUTE
  *   session_prn.c    packet receipt notifications
+ *   session_unk.c    an object whose type the capture does not show, until
+ *                    evidence settles it
  *   session_sum.c    names, failures, the summary and its outcome
  */
 #ifndef DFUKIT_SESSION_INT_H
@@ -128,6 +130,15 @@ struct dk_session {
         uint8_t buf[CMD_MAX];
     } cmd;
 
+    struct {                /* the object the capture started in, type not shown */
+        bool on;            /* its type is not settled yet */
+        bool grounded;      /* off/crc are the target's (a report) */
+        bool executed;      /* an EXECUTE of it was answered with success */
+        uint32_t bytes;     /* bytes written to it in the capture */
+        uint32_t off, crc;  /* offset in the object (relative until grounded) */
+        uint64_t pos0, pos1; /* where its bytes lie in the input */
+    } unk;
+
     struct {                /* data objects and the image's progress */
         uint32_t max_size;  /* object size from SELECT (default 4096) */
         bool open;          /* an object created, not executed */
@@ -176,6 +187,11 @@ struct dk_session {
         bool finished;
     } verdict;
 
+    struct {                /* the message being handled: where notes about */
+        int64_t t;          /* what it settles go */
+        uint64_t start, end;
+    } at;
+
     struct {                /* result/ext for the next anomaly (set by error_anomaly) */
         bool set, has_ext;
         uint8_t result, ext;
@@ -184,7 +200,10 @@ struct dk_session {
 
 static inline const char *obj_word(uint8_t t)
 {
-    return t == DK_OBJ_COMMAND ? "command" : t == DK_OBJ_DATA ? "data" : "invalid";
+    return t == DK_OBJ_COMMAND  ? "command"
+           : t == DK_OBJ_DATA   ? "data"
+           : t == DK_OBJ_UNSHOWN ? "unknown-type"
+                                : "invalid";
 }
 
 static inline const char *op_word(uint8_t op, char buf[DK_NAME_BUFSZ])
@@ -303,6 +322,25 @@ void sess_on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, ui
 /* A notification while the tracker takes the target's PRN to be 0 after a
  * reset: it was not reset after all.  Checked against the present offset. */
 void sess_stray_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, uint64_t end);
+
+/* ---- session_unk.c ---- */
+
+/* Why an unknown object's type is settled (the note's text). */
+typedef enum {
+    UNK_BY_SIZE,      /* an offset past the command object's maximum */
+    UNK_BY_SELECT,    /* a SELECT reporting the object's offset and CRC */
+    UNK_BY_NEXT,      /* the object executed, then a command CREATE */
+    UNK_BY_HOST,      /* the host's log */
+} unk_why;
+
+/* A WRITE while no object type is shown.  Returns its offset. */
+uint32_t sess_write_unk(dk_session *s, const uint8_t *data, size_t len, int64_t t,
+                        uint64_t start, uint64_t end);
+/* The target reports (off, crc) for the unknown object (CRC_GET, PRN). */
+void sess_unk_report(dk_session *s, uint32_t off, uint32_t crc, const char *what, report *r);
+/* The unknown object is of type obj: its bytes move to that object's
+ * counts and state, and a dfu.object_type_settled note says why. */
+void sess_unk_settle(dk_session *s, uint8_t obj, unk_why why);
 
 /* ---- session_sum.c ---- */
 

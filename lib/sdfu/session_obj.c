@@ -224,6 +224,8 @@ void sess_check_report(dk_session *s, uint8_t obj, uint32_t off, uint32_t crc, b
         check_cmd(s, off, crc, is_select, what, r);
     else if (obj == DK_OBJ_DATA)
         check_data(s, off, crc, is_select, what, r);
+    else if (obj == DK_OBJ_UNSHOWN)
+        sess_unk_report(s, off, crc, what, r);
 }
 
 /* ---- writes -------------------------------------------------------------- */
@@ -318,10 +320,22 @@ void sess_on_write(dk_session *s, const uint8_t *data, size_t len, int64_t t, ui
         sess_resume_resolve(s, &m, t, start, end);
     }
 
+    s->at.t = t;
+    s->at.start = start;
+    s->at.end = end;
     uint8_t obj = s->sel;
     uint32_t offset = 0, crc = 0;
     bool crc_known = false;
-    if (obj == DK_OBJ_DATA) {
+    if (obj == DK_OBJ_UNSHOWN) {
+        offset = sess_write_unk(s, data, len, t, start, end);
+        crc = s->unk.crc;
+        crc_known = s->unk.grounded;
+        /* Past the most a command object holds: the object is data. */
+        if (s->unk.off > CMD_MAX) {
+            sess_unk_settle(s, DK_OBJ_DATA, UNK_BY_SIZE);
+            obj = DK_OBJ_DATA;
+        }
+    } else if (obj == DK_OBJ_DATA) {
         offset = write_data(s, data, len, t, start, end);
         crc = s->data.crc;
         crc_known = s->data.crc_known && s->data.seen && s->data.stage_len == 0;

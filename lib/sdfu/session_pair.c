@@ -40,6 +40,9 @@ static void unanswered(dk_session *s, pending *p, const char *why)
                          "PING after image %u completed was not answered: the target left its "
                          "bootloader", s->img.index);
         s->img.boot_checked = true;
+    } else if (p->obj == DK_OBJ_UNSHOWN) { /* no object shown yet: none to name */
+        sess_note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
+                     "%s was never answered%s", op_word(p->m.op, b), why);
     } else {
         sess_note_op(s, DK_AN_DFU_NO_RESPONSE, p->t, DK_DIR_HOST, p->start, p->end, p->m.op,
                      "%s (%s object) was never answered%s", op_word(p->m.op, b),
@@ -189,8 +192,13 @@ static void on_failure_state(dk_session *s, const pending *p)
 static void select_answered(dk_session *s, const pending *p, const dk_msg *m, uint64_t end,
                             report *r)
 {
-    uint8_t obj = p->m.req.select.type;
+    uint8_t obj = p->obj;
     bool object = obj == DK_OBJ_COMMAND || obj == DK_OBJ_DATA;
+    /* The target reports exactly where the unknown object stands: it is
+     * of this type (a CRC matching by chance is out of reach). */
+    if (object && s->unk.on && s->unk.grounded && s->unk.bytes > 0 &&
+        m->rsp.select.offset == s->unk.off && m->rsp.select.crc == s->unk.crc)
+        sess_unk_settle(s, obj, UNK_BY_SELECT);
     if (object && m->rsp.select.offset > 0)
         sess_ensure_image(s, p->t, p->start, end);
     if (obj == DK_OBJ_DATA && m->rsp.select.max_size)
@@ -229,6 +237,8 @@ static bool answered_ok(dk_session *s, const pending *p, const dk_msg *m, uint64
             sess_init_executed(s);
         else if (p->obj == DK_OBJ_DATA)
             completed = sess_data_executed(s, p);
+        else if (p->obj == DK_OBJ_UNSHOWN && s->unk.on)
+            s->unk.executed = true;
         s->verdict.err_open = false;
         break;
     case DK_OP_OBJECT_CREATE:
@@ -317,15 +327,29 @@ static pending pending_of(const dk_msg *m, int64_t t, uint64_t start, uint64_t e
     return p;
 }
 
+/* A type a host names: the tracker's DK_OBJ_UNSHOWN is no wire value, a host
+ * naming it names an invalid type. */
+static inline uint8_t wire_type(uint8_t type)
+{
+    return type == DK_OBJ_UNSHOWN ? DK_OBJ_INVALID : type;
+}
+
 /* A CREATE: the object it makes is selected; a command object starts an
  * image (§6.4). */
 static void req_create(dk_session *s, const dk_msg *m, bool resolving, int64_t t, uint64_t start,
                        uint64_t end)
 {
-    uint8_t type = m->req.create.type;
+    uint8_t type = wire_type(m->req.create.type);
     s->prn.count = 0;
     s->sel = type;
     s->sel_flagged = false;
+    /* A command CREATE after the unknown object was executed begins the
+     * next image: the object was that image's last data (§6.10).  Not
+     * executed, what it was stays unknown. */
+    if (type == DK_OBJ_COMMAND && s->unk.on && s->unk.executed)
+        sess_unk_settle(s, DK_OBJ_DATA, UNK_BY_NEXT);
+    if (type == DK_OBJ_COMMAND)
+        s->unk.on = false;
     if (type == DK_OBJ_COMMAND)
         sess_open_image(s, true, m->req.create.size, t, start, end);
     else if (type == DK_OBJ_DATA)
@@ -352,7 +376,7 @@ void sess_on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
         req_create(s, m, resolving, t, start, end);
         break;
     case DK_OP_OBJECT_SELECT:
-        s->sel = m->req.select.type;
+        s->sel = wire_type(m->req.select.type);
         s->sel_flagged = false;
         break;
     case DK_OP_RECEIPT_NOTIF_SET:
@@ -363,18 +387,22 @@ void sess_on_request(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, 
             sess_init_execute(s, m->op, t, start, end);
         else if (s->sel == DK_OBJ_DATA)
             sess_data_execute(s, &p, t, start, end);
+        else if (s->sel == DK_OBJ_UNSHOWN)
+            sess_ensure_image(s, t, start, end);
         break;
     default:
         break;
     }
     p.obj = s->sel;
     if (m->op == DK_OP_OBJECT_CREATE)
-        p.obj = m->req.create.type;
+        p.obj = wire_type(m->req.create.type);
     else if (m->op == DK_OP_OBJECT_SELECT)
-        p.obj = m->req.select.type;
+        p.obj = wire_type(m->req.select.type);
 
     if (m->op == DK_OP_CRC_GET)
-        p.exp_off = p.obj == DK_OBJ_COMMAND ? s->cmd.off : s->data.off;
+        p.exp_off = p.obj == DK_OBJ_COMMAND   ? s->cmd.off
+                    : p.obj == DK_OBJ_UNSHOWN ? s->unk.off
+                                              : s->data.off;
     if (dk_msg_expects_response(m->op)) {
         *sess_out_push(s, false) = p;
     } else {

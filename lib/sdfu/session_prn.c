@@ -87,6 +87,12 @@ void sess_on_prn(dk_session *s, const pending *q, const dk_msg *m, int64_t t, ui
             s->wr.run.u.run.prn_bad++;
     }
     sess_emit(s, &ev);
+    /* The present offset of an unknown object: what the target says of it. */
+    if (m->result == DK_RES_SUCCESS && q->obj == DK_OBJ_UNSHOWN && s->sel == DK_OBJ_UNSHOWN &&
+        q->exp_off == s->unk.off && r.an == DK_AN_COUNT) {
+        report u = { .check = DK_CHECK_NONE, .an = DK_AN_COUNT };
+        sess_unk_report(s, n->offset, n->crc, "PRN", &u);
+    }
     if (r.an != DK_AN_COUNT) {
         sess_note_op(s, r.an, t, DK_DIR_TARGET, start, end, DK_OP_CRC_GET, "%s", r.text);
         sess_mismatch_seen(s, r.an);
@@ -123,10 +129,12 @@ void sess_stray_prn(dk_session *s, const dk_msg *m, int64_t t, uint64_t start, u
     pending q;
     memset(&q, 0, sizeof q);
     q.obj = s->sel;
-    bool data = q.obj == DK_OBJ_DATA;
-    q.exp_off = data ? s->data.off : s->cmd.off;
-    q.exp_crc = data ? s->data.crc : s->cmd.crc;
-    q.crc_known = data ? s->data.seen && s->data.crc_known : s->cmd.grounded;
+    bool data = q.obj == DK_OBJ_DATA, unk = q.obj == DK_OBJ_UNSHOWN;
+    q.exp_off = data ? s->data.off : unk ? s->unk.off : s->cmd.off;
+    q.exp_crc = data ? s->data.crc : unk ? s->unk.crc : s->cmd.crc;
+    q.crc_known = data  ? s->data.seen && s->data.crc_known
+                  : unk ? s->unk.grounded
+                        : s->cmd.grounded;
     if (m->rsp.crc.offset < q.exp_off) { /* an earlier write's: nothing to compare */
         q.exp_off = m->rsp.crc.offset;
         q.crc_known = false;

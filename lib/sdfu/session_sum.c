@@ -200,7 +200,13 @@ void dk_session_finish(dk_session *s)
         u->outcome = DK_OUTCOME_INTERRUPTED;
     u->settled = u->outcome;
     u->settled_by_host = false;
-    if (s->sel == DK_OBJ_COMMAND && !(s->init.state == INIT_VALID)) {
+    if (s->sel == DK_OBJ_UNSHOWN && s->unk.on) {
+        u->stop_obj = DK_OBJ_UNSHOWN; /* the capture never showed which */
+        u->stop_offset = s->unk.off;
+    } else if ((s->sel == DK_OBJ_COMMAND || s->sel == DK_OBJ_UNSHOWN) &&
+               !(s->init.state == INIT_VALID)) {
+        /* No object shown at all: it stopped before the first (the init
+         * packet). */
         u->stop_obj = DK_OBJ_COMMAND;
         u->stop_offset = s->cmd.off;
         u->stop_size = s->cmd.created ? s->cmd.size : 0;
@@ -221,7 +227,8 @@ void dk_session_finish(dk_session *s)
         u->closed_s = (double)s->port.closed_us / 1e6;
         int64_t active = u->t_last - u->t_first - s->port.closed_us;
         if (active > 0)
-            u->throughput_Bps = (double)(u->bytes_data + u->bytes_cmd) / ((double)active / 1e6);
+            u->throughput_Bps =
+                (double)(u->bytes_data + u->bytes_cmd + u->bytes_unknown) / ((double)active / 1e6);
     } else if (u->t_first >= 0) {
         u->duration_s = 0;
     }

@@ -1669,6 +1669,155 @@ static void init_malformed_and_incomplete(void **state)
     rec_free(r);
 }
 
+/* ---- a capture that starts inside an object (protocol.md §6.10) ---- */
+
+static void host_says(rec *r, uint8_t obj)
+{
+    dk_session_host_obj(r->s, obj, r->now, r->pos);
+    if (r->twin)
+        dk_session_host_obj(r->twin, obj, r->now, r->pos);
+}
+
+/* The tail of an init packet, its CRC_GET and EXECUTE: the type stays
+ * unknown (no init packet anomaly) until the host's log says it sent the
+ * init packet; then the bytes are init packet bytes. */
+static void mid_command_object(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    uint32_t crc = 0;
+    unsigned cnt = 0;
+    writes(r, dat + 20, dat_len - 20, 20, &crc, 0, &cnt);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc((uint32_t)dat_len, dk_crc32(0, dat, dat_len)));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    assert_int_equal(count_an(r, DK_AN_INIT_INCOMPLETE), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 0);
+    const dk_event *w = find_kind(r, DK_EV_WRITES, 0);
+    assert_non_null(w);
+    assert_int_equal(w->u.run.obj_type, DK_OBJ_UNSHOWN);
+    assert_int_equal(dk_session_summary(r->s)->bytes_unknown, dat_len - 20);
+    host_says(r, DK_OBJ_COMMAND);
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 1);
+    assert_non_null(strstr(find_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED)->text, "command object"));
+    assert_int_equal(count_an(r, DK_AN_INIT_INCOMPLETE), 1);
+    send_data(r, image, 6000, 0);
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_unknown, 0);
+    assert_int_equal(r->sum.bytes_cmd, dat_len - 20);
+    assert_int_equal(r->sum.bytes_data, 6000);
+    assert_int_equal(count_an(r, DK_AN_DFU_DATA_BEFORE_INIT), 0);
+    rec_free(r);
+
+    /* Without the host's word: EXECUTE then SELECT/CREATE data could follow
+     * an init packet or a data object; the bytes stay of an unknown object. */
+    r = rec_new();
+    crc = 0;
+    writes(r, dat + 20, dat_len - 20, 20, &crc, 0, &cnt);
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    send_data(r, image, 6000, 0);
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_unknown, dat_len - 20);
+    assert_int_equal(r->sum.bytes_cmd, 0);
+    assert_int_equal(count_an(r, DK_AN_INIT_INCOMPLETE), 0);
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 0);
+    rec_free(r);
+}
+
+/* The tail of a data object: settled by an offset past 512, by a SELECT
+ * reporting its offset and CRC, or by a command CREATE after its EXECUTE. */
+static void mid_data_object(void **state)
+{
+    (void)state;
+    /* a CRC_GET reporting an offset no command object reaches */
+    rec *r = rec_new();
+    uint32_t crc = 0;
+    unsigned cnt = 0;
+    writes(r, image + 4096, 256, 4096, &crc, 0, &cnt);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4096 + 256, dk_crc32(0, image, 4096 + 256)));
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 1);
+    assert_non_null(strstr(find_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED)->text, "offset past 512"));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_data, 256);
+    assert_int_equal(r->sum.bytes_unknown, 0);
+    assert_int_equal(r->sum.img[0].offset, 4096 + 256);
+    assert_int_equal(count_an(r, DK_AN_INIT_INCOMPLETE), 0);
+    rec_free(r);
+
+    /* more than 512 bytes written: data, from the write that passes 512 */
+    r = rec_new();
+    crc = 0;
+    writes(r, image, 640, 0, &crc, 0, &cnt);
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 1);
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_data, 640);
+    assert_int_equal(r->sum.stop_obj, DK_OBJ_DATA);
+    rec_free(r);
+
+    /* a SELECT of data reporting where the object stands */
+    r = rec_new();
+    crc = 0;
+    writes(r, image + 100, 100, 100, &crc, 0, &cnt);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(200, dk_crc32(0, image, 200)));
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 0);
+    writes(r, image + 200, 10, 200, &crc, 0, &cnt);
+    tx(r, q_select(DK_OBJ_DATA));
+    rx(r, a_select(4096, 210, dk_crc32(0, image, 210)));
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 1);
+    assert_non_null(strstr(find_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED)->text, "data object"));
+    const dk_event *x = find_kind(r, DK_EV_EXCHANGE, 1);
+    assert_int_equal(x->u.x.check, DK_CHECK_OK);
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_data, 110);
+    rec_free(r);
+
+    /* executed, then a command CREATE: the next image follows data */
+    r = rec_new();
+    crc = 0;
+    writes(r, image + 100, 100, 100, &crc, 0, &cnt);
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(200, dk_crc32(0, image, 200)));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    send_init(r, dat, dat_len, 0);
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    assert_int_equal(count_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED), 1);
+    assert_non_null(strstr(find_an(r, DK_AN_DFU_OBJECT_TYPE_SETTLED)->text, "next image"));
+    send_data(r, image, 6000, 0);
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.n_images, 2);
+    assert_int_equal(r->sum.bytes_data, 6100);
+    assert_int_equal(r->sum.img[0].bytes_sent, 100);
+    assert_true(r->sum.img[1].completed);
+    rec_free(r);
+}
+
+/* Nothing ever shows the type: the bytes stay of an unknown object. */
+static void object_type_never_shown(void **state)
+{
+    (void)state;
+    rec *r = rec_new();
+    const uint8_t four[] = { 1, 2, 3, 255 };
+    tx(r, q_write(four, sizeof four));
+    tx(r, q(DK_OP_CRC_GET));
+    rx(r, a_crc(4, dk_crc32(0, four, 4)));
+    tx(r, q(DK_OP_OBJECT_EXECUTE));
+    rx(r, a_ok(DK_OP_OBJECT_EXECUTE));
+    dk_session_finish(r->s);
+    assert_int_equal(r->sum.bytes_unknown, 4);
+    assert_int_equal(r->sum.bytes_cmd + r->sum.bytes_data, 0);
+    assert_int_equal(r->sum.stop_obj, DK_OBJ_UNSHOWN);
+    assert_int_equal(r->sum.stop_offset, 4);
+    assert_int_equal(total_an(r), 0);
+    rec_free(r);
+}
+
 /* msg.* anomalies from dk_session_frame */
 static void message_anomalies(void **state)
 {
@@ -1919,6 +2068,9 @@ int main(void)
         cmocka_unit_test(resume_restart_same_image),
         cmocka_unit_test(object_discarded_and_no_object),
         cmocka_unit_test(init_malformed_and_incomplete),
+        cmocka_unit_test(mid_command_object),
+        cmocka_unit_test(mid_data_object),
+        cmocka_unit_test(object_type_never_shown),
         cmocka_unit_test(message_anomalies),
         cmocka_unit_test(slip_anomalies),
         cmocka_unit_test(long_session_folds),

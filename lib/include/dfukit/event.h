@@ -33,6 +33,12 @@
 #include "dfukit/msg.h"
 #include "dfukit/slip.h"
 
+/* obj_type of an event (WRITE, WRITES, PRN, EXCHANGE) and dk_summary.stop_obj
+ * when the capture does not show the object's type: it started inside the
+ * object, before any SELECT or CREATE named it (protocol.md §6.10).  Not a
+ * wire value: the tracker reads a SELECT/CREATE of type 0xFF as invalid. */
+#define DK_OBJ_UNSHOWN 0xFF
+
 /* X(ENUM, "dotted.id", SEVERITY, "what it means") - ids are stable: tests,
  * golden transcripts and JSON consumers rely on them. */
 #define DK_ANOMALIES(X)                                                                        \
@@ -79,6 +85,8 @@
       "a data CREATE threw away a partly written object")                                      \
     X(DFU_DATA_BEFORE_INIT, "dfu.data_before_init", ERROR,                                     \
       "data object created or written before a valid init packet")                             \
+    X(DFU_OBJECT_TYPE_SETTLED, "dfu.object_type_settled", INFO,                                \
+      "the capture started inside an object; later evidence shows its type")                   \
     X(DFU_EXT_ERROR, "dfu.ext_error", ERROR, "the target answered with an extended error")     \
     X(DFU_ERROR_RESULT, "dfu.error_result", ERROR, "the target answered with a non-success result") \
     X(INIT_MALFORMED, "initpkt.malformed", ERROR, "the init packet does not decode")           \
@@ -358,6 +366,8 @@ typedef struct {
     dk_image_sum img[DK_SESSION_MAX_IMAGES];
     uint64_t frames, requests, responses, writes;
     uint64_t bytes_data, bytes_cmd; /* payload bytes written */
+    uint64_t bytes_unknown;         /* ... to an object whose type the capture
+                                       never shows (it starts inside it) */
     int64_t t_first, t_last;        /* -1 unknown */
     double duration_s;              /* -1 unknown */
     double closed_s;                /* of the duration: gaps between messages while

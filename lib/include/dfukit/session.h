@@ -19,7 +19,11 @@
  *     before it will never come: dfu.no_response, once per request and once
  *     per batch of notifications.  An answer that comes after the host sent
  *     a later request is late (dfu.late_response);
- *   - the selected object type (only SELECT and CREATE change it, §6.1);
+ *   - the selected object type (only SELECT and CREATE change it, §6.1).  A
+ *     capture that starts inside an object shows its type only later: until
+ *     evidence settles it (§6.10) its bytes are of an unknown object
+ *     (DK_OBJ_UNSHOWN, dk_summary.bytes_unknown) and no init packet or
+ *     data check is made on them;
  *   - the command object: size, offset, running CRC and its first 512 bytes,
  *     decoded with dk_initpkt_decode at EXECUTE (INIT event);
  *   - the data object: created size, start, running offset and CRC of the
@@ -106,6 +110,12 @@ void dk_session_write_events(dk_session *s, bool on);
 /* True while the target owes an answer: a request waits, or a PRN
  * notification is due.  Used to merge two one-line captures. */
 bool dk_session_awaiting(const dk_session *s);
+
+/* The host's log says the object traffic so far was of type obj (nrfutil's
+ * "Sending firmware file...": the init packet; "Image sent in": the
+ * firmware; protocol.md §5.2).  Settles the type of an object the capture
+ * started inside (§6.10); otherwise nothing.  pos: where the log says it. */
+void dk_session_host_obj(dk_session *s, uint8_t obj, int64_t t_us, uint64_t pos);
 
 /* End of input: flush the write run, flag requests never answered, settle the
  * outcome and emit the SUMMARY event (its diag is left NULL: the diagnosis

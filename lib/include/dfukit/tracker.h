@@ -83,6 +83,9 @@ typedef struct dk_tracker_ops {
                  uint64_t end, const char *text);
     /* The host's side of the port: open or closed (a capture's DTR). */
     void (*port)(void *t, int64_t t_us, bool open, uint64_t pos);
+    /* The host's log says the object traffic so far was of type obj
+     * (dk_session_host_obj).  NULL: the protocol has no use for it. */
+    void (*host_obj)(void *t, uint8_t obj, int64_t t_us, uint64_t pos);
     /* The target owes an answer (merging two one-line captures). */
     bool (*awaiting)(const void *t);
     /* End of input: what is pending, then the SUMMARY event. */
