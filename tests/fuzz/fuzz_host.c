@@ -291,7 +291,10 @@ static int t_reopen(void *ctx, uint32_t wait_ms)
     t->qn = 0;
     t->lied = false;
     t->exec_since_write = t->exec_ok = false;
-    return fz_u8(&t->in) == 0xFE ? -1 : 0;
+    if (fz_u8(&t->in) == 0xFE)
+        return -1;
+    t->port_gone = false; /* a port that came back (USB CDC re-enumerated) */
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
